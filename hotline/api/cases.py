@@ -1,0 +1,210 @@
+"""Case endpoints: parse, load, authorize, call an operation, commit, answer JSON."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import current_app, jsonify, request
+from flask_login import current_user
+
+from hotline.api import api_bp, lookups
+from hotline.api.serializers import case_summary, case_to_dict
+from hotline.api.validation import Bool, Int, Str, expect_version, json_body, parse
+from hotline.auth.permissions import can_view_case, check_role, visible_cases_filter
+from hotline.cases import operations as ops
+from hotline.cases.workflow import STATE_LABELS
+from hotline.citizens.phones import normalize
+from hotline.errors import ApiError
+from hotline.extensions import db
+from hotline.models import Case, Department
+from hotline.models.cases import CHANNELS, KINDS, URGENCIES
+
+CENTRE = ("agent", "dispatcher", "monitor", "supervisor")
+DEPT = ("department_handler", "department_admin")
+RESULTS = {"resolved": "已解决", "explained": "已解释说明", "unresolved": "未解决"}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _case_for(number: str, *roles: str):
+    check_role(current_user, *roles)
+    case = lookups.case_by_number(number)
+    if not can_view_case(current_user, case):
+        raise ApiError(403, "forbidden", "您所在单位无权查看该工单")
+    return case
+
+
+def _done(case: Case, status: int = 200):
+    db.session.commit()
+    return jsonify(case_to_dict(case, current_user)), status
+
+
+def create_spec() -> dict:
+    max_len = current_app.config["HOTLINE"].max_content_chars
+    return {
+        "channel": Str("受理渠道", required=True, choices=CHANNELS),
+        "kind": Str("诉求类型", required=True, choices=KINDS),
+        "content": Str("诉求内容", required=True, max_len=max_len, min_len=2),
+        "citizen_phone": Str("来电号码", required=True, max_len=64),
+        "citizen_name": Str("市民姓名", max_len=50),
+        "title": Str("标题", max_len=200),
+        "address": Str("地址", max_len=300),
+        "district_code": Str("区县/街道代码", max_len=32),
+        "urgency": Str("紧急程度", choices=URGENCIES, default="normal"),
+        "category": Str("分类", max_len=200),
+        "call_id": Str("通话编号", max_len=64),
+        "confidential": Bool("保密"),
+    }
+
+
+@api_bp.post("/cases")
+def create_case():
+    check_role(current_user, "agent", "dispatcher", "monitor")
+    data = parse(create_spec())
+    new = ops.NewCase(
+        channel=data["channel"], kind=data["kind"], content=data["content"],
+        phone=normalize(data["citizen_phone"]), citizen_name=data["citizen_name"], title=data["title"] or "",
+        address=data["address"] or "", urgency=data["urgency"], call_id=data["call_id"],
+        district=lookups.district(data["district_code"]) if data["district_code"] else None,
+        category=lookups.category(data["category"]) if data["category"] else None,
+        confidential=data["confidential"],
+    )
+    case = ops.create_case(new, current_user, now())
+    return _done(case, 201)
+
+
+@api_bp.get("/cases/<number>")
+def get_case(number: str):
+    case = _case_for(number, *CENTRE, *DEPT)
+    return jsonify(case_to_dict(case, current_user))
+
+
+@api_bp.get("/cases")
+def list_cases():
+    check_role(current_user, *CENTRE, *DEPT)
+    args = request.args
+    query = sa.select(Case).where(visible_cases_filter(current_user))
+    if status := args.get("status"):
+        statuses = [s for s in status.split(",") if s]
+        unknown = [s for s in statuses if s not in STATE_LABELS]
+        if unknown:
+            raise ApiError(400, "invalid_input", f"未知的状态：{'、'.join(unknown)}", {"status": "未知的状态"})
+        query = query.where(Case.status.in_(statuses))
+    if code := args.get("department"):
+        dept = lookups.department(code, "department")
+        query = query.where(Case.lead_department_id.in_(
+            sa.select(Department.id).where(Department.path.startswith(dept.path))))
+    if due := args.get("due_before"):
+        try:
+            moment = datetime.fromisoformat(due)
+        except ValueError:
+            raise ApiError(400, "invalid_input", "due_before 必须是日期或时间，如 2026-11-30",
+                           {"due_before": "日期格式不正确"}) from None
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        query = query.where(Case.deadline_reply.is_not(None), Case.deadline_reply < moment)
+    page = parse({"page": Int("页码", min_value=1, max_value=100000, default=1)},
+                 {"page": int(args["page"]) if args.get("page", "").isdigit() else args.get("page")})["page"]
+    per_page = current_app.config["HOTLINE"].page_size
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(query.order_by(Case.id.desc()).limit(per_page).offset((page - 1) * per_page))
+    return jsonify({"items": [case_summary(c) for c in rows], "page": page, "per_page": per_page,
+                    "total": total})
+
+
+@api_bp.post("/cases/<number>/dispatch")
+def dispatch(number: str):
+    case = _case_for(number, "dispatcher")
+    body = json_body()
+    data = parse({"department_code": Str("承办单位代码", required=True, max_len=32),
+                  "role": Str("主办/协办", choices={"lead": "主办", "assist": "协办"}, default="lead"),
+                  "note": Str("派单意见", max_len=1000)}, body)
+    expect_version(case, body)
+    department = lookups.department(data["department_code"])
+    ops.dispatch(case, department, current_user, now(), role=data["role"], note=data["note"] or "")
+    return _done(case)
+
+
+@api_bp.post("/cases/<number>/sign")
+def sign(number: str):
+    case = _case_for(number, *DEPT)
+    expect_version(case, json_body())
+    ops.sign(case, current_user, now())
+    return _done(case)
+
+
+@api_bp.post("/cases/<number>/contact")
+def contact(number: str):
+    case = _case_for(number, *DEPT)
+    body = json_body()
+    data = parse({"note": Str("联系情况", required=True, max_len=2000)}, body)
+    expect_version(case, body)
+    ops.contact(case, current_user, data["note"], now())
+    return _done(case)
+
+
+@api_bp.post("/cases/<number>/reply")
+def reply(number: str):
+    case = _case_for(number, *DEPT)
+    body = json_body()
+    data = parse({"content": Str("答复内容", required=True, max_len=5000, min_len=2),
+                  "result": Str("办理结果", required=True, choices=RESULTS)}, body)
+    expect_version(case, body)
+    ops.reply(case, current_user, data["content"], data["result"], now())
+    return _done(case)
+
+
+@api_bp.post("/cases/<number>/return")
+def return_case(number: str):
+    case = _case_for(number, *DEPT)
+    body = json_body()
+    data = parse({"reason": Str("退回理由", required=True, max_len=2000, min_len=2)}, body)
+    expect_version(case, body)
+    ops.return_case(case, current_user, data["reason"], now())
+    return _done(case)
+
+
+@api_bp.post("/cases/<number>/return/decision")
+def return_decision(number: str):
+    case = _case_for(number, "dispatcher")
+    body = json_body()
+    data = parse({"accept": Bool("是否同意退回", required=True),
+                  "department_code": Str("改派单位代码", max_len=32),
+                  "note": Str("审核意见", required=True, max_len=1000)}, body)
+    expect_version(case, body)
+    department = lookups.department(data["department_code"]) if data["department_code"] else None
+    ops.decide_return(case, current_user, data["accept"], department, data["note"], now())
+    return _done(case)
+
+
+@api_bp.post("/cases/<number>/close")
+def close(number: str):
+    case = _case_for(number, "agent", "dispatcher")
+    body = json_body()
+    data = parse({"note": Str("办结说明", max_len=2000)}, body)
+    expect_version(case, body)
+    ops.close(case, current_user, data["note"] or "", now())
+    return _done(case)
+
+
+@api_bp.post("/cases/<number>/answer")
+def answer(number: str):
+    case = _case_for(number, "agent")
+    body = json_body()
+    data = parse({"answer": Str("答复内容", required=True, max_len=5000, min_len=2),
+                  "kb_id": Int("知识条目编号", min_value=1)}, body)
+    expect_version(case, body)
+    ops.answer(case, current_user, data["answer"], data["kb_id"], now())
+    return _done(case)
+
+
+@api_bp.post("/cases/<number>/merge")
+def merge(number: str):
+    case = _case_for(number, "dispatcher")
+    body = json_body()
+    data = parse({"into": Str("主工单编号", required=True, max_len=32)}, body)
+    expect_version(case, body)
+    master = lookups.case_by_number(data["into"])
+    ops.merge(case, master, current_user, now())
+    return _done(case)

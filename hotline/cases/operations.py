@@ -1,0 +1,232 @@
+"""Case operations: change data, write a CaseEvent, publish after commit, flush (never commit)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from hotline.cases import deadlines
+from hotline.cases.errors import NotAllowed, RuleRefused
+from hotline.cases.numbers import next_number
+from hotline.cases.workflow import ACTION_LABELS, transition
+from hotline.citizens.phones import Phone
+from hotline.citizens.profile import get_or_create
+from hotline.extensions import db
+from hotline.models import Assignment, Case, CaseEvent, Category, Department, User
+from hotline.notify import notify_department, notify_role
+from hotline.realtime.publish import publish
+
+
+@dataclass
+class NewCase:
+    channel: str
+    kind: str
+    content: str
+    phone: Phone
+    citizen_name: str | None = None
+    title: str = ""
+    address: str = ""
+    district: Department | None = None
+    urgency: str = "normal"
+    category: Category | None = None
+    call_id: str | None = None
+    confidential: bool | None = None
+
+
+def _label(actor: User | None, fallback: str = "系统") -> str:
+    return f"{actor.name}（{actor.role_label}）" if actor else fallback
+
+
+def record(case: Case, action: str, actor: User | None, before: str | None, after: str | None, *,
+           note: str = "", department: Department | None = None, data: dict | None = None,
+           actor_label: str | None = None) -> CaseEvent:
+    """Write one timeline event and publish ``case.updated`` after commit."""
+    event = CaseEvent(case=case, action=action, from_status=before, to_status=after, actor=actor,
+                      actor_label=actor_label or _label(actor), department=department, note=note,
+                      data=data or {})
+    db.session.add(event)
+    return event
+
+
+def _rooms(case: Case) -> list[str]:
+    rooms = ["role:agent", "role:dispatcher", "role:monitor"]
+    rooms += [f"department:{a.department_id}" for a in case.assignments]
+    if case.created_by_id:
+        rooms.append(f"user:{case.created_by_id}")
+    return rooms
+
+
+def _publish_update(case: Case, action: str) -> None:
+    db.session.flush()
+    lead = case.lead_department
+    publish("case.updated", {"number": case.number, "status": case.status, "version": case.version,
+                             "action": action, "department_code": lead.code if lead else None},
+            _rooms(case))
+
+
+def create_case(data: NewCase, actor: User | None, now: datetime, actor_label: str | None = None) -> Case:
+    phone_row = get_or_create(data.phone, data.citizen_name)
+    confidential = data.kind == "report" if data.confidential is None else data.confidential
+    case = Case(number=next_number(now), kind=data.kind, channel=data.channel, urgency=data.urgency,
+                status="registered", title=data.title or data.content[:30], content=data.content,
+                address=data.address, district=data.district, category=data.category,
+                citizen_id=phone_row.citizen_id, phone=phone_row, confidential=confidential,
+                call_id=data.call_id, created_by=actor, created_at=now, updated_at=now)
+    db.session.add(case)
+    record(case, "create", actor, None, "registered", actor_label=actor_label,
+           note=f"{case.channel_label}受理", data={"channel": data.channel})
+    db.session.flush()
+    publish("case.created", {"number": case.number, "status": case.status, "kind": case.kind,
+                             "urgency": case.urgency, "department_code": None,
+                             "created_at": now.isoformat(), "version": case.version},
+            ["role:agent", "role:dispatcher", "role:monitor"])
+    return case
+
+
+def _assign(case: Case, department: Department, role: str, actor: User | None, now: datetime,
+            parent: Assignment | None = None) -> Assignment:
+    due = deadlines.for_case(case, now)
+    assignment = Assignment(case=case, department=department, role=role, status="pending", parent_id=parent.id
+                            if parent else None, assigned_by_id=actor.id if actor else None, assigned_at=now,
+                            deadline_sign=due["sign"], deadline_contact=due["contact"],
+                            deadline_reply=due["reply"])
+    db.session.add(assignment)
+    if role == "lead":
+        case.lead_department = department
+        case.deadline_sign, case.deadline_contact, case.deadline_reply = due["sign"], due["contact"], due["reply"]
+    return assignment
+
+
+def dispatch(case: Case, department: Department, actor: User | None, now: datetime, *, role: str = "lead",
+             note: str = "", auto: bool = False) -> Assignment:
+    if role == "assist":
+        if case.status not in ("dispatched", "handling"):
+            raise RuleRefused("invalid_transition", "请先派出主办单位，再添加协办单位")
+        if any(a.department_id == department.id for a in case.active_assignments()):
+            raise RuleRefused("already_assigned", f"{department.name}已在办理该工单")
+        assignment = _assign(case, department, "assist", actor, now)
+        record(case, "assist", actor, case.status, case.status, note=note, department=department)
+    else:
+        before, after = transition(case, "dispatch")
+        assignment = _assign(case, department, "lead", actor, now)
+        record(case, "dispatch", actor, before, after, note=note or ("自动派单" if auto else ""),
+               department=department, data={"auto": auto, "role": role},
+               actor_label=None if actor else "系统（自动派单）")
+    notify_department(department.id, f"新工单 {case.number} 已派至{department.name}，请及时签收", case.id)
+    _publish_update(case, "dispatch")
+    return assignment
+
+
+def _own_assignment(case: Case, actor: User, statuses: tuple[str, ...]) -> Assignment:
+    """The actor's unit's active assignment on this case (its own, or a sub-unit's for an admin)."""
+    if actor.department is None:
+        raise NotAllowed("只有承办单位人员可以执行此操作")
+    for a in reversed(case.assignments):
+        if a.department_id == actor.department_id and a.status in statuses:
+            return a
+    raise RuleRefused("no_assignment", "该工单当前没有派给您所在单位的待办任务")
+
+
+def sign(case: Case, actor: User, now: datetime) -> None:
+    assignment = _own_assignment(case, actor, ("pending", "signed"))
+    if assignment.status == "signed":
+        raise RuleRefused("already_signed", f"{assignment.department.name}已签收该工单，不能重复签收")
+    assignment.status, assignment.signed_at = "signed", now
+    if assignment.role == "lead":
+        before, after = transition(case, "sign")
+    else:
+        before = after = case.status
+    record(case, "sign", actor, before, after, department=assignment.department)
+    _publish_update(case, "sign")
+
+
+def contact(case: Case, actor: User, note: str, now: datetime) -> None:
+    assignment = _own_assignment(case, actor, ("signed",))
+    if assignment.contacted_at is not None:
+        raise RuleRefused("already_contacted", "已记录过首次联系")
+    assignment.contacted_at = now
+    record(case, "contact", actor, case.status, case.status, note=note, department=assignment.department)
+    _publish_update(case, "contact")
+
+
+def reply(case: Case, actor: User, content: str, result: str, now: datetime) -> None:
+    assignment = _own_assignment(case, actor, ("signed",))
+    assignment.status, assignment.replied_at = "replied", now
+    assignment.reply_content, assignment.reply_result = content, result
+    if assignment.role == "lead":
+        before, after = transition(case, "reply")
+        notify_role("agent", f"工单 {case.number} 已答复，请回访办结", case.id)
+    else:
+        before = after = case.status
+    record(case, "reply", actor, before, after, note=content, department=assignment.department,
+           data={"result": result, "role": assignment.role})
+    _publish_update(case, "reply")
+
+
+def return_case(case: Case, actor: User, reason: str, now: datetime) -> None:
+    assignment = _own_assignment(case, actor, ("pending", "signed"))
+    if assignment.role != "lead":
+        assignment.status, assignment.return_reason = "returned", reason
+        record(case, "return", actor, case.status, case.status, note=reason, department=assignment.department,
+               data={"role": "assist"})
+    else:
+        before, after = transition(case, "return")
+        assignment.status, assignment.return_reason = "returned", reason
+        record(case, "return", actor, before, after, note=reason, department=assignment.department)
+        notify_role("dispatcher", f"工单 {case.number} 被{assignment.department.name}退回：{reason}", case.id)
+    _publish_update(case, "return")
+
+
+def decide_return(case: Case, actor: User, accept: bool, department: Department | None, note: str,
+                  now: datetime) -> None:
+    returned = next((a for a in reversed(case.assignments) if a.role == "lead" and a.status == "returned"), None)
+    if case.status != "returned" or returned is None:
+        transition(case, "redispatch")  # raises InvalidTransition with the state's message
+    if accept:
+        if department is None:
+            raise RuleRefused("department_required", "同意退回时必须指定改派单位")
+        before, after = transition(case, "redispatch")
+        _assign(case, department, "lead", actor, now)
+        record(case, "redispatch", actor, before, after, note=note, department=department,
+               data={"from_department": returned.department.code, "accepted": True})
+        notify_department(department.id, f"新工单 {case.number} 已改派至{department.name}，请及时签收", case.id)
+    else:
+        before, after = transition(case, "reject_return")
+        returned.status = "pending"  # back to the same unit, its original deadlines keep running
+        case.lead_department = returned.department
+        record(case, "reject_return", actor, before, after, note=note, department=returned.department,
+               data={"improper_return": True})
+        notify_department(returned.department_id, f"工单 {case.number} 的退回申请被驳回：{note}", case.id)
+    _publish_update(case, "return_decision")
+
+
+def close(case: Case, actor: User | None, note: str, now: datetime) -> None:
+    before, after = transition(case, "close")
+    case.closed_at = now
+    record(case, "close", actor, before, after, note=note)
+    _publish_update(case, "close")
+
+
+def answer(case: Case, actor: User, text: str, kb_id: int | None, now: datetime) -> None:
+    before, after = transition(case, "answer")
+    case.answer, case.answer_kb_id, case.closed_at = text, kb_id, now
+    record(case, "answer", actor, before, after, note=text, data={"kb_id": kb_id})
+    _publish_update(case, "answer")
+
+
+def merge(case: Case, master: Case, actor: User, now: datetime) -> None:
+    if master.id == case.id:
+        raise RuleRefused("merge_self", "不能把工单并入它自己")
+    if master.status in ("closed", "merged"):
+        raise RuleRefused("master_closed", f"主工单 {master.number} 已结束，不能并入")
+    before, after = transition(case, "merge")
+    case.merged_into_id = master.id
+    for a in case.active_assignments():
+        a.status = "cancelled"
+    record(case, "merge", actor, before, after, note=f"并入 {master.number}", data={"master": master.number})
+    record(master, "merged_in", actor, master.status, master.status, note=f"{case.number} 并入本单",
+           data={"duplicate": case.number})
+    _publish_update(case, "merge")
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)

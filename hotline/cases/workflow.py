@@ -1,0 +1,82 @@
+"""The case state machine (DOMAIN.md): states, the transition table and the one function that moves a case."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CaseState(StrEnum):
+    REGISTERED = "registered"
+    DISPATCHED = "dispatched"
+    HANDLING = "handling"
+    RETURNED = "returned"
+    REPLIED = "replied"
+    REOPENED = "reopened"
+    CLOSED = "closed"
+    MERGED = "merged"
+
+
+STATE_LABELS = {
+    CaseState.REGISTERED: "已登记",
+    CaseState.DISPATCHED: "已派单",
+    CaseState.HANDLING: "办理中",
+    CaseState.RETURNED: "已退回",
+    CaseState.REPLIED: "已答复",
+    CaseState.REOPENED: "重办",
+    CaseState.CLOSED: "已办结",
+    CaseState.MERGED: "已并单",
+}
+
+OPEN_STATES = frozenset(s for s in CaseState if s not in (CaseState.CLOSED, CaseState.MERGED))
+
+S = CaseState
+# (from, action) -> to. An action not listed for a state is refused.
+TRANSITIONS: dict[tuple[CaseState, str], CaseState] = {
+    (S.REGISTERED, "answer"): S.CLOSED,
+    (S.REGISTERED, "close"): S.CLOSED,
+    (S.REGISTERED, "dispatch"): S.DISPATCHED,
+    (S.DISPATCHED, "sign"): S.HANDLING,
+    (S.DISPATCHED, "return"): S.RETURNED,
+    (S.HANDLING, "return"): S.RETURNED,
+    (S.HANDLING, "reply"): S.REPLIED,
+    (S.RETURNED, "redispatch"): S.DISPATCHED,
+    (S.RETURNED, "reject_return"): S.DISPATCHED,
+    (S.REPLIED, "close"): S.CLOSED,
+    (S.REPLIED, "reopen"): S.REOPENED,
+    (S.REOPENED, "dispatch"): S.DISPATCHED,
+    **{(s, "merge"): S.MERGED for s in OPEN_STATES},
+}
+
+ACTION_LABELS = {
+    "create": "登记", "answer": "直接办结", "close": "办结", "dispatch": "派单", "sign": "签收",
+    "contact": "首次联系市民", "return": "退回", "redispatch": "改派", "reject_return": "驳回退回",
+    "reply": "答复", "reopen": "重办", "merge": "并单", "assist": "协办派单",
+}
+
+
+class InvalidTransition(Exception):
+    """Refused state change; ``message`` is shown to the user (zh-CN)."""
+
+    def __init__(self, state: str, action: str):
+        self.state, self.action = state, action
+        label = STATE_LABELS.get(CaseState(state), state) if state in CaseState._value2member_map_ else state
+        self.message = f"工单当前状态为「{label}」，不能执行「{ACTION_LABELS.get(action, action)}」操作"
+        super().__init__(self.message)
+
+
+def next_state(state: str, action: str) -> CaseState:
+    try:
+        return TRANSITIONS[(CaseState(state), action)]
+    except (KeyError, ValueError):
+        raise InvalidTransition(state, action) from None
+
+
+def transition(case, action: str) -> tuple[str, str]:
+    """Move ``case`` by ``action``; returns (from, to). Raises InvalidTransition."""
+    before = case.status
+    after = next_state(before, action)
+    case.status = after.value
+    return before, after.value
+
+
+def allowed_actions(state: str) -> list[str]:
+    return [action for (s, action) in TRANSITIONS if s == state]

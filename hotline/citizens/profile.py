@@ -1,0 +1,63 @@
+"""一号一档: find or create the citizen file of a phone number (safe under concurrency)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+
+from hotline.citizens.phones import Phone, mask, normalize
+from hotline.citizens.privacy import DataCipher
+from hotline.dbutil import insert_ignore
+from hotline.extensions import db
+from hotline.models import Citizen, CitizenPhone
+
+
+def cipher() -> DataCipher:
+    return current_app.extensions["hotline_cipher"]
+
+
+def phone_hash(phone: Phone) -> str:
+    return cipher().blind_index(phone.key)
+
+
+def find_phone(raw: str) -> CitizenPhone | None:
+    phone = normalize(raw)
+    return db.session.scalar(sa.select(CitizenPhone).where(CitizenPhone.phone_hash == phone_hash(phone)))
+
+
+def get_or_create(phone: Phone, name: str | None = None) -> CitizenPhone:
+    """The phone row (and its citizen) for ``phone``; two concurrent callers both succeed.
+
+    The phone's unique blind index decides the race: the loser's INSERT does nothing, its fresh
+    citizen row is deleted again, and it uses the winner's file.
+    """
+    digest = phone_hash(phone)
+    existing = db.session.scalar(sa.select(CitizenPhone).where(CitizenPhone.phone_hash == digest))
+    if existing is not None:
+        if name and not existing.citizen.name_enc:
+            existing.citizen.name_enc = cipher().encrypt(name)
+        return existing
+    citizen = Citizen(name_enc=cipher().encrypt(name) if name else None, tags=[])
+    db.session.add(citizen)
+    db.session.flush()
+    stmt = insert_ignore(CitizenPhone.__table__, ["phone_hash"]).values(
+        citizen_id=citizen.id, phone_hash=digest, phone_enc=cipher().encrypt(phone.key),
+        masked=mask(phone.e164), kind=phone.kind, created_at=citizen.created_at,
+    )
+    inserted = db.session.execute(stmt.returning(CitizenPhone.__table__.c.id)).scalar()
+    if inserted is None:
+        db.session.delete(citizen)
+        db.session.flush()
+        return db.session.scalar(sa.select(CitizenPhone).where(CitizenPhone.phone_hash == digest))
+    return db.session.get(CitizenPhone, inserted)
+
+
+def citizen_name(citizen: Citizen) -> str | None:
+    return cipher().decrypt(citizen.name_enc) if citizen.name_enc else None
+
+
+def phone_number(phone: CitizenPhone) -> str:
+    return cipher().decrypt(phone.phone_enc)
+
+
+def lookup_normalized(raw: str) -> Phone:
+    return normalize(raw)

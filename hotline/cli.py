@@ -1,0 +1,76 @@
+"""Flask CLI commands: seed, token, worker, scheduler."""
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from hotline.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(seed)
+    app.cli.add_command(token)
+    app.cli.add_command(worker)
+    app.cli.add_command(scheduler)
+
+
+@click.command()
+@click.option("--demo", is_flag=True, help="Load the demo city (departments, taxonomy, users, SLA policy).")
+@click.option("--if-empty", is_flag=True, help="Only when the database has no departments yet.")
+@with_appcontext
+def seed(demo: bool, if_empty: bool):
+    """Seed the database (idempotent)."""
+    from hotline.seed import city
+    from hotline.seed.loader import is_empty, seed_demo
+
+    if not demo:
+        raise click.UsageError("请指定 --demo（示范城市数据）")
+    if if_empty and not is_empty():
+        click.echo("数据库已有数据，跳过示范数据。")
+        return
+    report = seed_demo()
+    click.echo(f"示范城市已就绪：{report}")
+    click.echo(f"演示账号（密码均为 {city.DEMO_PASSWORD}）：")
+    for user in city.USERS:
+        click.echo(f"  {user['username']:<16} {user['role']:<20} {user['department'] or ''}")
+
+
+@click.group()
+def token():
+    """API tokens."""
+
+
+@token.command("create")
+@click.argument("username")
+@with_appcontext
+def token_create(username: str):
+    """Create an API token for USERNAME; the token is the last line of output."""
+    from hotline.auth.tokens import create_token
+    from hotline.models import User
+
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"用户不存在：{username}")
+    value = create_token(user)
+    db.session.commit()
+    click.echo(f"已为 {username} 创建 API 令牌（仅显示一次）：")
+    click.echo(value)
+
+
+@click.command()
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(burst: bool):
+    """Run an RQ worker on the app's Redis."""
+    from workers.run import run_worker
+
+    run_worker(current_app._get_current_object(), burst=burst)
+
+
+@click.command()
+def scheduler():
+    """Run RQ's cron scheduler (periodic jobs) on the app's Redis."""
+    from workers.run import run_scheduler
+
+    run_scheduler(current_app._get_current_object())

@@ -1,0 +1,126 @@
+"""Every setting, read from the environment (HOTLINE_*, DATABASE_URL, REDIS_URL) with typed defaults.
+
+Unset secrets are generated once into the instance folder, so the embedded default needs no setup.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _instance_secret(folder: Path, name: str, nbytes: int = 32) -> str:
+    """Read or create a secret file in the instance folder (mode 0600)."""
+    path = folder / name
+    if path.exists():
+        return path.read_text().strip()
+    folder.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(nbytes)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+def normalise_database_url(url: str) -> str:
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@dataclass
+class Settings:
+    instance: Path = field(default_factory=lambda: ROOT / "instance")
+    database_url: str = ""
+    redis_url: str = ""
+    secret_key: str = ""
+    data_key: str = ""
+    cti_secret: str = ""
+    wechat_token: str = ""
+    wechat_appid: str = ""
+    wechat_aes_key: str = ""
+    timezone: str = "Asia/Shanghai"
+    auto_dispatch: bool = False
+    auto_dispatch_threshold: float = 0.9
+    login_rate_limit: str = "10 per minute"
+    api_rate_limit: str = ""
+    page_size: int = 20
+    max_content_chars: int = 5000
+    testing: bool = False
+    bench_endpoints: bool = False
+    sql_echo: bool = False
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
+        env = dict(os.environ if env is None else env)
+        values: dict = {}
+        mapping = {
+            "database_url": "DATABASE_URL",
+            "redis_url": "REDIS_URL",
+        }
+        for f in fields(cls):
+            key = mapping.get(f.name, "HOTLINE_" + f.name.upper())
+            if key not in env or env[key] == "":
+                continue
+            raw = env[key]
+            if f.type in ("bool", bool):
+                values[f.name] = _bool(raw)
+            elif f.type in ("int", int):
+                values[f.name] = int(raw)
+            elif f.type in ("float", float):
+                values[f.name] = float(raw)
+            elif f.name == "instance":
+                values[f.name] = Path(raw).resolve()
+            else:
+                values[f.name] = raw
+        values.update(overrides)
+        settings = cls(**values)
+        settings.instance = Path(settings.instance)
+        settings.instance.mkdir(parents=True, exist_ok=True)
+        if not settings.database_url:
+            settings.database_url = "sqlite:///" + str(settings.instance / "hotline.db")
+        settings.database_url = normalise_database_url(settings.database_url)
+        for name in ("secret_key", "data_key", "cti_secret"):
+            if not getattr(settings, name):
+                setattr(settings, name, _instance_secret(settings.instance, name))
+        return settings
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def embedded_redis(self) -> bool:
+        return not self.redis_url
+
+    @property
+    def redis_db_file(self) -> Path:
+        return self.instance / "redis.db"
+
+    def flask_config(self) -> dict:
+        engine_options: dict = {"pool_pre_ping": True}
+        if self.is_sqlite:
+            engine_options = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        else:
+            engine_options.update(pool_size=10, max_overflow=20)
+        return {
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+            "SQLALCHEMY_ECHO": self.sql_echo,
+            "TESTING": self.testing,
+            "WTF_CSRF_CHECK_DEFAULT": False,
+            "WTF_CSRF_TIME_LIMIT": None,
+            "JSON_AS_ASCII": False,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "HOTLINE": self,
+        }

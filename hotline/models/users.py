@@ -1,0 +1,73 @@
+"""Staff users, roles and API tokens."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_login import UserMixin
+
+from hotline.extensions import db
+from hotline.models.departments import Department
+from hotline.models.types import UTCDateTime, utcnow
+
+ROLES = {
+    "agent": "话务员",
+    "dispatcher": "派单员",
+    "monitor": "班长",
+    "supervisor": "督办员",
+    "department_handler": "承办人员",
+    "department_admin": "单位管理员",
+    "admin": "系统管理员",
+}
+DEPARTMENT_ROLES = ("department_handler", "department_admin")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(64))
+    role: so.Mapped[str] = so.mapped_column(sa.String(32), index=True)
+    department_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("departments.id"), index=True)
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    department: so.Mapped[Department | None] = so.relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    @property
+    def is_department_user(self) -> bool:
+        return self.role in DEPARTMENT_ROLES
+
+    @property
+    def role_label(self) -> str:
+        return ROLES.get(self.role, self.role)
+
+    def to_dict(self) -> dict:
+        return {"username": self.username, "name": self.name, "role": self.role,
+                "department_code": self.department.code if self.department else None}
+
+
+class ApiToken(db.Model):
+    """Bearer tokens for machines; only a SHA-256 hash of the token is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    user: so.Mapped[User] = so.relationship()
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()

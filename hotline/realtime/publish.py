@@ -1,0 +1,45 @@
+"""The ONLY emit path: every Socket.IO event is published here, after the commit.
+
+Namespace ``/console``. Rooms: ``user:<id>``, ``department:<id>``, ``role:<role>`` (monitors, supervisors,
+dispatchers, agents). Payloads (server → client), checked against EVENT_FIELDS before queueing:
+
+- ``case.created``: number, status, kind, urgency, department_code (lead unit or null), created_at, version
+- ``case.updated``: number, status, version, action, department_code
+- ``notification``: id, text, case_number (or null), created_at
+"""
+from __future__ import annotations
+
+from hotline.extensions import socketio
+from hotline.transactions import after_commit
+
+NAMESPACE = "/console"
+
+EVENT_FIELDS: dict[str, frozenset[str]] = {
+    "case.created": frozenset({"number", "status", "kind", "urgency", "department_code", "created_at",
+                               "version"}),
+    "case.updated": frozenset({"number", "status", "version", "action", "department_code"}),
+    "notification": frozenset({"id", "text", "case_number", "created_at"}),
+}
+
+
+class PayloadError(ValueError):
+    pass
+
+
+def check_payload(event: str, payload: dict) -> None:
+    expected = EVENT_FIELDS.get(event)
+    if expected is None:
+        raise PayloadError(f"unknown event {event}")
+    if set(payload) != expected:
+        raise PayloadError(f"{event}: fields {sorted(payload)} != {sorted(expected)}")
+
+
+def publish(event: str, payload: dict, rooms: list[str]) -> None:
+    """Queue an event for ``rooms``; it is emitted only if and after the transaction commits."""
+    check_payload(event, payload)
+    if rooms:
+        after_commit(_emit, event, payload, list(dict.fromkeys(rooms)))
+
+
+def _emit(event: str, payload: dict, rooms: list[str]) -> None:
+    socketio.emit(event, payload, to=rooms, namespace=NAMESPACE)

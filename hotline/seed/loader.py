@@ -1,0 +1,105 @@
+"""Load the demo city into the database. Idempotent: existing rows are kept, missing ones added."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from hotline.auth.passwords import hash_password
+from hotline.cases.deadlines import default_rules
+from hotline.extensions import db
+from hotline.models import Category, Department, SlaPolicy, User
+from hotline.seed import city
+
+TAXONOMY = Path(__file__).with_name("taxonomy.csv")
+
+
+def seed_departments() -> dict[str, Department]:
+    existing = {d.code: d for d in db.session.scalars(sa.select(Department))}
+    units = [{"code": city.CITY["code"], "name": city.CITY["name"], "kind": "city", "parent": None},
+             *city.DEPARTMENTS]
+    for unit in units:  # parents come before children in the seed list
+        if unit["code"] in existing:
+            continue
+        parent = existing.get(unit["parent"]) if unit["parent"] else None
+        path = (parent.path if parent else "/") + unit["code"] + "/"
+        dept = Department(code=unit["code"], name=unit["name"], kind=unit["kind"], parent=parent, path=path)
+        db.session.add(dept)
+        existing[unit["code"]] = dept
+    db.session.flush()
+    return existing
+
+
+def _owner(path: str) -> dict | None:
+    parts = path.split("/")
+    if len(parts) == 3 and path in city.CATEGORY3_DEPARTMENTS:
+        return city.CATEGORY3_DEPARTMENTS[path]
+    if len(parts) >= 2:
+        key = "/".join(parts[:2])
+        if key in city.CATEGORY_DEPARTMENTS:
+            return city.CATEGORY_DEPARTMENTS[key]
+    code = city.LEVEL1_DEPARTMENTS.get(parts[0])
+    return {"department": code, "local": False} if code else None
+
+
+def seed_categories(departments: dict[str, Department]) -> int:
+    existing = {c.path: c for c in db.session.scalars(sa.select(Category))}
+    added = 0
+    with TAXONOMY.open(encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            names = [row["level1"].strip(), row["level2"].strip(), row["level3"].strip()]
+            parent = None
+            for level in range(1, 4):
+                path = "/".join(names[:level])
+                cat = existing.get(path)
+                if cat is None:
+                    owner = _owner(path)
+                    cat = Category(level=level, name=names[level - 1], path=path, parent=parent,
+                                   department=departments.get(owner["department"]) if owner else None,
+                                   local=bool(owner and owner.get("local")))
+                    db.session.add(cat)
+                    existing[path] = cat
+                    added += 1
+                parent = cat
+    db.session.flush()
+    return added
+
+
+def seed_users(departments: dict[str, Department], password: str = city.DEMO_PASSWORD) -> int:
+    existing = set(db.session.scalars(sa.select(User.username)))
+    added = 0
+    hashed = hash_password(password)
+    for spec in city.USERS:
+        if spec["username"] in existing:
+            continue
+        db.session.add(User(username=spec["username"], name=spec["name"], role=spec["role"],
+                            department=departments.get(spec["department"]) if spec["department"] else None,
+                            password_hash=hashed))
+        added += 1
+    db.session.flush()
+    return added
+
+
+def seed_sla_policy() -> bool:
+    if db.session.scalar(sa.select(sa.func.count()).select_from(SlaPolicy)):
+        return False
+    db.session.add(SlaPolicy(version=1, rules=default_rules(), active=True, note="DOMAIN.md 默认时限"))
+    db.session.flush()
+    return True
+
+
+def seed_demo() -> dict:
+    departments = seed_departments()
+    report = {
+        "departments": len(departments),
+        "categories_added": seed_categories(departments),
+        "users_added": seed_users(departments),
+        "sla_policy_added": seed_sla_policy(),
+    }
+    db.session.commit()
+    return report
+
+
+def is_empty() -> bool:
+    return not db.session.scalar(sa.select(sa.func.count()).select_from(Department))

