@@ -1,0 +1,54 @@
+# 12345 hotline — developer commands. Needs only Python 3.11 on the machine.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: run test test-integration bench bench-routing lint install install-dev browser clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PIP) install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## make run: migrate, seed the demo city if empty, start web + worker + scheduler
+run: install
+	$(PY) -m hotline.devserver --host $(HOST) --port $(PORT)
+
+## make test: install and run the whole suite (embedded SQLite + Redis unless DATABASE_URL/REDIS_URL)
+test: install-dev browser
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest tests
+
+## the integration suite against the local PostgreSQL and Redis servers (used by .ci/run)
+test-integration: install-dev
+	DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
+	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
+	$(VENV)/bin/pytest tests/integration tests/e2e
+
+## browser tests need Debian's chromium; install it when missing (root + apt only)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium install failed: browser tests will be skipped"; \
+	  else echo "chromium missing: browser tests will be skipped"; fi; }
+
+bench: install-dev
+	$(PY) -m tests.bench.run $(BENCH_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) instance bench test-artifacts

@@ -1,0 +1,82 @@
+"""`make run`: migrate, seed the demo city if empty, then run web + worker + scheduler until Ctrl-C."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from hotline.config import ROOT
+
+
+def prepare() -> None:
+    from flask_migrate import upgrade
+
+    from hotline import create_app
+    from hotline.seed import city
+    from hotline.seed.loader import is_empty, seed_demo
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        if is_empty():
+            print("数据库为空，正在载入示范城市数据…", flush=True)
+            seed_demo()
+    print("\n演示账号（密码均为 %s）：" % city.DEMO_PASSWORD)
+    for user in city.USERS:
+        print(f"  {user['username']:<16} {user['role']:<20} {user['department'] or ''}")
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the whole hotline locally.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    args = parser.parse_args(argv)
+
+    app = prepare()  # keeps the embedded Redis server alive while the children run
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    procs = {
+        "worker": subprocess.Popen([*flask, "worker"], cwd=ROOT, env=env),
+        "scheduler": subprocess.Popen([*flask, "scheduler"], cwd=ROOT, env=env),
+        "web": subprocess.Popen([*flask, "run", "--host", args.host, "--port", str(args.port)], cwd=ROOT,
+                                env=env),
+    }
+    url = f"http://{args.host}:{args.port}/"
+    print(f"\n12345 热线已启动：{url}  （登录后进入话务台；Ctrl-C 停止）\n", flush=True)
+
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    code = 0
+    try:
+        while not stopping:
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    print(f"{name} 进程已退出（{proc.returncode}），正在停止其余进程", flush=True)
+                    code = proc.returncode or 1
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        del app
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
