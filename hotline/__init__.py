@@ -64,3 +64,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(console_bp)
     app.register_blueprint(departments_bp, url_prefix="/dept")
+    if app.config["HOTLINE"].bench_endpoints:
+        from hotline.bench_views import bench_bp
+
+        app.register_blueprint(bench_bp)

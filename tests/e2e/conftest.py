@@ -1,0 +1,102 @@
+"""A live stack for end-to-end tests: real web, worker and scheduler processes started from the CLI."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _e2e_database(url: str) -> str:
+    """A separate PostgreSQL database for the live stack (the in-process suite owns the main one)."""
+    engine_url = sa.engine.make_url(url.replace("postgres://", "postgresql+psycopg://", 1)
+                                    .replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"{engine_url.database}_e2e"
+    admin = sa.create_engine(engine_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return engine_url.set(database=name).render_as_string(hide_password=False)
+
+
+class LiveStack:
+    def __init__(self, tmp: Path):
+        self.instance = tmp / "instance"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
+        self.env.update(HOTLINE_INSTANCE=str(self.instance), PYTHONUNBUFFERED="1")
+        if os.environ.get("DATABASE_URL"):
+            self.env["DATABASE_URL"] = _e2e_database(os.environ["DATABASE_URL"])
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.logs = tmp
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def flask(self, *args: str, check: bool = True) -> str:
+        out = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=self.env,
+                             capture_output=True, text=True, timeout=120)
+        if check and out.returncode != 0:
+            raise RuntimeError(f"flask {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
+        return out.stdout
+
+    def start(self, name: str, *args: str) -> subprocess.Popen:
+        log = open(self.logs / f"{name}.log", "w")  # noqa: SIM115 — closed with the process
+        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=self.env,
+                                stdout=log, stderr=subprocess.STDOUT)
+        self.procs[name] = proc
+        return proc
+
+    def log(self, name: str) -> str:
+        return (self.logs / f"{name}.log").read_text()
+
+    def wait_http(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise RuntimeError("web did not start:\n" + self.log("web"))
+
+    def token(self, username: str) -> str:
+        return self.flask("token", "create", username).strip().splitlines()[-1]
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    live = LiveStack(tmp_path_factory.mktemp("stack"))
+    live.flask("db", "upgrade")
+    live.flask("seed", "--demo")
+    live.start("web", "run", "--host", "127.0.0.1", "--port", str(live.port))
+    live.start("worker", "worker")
+    live.start("scheduler", "scheduler")
+    try:
+        live.wait_http()
+        yield live
+    finally:
+        live.stop()
