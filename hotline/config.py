@@ -53,6 +53,8 @@ class Settings:
     login_rate_limit: str = "10 per minute"
     api_rate_limit: str = ""
     page_size: int = 20
+    repeat_caller_contacts: int = 3
+    repeat_caller_days: int = 30
     max_content_chars: int = 5000
     testing: bool = False
     bench_endpoints: bool = False

@@ -11,7 +11,7 @@ import time
 from hotline.config import ROOT
 
 
-def prepare() -> None:
+def prepare():
     from flask_migrate import upgrade
 
     from hotline import create_app
@@ -24,7 +24,7 @@ def prepare() -> None:
         if is_empty():
             print("数据库为空，正在载入示范城市数据…", flush=True)
             seed_demo()
-    print("\n演示账号（密码均为 %s）：" % city.DEMO_PASSWORD)
+    print(f"\n演示账号（密码均为 {city.DEMO_PASSWORD}）：")
     for user in city.USERS:
         print(f"  {user['username']:<16} {user['role']:<20} {user['department'] or ''}")
     return app

@@ -52,8 +52,9 @@ def app(tmp_path_factory):
         upgrade()
         seed_demo()
         redis = connect_redis(app.config["HOTLINE"])
-        for key in redis.scan_iter("rq:*"):
-            redis.delete(key)
+        for pattern in ("rq:*", "LIMITS*", "hotline:*"):
+            for key in redis.scan_iter(pattern):
+                redis.delete(key)
     yield app
 
 

@@ -6,11 +6,29 @@ from hotline.models.departments import Category, Department
 from hotline.models.knowledge import KbEntry
 from hotline.models.outbox import Notification, OutboxMessage
 from hotline.models.ratings import Rating, RatingInvitation
+from hotline.models.records import AuditLog, CitizenEvent, ExternalRecord
 from hotline.models.sla import Holiday, SlaPolicy
 from hotline.models.users import ApiToken, User
 
 __all__ = [
-    "ApiToken", "Assignment", "Call", "Case", "CaseEvent", "Category", "Citizen", "CitizenPhone",
-    "Department", "Holiday", "KbEntry", "Notification", "OutboxMessage", "Rating", "RatingInvitation",
-    "SlaPolicy", "User",
+    "ApiToken",
+    "Assignment",
+    "AuditLog",
+    "Call",
+    "Case",
+    "CaseEvent",
+    "Category",
+    "Citizen",
+    "CitizenEvent",
+    "CitizenPhone",
+    "Department",
+    "ExternalRecord",
+    "Holiday",
+    "KbEntry",
+    "Notification",
+    "OutboxMessage",
+    "Rating",
+    "RatingInvitation",
+    "SlaPolicy",
+    "User",
 ]

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from hotline.extensions import db
-from hotline.models.types import UTCDateTime, utcnow
+from hotline.models.types import JSONType, UTCDateTime, utcnow
 
 
 class Call(db.Model):
@@ -25,4 +25,6 @@ class Call(db.Model):
     ended_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     duration_seconds: so.Mapped[int | None] = so.mapped_column()
     recording_url: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    # Every CTI event seen for this call ("ringing", "answered", ...), so duplicates are recognised.
+    seen_events: so.Mapped[list] = so.mapped_column(JSONType, default=list)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

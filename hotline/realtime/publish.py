@@ -6,6 +6,8 @@ dispatchers, agents). Payloads (server → client), checked against EVENT_FIELDS
 - ``case.created``: number, status, kind, urgency, department_code (lead unit or null), created_at, version
 - ``case.updated``: number, status, version, action, department_code
 - ``notification``: id, text, case_number (or null), created_at
+- ``call.ringing``: call_id, caller (masked), agent (username or null), at, citizen (the file summary of
+  hotline.citizens.file.file_summary, or null for an unknown number) — to the agent's user room
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
                                "version"}),
     "case.updated": frozenset({"number", "status", "version", "action", "department_code"}),
     "notification": frozenset({"id", "text", "case_number", "created_at"}),
+    "call.ringing": frozenset({"call_id", "caller", "agent", "at", "citizen"}),
 }
 
 

@@ -38,7 +38,7 @@ class LiveStack:
     def __init__(self, tmp: Path):
         self.instance = tmp / "instance"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
-        self.env.update(HOTLINE_INSTANCE=str(self.instance), PYTHONUNBUFFERED="1")
+        self.env.update(HOTLINE_INSTANCE=str(self.instance), PYTHONUNBUFFERED="1", HOTLINE_CTI_SECRET="e2e-cti-secret")
         if os.environ.get("DATABASE_URL"):
             self.env["DATABASE_URL"] = _e2e_database(os.environ["DATABASE_URL"])
         self.procs: dict[str, subprocess.Popen] = {}
@@ -63,15 +63,23 @@ class LiveStack:
     def log(self, name: str) -> str:
         return (self.logs / f"{name}.log").read_text()
 
-    def wait_http(self, timeout: float = 30) -> None:
+    def start_web(self, name: str = "web", port: int | None = None) -> str:
+        port = port or free_port()
+        self.start(name, "run", "--host", "127.0.0.1", "--port", str(port))
+        url = f"http://127.0.0.1:{port}"
+        self.wait_http(url, name)
+        return url
+
+    def wait_http(self, url: str | None = None, name: str = "web", timeout: float = 30) -> None:
+        url = url or self.url
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
+                if requests.get(url + "/healthz", timeout=2).status_code == 200:
                     return
             except requests.RequestException:
                 time.sleep(0.2)
-        raise RuntimeError("web did not start:\n" + self.log("web"))
+        raise RuntimeError(f"{name} did not start:\n" + self.log(name))
 
     def token(self, username: str) -> str:
         return self.flask("token", "create", username).strip().splitlines()[-1]
@@ -92,11 +100,10 @@ def stack(tmp_path_factory):
     live = LiveStack(tmp_path_factory.mktemp("stack"))
     live.flask("db", "upgrade")
     live.flask("seed", "--demo")
-    live.start("web", "run", "--host", "127.0.0.1", "--port", str(live.port))
-    live.start("worker", "worker")
-    live.start("scheduler", "scheduler")
     try:
-        live.wait_http()
+        live.start_web("web", live.port)
+        live.start("worker", "worker")
+        live.start("scheduler", "scheduler")
         yield live
     finally:
         live.stop()

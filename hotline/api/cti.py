@@ -1,0 +1,59 @@
+"""POST /api/v1/cti/events — call platform webhook, HMAC-SHA256 signed over the raw body."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime
+
+from flask import current_app, jsonify, request
+
+from hotline.api import api_bp
+from hotline.api.validation import Str, parse
+from hotline.citizens import calls
+from hotline.errors import ApiError
+from hotline.extensions import db
+
+
+def _verify_signature(raw: bytes) -> None:
+    secret = current_app.config["HOTLINE"].cti_secret.encode()
+    header = request.headers.get("X-Hotline-Signature", "")
+    expected = "sha256=" + hmac.new(secret, raw, hashlib.sha256).hexdigest()
+    if not header or not hmac.compare_digest(header.encode(), expected.encode()):
+        raise ApiError(401, "bad_signature", "签名校验失败：请用共享密钥对请求体做 HMAC-SHA256 签名")
+
+
+def _parse_time(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, "invalid_input", "at 必须是 ISO 8601 时间", {"at": "时间格式不正确"}) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@api_bp.post("/cti/events")
+def cti_event():
+    raw = request.get_data(cache=True)
+    _verify_signature(raw)
+    try:
+        body = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "请求体必须是 JSON 对象")
+    data = parse({
+        "event": Str("事件", required=True, choices=calls.EVENTS),
+        "call_id": Str("通话编号", required=True, max_len=64),
+        "caller": Str("主叫号码", required=True, max_len=64),
+        "callee": Str("被叫号码", max_len=64, default=""),
+        "agent": Str("坐席", max_len=64),
+        "at": Str("时间", required=True, max_len=40),
+        "recording_url": Str("录音地址", max_len=500),
+    }, body)
+    evt = calls.CallEvent(event=data["event"], call_id=data["call_id"], caller=data["caller"],
+                          callee=data["callee"] or "", agent=data["agent"], at=_parse_time(data["at"]),
+                          recording_url=data["recording_url"])
+    call, duplicate = calls.handle(evt)
+    db.session.commit()
+    return jsonify({"call_id": call.call_id, "status": call.status, "duplicate": duplicate,
+                    "citizen_id": call.citizen_id, "duration_seconds": call.duration_seconds})
