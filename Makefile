@@ -37,11 +37,12 @@ test-integration: install-dev
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
 	$(VENV)/bin/pytest tests/integration tests/e2e
 
-## browser tests need Debian's chromium; install it when missing (root + apt only)
+## browser tests need Debian's chromium (+ a CJK font for screenshots); install when missing (root + apt only)
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . ; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium install failed: browser tests will be skipped"; \
+	    (apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
+	      || echo "chromium install failed: browser tests will be skipped"; \
 	  else echo "chromium missing: browser tests will be skipped"; fi; }
 
 bench: install-dev

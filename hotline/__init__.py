@@ -26,7 +26,8 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
-    app.extensions["hotline_cipher"] = DataCipher(settings.data_key)
+    old_keys = tuple(k.strip() for k in settings.data_keys_old.split(",") if k.strip())
+    app.extensions["hotline_cipher"] = DataCipher(settings.data_key, old_keys, settings.index_key)
 
     redis_url = redis_url_for(settings)
     connect_redis(settings)
@@ -54,6 +55,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from hotline.api import api_bp
     from hotline.auth.views import auth_bp
+    from hotline.cases.views import cases_bp
     from hotline.console.views import console_bp
     from hotline.departments.views import departments_bp
     from hotline.health import health_bp
@@ -64,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(console_bp)
     app.register_blueprint(departments_bp, url_prefix="/dept")
+    app.register_blueprint(cases_bp)
     if app.config["HOTLINE"].bench_endpoints:
         from hotline.bench_views import bench_bp
 

@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(token)
     app.cli.add_command(worker)
     app.cli.add_command(scheduler)
+    app.cli.add_command(keys)
 
 
 @click.command()
@@ -74,3 +75,18 @@ def scheduler():
     from workers.run import run_scheduler
 
     run_scheduler(current_app._get_current_object())
+
+
+@click.group()
+def keys():
+    """Encryption keys of personal data."""
+
+
+@keys.command("rotate")
+@with_appcontext
+def keys_rotate():
+    """Re-encrypt phones and names with HOTLINE_DATA_KEY (old keys in HOTLINE_DATA_KEYS_OLD)."""
+    from hotline.citizens.rotation import rotate
+
+    changed = rotate(progress=lambda line: click.echo(line))
+    click.echo(f"已用新密钥重新加密 {changed} 条个人信息。之后可从 HOTLINE_DATA_KEYS_OLD 中移除旧密钥。")

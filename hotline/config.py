@@ -43,6 +43,8 @@ class Settings:
     redis_url: str = ""
     secret_key: str = ""
     data_key: str = ""
+    data_keys_old: str = ""  # comma-separated previous data keys, readable until `flask keys rotate` ran
+    index_key: str = ""
     cti_secret: str = ""
     wechat_token: str = ""
     wechat_appid: str = ""
@@ -90,7 +92,7 @@ class Settings:
         if not settings.database_url:
             settings.database_url = "sqlite:///" + str(settings.instance / "hotline.db")
         settings.database_url = normalise_database_url(settings.database_url)
-        for name in ("secret_key", "data_key", "cti_secret"):
+        for name in ("secret_key", "data_key", "index_key", "cti_secret"):
             if not getattr(settings, name):
                 setattr(settings, name, _instance_secret(settings.instance, name))
         return settings

@@ -7,13 +7,13 @@ from datetime import datetime
 from hotline.cases import deadlines
 from hotline.cases.errors import NotAllowed, RuleRefused
 from hotline.cases.numbers import next_number
-from hotline.cases.workflow import ACTION_LABELS, transition
+from hotline.cases.workflow import ACTION_LABELS, state_label, transition
 from hotline.citizens.phones import Phone
 from hotline.citizens.profile import get_or_create
 from hotline.extensions import db
 from hotline.models import Assignment, Case, CaseEvent, Category, Department, User
 from hotline.notify import notify_department, notify_role
-from hotline.realtime.publish import publish
+from hotline.realtime.publish import department_rooms, publish
 
 
 @dataclass
@@ -48,8 +48,9 @@ def record(case: Case, action: str, actor: User | None, before: str | None, afte
 
 
 def _rooms(case: Case) -> list[str]:
-    rooms = ["role:agent", "role:dispatcher", "role:monitor"]
-    rooms += [f"department:{a.department_id}" for a in case.assignments]
+    rooms = ["role:agent", "role:dispatcher", "role:monitor", "role:supervisor"]
+    for a in case.assignments:
+        rooms += department_rooms(a.department)
     if case.created_by_id:
         rooms.append(f"user:{case.created_by_id}")
     return rooms
@@ -59,8 +60,8 @@ def _publish_update(case: Case, action: str) -> None:
     db.session.flush()
     lead = case.lead_department
     publish("case.updated", {"number": case.number, "status": case.status, "version": case.version,
-                             "action": action, "department_code": lead.code if lead else None},
-            _rooms(case))
+                             "action": action, "department_code": lead.code if lead else None,
+                             "cursor": case.events[-1].id}, _rooms(case))
 
 
 def create_case(data: NewCase, actor: User | None, now: datetime, actor_label: str | None = None) -> Case:
@@ -77,7 +78,8 @@ def create_case(data: NewCase, actor: User | None, now: datetime, actor_label: s
     db.session.flush()
     publish("case.created", {"number": case.number, "status": case.status, "kind": case.kind,
                              "urgency": case.urgency, "department_code": None,
-                             "created_at": now.isoformat(), "version": case.version},
+                             "created_at": now.isoformat(), "version": case.version,
+                             "cursor": case.events[-1].id},
             ["role:agent", "role:dispatcher", "role:monitor"])
     return case
 
@@ -100,7 +102,8 @@ def dispatch(case: Case, department: Department, actor: User | None, now: dateti
              note: str = "", auto: bool = False) -> Assignment:
     if role == "assist":
         if case.status not in ("dispatched", "handling"):
-            raise RuleRefused("invalid_transition", "请先派出主办单位，再添加协办单位")
+            raise RuleRefused("invalid_transition",
+                              f"工单当前状态为「{state_label(case.status)}」，请先派出主办单位，再添加协办单位")
         if any(a.department_id == department.id for a in case.active_assignments()):
             raise RuleRefused("already_assigned", f"{department.name}已在办理该工单")
         assignment = _assign(case, department, "assist", actor, now)
@@ -116,18 +119,23 @@ def dispatch(case: Case, department: Department, actor: User | None, now: dateti
     return assignment
 
 
-def _own_assignment(case: Case, actor: User, statuses: tuple[str, ...]) -> Assignment:
+def _own_assignment(case: Case, actor: User, statuses: tuple[str, ...], action: str) -> Assignment:
     """The actor's unit's active assignment on this case (its own, or a sub-unit's for an admin)."""
     if actor.department is None:
         raise NotAllowed("只有承办单位人员可以执行此操作")
-    for a in reversed(case.assignments):
-        if a.department_id == actor.department_id and a.status in statuses:
+    mine = [a for a in reversed(case.assignments) if a.department_id == actor.department_id]
+    for a in mine:
+        if a.status in statuses:
             return a
-    raise RuleRefused("no_assignment", "该工单当前没有派给您所在单位的待办任务")
+    label = ACTION_LABELS.get(action, action)
+    if any(a.status == "pending" for a in mine):
+        raise RuleRefused("not_signed", f"您所在单位尚未签收该工单，请先签收，再{label}")
+    raise RuleRefused("no_assignment", f"工单当前状态为「{state_label(case.status)}」，"
+                                       f"没有派给您所在单位的待办任务，不能执行「{label}」操作")
 
 
 def sign(case: Case, actor: User, now: datetime) -> None:
-    assignment = _own_assignment(case, actor, ("pending", "signed"))
+    assignment = _own_assignment(case, actor, ("pending", "signed"), "sign")
     if assignment.status == "signed":
         raise RuleRefused("already_signed", f"{assignment.department.name}已签收该工单，不能重复签收")
     assignment.status, assignment.signed_at = "signed", now
@@ -140,7 +148,7 @@ def sign(case: Case, actor: User, now: datetime) -> None:
 
 
 def contact(case: Case, actor: User, note: str, now: datetime) -> None:
-    assignment = _own_assignment(case, actor, ("signed",))
+    assignment = _own_assignment(case, actor, ("signed",), "contact")
     if assignment.contacted_at is not None:
         raise RuleRefused("already_contacted", "已记录过首次联系")
     assignment.contacted_at = now
@@ -149,7 +157,7 @@ def contact(case: Case, actor: User, note: str, now: datetime) -> None:
 
 
 def reply(case: Case, actor: User, content: str, result: str, now: datetime) -> None:
-    assignment = _own_assignment(case, actor, ("signed",))
+    assignment = _own_assignment(case, actor, ("signed",), "reply")
     assignment.status, assignment.replied_at = "replied", now
     assignment.reply_content, assignment.reply_result = content, result
     if assignment.role == "lead":
@@ -163,7 +171,7 @@ def reply(case: Case, actor: User, content: str, result: str, now: datetime) -> 
 
 
 def return_case(case: Case, actor: User, reason: str, now: datetime) -> None:
-    assignment = _own_assignment(case, actor, ("pending", "signed"))
+    assignment = _own_assignment(case, actor, ("pending", "signed"), "return")
     if assignment.role != "lead":
         assignment.status, assignment.return_reason = "returned", reason
         record(case, "return", actor, case.status, case.status, note=reason, department=assignment.department,
@@ -180,7 +188,8 @@ def decide_return(case: Case, actor: User, accept: bool, department: Department 
                   now: datetime) -> None:
     returned = next((a for a in reversed(case.assignments) if a.role == "lead" and a.status == "returned"), None)
     if case.status != "returned" or returned is None:
-        transition(case, "redispatch")  # raises InvalidTransition with the state's message
+        # raises InvalidTransition with the state's message
+        transition(case, "redispatch" if accept else "reject_return")
     if accept:
         if department is None:
             raise RuleRefused("department_required", "同意退回时必须指定改派单位")

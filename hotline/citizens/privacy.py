@@ -24,17 +24,18 @@ def _derive(secret: str, purpose: bytes) -> bytes:
 class DataCipher:
     """Encrypts/decrypts personal data and computes blind indexes from one data key."""
 
-    def __init__(self, data_key: str, old_keys: tuple[str, ...] = ()):
+    def __init__(self, data_key: str, old_keys: tuple[str, ...] = (), index_key: str = ""):
         if not data_key:
             raise ValueError("data key is empty")
         self.key_id = self._key_id(data_key)
         self._aead = {self.key_id: AESGCM(_derive(data_key, b"encrypt"))}
         for old in old_keys:
             self._aead.setdefault(self._key_id(old), AESGCM(_derive(old, b"encrypt")))
-        # The blind index key must stay stable across rotations of the encryption key,
-        # so it is derived from the first key ever used when old keys are given.
-        index_secret = old_keys[-1] if old_keys else data_key
-        self._index_key = _derive(index_secret, b"blind-index")
+        # The blind index has its own key, so rotating the encryption key leaves look-ups untouched.
+        self._index_key = _derive(index_key or data_key, b"blind-index")
+
+    def needs_rotation(self, token: str | None) -> bool:
+        return token is not None and not token.startswith(self.key_id + ":")
 
     @staticmethod
     def _key_id(secret: str) -> str:

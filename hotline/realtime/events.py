@@ -11,8 +11,8 @@ from hotline.realtime.publish import NAMESPACE
 
 def rooms_for(user) -> list[str]:
     rooms = [f"user:{user.id}", f"role:{user.role}"]
-    if user.department_id:
-        rooms.append(f"department:{user.department_id}")
+    if user.department is not None:
+        rooms.append(f"department:{user.department.code}")
     return rooms
 
 

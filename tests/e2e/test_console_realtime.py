@@ -115,14 +115,15 @@ def test_new_case_reaches_other_agents_and_dispatch_updates(stack, tokens, clien
     case = create_case(stack.url, tokens["agent1"], "13912345678")
     data, _ = agent2.wait_for("case.created", lambda d: d["number"] == case["number"])
     assert data == {"number": case["number"], "status": "registered", "kind": "help", "urgency": "normal",
-                    "department_code": None, "created_at": data["created_at"], "version": case["version"]}
+                    "department_code": None, "created_at": data["created_at"], "version": case["version"],
+                    "cursor": case["events"][-1]["id"]}
     assert dispatcher.wait_for("case.created", lambda d: d["number"] == case["number"])[0]
     resp = requests.post(f"{stack.url}/api/v1/cases/{case['number']}/dispatch", json={"department_code": "ZLS"},
                          headers={"Authorization": f"Bearer {tokens['dispatcher1']}"}, timeout=10)
     assert resp.status_code == 200
     update, _ = agent2.wait_for("case.updated", lambda d: d["number"] == case["number"])
     assert update == {"number": case["number"], "status": "dispatched", "version": resp.json()["version"],
-                      "action": "dispatch", "department_code": "ZLS"}
+                      "action": "dispatch", "department_code": "ZLS", "cursor": resp.json()["events"][-1]["id"]}
 
 
 def test_event_from_one_web_process_reaches_client_on_another(stack, tokens, clients):
