@@ -74,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        del app
+        from hotline.extensions import stop_embedded_redis
+
+        stop_embedded_redis(app.config["HOTLINE"])
     return code
 
 

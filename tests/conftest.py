@@ -56,6 +56,9 @@ def app(tmp_path_factory):
             for key in redis.scan_iter(pattern):
                 redis.delete(key)
     yield app
+    from hotline.extensions import stop_embedded_redis
+
+    stop_embedded_redis(app.config["HOTLINE"])
 
 
 @pytest.fixture()

@@ -1,6 +1,7 @@
 """Case endpoints: parse, load, authorize, call an operation, commit, answer JSON."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -90,7 +91,8 @@ def list_cases():
         statuses = [s for s in status.split(",") if s]
         unknown = [s for s in statuses if s not in STATE_LABELS]
         if unknown:
-            raise ApiError(400, "invalid_input", f"未知的状态：{'、'.join(unknown)}", {"status": "未知的状态"})
+            raise ApiError(400, "invalid_input", f"未知的状态：{'、'.join(unknown)[:40]}",
+                           {"status": "可选：" + "、".join(f"{k.value}（{v}）" for k, v in STATE_LABELS.items())})
         query = query.where(Case.status.in_(statuses))
     if code := args.get("department"):
         dept = lookups.department(code, "department")
@@ -99,13 +101,15 @@ def list_cases():
     if due := args.get("due_before"):
         try:
             moment = datetime.fromisoformat(due)
-        except ValueError:
+            moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+        except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00+01:00 has no UTC equivalent
             raise ApiError(400, "invalid_input", "due_before 必须是日期或时间，如 2026-11-30",
                            {"due_before": "日期格式不正确"}) from None
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         query = query.where(Case.deadline_reply.is_not(None), Case.deadline_reply < moment)
-    page = parse({"page": Int("页码", min_value=1, max_value=100000, default=1)},
-                 {"page": int(args["page"]) if args.get("page", "").isdigit() else args.get("page")})["page"]
+    raw_page = args.get("page")
+    if raw_page and re.fullmatch(r"[+-]?[0-9]{1,9}", raw_page.strip()):  # "²".isdigit() but int("²") fails
+        raw_page = int(raw_page)
+    page = parse({"page": Int("页码", min_value=1, max_value=100000, default=1)}, {"page": raw_page})["page"]
     per_page = current_app.config["HOTLINE"].page_size
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     rows = db.session.scalars(query.order_by(Case.id.desc()).limit(per_page).offset((page - 1) * per_page))
@@ -172,6 +176,9 @@ def return_decision(number: str):
     data = parse({"accept": Bool("是否同意退回", required=True),
                   "department_code": Str("改派单位代码", max_len=32),
                   "note": Str("审核意见", required=True, max_len=1000)}, body)
+    if data["accept"] and not data["department_code"]:
+        raise ApiError(400, "invalid_input", "提交的内容有误：同意退回时必须指定改派单位",
+                       {"department_code": "同意退回时必须指定改派单位"})
     expect_version(case, body)
     department = lookups.department(data["department_code"]) if data["department_code"] else None
     ops.decide_return(case, current_user, data["accept"], department, data["note"], now())
@@ -194,6 +201,8 @@ def answer(number: str):
     body = json_body()
     data = parse({"answer": Str("答复内容", required=True, max_len=5000, min_len=2),
                   "kb_id": Int("知识条目编号", min_value=1)}, body)
+    if data["kb_id"] is not None:
+        lookups.kb_entry(data["kb_id"])
     expect_version(case, body)
     ops.answer(case, current_user, data["answer"], data["kb_id"], now())
     return _done(case)
@@ -205,6 +214,6 @@ def merge(number: str):
     body = json_body()
     data = parse({"into": Str("主工单编号", required=True, max_len=32)}, body)
     expect_version(case, body)
-    master = lookups.case_by_number(data["into"])
+    master = lookups.case_by_number(data["into"], field="into")
     ops.merge(case, master, current_user, now())
     return _done(case)

@@ -5,13 +5,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 
 from hotline.errors import ApiError
 
-_MARKUP = re.compile(r"<\s*/?\s*(script|iframe|object|embed|style|svg|img|a|link|meta)\b|javascript:|\bon\w+\s*=",
-                     re.IGNORECASE)
+# Active markup: dangerous tags, javascript: URLs, and on…= event handlers inside a tag (so that plain text
+# such as "one=1" or "价格<100元" is accepted). The tag scan is bounded to keep the regex linear.
+_MARKUP = re.compile(r"<\s*/?\s*(script|iframe|object|embed|style|svg|img|a|link|meta)\b|javascript:"
+                     r"|<[a-z][^>]{0,200}?\bon\w+\s*=", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # valid as a JSON escape ("\ud800"), not storable as UTF-8
 
 
 @dataclass
@@ -35,6 +38,8 @@ class Str:
             return None, f"{self.label}至少需要{self.min_len}个字"
         if _CONTROL.search(value):
             return None, f"{self.label}包含不可见的控制字符"
+        if _SURROGATE.search(value):
+            return None, f"{self.label}包含无法识别的字符（编码错误），请重新输入"
         if _MARKUP.search(value):
             return None, f"{self.label}包含不允许的网页标记（如 <script>），请删除后重新提交"
         if self.choices is not None and value not in self.choices:
@@ -73,9 +78,17 @@ class Int:
 
 
 def json_body() -> dict:
-    body = request.get_json(silent=True)
-    if body is None and not request.get_data():
+    """The request's JSON object; no body at all is ``{}``. Anything else is a zh-CN 400 (never a 500)."""
+    data = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH: 413 from here
+    if not data:
         return {}
+    if not request.is_json:
+        raise ApiError(400, "invalid_json",
+                       "请求体必须是 JSON 对象，并设置请求头 Content-Type: application/json")
+    try:
+        body = current_app.json.loads(data)
+    except (ValueError, RecursionError):  # syntax, encoding (not UTF-8), absurd nesting or numbers
+        raise ApiError(400, "invalid_json", "请求体不是有效的 JSON，请检查格式并使用 UTF-8 编码") from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "请求体必须是 JSON 对象，例如 {\"content\": \"…\"}")
     return body

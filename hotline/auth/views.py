@@ -9,6 +9,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from hotline.auth.passwords import verify_password
+from hotline.auth.safety import safe_next
 from hotline.extensions import db, limiter
 from hotline.models import User
 
@@ -44,10 +45,7 @@ def login():
         user = db.session.scalar(sa.select(User).where(User.username == form.username.data.strip()))
         if user and user.active and verify_password(user.password_hash, form.password.data):
             login_user(user)
-            target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//"):
-                target = home_for(user)
-            return redirect(target)
+            return redirect(safe_next(request.args.get("next")) or home_for(user))
         flash("用户名或密码错误", "error")
     return render_template("auth/login.html", form=form)
 

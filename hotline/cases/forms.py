@@ -29,6 +29,13 @@ class ZhForm(FlaskForm):
             return DefaultMeta.get_translations(self, form)
 
 
+class PickField(SelectField):
+    """A select the browser may leave out of the submission (disabled while empty): missing means ""."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist or [""])
+
+
 def _no_control_chars(form, field) -> None:
     if field.data and _CONTROL.search(field.data):
         raise ValidationError(f"{field.label.text}包含不可见的控制字符")
@@ -48,13 +55,13 @@ class CaseForm(ZhForm):
     phone = StringField("来电号码", validators=[DataRequired("请填写来电号码"),
                                                 Length(max=64, message="来电号码太长")])
     citizen_name = StringField("市民姓名", validators=_text("市民姓名", False, 50))
-    channel = SelectField("受理渠道", choices=list(CHANNELS.items()), default="phone")
-    kind = RadioField("诉求类型", choices=list(KINDS.items()), default="consult")
-    urgency = RadioField("紧急程度", choices=list(URGENCIES.items()), default="normal")
-    category1 = SelectField("一级分类", choices=[])
-    category2 = SelectField("二级分类", choices=[])
-    category3 = SelectField("三级分类", choices=[])
-    district = SelectField("所属区县/街道", choices=[])
+    channel = SelectField("受理渠道", choices=CHANNELS, default="phone")
+    kind = RadioField("诉求类型", choices=KINDS, default="consult")
+    urgency = RadioField("紧急程度", choices=URGENCIES, default="normal")
+    category1 = PickField("一级分类", choices=[])
+    category2 = PickField("二级分类", choices=[])
+    category3 = PickField("三级分类", choices=[])
+    district = PickField("所属区县/街道", choices=[])
     address = StringField("事发地址", validators=_text("事发地址", False, 300))
     content = TextAreaField("诉求内容", validators=[DataRequired("请填写诉求内容"),
                                                     Length(min=2, message="诉求内容至少需要2个字"), _no_control_chars])
@@ -67,10 +74,12 @@ class CaseForm(ZhForm):
 
     def fill_choices(self) -> None:
         """Category selects follow the submitted parents, so a re-rendered form keeps its picks."""
-        self.category1.choices = [("", "请选择一级分类"), *category_options(None)]
-        self.category2.choices = [("", "二级分类"), *category_options(self.category1.data)]
-        self.category3.choices = [("", "三级分类"), *category_options(self.category2.data)]
-        self.district.choices = {"": [("", "未指定")], **district_groups()}
+        self.category1.choices = {"": "请选择一级分类", **category_options(None)}
+        self.category2.choices = {"": "二级分类", **(category_options(self.category1.data)
+                                                    if self.category1.data else {})}
+        self.category3.choices = {"": "三级分类", **(category_options(self.category2.data)
+                                                    if self.category2.data else {})}
+        self.district.choices = {"": "未指定", **district_groups()}
 
     def chosen_category(self) -> Category | None:
         for field in (self.category3, self.category2, self.category1):
@@ -95,14 +104,14 @@ class SignForm(ActionForm):
 
 class DispatchForm(ActionForm):
     department = SelectField("承办单位", choices=[], validators=[DataRequired("请选择承办单位")])
-    role = RadioField("办理方式", choices=[("lead", "主办"), ("assist", "协办")], default="lead")
+    role = RadioField("办理方式", choices={"lead": "主办", "assist": "协办"}, default="lead")
     note = TextAreaField("派单意见", validators=_text("派单意见", False, 1000))
 
 
 class ReturnDecisionForm(ActionForm):
-    decision = RadioField("审核结果", choices=[("accept", "同意退回，改派其他单位"), ("reject", "驳回退回，原单位继续办理")],
-                          validators=[DataRequired("请选择审核结果")])
-    department = SelectField("改派单位", choices=[])
+    decision = RadioField("审核结果", validators=[DataRequired("请选择审核结果")],
+                          choices={"accept": "同意退回，改派其他单位", "reject": "驳回退回，原单位继续办理"})
+    department = PickField("改派单位", choices=[])
     note = TextAreaField("审核意见", validators=_text("审核意见", True, 1000))
 
     def validate_department(self, field) -> None:
@@ -116,7 +125,7 @@ class ContactForm(ActionForm):
 
 class ReplyForm(ActionForm):
     content = TextAreaField("答复内容", validators=_text("答复内容", True, 5000, 2))
-    result = RadioField("办理结果", choices=list(RESULTS.items()), validators=[DataRequired("请选择办理结果")])
+    result = RadioField("办理结果", choices=RESULTS, validators=[DataRequired("请选择办理结果")])
 
 
 class ReturnForm(ActionForm):
@@ -134,7 +143,7 @@ class AnswerForm(ActionForm):
 # --- choice lists ------------------------------------------------------------------------------
 
 
-def category_options(parent_id: str | int | None) -> list[tuple[str, str]]:
+def category_options(parent_id: str | int | None) -> dict[str, str]:
     """Children of a category (level-1 categories for None); unknown parents have none."""
     query = sa.select(Category.id, Category.name).order_by(Category.id)
     if parent_id in (None, ""):
@@ -142,34 +151,32 @@ def category_options(parent_id: str | int | None) -> list[tuple[str, str]]:
     elif str(parent_id).isdigit():
         query = query.where(Category.parent_id == int(parent_id))
     else:
-        return []
-    return [(str(i), name) for i, name in db.session.execute(query)]
+        return {}
+    return {str(i): name for i, name in db.session.execute(query)}
 
 
-def district_groups() -> dict[str, list[tuple[str, str]]]:
+def district_groups() -> dict[str, dict[str, str]]:
     """Districts with their streets, one optgroup per district (the district itself first)."""
     rows = db.session.scalars(sa.select(Department).where(Department.active.is_(True),
                                                           Department.kind.in_(("district", "street")))
                               .order_by(Department.path)).all()
-    groups: dict[str, list[tuple[str, str]]] = {}
     names = {d.id: d.name for d in rows if d.kind == "district"}
+    groups: dict[str, dict[str, str]] = {d.name: {str(d.id): f"{d.name}（全区）"} for d in rows if d.kind == "district"}
     for d in rows:
-        if d.kind == "district":
-            groups.setdefault(d.name, []).insert(0, (str(d.id), f"{d.name}（全区）"))
-        elif d.parent_id in names:
-            groups.setdefault(names[d.parent_id], []).append((str(d.id), d.name))
+        if d.kind == "street" and d.parent_id in names:
+            groups[names[d.parent_id]][str(d.id)] = d.name
     return groups
 
 
-def department_groups(within: Department | None = None) -> dict[str, list[tuple[str, str]]]:
+def department_groups(within: Department | None = None) -> dict[str, dict[str, str]]:
     """Every active unit grouped by kind (for dispatch selects); ``within`` limits to a subtree."""
     query = sa.select(Department).where(Department.active.is_(True)).order_by(Department.path)
     if within is not None:
         query = query.where(Department.path.startswith(within.path))
     order = ("department", "utility", "district", "street", "city")
-    groups: dict[str, list[tuple[str, str]]] = {KIND_LABELS[k]: [] for k in order}
+    groups: dict[str, dict[str, str]] = {KIND_LABELS[k]: {} for k in order}
     for d in db.session.scalars(query):
-        groups.setdefault(KIND_LABELS.get(d.kind, d.kind), []).append((str(d.id), d.name))
+        groups.setdefault(KIND_LABELS.get(d.kind, d.kind), {})[str(d.id)] = d.name
     return {label: options for label, options in groups.items() if options}
 
 
@@ -178,6 +185,5 @@ def suggested_department(case: Case) -> Department | None:
     category = case.category
     if category is None:
         return None
-    if category.local and case.district is not None:
-        return case.district
-    return category.department
+    unit = case.district if category.local and case.district is not None else category.department
+    return unit if unit is not None and unit.active else None

@@ -53,13 +53,17 @@ ACTION_LABELS = {
 }
 
 
+def state_label(state: str) -> str:
+    """The zh-CN name of a state ("dispatched" -> "已派单"); unknown values are returned as they are."""
+    return STATE_LABELS.get(CaseState(state), state) if state in CaseState._value2member_map_ else state
+
+
 class InvalidTransition(Exception):
     """Refused state change; ``message`` is shown to the user (zh-CN)."""
 
     def __init__(self, state: str, action: str):
         self.state, self.action = state, action
-        label = STATE_LABELS.get(CaseState(state), state) if state in CaseState._value2member_map_ else state
-        self.message = f"工单当前状态为「{label}」，不能执行「{ACTION_LABELS.get(action, action)}」操作"
+        self.message = f"工单当前状态为「{state_label(state)}」，不能执行「{ACTION_LABELS.get(action, action)}」操作"
         super().__init__(self.message)
 
 

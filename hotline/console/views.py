@@ -1,19 +1,104 @@
-"""Agent console and dispatcher pages."""
+"""Agent console (case registration) and the dispatcher's queues."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
-from hotline.auth.permissions import page_role_guard
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from hotline.auth.permissions import check_role, page_role_guard
+from hotline.cases import operations as ops
+from hotline.cases.forms import CaseForm, suggested_department
+from hotline.citizens.phones import PhoneError, normalize
+from hotline.console import filters
+from hotline.extensions import db
+from hotline.models import Case, Category
 
 console_bp = Blueprint("console", __name__)
 console_bp.before_request(page_role_guard("agent", "dispatcher", "monitor", "supervisor"))
+filters.init_blueprint(console_bp)
+
+REGISTER_ROLES = ("agent", "dispatcher", "monitor")
+DISPATCH_ROLES = ("dispatcher", "admin")
+QUEUE_LIMIT = 200
+URGENCY_ORDER = sa.case({"emergency": 0, "urgent": 1}, value=Case.urgency, else_=2)
+
+
+def _can_register() -> bool:
+    return current_user.role in (*REGISTER_ROLES, "admin")
+
+
+def _my_cases_today() -> list[Case]:
+    zone = ZoneInfo(current_app.config["HOTLINE"].timezone)
+    midnight = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    return db.session.scalars(
+        sa.select(Case).where(Case.created_by_id == current_user.id, Case.created_at >= midnight.astimezone(UTC))
+        .options(so.selectinload(Case.category)).order_by(Case.id.desc()).limit(20)).all()
+
+
+def _render_console(form: CaseForm, status: int = 200):
+    return render_template("console/index.html", form=form, can_register=_can_register(),
+                           my_cases=_my_cases_today()), status
 
 
 @console_bp.get("/console")
 def index():
-    return render_template("console/index.html")
+    form = CaseForm(formdata=None)
+    form.fill_choices()
+    return _render_console(form)
+
+
+@console_bp.post("/console/cases")
+def create_case():
+    check_role(current_user, *REGISTER_ROLES)
+    form = CaseForm()
+    form.fill_choices()
+    if form.validate_on_submit():
+        try:
+            phone = normalize(form.phone.data)
+        except PhoneError as err:
+            form.phone.errors.append(err.message)
+        else:
+            new = ops.NewCase(
+                channel=form.channel.data, kind=form.kind.data, content=form.content.data.strip(), phone=phone,
+                citizen_name=(form.citizen_name.data or "").strip() or None,
+                address=(form.address.data or "").strip(), district=form.chosen_district(),
+                urgency=form.urgency.data, category=form.chosen_category(), confidential=form.confidential.data,
+            )
+            case = ops.create_case(new, current_user, datetime.now(UTC))
+            db.session.commit()
+            flash(f"工单 {case.number} 已登记", "success")
+            return redirect(url_for("cases.detail", number=case.number))
+    return _render_console(form, 400)
+
+
+@console_bp.get("/console/categories")
+def categories():
+    """Children of a category for the cascading picker: ?parent=ID (level-1 categories without it)."""
+    parent = request.args.get("parent", "")
+    level = Category.parent_id == int(parent) if parent.isdigit() else Category.level == 1
+    query = sa.select(Category).where(level).options(so.selectinload(Category.department)).order_by(Category.id)
+    items = [{"id": c.id, "name": c.name, "level": c.level,
+              "department": c.department.name if c.department else None, "local": c.local}
+             for c in db.session.scalars(query)]
+    return jsonify({"items": items})
 
 
 @console_bp.get("/dispatch")
 def dispatch_queue():
-    return render_template("console/dispatch.html")
+    """Most urgent first, then oldest first; each queue shows at most QUEUE_LIMIT rows and its total."""
+    load = (so.selectinload(Case.category).selectinload(Category.department), so.selectinload(Case.district))
+    waiting_q = sa.select(Case).where(Case.status.in_(("registered", "reopened")))
+    returned_q = sa.select(Case).where(Case.status == "returned")
+    waiting = db.session.scalars(waiting_q.options(*load).order_by(URGENCY_ORDER, Case.created_at)
+                                 .limit(QUEUE_LIMIT)).all()
+    returned = db.session.scalars(returned_q.order_by(URGENCY_ORDER, Case.updated_at).limit(QUEUE_LIMIT)).all()
+    totals = {name: db.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
+              for name, q in (("waiting", waiting_q), ("returned", returned_q))}
+    rows = [(c, suggested_department(c)) for c in waiting]
+    returns = [(c, next((a for a in reversed(c.assignments) if a.status == "returned"), None)) for c in returned]
+    return render_template("console/dispatch.html", rows=rows, returns=returns, totals=totals,
+                           limit=QUEUE_LIMIT, can_dispatch=current_user.role in DISPATCH_ROLES)

@@ -1,14 +1,40 @@
-"""Department portal pages."""
+"""Department portal: the unit's inbox (its own and its sub-units' assignments) and recent history."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Blueprint, render_template, request
+from flask_login import current_user
 
-from hotline.auth.permissions import page_role_guard
+from hotline.auth.permissions import department_scope, page_role_guard
+from hotline.extensions import db
+from hotline.models import Assignment, Department
 
 departments_bp = Blueprint("departments", __name__)
 departments_bp.before_request(page_role_guard("department_handler", "department_admin"))
 
+INBOX_LIMIT = 300
+HISTORY_LIMIT = 50
+
+
+def _assignments(scope: Department, statuses: tuple[str, ...]):
+    return (sa.select(Assignment).join(Department, Assignment.department_id == Department.id)
+            .where(Department.path.startswith(scope.path), Assignment.status.in_(statuses))
+            .options(so.selectinload(Assignment.case)))
+
 
 @departments_bp.get("/")
 def inbox():
-    return render_template("departments/inbox.html")
+    scope = department_scope(current_user)
+    tab = "history" if request.args.get("tab") == "history" else "open"
+    open_rows, history = [], []
+    if scope is not None:
+        pending = Assignment.status == "pending"
+        # unsigned first (by sign deadline), then those in hand (by reply deadline)
+        order = (sa.case((pending, 0), else_=1),
+                 sa.case((pending, Assignment.deadline_sign), else_=Assignment.deadline_reply))
+        open_rows = db.session.scalars(_assignments(scope, ("pending", "signed")).order_by(*order)
+                                       .limit(INBOX_LIMIT)).all()
+        history = db.session.scalars(_assignments(scope, ("replied", "returned"))
+                                     .order_by(Assignment.id.desc()).limit(HISTORY_LIMIT)).all()
+    return render_template("departments/inbox.html", scope=scope, tab=tab, open_rows=open_rows, history=history)

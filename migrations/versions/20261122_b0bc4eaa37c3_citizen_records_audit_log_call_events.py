@@ -5,8 +5,8 @@ Revises: 1968879a15ba
 Create Date: 2026-11-22 02:55:32.452771
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.

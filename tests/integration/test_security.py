@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -42,7 +43,7 @@ def test_sqlite_file_holds_no_clear_phone(app, api, phone):
         new_case(api("agent1"), phone, citizen_name="司马光明")
         with app.app_context():
             path = db.engine.url.database
-        data = b"".join(open(p, "rb").read() for p in (path, path + "-wal") if os.path.exists(p))
+        data = b"".join(Path(p).read_bytes() for p in (path, path + "-wal") if os.path.exists(p))
         assert phone.encode() not in data
         assert "司马光明".encode() not in data
 

@@ -1,0 +1,270 @@
+"""Case pages: the case list (/cases), the case page (/cases/NUMBER) and its action forms.
+
+Views stay thin: parse the form, load the case, authorize, call the operation, commit, redirect.
+Domain refusals (invalid transition, rule, stale copy) become a flashed message, never a 500.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from hotline.auth.permissions import (
+    STAFF_ROLES,
+    Forbidden,
+    can_view_case,
+    check_role,
+    department_scope,
+    page_role_guard,
+    sees_personal_data,
+    visible_cases_filter,
+)
+from hotline.auth.safety import safe_next
+from hotline.cases import forms as f
+from hotline.cases import operations as ops
+from hotline.cases.errors import NotAllowed, RuleRefused, StaleVersion
+from hotline.cases.workflow import STATE_LABELS, InvalidTransition
+from hotline.citizens.privacy import mask_name
+from hotline.citizens.profile import citizen_name
+from hotline.extensions import db
+from hotline.models import Assignment, Case, Department, User
+from hotline.models.cases import KINDS
+
+cases_bp = Blueprint("cases", __name__)
+cases_bp.before_request(page_role_guard(*STAFF_ROLES))
+
+DEPT_ROLES = ("department_handler", "department_admin")
+DOMAIN_ERRORS = (InvalidTransition, RuleRefused, NotAllowed, StaleVersion)
+
+
+# --- what the current user may do ---------------------------------------------------------------
+
+
+def own_assignment(case: Case, user: User) -> Assignment | None:
+    """The open task of the user's own unit on this case (operations act on exactly that one)."""
+    if not user.is_department_user or user.department_id is None:
+        return None
+    return next((a for a in reversed(case.assignments)
+                 if a.department_id == user.department_id and a.status in ("pending", "signed")), None)
+
+
+def available_actions(case: Case, user: User) -> list[str]:
+    role, status, acts = user.role, case.status, []
+    if role in ("dispatcher", "admin"):
+        if status in ("registered", "reopened", "dispatched", "handling"):
+            acts.append("dispatch")
+        if status == "returned":
+            acts.append("return_decision")
+    if role in ("agent", "admin") and status == "registered":
+        acts.append("answer")
+    if role in ("agent", "dispatcher", "admin") and status == "replied":
+        acts.append("close")
+    own = own_assignment(case, user)
+    if own is not None:
+        if own.status == "pending":
+            acts.append("sign")
+        else:
+            acts += ["contact"] if own.contacted_at is None else []
+            acts.append("reply")
+        acts.append("return")
+    return acts
+
+
+# --- the actions: form class, allowed roles, and the call into operations -------------------------
+
+
+def _department(value: str | None) -> Department | None:
+    return db.session.get(Department, int(value)) if value and value.isdigit() else None
+
+
+def _dispatch(case, form, now):
+    unit = _department(form.department.data)
+    ops.dispatch(case, unit, current_user, now, role=form.role.data, note=form.note.data or "")
+    return f"工单 {case.number} 已派至{unit.name}" if form.role.data == "lead" else f"已增派协办单位：{unit.name}"
+
+
+def _decide(case, form, now):
+    accept = form.decision.data == "accept"
+    unit = _department(form.department.data) if accept else None
+    ops.decide_return(case, current_user, accept, unit, form.note.data, now)
+    return f"已同意退回，改派至{unit.name}" if accept else "已驳回退回，工单由原单位继续办理"
+
+
+def _sign(case, form, now):
+    ops.sign(case, current_user, now)
+    return f"已签收工单 {case.number}"
+
+
+def _contact(case, form, now):
+    ops.contact(case, current_user, form.note.data, now)
+    return "已记录首次联系市民"
+
+
+def _reply(case, form, now):
+    ops.reply(case, current_user, form.content.data.strip(), form.result.data, now)
+    return "答复已提交"
+
+
+def _return(case, form, now):
+    ops.return_case(case, current_user, form.reason.data.strip(), now)
+    return "工单已退回，等待派单员审核"
+
+
+def _close(case, form, now):
+    ops.close(case, current_user, form.note.data or "", now)
+    return f"工单 {case.number} 已办结"
+
+
+def _answer(case, form, now):
+    ops.answer(case, current_user, form.answer.data.strip(), None, now)
+    return f"工单 {case.number} 已直接办结"
+
+
+@dataclass(frozen=True)
+class Action:
+    form: type[f.ActionForm]
+    roles: tuple[str, ...]
+    run: Callable[[Case, f.ActionForm, datetime], str]
+
+
+ACTIONS = {
+    "dispatch": Action(f.DispatchForm, ("dispatcher",), _dispatch),
+    "return_decision": Action(f.ReturnDecisionForm, ("dispatcher",), _decide),
+    "sign": Action(f.SignForm, DEPT_ROLES, _sign),
+    "contact": Action(f.ContactForm, DEPT_ROLES, _contact),
+    "reply": Action(f.ReplyForm, DEPT_ROLES, _reply),
+    "return": Action(f.ReturnForm, DEPT_ROLES, _return),
+    "close": Action(f.CloseForm, ("agent", "dispatcher"), _close),
+    "answer": Action(f.AnswerForm, ("agent",), _answer),
+}
+
+
+def build_form(action: str, case: Case, bound: bool = False) -> f.ActionForm:
+    """The action's form, bound to the request (bound=True) or fresh with defaults for this case."""
+    form = ACTIONS[action].form(prefix=action, **({} if bound else {"formdata": None}))
+    if hasattr(form, "department"):
+        form.department.choices = {"": "请选择单位", **f.department_groups()}
+    if not bound:
+        form.version.data = str(case.version)
+        if action == "dispatch":
+            suggestion = f.suggested_department(case)
+            form.department.data = str(suggestion.id) if suggestion else ""
+            form.role.data = "lead" if case.status in ("registered", "reopened") else "assist"
+    return form
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+
+def _load(number: str) -> Case:
+    case = db.session.scalar(sa.select(Case).where(Case.number == number)) if len(number) <= 32 else None
+    if case is None:
+        abort(404)
+    if not can_view_case(current_user, case):
+        raise Forbidden("您所在单位无权查看该工单")
+    return case
+
+
+def _citizen(case: Case) -> dict | None:
+    """Masked caller data; None (shown as 保密) for a department user on a confidential case."""
+    if case.confidential and not sees_personal_data(current_user, case):
+        return None
+    name = citizen_name(case.citizen)
+    return {"name": mask_name(name) if name else "未留姓名", "phone": case.phone.masked}
+
+
+def render_case(case: Case, bound: dict | None = None, status: int = 200):
+    bound = bound or {}
+    actions = available_actions(case, current_user)
+    forms = {a: bound.get(a) or build_form(a, case) for a in actions}
+    forms.update(bound)
+    suggestion = f.suggested_department(case) if "dispatch" in forms else None
+    return render_template("cases/detail.html", case=case, forms=forms, citizen=_citizen(case),
+                           lead=case.lead_assignment(), suggestion=suggestion), status
+
+
+@cases_bp.get("/cases/<number>")
+def detail(number: str):
+    return render_case(_load(number))
+
+
+@cases_bp.post("/cases/<number>/<action>")
+def act(number: str, action: str):
+    spec = ACTIONS.get(action) or abort(404)
+    check_role(current_user, *spec.roles)
+    case = _load(number)
+    form = build_form(action, case, bound=True)
+    back = safe_next(form.next.data) or url_for("cases.detail", number=case.number)
+    if not form.validate_on_submit():
+        if safe_next(form.next.data):  # a one-click form on a list page: report and go back there
+            flash(next(iter(form.errors.values()))[0], "error")
+            return redirect(back)
+        return render_case(case, bound={action: form}, status=400)
+    try:
+        if form.version.data and form.version.data != str(case.version):
+            raise StaleVersion(case.version)
+        message = spec.run(case, form, datetime.now(UTC))
+        db.session.commit()
+    except DOMAIN_ERRORS as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(back)
+    except StaleDataError:
+        db.session.rollback()
+        flash("工单已被他人同时修改，请刷新后重试", "error")
+        return redirect(back)
+    flash(message, "success")
+    return redirect(back)
+
+
+def _filters(args) -> tuple[list, dict, list[str]]:
+    """Conditions from the query string, the values to show back in the form, and zh-CN problems."""
+    conds, shown, problems = [], {}, []
+    if (status := args.get("status", "")) in STATE_LABELS:
+        conds.append(Case.status == status)
+        shown["status"] = status
+    if (kind := args.get("kind", "")) in KINDS:
+        conds.append(Case.kind == kind)
+        shown["kind"] = kind
+    if unit := _department(args.get("department")):
+        conds.append(Case.lead_department_id.in_(sa.select(Department.id)
+                                                 .where(Department.path.startswith(unit.path))))
+        shown["department"] = str(unit.id)
+    if due := args.get("due_before", "").strip():
+        try:
+            day = date.fromisoformat(due)
+        except ValueError:
+            problems.append("答复期限日期格式不正确，应为 2026-11-30 这样的格式")
+        else:
+            zone = ZoneInfo(current_app.config["HOTLINE"].timezone)
+            end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+            conds += [Case.deadline_reply.is_not(None), Case.deadline_reply < end]
+            shown["due_before"] = due
+    if q := args.get("q", "").strip()[:50]:
+        conds.append(sa.or_(Case.number.contains(q, autoescape=True), Case.title.contains(q, autoescape=True)))
+        shown["q"] = q
+    return conds, shown, problems
+
+
+@cases_bp.get("/cases")
+def index():
+    conds, shown, problems = _filters(request.args)
+    query = sa.select(Case).where(visible_cases_filter(current_user), *conds)
+    page = int(request.args["page"]) if request.args.get("page", "").isdigit() else 1
+    page = max(page, 1)
+    per_page = current_app.config["HOTLINE"].page_size
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(query.options(so.selectinload(Case.lead_department), so.selectinload(Case.category))
+                              .order_by(Case.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
+    units = {"": "全部单位", **f.department_groups(department_scope(current_user))}
+    return render_template("cases/list.html", cases=rows, shown=shown, problems=problems, units=units,
+                           page=page, pages=max(1, math.ceil(total / per_page)), total=total,
+                           states=STATE_LABELS, kinds=KINDS)
