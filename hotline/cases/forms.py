@@ -52,8 +52,8 @@ def _text(label: str, required: bool, max_len: int, min_len: int = 0) -> list:
 class CaseForm(ZhForm):
     """工单登记 on the agent console."""
 
-    phone = StringField("来电号码", validators=[DataRequired("请填写来电号码"),
-                                                Length(max=64, message="来电号码太长")])
+    phone = StringField("来电号码", validators=[Length(max=64, message="来电号码太长")])
+    call_id = HiddenField()
     citizen_name = StringField("市民姓名", validators=_text("市民姓名", False, 50))
     channel = SelectField("受理渠道", choices=CHANNELS, default="phone")
     kind = RadioField("诉求类型", choices=KINDS, default="consult")
@@ -66,6 +66,10 @@ class CaseForm(ZhForm):
     content = TextAreaField("诉求内容", validators=[DataRequired("请填写诉求内容"),
                                                     Length(min=2, message="诉求内容至少需要2个字"), _no_control_chars])
     confidential = BooleanField("为来电人保密（举报件默认保密）")
+
+    def validate_phone(self, field) -> None:
+        if not (field.data or "").strip() and not self.call_id.data:
+            raise ValidationError("请填写来电号码")
 
     def validate_content(self, field) -> None:
         limit = current_app.config["HOTLINE"].max_content_chars

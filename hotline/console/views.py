@@ -12,10 +12,12 @@ from flask_login import current_user
 from hotline.auth.permissions import check_role, page_role_guard
 from hotline.cases import operations as ops
 from hotline.cases.forms import CaseForm, suggested_department
-from hotline.citizens.phones import PhoneError, normalize
+from hotline.cases.workflow import OPEN_STATES
+from hotline.citizens.phones import Phone, PhoneError, normalize
+from hotline.citizens.profile import phone_number
 from hotline.console import filters
 from hotline.extensions import db
-from hotline.models import Case, Category
+from hotline.models import Call, Case, Category, CitizenPhone
 
 console_bp = Blueprint("console", __name__)
 console_bp.before_request(page_role_guard("agent", "dispatcher", "monitor", "supervisor"))
@@ -24,6 +26,7 @@ filters.init_blueprint(console_bp)
 REGISTER_ROLES = ("agent", "dispatcher", "monitor")
 DISPATCH_ROLES = ("dispatcher", "admin")
 QUEUE_LIMIT = 200
+OPEN = tuple(s.value for s in OPEN_STATES)
 URGENCY_ORDER = sa.case({"emergency": 0, "urgent": 1}, value=Case.urgency, else_=2)
 
 
@@ -39,9 +42,26 @@ def _my_cases_today() -> list[Case]:
         .options(so.selectinload(Case.category)).order_by(Case.id.desc()).limit(20)).all()
 
 
+def _team_queue() -> list[Case]:
+    """The latest open cases of the whole centre (updated live on the console)."""
+    return db.session.scalars(
+        sa.select(Case).where(Case.status.in_(OPEN)).options(so.selectinload(Case.category))
+        .order_by(Case.id.desc()).limit(20)).all()
+
+
 def _render_console(form: CaseForm, status: int = 200):
     return render_template("console/index.html", form=form, can_register=_can_register(),
-                           my_cases=_my_cases_today()), status
+                           my_cases=_my_cases_today(), team_queue=_team_queue()), status
+
+
+def _phone_for(form: CaseForm) -> Phone:
+    """The typed number, or else the number of the call the case is registered during."""
+    if (form.phone.data or "").strip():
+        return normalize(form.phone.data)
+    call = db.session.scalar(sa.select(Call).where(Call.call_id == form.call_id.data))
+    if call is None or call.phone_id is None:
+        raise PhoneError("phone_empty", "该通话没有可用的来电号码，请手动填写")
+    return normalize(phone_number(db.session.get(CitizenPhone, call.phone_id)))
 
 
 @console_bp.get("/console")
@@ -58,7 +78,7 @@ def create_case():
     form.fill_choices()
     if form.validate_on_submit():
         try:
-            phone = normalize(form.phone.data)
+            phone = _phone_for(form)
         except PhoneError as err:
             form.phone.errors.append(err.message)
         else:
@@ -67,6 +87,7 @@ def create_case():
                 citizen_name=(form.citizen_name.data or "").strip() or None,
                 address=(form.address.data or "").strip(), district=form.chosen_district(),
                 urgency=form.urgency.data, category=form.chosen_category(), confidential=form.confidential.data,
+                call_id=(form.call_id.data or None),
             )
             case = ops.create_case(new, current_user, datetime.now(UTC))
             db.session.commit()

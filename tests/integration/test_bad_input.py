@@ -628,6 +628,7 @@ def test_wrong_method_is_405_json(app, api, phone, tokens, method, path):
     resp = getattr(app.test_client(), method)("/api/v1" + path.format(n=number), json={"note": "x"},
                                              headers={"Authorization": f"Bearer {tokens['admin']}"})
     assert_api_error(resp, 405, "method_not_allowed")
+    assert resp.headers.get("Allow")  # what would have been accepted
     assert snapshot(api, number) == before
 
 
@@ -651,6 +652,12 @@ def test_healthz(app, headers):
 def test_healthz_wrong_method_is_405_json(app, method):
     resp = getattr(app.test_client(), method)("/healthz", data=b"garbage")
     assert_api_error(resp, 405, "method_not_allowed")
+    assert "GET" in resp.headers["Allow"]
+
+
+def test_pages_keep_html_errors(app):
+    resp = app.test_client().get("/logout", headers={"Accept": "text/html"})  # POST only
+    assert resp.status_code == 405 and resp.mimetype == "text/html" and "POST" in resp.headers["Allow"]
 
 
 # --- request size --------------------------------------------------------------------------------
