@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(worker)
     app.cli.add_command(scheduler)
     app.cli.add_command(keys)
+    app.cli.add_command(cti)
 
 
 @click.command()
@@ -90,3 +91,22 @@ def keys_rotate():
 
     changed = rotate(progress=lambda line: click.echo(line))
     click.echo(f"已用新密钥重新加密 {changed} 条个人信息。之后可从 HOTLINE_DATA_KEYS_OLD 中移除旧密钥。")
+
+
+@click.group()
+def cti():
+    """Call platform (CTI) tools."""
+
+
+@cti.command("simulate")
+@click.option("--url", default="http://127.0.0.1:5000", show_default=True, help="The running hotline.")
+@click.option("--caller", required=True, help="Calling number, e.g. 13800138000.")
+@click.option("--agent", default="agent1", show_default=True, help="Agent username the call rings at.")
+@click.option("--talk", default=3.0, show_default=True, help="Seconds between answered and ended.")
+def cti_simulate(url: str, caller: str, agent: str, talk: float):
+    """Post signed ringing/answered/ended events, as the call platform would."""
+    from hotline.cti_simulator import simulate_call
+
+    call_id = simulate_call(url, current_app.config["HOTLINE"].cti_secret, caller, agent, talk,
+                            echo=click.echo)
+    click.echo(call_id)

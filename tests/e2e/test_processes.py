@@ -49,3 +49,16 @@ def test_scheduler_registers_and_enqueues(stack):
 def test_healthz_reports_both_backends(stack):
     body = requests.get(stack.url + "/healthz", timeout=5).json()
     assert body == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+
+
+def test_cti_simulator_cli_posts_signed_events(stack):
+    out = stack.flask("cti", "simulate", "--url", stack.url, "--caller", "13700001111", "--agent", "agent2",
+                      "--talk", "1")
+    call_id = out.strip().splitlines()[-1]
+    assert call_id.startswith("sim-")
+    assert "ringing:" in out and "'status': 'ended'" in out
+    token = stack.token("agent2")
+    file = requests.get(stack.url + "/api/v1/citizens/lookup?phone=13700001111", timeout=10,
+                        headers={"Authorization": f"Bearer {token}"}).json()["citizen"]
+    call = next(c for c in file["calls"] if c["call_id"] == call_id)
+    assert call["status"] == "ended" and call["duration_seconds"] >= 1

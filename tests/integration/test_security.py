@@ -96,3 +96,18 @@ def test_rate_limit_answer_is_json_for_api_clients(app):
     assert resp.status_code == 429
     body = resp.get_json()
     assert body["error"]["code"] == "too_many_requests" and "频繁" in body["error"]["message"]
+
+
+def test_department_sees_masked_phone_and_never_a_confidential_reporter(app, api, phone):
+    agent, dispatcher = api("agent1"), api("dispatcher1")
+    open_case = new_case(agent, phone, citizen_name="诸葛亮")
+    secret = new_case(agent, phone, kind="report", content="举报某工地夜间违规施工，噪音很大。")
+    assert secret["confidential"] is True  # 举报 defaults to confidential
+    for number in (open_case["number"], secret["number"]):
+        dispatcher.post(f"/cases/{number}/dispatch", json={"department_code": "ZJJ"})
+    handler = api("handler_zjj")
+    seen = handler.get(f"/cases/{open_case['number']}").get_json()["citizen"]
+    assert seen == {"name": "诸**", "phone": phone[:3] + "****" + phone[-4:]}
+    assert handler.get(f"/cases/{secret['number']}").get_json()["citizen"] is None
+    # the centre still sees the (masked) reporter of the confidential case
+    assert agent.get(f"/cases/{secret['number']}").get_json()["citizen"]["phone"].endswith(phone[-4:])
