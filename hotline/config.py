@@ -23,9 +23,18 @@ def _instance_secret(folder: Path, name: str, nbytes: int = 32) -> str:
         return path.read_text().strip()
     folder.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(nbytes)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Write a private temp file, then link it into place: concurrent first starts all end up with the
+    # one value that won the link, never a half-written file.
+    tmp = folder / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(value)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        value = path.read_text().strip()
+    finally:
+        tmp.unlink()
     return value
 
 

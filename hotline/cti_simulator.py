@@ -18,7 +18,8 @@ def post_event(base_url: str, secret: str, payload: dict) -> dict:
     raw = json.dumps(payload, ensure_ascii=False).encode()
     if not base_url.startswith(("http://", "https://")):
         raise ValueError("url must start with http:// or https://")
-    req = urllib.request.Request(  # noqa: S310 — scheme checked abovebase_url.rstrip("/") + "/api/v1/cti/events", data=raw, method="POST",
+    url = base_url.rstrip("/") + "/api/v1/cti/events"
+    req = urllib.request.Request(url, data=raw, method="POST",  # noqa: S310 — scheme checked above
                                  headers={"Content-Type": "application/json", "X-Hotline-Signature": sign(secret, raw)})
     with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 — the operator gives the URL
         return json.loads(resp.read())

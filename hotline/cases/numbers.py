@@ -10,17 +10,15 @@ from flask import current_app
 from hotline.extensions import connect_redis, db
 from hotline.models import Case
 
-# INCR the day's counter, but never hand out a number at or below the highest one already stored
-# (covers a Redis that lost its data): ARGV[1] is that highest sequence.
+# The day's counter lives in Redis (atomic across processes). When the key is missing (a new day, or a
+# Redis that lost its data) it is seeded from the highest number stored, under a short lock, so a number
+# is never handed out twice.
 _NEXT = """
-local v = redis.call('INCR', KEYS[1])
-local floor = tonumber(ARGV[1])
-if v <= floor then
-  v = floor + 1
-  redis.call('SET', KEYS[1], v)
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  if ARGV[1] == '' then return false end
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', 259200)
 end
-redis.call('EXPIRE', KEYS[1], 259200)
-return v
+return redis.call('INCR', KEYS[1])
 """
 
 
@@ -28,9 +26,12 @@ def next_number(now: datetime, prefix: str = "GD") -> str:
     settings = current_app.config["HOTLINE"]
     day = now.astimezone(ZoneInfo(settings.timezone)).strftime("%Y%m%d")
     head = f"{prefix}{day}-"
-    highest = db.session.scalar(
-        sa.select(Case.number).where(Case.number.like(head + "%")).order_by(Case.number.desc()).limit(1)
-    )
-    floor = int(highest[len(head):]) if highest else 0
-    seq = connect_redis(settings).eval(_NEXT, 1, f"hotline:case_seq:{head}", floor)
+    key = f"hotline:case_seq:{head}"
+    redis = connect_redis(settings)
+    seq = redis.eval(_NEXT, 1, key, "")  # one round trip on the hot path
+    if seq is None:
+        highest = db.session.scalar(
+            sa.select(Case.number).where(Case.number.like(head + "%")).order_by(Case.number.desc()).limit(1)
+        )
+        seq = redis.eval(_NEXT, 1, key, int(highest[len(head):]) if highest else 0)
     return f"{head}{int(seq):06d}"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app
 
 from hotline.citizens.phones import Phone, mask, normalize
@@ -31,24 +32,25 @@ def get_or_create(phone: Phone, name: str | None = None) -> CitizenPhone:
     citizen row is deleted again, and it uses the winner's file.
     """
     digest = phone_hash(phone)
-    existing = db.session.scalar(sa.select(CitizenPhone).where(CitizenPhone.phone_hash == digest))
+    existing = db.session.scalar(sa.select(CitizenPhone).where(CitizenPhone.phone_hash == digest)
+                                 .options(so.joinedload(CitizenPhone.citizen)))
     if existing is not None:
         if name and not existing.citizen.name_enc:
             existing.citizen.name_enc = cipher().encrypt(name)
         return existing
-    citizen = Citizen(name_enc=cipher().encrypt(name) if name else None, tags=[])
+    citizen = Citizen(name_enc=cipher().encrypt(name) if name else None, tags=[], phones=[])
     db.session.add(citizen)
     db.session.flush()
-    stmt = insert_ignore(CitizenPhone.__table__, ["phone_hash"]).values(
+    stmt = insert_ignore(CitizenPhone, ["phone_hash"]).values(
         citizen_id=citizen.id, phone_hash=digest, phone_enc=cipher().encrypt(phone.key),
         masked=mask(phone.e164), kind=phone.kind, created_at=citizen.created_at,
     )
-    inserted = db.session.execute(stmt.returning(CitizenPhone.__table__.c.id)).scalar()
+    inserted = db.session.scalar(stmt.returning(CitizenPhone))
     if inserted is None:
         db.session.delete(citizen)
         db.session.flush()
         return db.session.scalar(sa.select(CitizenPhone).where(CitizenPhone.phone_hash == digest))
-    return db.session.get(CitizenPhone, inserted)
+    return inserted
 
 
 def citizen_name(citizen: Citizen) -> str | None:

