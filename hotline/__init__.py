@@ -59,6 +59,8 @@ def _register_blueprints(app: Flask) -> None:
     from hotline.console.views import console_bp
     from hotline.departments.views import departments_bp
     from hotline.health import health_bp
+    from hotline.monitor.actions import sla_actions_bp
+    from hotline.monitor.views import monitor_bp
     from hotline.realtime import events  # noqa: F401 — socket handlers
 
     app.register_blueprint(health_bp)
@@ -67,6 +69,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(console_bp)
     app.register_blueprint(departments_bp, url_prefix="/dept")
     app.register_blueprint(cases_bp)
+    app.register_blueprint(monitor_bp)
+    app.register_blueprint(sla_actions_bp)
     if app.config["HOTLINE"].bench_endpoints:
         from hotline.bench_views import bench_bp
 

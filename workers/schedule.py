@@ -4,10 +4,13 @@ from __future__ import annotations
 from rq import cron
 
 from workers.jobs.outbox import relay_outbox
+from workers.jobs.sla import sweep_sla
 
 CRON_TABLE = [
     # (function, queue, interval seconds) — the outbox relay catches anything an after-commit enqueue missed.
     (relay_outbox, "notifications", 60),
+    # SLA sweeper: yellow/red cards and escalations; idempotent, safe on two schedulers.
+    (sweep_sla, "default", 60),
 ]
 
 for func, queue, interval in CRON_TABLE:

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 api_bp = Blueprint("api", __name__)
 
-from hotline.api import cases, citizens, console, cti, notifications, users  # noqa: E402, F401
+from hotline.api import cases, citizens, console, cti, notifications, sla, supervision, users  # noqa: E402, F401

@@ -1,6 +1,7 @@
 """JSON shapes of the API (masked personal data unless the viewer needs it)."""
 from __future__ import annotations
 
+from hotline.api import sla_blocks
 from hotline.auth.permissions import sees_personal_data
 from hotline.cases.workflow import STATE_LABELS, CaseState
 from hotline.citizens.privacy import mask_name
@@ -56,7 +57,8 @@ def case_to_dict(case: Case, viewer: User | None) -> dict:
         "content": case.content, "address": case.address, "call_id": case.call_id,
         "answer": case.answer, "answer_kb_id": case.answer_kb_id,
         "citizen": citizen_block(case, viewer),
-        "cards": [], "ratings": [],
+        "cards": sla_blocks.cards(case), "ratings": [],
+        **sla_blocks.supervision(case),
         "events": [event_to_dict(e) for e in case.events],
         "assignments": [assignment_to_dict(a) for a in case.assignments],
     })

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from hotline.cases import deadlines
+from hotline.cases import timers
 from hotline.cases.errors import NotAllowed, RuleRefused
 from hotline.cases.numbers import next_number
 from hotline.cases.workflow import ACTION_LABELS, state_label, transition
@@ -71,7 +71,7 @@ def create_case(data: NewCase, actor: User | None, now: datetime, actor_label: s
                 status="registered", title=data.title or data.content[:30], content=data.content,
                 address=data.address, district=data.district, category=data.category,
                 citizen_id=phone_row.citizen_id, phone=phone_row, confidential=confidential,
-                call_id=data.call_id, created_by=actor, created_at=now, updated_at=now)
+                call_id=data.call_id, created_by=actor, created_at=now, updated_at=now, assignments=[])
     db.session.add(case)
     record(case, "create", actor, None, "registered", actor_label=actor_label,
            note=f"{case.channel_label}受理", data={"channel": data.channel})
@@ -86,15 +86,12 @@ def create_case(data: NewCase, actor: User | None, now: datetime, actor_label: s
 
 def _assign(case: Case, department: Department, role: str, actor: User | None, now: datetime,
             parent: Assignment | None = None) -> Assignment:
-    due = deadlines.for_case(case, now)
     assignment = Assignment(case=case, department=department, role=role, status="pending", parent_id=parent.id
-                            if parent else None, assigned_by_id=actor.id if actor else None, assigned_at=now,
-                            deadline_sign=due["sign"], deadline_contact=due["contact"],
-                            deadline_reply=due["reply"])
+                            if parent else None, assigned_by_id=actor.id if actor else None, assigned_at=now)
     db.session.add(assignment)
     if role == "lead":
         case.lead_department = department
-        case.deadline_sign, case.deadline_contact, case.deadline_reply = due["sign"], due["contact"], due["reply"]
+    timers.plan(assignment)  # deadlines, yellow instants, next_card_at; the lead's are copied to the case
     return assignment
 
 
@@ -139,6 +136,7 @@ def sign(case: Case, actor: User, now: datetime) -> None:
     if assignment.status == "signed":
         raise RuleRefused("already_signed", f"{assignment.department.name}已签收该工单，不能重复签收")
     assignment.status, assignment.signed_at = "signed", now
+    timers.rearm(assignment)
     if assignment.role == "lead":
         before, after = transition(case, "sign")
     else:
@@ -152,6 +150,7 @@ def contact(case: Case, actor: User, note: str, now: datetime) -> None:
     if assignment.contacted_at is not None:
         raise RuleRefused("already_contacted", "已记录过首次联系")
     assignment.contacted_at = now
+    timers.rearm(assignment)
     record(case, "contact", actor, case.status, case.status, note=note, department=assignment.department)
     _publish_update(case, "contact")
 
@@ -160,6 +159,7 @@ def reply(case: Case, actor: User, content: str, result: str, now: datetime) -> 
     assignment = _own_assignment(case, actor, ("signed",), "reply")
     assignment.status, assignment.replied_at = "replied", now
     assignment.reply_content, assignment.reply_result = content, result
+    timers.rearm(assignment)
     if assignment.role == "lead":
         before, after = transition(case, "reply")
         notify_role("agent", f"工单 {case.number} 已答复，请回访办结", case.id)
@@ -201,6 +201,7 @@ def decide_return(case: Case, actor: User, accept: bool, department: Department 
     else:
         before, after = transition(case, "reject_return")
         returned.status = "pending"  # back to the same unit, its original deadlines keep running
+        timers.rearm(returned)
         case.lead_department = returned.department
         record(case, "reject_return", actor, before, after, note=note, department=returned.department,
                data={"improper_return": True})

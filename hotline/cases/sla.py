@@ -38,6 +38,9 @@ limit's own unit (wall-clock time for clock units, office time for working units
 so a pause that falls inside the already extended window also extends it.
 
 Cards: yellow when ``elapsed_fraction >= YELLOW_AT`` (80 %), red at ``>= 1.0``.
+
+Policy keys are ``(milestone, tier)``, ``(milestone, kind)`` and ``(milestone, "category:PATH")``; for the
+normal tier the longest matching category prefix wins over the kind, the kind over the tier.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ CLOCK_UNITS = frozenset({"clock_hours", "natural_days"})
 MILESTONES = ("sign", "contact", "reply")
 TIERS = ("emergency", "urgent", "normal", "complex")
 YELLOW_AT = 0.8
+CATEGORY_PREFIX = "category:"
 
 _DAY = timedelta(days=1)
 Pause = tuple[datetime, datetime | None]
@@ -324,10 +328,18 @@ def tier_for(urgency: str, complex: bool = False) -> str:
     return "complex" if complex else "normal"
 
 
+def category_keys(category: str | None) -> list[str]:
+    """Policy keys for a category path, most specific first: "a/b/c" -> category:a/b/c, category:a/b, category:a."""
+    parts = [p for p in (category or "").split("/") if p]
+    return [CATEGORY_PREFIX + "/".join(parts[:n]) for n in range(len(parts), 0, -1)]
+
+
 def limit_for(
-    milestone: str, urgency: str, kind: str, complex: bool = False, policy: Policy | None = None
+    milestone: str, urgency: str, kind: str, complex: bool = False, policy: Policy | None = None,
+    category: str | None = None,
 ) -> Limit:
-    """The limit for one milestone. For the normal tier a ``(milestone, kind)`` key wins
+    """The limit for one milestone. For the normal tier a ``(milestone, "category:PATH")`` key wins
+    (the longest matching prefix of the case's category path), then a ``(milestone, kind)`` key
     (``KIND_REPLY_OVERRIDES`` seeds ``("reply", kind)``); ``policy`` overrides any default."""
     if milestone not in MILESTONES:
         raise ValueError(f"unknown milestone {milestone!r}; expected one of {', '.join(MILESTONES)}")
@@ -335,6 +347,10 @@ def limit_for(
     table.update({("reply", k): v for k, v in KIND_REPLY_OVERRIDES.items()})
     table.update(policy or {})
     tier = tier_for(urgency, complex)
+    if tier == "normal":
+        for key in category_keys(category):
+            if (milestone, key) in table:
+                return table[(milestone, key)]
     if tier == "normal" and kind not in TIERS and (milestone, kind) in table:
         return table[(milestone, kind)]
     try:
@@ -353,9 +369,10 @@ def deadlines_for(
     *,
     pauses: Sequence[Pause] = (),
     now: datetime | None = None,
+    category: str | None = None,
 ) -> dict[str, datetime]:
     """Deadlines of the three milestones, all counted from ``start``."""
     return {
-        m: deadline(start, limit_for(m, urgency, kind, complex, policy), cal, pauses, now=now)
+        m: deadline(start, limit_for(m, urgency, kind, complex, policy, category), cal, pauses, now=now)
         for m in MILESTONES
     }

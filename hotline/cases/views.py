@@ -37,6 +37,7 @@ from hotline.citizens.profile import citizen_name
 from hotline.extensions import db
 from hotline.models import Assignment, Case, Department, User
 from hotline.models.cases import KINDS
+from hotline.monitor.panel import panel as sla_panel
 
 cases_bp = Blueprint("cases", __name__)
 cases_bp.before_request(page_role_guard(*STAFF_ROLES))
@@ -188,7 +189,8 @@ def render_case(case: Case, bound: dict | None = None, status: int = 200):
     forms.update(bound)
     suggestion = f.suggested_department(case) if "dispatch" in forms else None
     return render_template("cases/detail.html", case=case, forms=forms, citizen=_citizen(case),
-                           lead=case.lead_assignment(), suggestion=suggestion), status
+                           lead=case.lead_assignment(), suggestion=suggestion,
+                           sla=sla_panel(case, current_user)), status
 
 
 @cases_bp.get("/cases/<number>")

@@ -1,6 +1,8 @@
 """Department portal: the unit's inbox (its own and its sub-units' assignments) and recent history."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Blueprint, render_template, request
@@ -9,6 +11,7 @@ from flask_login import current_user
 from hotline.auth.permissions import department_scope, page_role_guard
 from hotline.extensions import db
 from hotline.models import Assignment, Department
+from hotline.monitor.queries import milestone_levels
 
 departments_bp = Blueprint("departments", __name__)
 departments_bp.before_request(page_role_guard("department_handler", "department_admin"))
@@ -37,4 +40,6 @@ def inbox():
                                        .limit(INBOX_LIMIT)).all()
         history = db.session.scalars(_assignments(scope, ("replied", "returned"))
                                      .order_by(Assignment.id.desc()).limit(HISTORY_LIMIT)).all()
-    return render_template("departments/inbox.html", scope=scope, tab=tab, open_rows=open_rows, history=history)
+    levels = milestone_levels(open_rows, datetime.now(UTC))  # colours from the SLA cards (working time)
+    return render_template("departments/inbox.html", scope=scope, tab=tab, open_rows=open_rows, history=history,
+                           levels=levels)

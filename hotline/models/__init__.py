@@ -7,7 +7,7 @@ from hotline.models.knowledge import KbEntry
 from hotline.models.outbox import Notification, OutboxMessage
 from hotline.models.ratings import Rating, RatingInvitation
 from hotline.models.records import AuditLog, CitizenEvent, ExternalRecord
-from hotline.models.sla import Holiday, SlaPolicy
+from hotline.models.sla import Holiday, SlaCard, SlaExtension, SlaPause, SlaPolicy, Supervision
 from hotline.models.users import ApiToken, User
 
 __all__ = [
@@ -29,6 +29,10 @@ __all__ = [
     "OutboxMessage",
     "Rating",
     "RatingInvitation",
+    "SlaCard",
+    "SlaExtension",
+    "SlaPause",
     "SlaPolicy",
+    "Supervision",
     "User",
 ]

@@ -114,7 +114,12 @@ class Assignment(db.Model):
     """A case handed to a unit, lead (主办) or assisting (协办), with that unit's own deadlines."""
 
     __tablename__ = "assignments"
-    __table_args__ = (sa.Index("ix_assignments_department_status", "department_id", "status"),)
+    __table_args__ = (
+        sa.Index("ix_assignments_department_status", "department_id", "status"),
+        # The SLA sweeper's only entry point: WHERE next_card_at <= now (NULL = nothing to watch).
+        sa.Index("ix_assignments_next_card_at", "next_card_at", postgresql_where=sa.text("next_card_at IS NOT NULL"),
+                 sqlite_where=sa.text("next_card_at IS NOT NULL")),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)
@@ -135,6 +140,17 @@ class Assignment(db.Model):
     reply_result: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     return_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
     extensions_used: so.Mapped[int] = so.mapped_column(default=0)
+    # SLA timers (hotline/cases/timers.py): the limits in force (policy snapshot + approved extensions),
+    # the instants 80 % of each limit is used, the next instant the sweeper must look at this row,
+    # the start of an open pause, and the escalation to the superior unit.
+    sla_limits: so.Mapped[dict | None] = so.mapped_column(JSONType)
+    yellow_sign_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    yellow_contact_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    yellow_reply_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    next_card_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    paused_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    escalated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    escalated_to_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("departments.id"))
 
     case: so.Mapped[Case] = so.relationship(back_populates="assignments")
-    department: so.Mapped[Department] = so.relationship(lazy="joined")
+    department: so.Mapped[Department] = so.relationship(lazy="joined", foreign_keys=[department_id])

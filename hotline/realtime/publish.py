@@ -10,13 +10,18 @@ streets). Payloads (server → client), checked against EVENT_FIELDS before queu
 - ``notification``: id, text, case_number (or null), created_at
 - ``call.ringing``: call_id, caller (masked), agent (username or null), at, citizen (the file summary of
   hotline.citizens.file.file_summary, or null for an unknown number) — to the agent's user room
+- ``sla.card``: number, level (yellow|red), limit (the milestone: sign|contact|reply), due_at (ISO deadline),
+  department_code (the unit carded), cursor (the card's timeline event) — to the unit's rooms and role:monitor
 """
 from __future__ import annotations
+
+from socketio import RedisManager
 
 from hotline.extensions import socketio
 from hotline.transactions import after_commit
 
 NAMESPACE = "/console"
+PIPELINE = 500
 
 EVENT_FIELDS: dict[str, frozenset[str]] = {
     "case.created": frozenset({"number", "status", "kind", "urgency", "department_code", "created_at",
@@ -24,6 +29,7 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
     "case.updated": frozenset({"number", "status", "version", "action", "department_code", "cursor"}),
     "notification": frozenset({"id", "text", "case_number", "created_at"}),
     "call.ringing": frozenset({"call_id", "caller", "agent", "at", "citizen"}),
+    "sla.card": frozenset({"number", "level", "limit", "due_at", "department_code", "cursor"}),
 }
 
 
@@ -51,5 +57,34 @@ def publish(event: str, payload: dict, rooms: list[str]) -> None:
         after_commit(_emit, event, payload, list(dict.fromkeys(rooms)))
 
 
+def publish_many(event: str, items: list[tuple[dict, list[str]]]) -> None:
+    """Queue many ``(payload, rooms)`` of one event with a single after-commit hook (a sweep emits thousands)."""
+    for payload, _rooms in items:
+        check_payload(event, payload)
+    items = [(payload, list(dict.fromkeys(rooms))) for payload, rooms in items if rooms]
+    if items:
+        after_commit(_emit_many, event, items)
+
+
 def _emit(event: str, payload: dict, rooms: list[str]) -> None:
     socketio.emit(event, payload, to=rooms, namespace=NAMESPACE)
+
+
+def _emit_many(event: str, items: list[tuple[dict, list[str]]]) -> None:
+    """Like ``_emit`` per item, but with a Redis message queue the publishes go out pipelined (one round trip
+    per PIPELINE messages instead of one each): the same messages python-socketio's RedisManager.emit sends."""
+    manager = getattr(socketio.server, "manager", None)
+    if not isinstance(manager, RedisManager):
+        for payload, rooms in items:
+            socketio.emit(event, payload, to=rooms, namespace=NAMESPACE)
+        return
+    if not manager.connected:
+        manager._redis_connect()
+    for start in range(0, len(items), PIPELINE):
+        pipe = manager.redis.pipeline(transaction=False)
+        for payload, rooms in items[start:start + PIPELINE]:
+            message = {"method": "emit", "event": event, "data": [payload], "binary": False, "namespace": NAMESPACE,
+                       "room": rooms, "skip_sid": None, "callback": None, "host_id": manager.host_id}
+            manager._handle_emit(message)  # this process's own clients, as PubSubManager.emit does
+            pipe.publish(manager.channel, manager.json.dumps(message))
+        pipe.execute()

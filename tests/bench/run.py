@@ -14,12 +14,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from tests.bench import create_case, report
+from tests.bench import create_case, profile_lookup, report, sla_sweep, socket_fanout
 from tests.bench.load import LoadGenerator
 from tests.bench.server import BENCH_DB, DbTarget, ServerConfig, log
 
 # name -> module with run(ctx) -> (results, markdown); later benchmarks add themselves here.
-BENCHMARKS = {create_case.NAME: create_case}
+BENCHMARKS = {create_case.NAME: create_case, sla_sweep.NAME: sla_sweep}
+BENCHMARKS.update({profile_lookup.NAME: profile_lookup, socket_fanout.NAME: socket_fanout})
 
 
 @dataclass
@@ -60,6 +61,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--keep", action="store_true", help="keep the temp instance folders (logs, SQLite file)")
     p.add_argument("--no-prestart-redis", action="store_true",
                    help="let the gunicorn workers start the embedded Redis themselves (they may race: see README)")
+    p.add_argument("--lookup-cases", type=int, default=1_000_000,
+                   help="profile_lookup: cases to bulk-load (1000000; citizens = 30 %%)")
+    p.add_argument("--lookup-rate", type=float, default=50.0, help="profile_lookup: open-loop look-ups/s (50)")
+    p.add_argument("--fanout-clients", type=int, default=1000, help="socket_fanout: Socket.IO clients (1000)")
+    p.add_argument("--fanout-servers", default="flask-run,gthread,gevent,profile",
+                   help="socket_fanout: web servers (flask-run,gthread,gevent; profile = flask-run + CPU sampler)")
+    p.add_argument("--gevent-path", default="", help="socket_fanout: folder with gevent (pip install --target)")
     return p.parse_args(argv)
 
 
@@ -81,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
                   duration=args.duration, warmup=args.warmup, connections=args.connections, threads=args.threads,
                   rate=args.rate, redis_url=args.redis, keep=args.keep, prestart_redis=not args.no_prestart_redis,
                   load=LoadGenerator(prefer_wrk=not args.python_load))
+    ctx.pg_url, ctx.lookup_cases, ctx.lookup_citizens = args.pg, args.lookup_cases, args.lookup_cases * 3 // 10
+    ctx.lookup_rate, ctx.fanout_clients, ctx.gevent_path = args.lookup_rate, args.fanout_clients, args.gevent_path
+    ctx.fanout_servers = [s for s in args.fanout_servers.split(",") if s]
     started = time.monotonic()
     for name in args.only or list(BENCHMARKS):
         log(f"benchmark {name}: databases {[d.name for d in databases]}, servers {[s.label for s in ctx.servers]}, "

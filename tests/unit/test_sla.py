@@ -409,3 +409,46 @@ def test_limit_for_policy_overrides():
 def test_deadlines_for_friday_evening(urgency, kind, complex_, expected):
     got = sla.deadlines_for(sh(2026, 3, 6, 20), urgency, kind, WorkCalendar(), complex_)
     assert got == expected
+
+
+# --- category limits ------------------------------------------------------------------------
+
+CATEGORY_POLICY = {
+    ("reply", "category:城乡建设"): wd(10),
+    ("reply", "category:城乡建设/物业管理"): wd(5),
+    ("sign", "category:环境保护"): wh(4),
+    ("reply", "consult"): wd(2),
+}
+
+
+@pytest.mark.parametrize(
+    ("milestone", "urgency", "kind", "complex_", "category", "expected"),
+    [
+        ("reply", "normal", "complaint", False, "城乡建设/物业管理/物业服务", wd(5)),  # longest prefix wins
+        ("reply", "normal", "complaint", False, "城乡建设/房屋安全", wd(10)),
+        ("reply", "normal", "complaint", False, "城乡建设", wd(10)),
+        ("reply", "normal", "consult", False, "城乡建设/物业管理", wd(5)),  # category beats kind
+        ("reply", "normal", "consult", False, "交通运输/道路", wd(2)),  # no category key: kind
+        ("reply", "normal", "complaint", False, "交通运输", wd(7)),  # nothing: tier
+        ("reply", "normal", "complaint", False, None, wd(7)),
+        ("reply", "normal", "complaint", False, "城乡", wd(7)),  # a prefix of a name is not a path prefix
+        ("reply", "urgent", "complaint", False, "城乡建设/物业管理", ch(24)),  # urgency tiers ignore categories
+        ("reply", "normal", "complaint", True, "城乡建设/物业管理", wd(15)),  # complex tier too
+        ("sign", "normal", "complaint", False, "环境保护/大气污染", wh(4)),
+        ("contact", "normal", "complaint", False, "环境保护/大气污染", wd(1)),  # only the milestone given
+    ],
+)
+def test_limit_for_category(milestone, urgency, kind, complex_, category, expected):
+    assert sla.limit_for(milestone, urgency, kind, complex_, CATEGORY_POLICY, category) == expected
+
+
+def test_category_keys():
+    assert sla.category_keys("a/b/c") == ["category:a/b/c", "category:a/b", "category:a"]
+    assert sla.category_keys(None) == [] and sla.category_keys("") == []
+
+
+def test_deadlines_for_with_category():
+    got = sla.deadlines_for(sh(2026, 3, 9, 10), "normal", "complaint", WorkCalendar(), policy=CATEGORY_POLICY,
+                            category="城乡建设/物业管理/物业服务")
+    assert got["reply"] == sh(2026, 3, 16, 10)  # 5 working days
+    assert got["sign"] == sh(2026, 3, 10, 10)

@@ -1,0 +1,1 @@
+"""The monitor wall (/monitor) and the time-limit actions on the case page."""

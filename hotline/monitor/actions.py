@@ -1,0 +1,105 @@
+"""Time-limit actions from the case page (POST /cases/NUMBER/sla/ACTION, CSRF-protected forms): pause/resume,
+extension request and decision, 催办/督办 and its acknowledgement. The forms are in templates/cases/_sla.html."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from hotline.auth.permissions import STAFF_ROLES, check_role, page_role_guard
+from hotline.cases import supervision as sup
+from hotline.cases.errors import NotAllowed, RuleRefused, StaleVersion
+from hotline.cases.views import _load
+from hotline.cases.workflow import InvalidTransition
+from hotline.extensions import db
+
+sla_actions_bp = Blueprint("sla_actions", __name__)
+sla_actions_bp.before_request(page_role_guard(*STAFF_ROLES))
+
+DEPT = ("department_handler", "department_admin")
+ERRORS = (InvalidTransition, RuleRefused, NotAllowed, StaleVersion)
+
+
+def _text(name: str, label: str, required: bool = True, max_len: int = 1000) -> str:
+    value = (request.form.get(name) or "").strip()
+    if required and len(value) < 2:
+        raise RuleRefused("invalid_input", f"请填写{label}（至少2个字）")
+    if len(value) > max_len:
+        raise RuleRefused("invalid_input", f"{label}不能超过{max_len}个字")
+    return value
+
+
+def _days() -> int:
+    raw = (request.form.get("days") or "").strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= 30:
+        raise RuleRefused("invalid_input", "延期天数必须是1到30之间的整数")
+    return int(raw)
+
+
+def _pause(case, now):
+    sup.pause(case, current_user, _text("reason", "暂停原因"), now)
+    return "已暂停计时"
+
+
+def _resume(case, now):
+    sup.resume(case, current_user, now)
+    return "已恢复计时，时限已顺延"
+
+
+def _extension(case, now):
+    sup.request_extension(case, current_user, _days(), _text("reason", "延期理由"), now)
+    return "延期申请已提交，等待班长审批"
+
+
+def _decision(case, now):
+    approve = request.form.get("approve") == "yes"
+    sup.decide_extension(case, current_user, approve, _text("note", "审批意见", required=False), now)
+    return "已同意延期，答复时限已顺延" if approve else "已不同意延期"
+
+
+def _supervise(case, now):
+    level = request.form.get("level", "")
+    if level not in sup.SUPERVISION_LEVELS:
+        raise RuleRefused("invalid_input", "请选择催办或督办")
+    sup.supervise(case, current_user, level, _text("note", "督办意见"), None, now)
+    return f"已发出{sup.SUPERVISION_LEVELS[level]}"
+
+
+def _ack(case, now):
+    sup.acknowledge(case, current_user, _text("note", "确认说明", required=False), now)
+    return "已确认催办/督办"
+
+
+ACTIONS = {  # action -> (roles, run)
+    "pause": (DEPT, _pause),
+    "resume": (DEPT, _resume),
+    "extension": (("department_handler",), _extension),
+    "extension_decision": (("monitor",), _decision),
+    "supervise": (("supervisor",), _supervise),
+    "supervise_ack": (DEPT, _ack),
+}
+
+
+@sla_actions_bp.post("/cases/<number>/sla/<action>")
+def act(number: str, action: str):
+    roles, run = ACTIONS.get(action) or abort(404)
+    check_role(current_user, *roles)
+    case = _load(number)
+    back = url_for("cases.detail", number=case.number)
+    try:
+        if request.form.get("version") and request.form["version"] != str(case.version):
+            raise StaleVersion(case.version)
+        message = run(case, datetime.now(UTC))
+        db.session.commit()
+    except ERRORS as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(back)
+    except StaleDataError:
+        db.session.rollback()
+        flash("工单已被他人同时修改，请刷新后重试", "error")
+        return redirect(back)
+    flash(message, "success")
+    return redirect(back)

@@ -1,0 +1,116 @@
+"""Routing engine: case text + address → top-3 {category, department_code, score}, auto-dispatch,
+emergency number, out-of-scope guidance, place, the rule that decided.
+
+Pure: the app passes in everything (model or None, mapping, gazetteer, rules, threshold).
+
+Order of decisions:
+1. emergency (``emergency.detect``) and out-of-scope (``emergency.out_of_scope``) are flagged; such a
+   case is never auto-dispatched;
+2. place: the gazetteer on the address, else on the text;
+3. categories: the model's top-3 calibrated probabilities, or hand-made keywords without a model;
+4. an override rule (highest priority) wins over the model: its unit (and its category, if it names
+   one) goes first;
+5. departments: a local (属地) category with a known place goes to the street if known, else the
+   district; any other category to its mapped city department;
+6. auto = a model is loaded, nothing flagged, and the top score ≥ threshold (or a rule decided).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from routing.emergency import detect, out_of_scope
+from routing.gazetteer import Gazetteer, Place
+from routing.keywords import keyword_scores
+from routing.rules import Rule, apply
+
+NO_MODEL_NOTE = "未加载分类模型，仅按规则和关键词派单"
+DEFAULT_THRESHOLD = 0.8
+
+
+@dataclass
+class Suggestion:
+    suggestions: list[dict]              # [{category, department_code, score}], best first, at most k
+    auto: bool
+    emergency: str | None = None         # "119" | "110" | "120" | "122"
+    out_of_scope: dict | None = None     # {reason, answer}
+    place: Place | None = None
+    rule_id: int | str | None = None
+    model_used: bool = False
+    note: str = ""
+    emergency_phrase: str | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-ready: the API.md shape plus the extras."""
+        return {"suggestions": self.suggestions, "auto": self.auto, "emergency": self.emergency,
+                "out_of_scope": self.out_of_scope, "place": asdict(self.place) if self.place else None,
+                "rule_id": self.rule_id, "model_used": self.model_used, "note": self.note}
+
+
+def mapping_from_seed(level1_departments: dict[str, str], category_departments: dict[str, dict],
+                      min_local_share: float = 0.5) -> dict[str, tuple[str, bool]]:
+    """Level-1 mapping from the seed tables: unit = LEVEL1_DEPARTMENTS, local when at least
+    ``min_local_share`` of its level-2 categories are 属地 (``{"department", "local"}`` values)."""
+    out: dict[str, tuple[str, bool]] = {}
+    for level1, unit in level1_departments.items():
+        flags = [bool(v.get("local")) for k, v in category_departments.items() if k.split("/")[0] == level1]
+        out[level1] = (unit, bool(flags) and sum(flags) / len(flags) >= min_local_share)
+    return out
+
+
+def resolve_department(category: str, mapping: dict, place: Place | None) -> str | None:
+    """Unit for a category: 属地 → street/district of the place when known, else the mapped unit."""
+    entry = mapping.get(category)
+    if entry is None:
+        return place.district_code if place else None
+    if isinstance(entry, dict):
+        unit, local = entry.get("department"), bool(entry.get("local"))
+    else:
+        unit, local = entry[0], bool(entry[1])
+    if local and place is not None:
+        return place.street_code or place.district_code or unit
+    return unit
+
+
+def suggest(text: str, address: str | None = None, *, model=None, mapping: dict, gazetteer: Gazetteer | None,
+            rules: Iterable[Rule] = (), threshold: float = DEFAULT_THRESHOLD, k: int = 3) -> Suggestion:
+    text = text or ""
+    notes: list[str] = []
+    emergency = detect(text)
+    scope = out_of_scope(text)
+    place = None
+    if gazetteer is not None:
+        place = (gazetteer.locate(address) if address else None) or gazetteer.locate(text)
+
+    if model is not None:
+        ranked = model.predict_top(text, k=k)
+    else:
+        ranked = keyword_scores(text)[:k]
+        notes.append(NO_MODEL_NOTE)
+
+    top_category = ranked[0][0] if ranked else None
+    rule = apply(rules, text, top_category, place)
+    suggestions = [{"category": c, "department_code": resolve_department(c, mapping, place), "score": round(p, 4)}
+                   for c, p in ranked]
+    if rule is not None:
+        category = rule.category or top_category
+        first = {"category": category, "department_code": rule.department_code, "score": 1.0}
+        suggestions = [first, *[s for s in suggestions if s["category"] != category]][:k]
+        notes.append(f"命中规则 {rule.id}" + (f"：{rule.note}" if rule.note else ""))
+
+    confident = rule is not None or (bool(ranked) and ranked[0][1] >= threshold)  # unrounded probability
+    auto = (model is not None and confident and emergency is None and scope is None
+            and suggestions[0]["department_code"] is not None)
+    if emergency is not None:
+        notes.append(f"疑似紧急情况（{emergency.phrase}），请立即转接 {emergency.number}")
+    if scope is not None:
+        notes.append(f"不属于派单范围（{scope.reason}），请答复指引，不派单")
+    if model is not None and suggestions and not auto and emergency is None and scope is None:
+        notes.append(f"置信度 {suggestions[0]['score']:.2f} 低于自动派单阈值 {threshold:.2f}，请人工确认")
+    if not suggestions:
+        notes.append("未能判断分类，请人工选择")
+    return Suggestion(
+        suggestions=suggestions, auto=auto, emergency=emergency.number if emergency else None,
+        out_of_scope={"reason": scope.reason, "answer": scope.answer} if scope else None, place=place,
+        rule_id=rule.id if rule else None, model_used=model is not None, note="；".join(notes),
+        emergency_phrase=emergency.phrase if emergency else None)

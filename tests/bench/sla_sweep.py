@@ -1,0 +1,225 @@
+"""Benchmark ``sla_sweep``: the SLA sweeper (workers.jobs.sla.sweep_sla) on PostgreSQL with 100k and 1M open cases.
+
+A dedicated database (``hotline_bench_sla``, dropped again afterwards) is migrated and seeded with the project's
+CLI, then filled with open cases and signed assignments by COPY (psycopg ``cursor.copy``, rows streamed from a
+generator). Every assignment carries its timers as the app would have stored them; a chosen number are due at
+the sweep instant (their 80 % instant just passed), the others later. Each sweep runs in a fresh child process
+(the app as the worker runs it, embedded Redis or --redis) that reports its wall time and peak RSS:
+
+- due: 1 % of the open cases cross their yellow threshold → that many cards, events, notices, ``sla.card``s;
+- idle: the same instant again, nothing changed (the cost of the index probe);
+- fixed: at 1M, 1,000 due — the same work as the 1 % sweep at 100k, to show the cost follows what is due.
+
+    .venv/bin/python -m tests.bench.run --only sla_sweep --pg postgresql://postgres@127.0.0.1:5432/postgres
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+from tests.bench.report import table
+from tests.bench.server import ROOT, DbTarget, Instance, log
+
+NAME = "sla_sweep"
+TITLE = "SLA sweeper on PostgreSQL, 100k → 1M open cases"
+BENCH_DB = "hotline_bench_sla"
+SIZES = (100_000, 1_000_000)
+TARGET_DUE_S, TARGET_IDLE_S, TARGET_RSS_MB = 2.0, 0.2, 200.0
+T0 = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)  # sweep instants: T0 + 2 h per phase (+ 1 h for the fixed sweep)
+FIXED_DUE = 1_000
+CHUNK = 50_000  # rows per COPY round: memory stays flat however many are loaded
+
+CASE_COLS = ("id", "number", "kind", "channel", "urgency", "status", "title", "content", "address", "citizen_id",
+             "phone_id", "confidential", "complex", "lead_department_id", "deadline_sign", "deadline_contact",
+             "deadline_reply", "created_at", "updated_at", "version")
+ASSIGNMENT_COLS = ("id", "case_id", "department_id", "role", "status", "assigned_at", "signed_at", "contacted_at",
+                   "deadline_sign", "deadline_contact", "deadline_reply", "extensions_used", "yellow_sign_at",
+                   "yellow_contact_at", "yellow_reply_at", "next_card_at")
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)  # the columns hold naive UTC
+
+
+def rows(first_id: int, count: int, due: dict[datetime, int], departments: list[int], citizen: tuple[int, int]):
+    """(case row, assignment row) pairs: ``due[instant]`` rows whose reply yellow instant is just before
+    ``instant``, the rest 1 to 20 days after the last sweep."""
+    rnd = random.Random(first_id)
+    schedule = [instant for instant, n in due.items() for _ in range(n)]
+    due_at = dict(zip(rnd.sample(range(count), len(schedule)), schedule, strict=True))
+    for i in range(count):
+        cid = first_id + i
+        dept = departments[cid % len(departments)]
+        assigned = T0 - timedelta(days=3, minutes=rnd.randrange(600))
+        instant = due_at.get(i)
+        later = T0 + timedelta(days=1, seconds=rnd.randrange(19 * 86400))
+        yellow = instant - timedelta(seconds=30) if instant else later
+        reply = yellow + timedelta(days=2)
+        sign, contact = assigned + timedelta(hours=8), assigned + timedelta(hours=8)
+        yield ((cid, f"GB{cid:012d}", "complaint", "phone", "normal", "handling", "小区噪音扰民",
+                "夜间施工噪音扰民，请处理。", "人民路1号", citizen[0], citizen[1], False, False, dept, _naive(sign),
+                _naive(contact), _naive(reply), _naive(assigned), _naive(assigned), 2),
+               (cid, cid, dept, "lead", "signed", _naive(assigned), _naive(assigned + timedelta(minutes=20)),
+                _naive(assigned + timedelta(hours=1)), _naive(sign), _naive(contact), _naive(reply), 0,
+                _naive(assigned + timedelta(hours=6)), _naive(assigned + timedelta(hours=6)), _naive(yellow),
+                _naive(yellow)))
+
+
+def load(url: str, first_id: int, count: int, due: dict[datetime, int]) -> float:
+    """COPY ``count`` cases + assignments into the bench database; returns seconds (ANALYZE included)."""
+    import psycopg
+
+    started = time.monotonic()
+    with psycopg.connect(url) as conn:
+        departments = [r[0] for r in conn.execute("SELECT id FROM departments WHERE kind <> 'city' ORDER BY id")]
+        citizen = conn.execute("SELECT citizen_id, id FROM citizen_phones ORDER BY id LIMIT 1").fetchone()
+        if citizen is None:
+            cit = conn.execute("INSERT INTO citizens (tags, created_at, updated_at) VALUES ('[]', now(), now()) "
+                               "RETURNING id").fetchone()[0]
+            phone = conn.execute("INSERT INTO citizen_phones (citizen_id, phone_hash, phone_enc, masked, kind, "
+                                 "created_at) VALUES (%s, 'bench', 'bench', '139****0000', 'mobile', now()) "
+                                 "RETURNING id", (cit,)).fetchone()[0]
+            citizen = (cit, phone)
+        pairs = rows(first_id, count, due, departments, citizen)
+        with conn.cursor() as cur:
+            while chunk := list(itertools.islice(pairs, CHUNK)):  # cases first: assignments reference them
+                with cur.copy(f"COPY cases ({', '.join(CASE_COLS)}) FROM STDIN") as copy:
+                    for case, _assignment in chunk:
+                        copy.write_row(case)
+                with cur.copy(f"COPY assignments ({', '.join(ASSIGNMENT_COLS)}) FROM STDIN") as copy:
+                    for _case, assignment in chunk:
+                        copy.write_row(assignment)
+        conn.commit()
+        for name in ("cases", "assignments"):
+            conn.execute(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))")
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("ANALYZE cases")
+        conn.execute("ANALYZE assignments")
+    return time.monotonic() - started
+
+
+def sweep_in_child(instance: Instance, instants: list[datetime]) -> list[dict]:
+    """Run sweep_sla at each instant in one fresh process (as an RQ worker would); wall time and peak RSS."""
+    out = subprocess.run([sys.executable, "-m", "tests.bench.sla_sweep", *[t.isoformat() for t in instants]],
+                         cwd=ROOT, env=instance.env, capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        raise RuntimeError(f"sweep child failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def child(argv: list[str]) -> None:
+    import logging
+    import resource
+
+    import psutil
+
+    from hotline import create_app
+    from workers.jobs.sla import sweep_sla
+
+    logging.disable(logging.WARNING)
+    app = create_app()
+    results = []
+    with app.app_context():
+        for raw in argv:
+            started = time.perf_counter()
+            counts = sweep_sla(datetime.fromisoformat(raw))
+            elapsed = time.perf_counter() - started
+            results.append({"now": raw, "seconds": round(elapsed, 4), **counts,
+                            "rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1),
+                            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
+    print(json.dumps(results))
+
+
+def run(ctx) -> tuple[dict, str]:
+    pg = next((d for d in ctx.databases if d.name == "postgresql"), None)
+    if pg is None:
+        log("sla_sweep skipped: it needs PostgreSQL (--pg URL or a PostgreSQL DATABASE_URL)")
+        results = {"skipped": "no PostgreSQL server given (--pg URL or DATABASE_URL)"}
+        return results, f"## {NAME} — {TITLE}\n\nSkipped: {results['skipped']}.\n"
+    instance = Instance(DbTarget("postgresql", pg.url, BENCH_DB), redis_url=ctx.redis_url, keep=ctx.keep,
+                        prestart_redis=ctx.prestart_redis)
+    phases, total = [], 0
+    try:
+        instance.prepare()
+        url = instance.database_url
+        for phase, size in enumerate(SIZES):
+            due_now = T0 + timedelta(hours=2 * phase)
+            fixed_now = due_now + timedelta(hours=1)
+            due = {due_now: size // 100}
+            if phase:
+                due[fixed_now] = FIXED_DUE
+            seconds = load(url, total + 1, size - total, due)
+            log(f"sla_sweep: loaded {size - total:,} cases + assignments by COPY in {seconds:.1f}s ({size:,} open)")
+            total = size
+            instants = [due_now, due_now, *([fixed_now, fixed_now] if phase else [])]
+            sweeps = sweep_in_child(instance, instants)
+            for s in sweeps:
+                log(f"sla_sweep {size:,} open, now {s['now']}: {s['seconds']:.3f}s, {s['yellow']} yellow cards, "
+                    f"peak RSS {s['peak_rss_mb']} MB")
+            phases.append({"open_cases": size, "load_seconds": round(seconds, 1), "due": sweeps[0], "idle": sweeps[1],
+                           **({"fixed": sweeps[2], "fixed_idle": sweeps[3]} if phase else {})})
+    finally:
+        instance.cleanup()
+        if not ctx.keep:
+            _drop(pg.url)
+    results = {"phases": phases, "targets": targets(phases)}
+    return results, markdown(results)
+
+
+def _drop(server_url: str) -> None:
+    import psycopg
+    import sqlalchemy as sa
+
+    from tests.bench.server import bench_pg_url
+
+    admin = sa.engine.make_url(bench_pg_url(server_url, BENCH_DB)).set(database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+
+
+def targets(phases: list[dict]) -> list[dict]:
+    big = phases[-1]
+    rss = max(s["peak_rss_mb"] for p in phases for s in (p["due"], p["idle"], p.get("fixed", p["due"])))
+    return [
+        {"target": f"1 % due at {big['open_cases']:,} open ≤ {TARGET_DUE_S:g} s",
+         "measured": f"{big['due']['seconds']:.3f} s ({big['due']['yellow']:,} cards)",
+         "met": big["due"]["seconds"] <= TARGET_DUE_S and big["due"]["yellow"] == big["open_cases"] // 100},
+        {"target": f"nothing changed at {big['open_cases']:,} open ≤ {TARGET_IDLE_S * 1000:g} ms",
+         "measured": f"{big['idle']['seconds'] * 1000:.1f} ms", "met": big["idle"]["seconds"] <= TARGET_IDLE_S
+         and big["idle"]["yellow"] == 0},
+        {"target": f"sweeper peak RSS ≤ {TARGET_RSS_MB:g} MB", "measured": f"{rss:g} MB", "met": rss <= TARGET_RSS_MB},
+    ]
+
+
+def markdown(results: dict) -> str:
+    lines = [f"## {NAME} — {TITLE}", "",
+             "Each sweep is `workers.jobs.sla.sweep_sla(now)` in a fresh process (app start excluded): claim due "
+             "assignments by `next_card_at <= now` (partial index), insert cards `ON CONFLICT DO NOTHING`, write "
+             "events and outbox notices, emit `sla.card` after commit. Data: signed assignments, the reply "
+             "milestone's 80 % instant just passed for the due ones, 1–20 days ahead for the rest. "
+             "Loaded by COPY (psycopg), then ANALYZE.", ""]
+    rows_ = []
+    for p in results["phases"]:
+        for key, label in (("due", "1 % due"), ("idle", "nothing changed"), ("fixed", f"{FIXED_DUE:,} due"),
+                           ("fixed_idle", "nothing changed")):
+            s = p.get(key)
+            if s:
+                rows_.append([f"{p['open_cases']:,}", label, f"{s['yellow']:,}", f"{s['seconds'] * 1000:.1f}",
+                              f"{s['seconds'] / s['yellow'] * 1e6:.0f}" if s["yellow"] else "",
+                              f"{s['peak_rss_mb']:g}"])
+    lines.append(table(["open cases", "sweep", "cards written", "ms", "µs per card", "peak RSS MB"], rows_))
+    lines += ["", "Load time (COPY cases + assignments, ANALYZE): "
+              + ", ".join(f"{p['open_cases']:,}: {p['load_seconds']:g} s" for p in results["phases"]), ""]
+    lines.append(table(["target", "measured", "met"],
+                       [[t["target"], t["measured"], "yes" if t["met"] else "**no**"] for t in results["targets"]]))
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    child(sys.argv[1:])

@@ -1,0 +1,30 @@
+"""The SLA sweeper job (RQ cron, every minute): cards, then escalations, one commit per batch.
+
+Safe to run twice and on two schedulers at once (see hotline/cases/sweeper.py). ``now`` is injected for
+tests and the bench; the scheduler passes nothing and the job reads the clock once.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hotline.cases import sweeper
+from hotline.extensions import db
+from workers.context import job
+
+
+@job
+def sweep_sla(now: datetime | None = None, batch: int = sweeper.BATCH) -> dict:
+    """Sweep until nothing is due at ``now``; returns counts (claimed rows, cards, escalations)."""
+    now = now or datetime.now(UTC)
+    totals = {"claimed": 0, "yellow": 0, "red": 0, "escalated": 0}
+    for step in (sweeper.sweep_cards, sweeper.sweep_escalations):
+        while True:
+            result = step(now, batch)
+            db.session.commit()  # one transaction per batch: short locks, a crash loses one batch at most
+            totals["claimed"] += result.claimed
+            totals["escalated"] += len(result.escalated)
+            for card in result.cards:
+                totals[card["level"]] += 1
+            if result.claimed < batch:
+                break
+    return totals
