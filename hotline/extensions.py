@@ -49,10 +49,7 @@ def connect_redis(settings) -> redis.Redis:
     with _redis_lock:
         client = _redis_clients.get(key)
         if client is None:
-            if settings.redis_url:
-                client = redis.Redis.from_url(settings.redis_url)
-            else:
-                client = _start_embedded(settings)
+            client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else _start_embedded(settings)
             _redis_clients[key] = client
         return client
 
