@@ -48,6 +48,11 @@ browser:
 bench: install-dev
 	$(PY) -m tests.bench.run $(BENCH_ARGS)
 
+## routing quality: 5-fold CV of the classifier on DIR/*.tsv (never committed: see ../shared/data/README.md)
+DATA ?= ../shared/data/tipdm
+bench-routing: install-dev
+	$(PY) -m tests.bench.routing_bench --data $(DATA) --out bench/routing.json $(BENCH_ARGS)
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 

@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(scheduler)
     app.cli.add_command(keys)
     app.cli.add_command(cti)
+    app.cli.add_command(routing)
 
 
 @click.command()
@@ -110,3 +111,32 @@ def cti_simulate(url: str, caller: str, agent: str, talk: float):
     call_id = simulate_call(url, current_app.config["HOTLINE"].cti_secret, caller, agent, talk,
                             echo=click.echo)
     click.echo(call_id)
+
+
+@click.group()
+def routing():
+    """The case router (category classifier)."""
+
+
+@routing.command("train")
+@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder of *.tsv files: text<TAB>level-1 category.")
+@with_appcontext
+def routing_train(data_dir: str):
+    """Train the classifier on DIR/*.tsv and store it in the instance folder (loaded by every process)."""
+    from routing.classifier import load_tsv_dir, train
+    from routing.model import model_path
+
+    try:
+        data = load_tsv_dir(data_dir)
+    except FileNotFoundError as err:
+        raise click.ClickException(str(err)) from None
+    for name, counts in data.files.items():
+        click.echo(f"{name}: {counts['rows']} 行，跳过 {counts['skipped']} 行")
+    if len(set(data.labels)) < 2:
+        raise click.ClickException("至少需要两个分类的样本才能训练")
+    click.echo(f"训练中：{len(data.texts)} 条样本，{len(set(data.labels))} 个分类…")
+    model = train(data.texts, data.labels)
+    path = model_path(current_app.config["HOTLINE"].instance)
+    model.save(path)
+    click.echo(f"模型已保存：{path}")

@@ -8,6 +8,8 @@ Order of decisions:
    case is never auto-dispatched;
 2. place: the gazetteer on the address, else on the text;
 3. categories: the model's top-3 calibrated probabilities, or hand-made keywords without a model;
+   a category the model never learned (the labelled history covers 7 of the 15 level-1 categories)
+   whose keywords alone match is added last and stops auto-dispatch;
 4. an override rule (highest priority) wins over the model: its unit (and its category, if it names
    one) goes first;
 5. departments: a local (属地) category with a known place goes to the street if known, else the
@@ -26,6 +28,7 @@ from routing.rules import Rule, apply
 
 NO_MODEL_NOTE = "未加载分类模型，仅按规则和关键词派单"
 DEFAULT_THRESHOLD = 0.8
+UNSEEN_MIN = 0.6  # keyword share of a category unknown to the model (0.6 = its keywords alone matched)
 
 
 @dataclass
@@ -82,8 +85,18 @@ def suggest(text: str, address: str | None = None, *, model=None, mapping: dict,
     if gazetteer is not None:
         place = (gazetteer.locate(address) if address else None) or gazetteer.locate(text)
 
+    unseen = None
     if model is not None:
         ranked = model.predict_top(text, k=k)
+        # the labelled history may not cover every level-1 category: a category the model never learned
+        # whose keywords are the only ones in the text is added as the last suggestion, and the case is
+        # not auto-dispatched; the model's own ranking is never reordered
+        unseen = next(((c, p) for c, p in keyword_scores(text)[:1] if c not in model.classes and p >= UNSEEN_MIN), None)
+        if unseen is not None and k >= 2:
+            kept = ranked[: k - 1]
+            rest = max(0.0, 1.0 - sum(p for _, p in kept))
+            ranked = [*kept, (unseen[0], min(rest, kept[-1][1]) if kept else rest)]
+            notes.append(f"分类模型未学习过「{unseen[0]}」类（关键词提示），请人工确认")
     else:
         ranked = keyword_scores(text)[:k]
         notes.append(NO_MODEL_NOTE)
@@ -98,14 +111,14 @@ def suggest(text: str, address: str | None = None, *, model=None, mapping: dict,
         suggestions = [first, *[s for s in suggestions if s["category"] != category]][:k]
         notes.append(f"命中规则 {rule.id}" + (f"：{rule.note}" if rule.note else ""))
 
-    confident = rule is not None or (bool(ranked) and ranked[0][1] >= threshold)  # unrounded probability
+    confident = rule is not None or (unseen is None and bool(ranked) and ranked[0][1] >= threshold)  # unrounded
     auto = (model is not None and confident and emergency is None and scope is None
             and suggestions[0]["department_code"] is not None)
     if emergency is not None:
         notes.append(f"疑似紧急情况（{emergency.phrase}），请立即转接 {emergency.number}")
     if scope is not None:
         notes.append(f"不属于派单范围（{scope.reason}），请答复指引，不派单")
-    if model is not None and suggestions and not auto and emergency is None and scope is None:
+    if model is not None and suggestions and not auto and emergency is None and scope is None and unseen is None:
         notes.append(f"置信度 {suggestions[0]['score']:.2f} 低于自动派单阈值 {threshold:.2f}，请人工确认")
     if not suggestions:
         notes.append("未能判断分类，请人工选择")

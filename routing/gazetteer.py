@@ -8,7 +8,8 @@ Order of evidence, strongest first:
 2. fuzzy matches of mentions that end like a place ("XX路XX号", "XX小区", "XX街道", "XX镇" …): the
    stem before the place word is compared with the aliases of the same kind (rapidfuzz ratio, and
    homophones through pypinyin's character table, the usual input-method typo: 东成区 → 东城区);
-3. rapidfuzz partial matching of long aliases (≥ 5 characters) for abbreviations and dropped words.
+3. rapidfuzz partial matching of long aliases (≥ 5 characters) for abbreviations and dropped words
+   (address-sized input only, ≤ 80 characters).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ _KINDS: dict[str, str] = {
 _SUFFIXES = sorted(_KINDS, key=len, reverse=True)
 _MENTION = re.compile("(" + "|".join(_SUFFIXES) + r")(?:\d+号)?")
 _FUZZY_MIN = 80.0
+_PARTIAL_MAX_TEXT = 80
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,11 @@ class Gazetteer:
                 stem, kind = _split_suffix(text)
                 aliases[text] = _Alias(text, code, text in admin_forms, stem, kind)
         self._aliases = sorted(aliases.values(), key=lambda a: -len(a.text))
+        self._by_kind: dict[str, list[_Alias]] = {}
+        for alias in self._aliases:
+            if alias.kind and len(alias.stem) >= 2:
+                self._by_kind.setdefault(alias.kind, []).append(alias)
+        self._long = [a for a in self._aliases if len(a.text) >= 5]
 
     def district_of(self, code: str | None) -> str | None:
         if code is None:
@@ -153,16 +160,13 @@ class Gazetteer:
                streets_only: bool) -> tuple[float, _Alias, str, str] | None:
         best: tuple[float, _Alias, str, str] | None = None
         for m in _MENTION.finditer(text):
-            kind = _KINDS[m.group(1)]
-            for alias in self._aliases:
-                if alias.kind != kind or len(alias.stem) < 2:
-                    continue
+            for alias in self._by_kind.get(_KINDS[m.group(1)], ()):
                 if streets_only and alias.code not in self.streets:
                     continue
                 if allowed is not None and self.district_of(alias.code) not in allowed:
                     continue
                 n = len(alias.stem)
-                for k in {n - 1, n, n + 1}:
+                for k in (n, n - 1):  # a typo, or a dropped character (an inserted one is another place: 中山北路)
                     if k < 2 or m.start() - k < 0:
                         continue
                     stem = text[m.start() - k: m.start()]
@@ -175,8 +179,10 @@ class Gazetteer:
                         score *= 0.97 if stem == alias.stem else 1.0  # same name, sister place word
                     if best is None or score > best[0]:
                         best = (score, alias, text[m.start() - k: m.end()], "fuzzy")
-        for alias in self._aliases:
-            if len(alias.text) < 5 or (streets_only and alias.code not in self.streets):
+        if len(text) > _PARTIAL_MAX_TEXT:
+            return best  # partial matching of whole aliases: for address-sized input only
+        for alias in self._long:
+            if streets_only and alias.code not in self.streets:
                 continue
             if allowed is not None and self.district_of(alias.code) not in allowed:
                 continue

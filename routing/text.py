@@ -8,7 +8,7 @@ the signal (1–3-grams: no better, 2.5× the features); jieba words + word bigr
 uses characters only.
 
 ``strip_places`` removes anonymised place tokens of the training data ("A7县", "G市"); measured:
-removing them costs ~0.4 points (they correlate with the source region), so the default keeps them.
+removing them cost ~0.3 points (they correlate with the source region), so the default keeps them.
 """
 from __future__ import annotations
 

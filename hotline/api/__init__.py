@@ -3,4 +3,14 @@ from flask import Blueprint
 
 api_bp = Blueprint("api", __name__)
 
-from hotline.api import cases, citizens, console, cti, notifications, sla, supervision, users  # noqa: E402, F401
+from hotline.api import (  # noqa: E402, F401
+    cases,
+    citizens,
+    console,
+    cti,
+    notifications,
+    routing,
+    sla,
+    supervision,
+    users,
+)

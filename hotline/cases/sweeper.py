@@ -29,8 +29,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -100,16 +102,25 @@ def next_instant(now: datetime):
                    else_=least(*per_milestone))
 
 
+def _among(column, ids):
+    """``column IN (subquery)``; on PostgreSQL ``= ANY(ARRAY(subquery))``, which keeps the planner on the primary
+    key (with IN it may hash-join against a sequential scan of the whole table: a cost that grows with open cases)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.func.array(ids.scalar_subquery()))
+    return column.in_(ids.scalar_subquery())
+
+
 def _claim(now: datetime, limit: int):
     due = (sa.select(A.id).where(A.next_card_at <= now).order_by(A.next_card_at).limit(limit)
            .with_for_update(skip_locked=True))
     case = Case.__table__.c
+    # (Plain columns only: SQLite 3.40 evaluates "x IS NOT NULL" in an UPDATE's RETURNING wrongly here.)
     cols = [A.id, A.case_id, A.department_id, A.status, A.paused_at,
             sa.select(case.number).where(case.id == A.case_id).scalar_subquery().label("number"),
             sa.select(case.status).where(case.id == A.case_id).scalar_subquery().label("case_status")]
     for m in MILESTONES:
         cols += [A[timers.DONE_AT[m]], A[f"deadline_{m}"], A[f"yellow_{m}_at"]]
-    stmt = (sa.update(Assignment.__table__).where(A.id.in_(due.scalar_subquery()))
+    stmt = (sa.update(Assignment.__table__).where(_among(A.id, due))
             .values(next_card_at=next_instant(now)).returning(*cols))
     return db.session.execute(stmt).all()
 
@@ -142,9 +153,9 @@ def _departments() -> dict[int, sa.Row]:
     return {r.id: r for r in rows}
 
 
-def _card_text(number: str, card, units: dict) -> str:
+def _card_text(number: str, card, units: dict, zone: ZoneInfo) -> str:
     what = MILESTONE_LABELS[card.milestone]
-    due = deadlines.local(card.due_at)
+    due = card.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
     if card.level == "yellow":
         return f"工单 {number} {what}时限已用去80%（黄牌），截止 {due}，请抓紧办理"
     return f"工单 {number} {what}已超时（红牌），时限 {due}，承办单位：{units[card.department_id].name}"
@@ -161,7 +172,8 @@ def sweep_cards(now: datetime, limit: int = BATCH) -> Batch:
         return batch
     cases = {r.case_id: CaseRef(r.number, r.case_status) for r in rows}
     units = _departments()
-    texts = {c.id: _card_text(cases[c.case_id].number, c, units) for c in cards}
+    zone = ZoneInfo(current_app.config["HOTLINE"].timezone)
+    texts = {c.id: _card_text(cases[c.case_id].number, c, units, zone) for c in cards}
     due_iso = {c.id: c.due_at.isoformat() for c in cards}
     events = insert_returning(CaseEvent.__table__, [
         {"case_id": c.case_id, "action": f"{c.level}_card", "from_status": cases[c.case_id].status,
@@ -205,7 +217,7 @@ def _notices(cards, cases, units, texts) -> list[tuple[str, str, int | None]]:
 def _claim_escalations(now: datetime, limit: int):
     due = (sa.select(C.id).where(C.escalate_at <= now).order_by(C.escalate_at).limit(limit)
            .with_for_update(skip_locked=True))
-    stmt = (sa.update(SlaCard.__table__).where(C.id.in_(due.scalar_subquery())).values(escalate_at=None)
+    stmt = (sa.update(SlaCard.__table__).where(_among(C.id, due)).values(escalate_at=None)
             .returning(C.id, C.assignment_id, C.milestone))
     return db.session.execute(stmt).all()
 

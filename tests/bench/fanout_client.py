@@ -10,7 +10,8 @@ open ``/socket.io/?EIO=4&transport=websocket``, connect namespace ``/console`` w
 answer the server's pings, and record the arrival time (``time.time()``) of every ``case.updated``.
 
 Protocol with the parent (stdin/stdout, JSON lines): prints ``{"phase": "connected", ...}`` once every
-client is connected (or failed), waits for a line ``stop`` on stdin, then prints
+client is connected (or failed); answers a line ``count`` with ``{"phase": "count", "received": N}``
+(events recorded so far, all clients); on a line ``stop`` prints
 ``{"phase": "done", "received": [[[key, t], ...] per client], ...}`` and closes the connections.
 ``key`` is the payload's ``bench_id`` when present, else its ``number``.
 """
@@ -144,7 +145,12 @@ async def main_async(args) -> None:
                       "connect_ms_p50": round(connect_ms[len(connect_ms) // 2], 1) if connect_ms else None,
                       "connect_ms_max": round(connect_ms[-1], 1) if connect_ms else None}), flush=True)
     loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, sys.stdin.readline)  # the parent says "stop"
+    while True:  # "count" → how many events arrived so far; "stop" (or EOF) → report and close
+        command = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
+        if command == "count":
+            print(json.dumps({"phase": "count", "received": sum(len(c.received) for c in clients)}), flush=True)
+            continue
+        break
     dropped = sum(1 for c in clients if not c.error and c.closed)
     received = [[[k, round(t, 6)] for k, t in c.received] for c in clients]
     print(json.dumps({"phase": "done", "clients": len(clients), "connected": sum(1 for c in clients if not c.error),

@@ -1,9 +1,10 @@
 """Routing benchmark: category classifier quality, speed and memory on labelled history.
 
-    python -m tests.bench.routing_bench --data ../shared/data/tipdm [--out bench/routing.json] [--folds 5]
+    python -m tests.bench.routing_bench --data ../shared/data/tipdm [--out bench/routing.json] [--with-words]
 
-For each DATA/*.tsv (titles.tsv, bodies.tsv): stratified k-fold CV of the chosen model ("svm") and
-the TF-IDF + linear baseline, plus hand-made keyword routing (no training) for reference: macro-F1,
+For each DATA/*.tsv (titles.tsv, bodies.tsv): stratified k-fold CV of the chosen model ("svm"), the
+TF-IDF + linear baseline, with --with-words the jieba-words variant ("svm_words"), and hand-made
+keyword routing (no training) for reference: macro-F1,
 top-3 accuracy, precision of the most confident 80 % (and the probability threshold that gives it).
 Then, each in a fresh subprocess: training on all of DATA as `flask routing train` does (wall time,
 peak RSS), and serving (RSS added by importing + loading the model + first call, classify latency
@@ -76,13 +77,18 @@ def child_train(data: str, out: str, algorithm: str) -> dict:
 def _latency(fn, texts: list[str]) -> dict:
     for t in texts[:20]:
         fn(t)
-    times = []
+    wall, cpu = [], []
     for t in texts:
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         fn(t)
-        times.append((time.perf_counter() - started) * 1000)
-    return {"p50_ms": round(float(np.percentile(times, 50)), 3), "p95_ms": round(float(np.percentile(times, 95)), 3),
-            "mean_ms": round(float(np.mean(times)), 3), "n": len(times)}
+        cpu.append((time.thread_time() - started_cpu) * 1000)
+        wall.append((time.perf_counter() - started) * 1000)
+    out = {"n": len(wall)}
+    for name, values in (("", wall), ("cpu_", cpu)):  # CPU time: what the case costs, whatever else runs
+        out |= {f"{name}p50_ms": round(float(np.percentile(values, 50)), 3),
+                f"{name}p95_ms": round(float(np.percentile(values, 95)), 3),
+                f"{name}mean_ms": round(float(np.mean(values)), 3)}
+    return out
 
 
 def child_serve(model_path: str, data: str, sample: int) -> dict:
@@ -187,9 +193,10 @@ def markdown(res: dict) -> str:
                      f"{_mark(r['precision_at_coverage'] >= TARGETS['precision80'])} |")
     for key in sorted(k for k in s if k.startswith(("classify_", "suggest_"))):
         v = s[key]
-        ok = "" if key.startswith("suggest_") else _mark(v["p95_ms"] <= TARGETS["latency_ms"])
-        lines.append(f"| {key} p50 / p95 / mean ms | {v['p50_ms']} / {v['p95_ms']} / {v['mean_ms']} | "
-                     f"{'≤ 2 ms' if ok else ''} | {ok} |")
+        ok = "" if key.startswith("suggest_") else _mark(v["cpu_p95_ms"] <= TARGETS["latency_ms"])
+        target = "≤ 2 ms (CPU p95)" if ok else ""
+        lines.append(f"| {key} ms: CPU p50 / p95 / mean (wall p50 / p95) | {v['cpu_p50_ms']} / {v['cpu_p95_ms']} / "
+                     f"{v['cpu_mean_ms']} ({v['p50_ms']} / {v['p95_ms']}) | {target} | {ok} |")
     lines += [f"| training on all {t['n']} rows | {t['seconds']} s | ≤ 60 s | {_mark(t['seconds'] <= 60)} |",
               f"| training peak RSS | {t['peak_rss_mb']} MB | ≤ 2048 MB | {_mark(t['peak_rss_mb'] <= 2048)} |",
               f"| web process: RSS added by loading the model | {s['model_added_mb']} MB | ≤ 150 MB | "
@@ -215,13 +222,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--sample", type=int, default=400, help="texts per file for the latency runs")
     p.add_argument("--jobs", type=int, default=2, help="parallel CV processes (2 cores here)")
-    p.add_argument("--skip-words", action="store_true", help="skip the jieba-words variant (the slowest CV)")
+    p.add_argument("--with-words", action="store_true",
+                   help="also cross-validate the jieba-words variant (svm_words; doubles the run time)")
     args = p.parse_args(argv)
     files = sorted(Path(args.data).glob("*.tsv"))
     if not files:
         p.error(f"no .tsv files in {args.data}")
     started = time.perf_counter()
-    algorithms = ("svm", "baseline", "keywords") if args.skip_words else ALGORITHMS
+    load_before = os.getloadavg()
+    algorithms = ALGORITHMS if args.with_words else tuple(a for a in ALGORITHMS if a != "svm_words")
     jobs = [(str(f), f.stem, alg, args.folds) for f in files for alg in algorithms]
     jobs.sort(key=lambda j: (j[2] == "keywords", j[2] != "svm_words", -os.path.getsize(j[0])))  # longest first
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
@@ -233,10 +242,12 @@ def main(argv: list[str] | None = None) -> int:
         serve = _child(["--child-serve", model_path, args.data, str(args.sample)])
     res = {"folds": args.folds, "data": os.path.abspath(args.data), "cv": cv, "train": train_res, "serve": serve,
            "duplicates": duplicates_check(args.data), "targets": TARGETS,
-           "wall_seconds": round(time.perf_counter() - started, 1)}
+           "wall_seconds": round(time.perf_counter() - started, 1),
+           "loadavg_1min": {"start": round(load_before[0], 2), "end": round(os.getloadavg()[0], 2)}}
     md = markdown(res)
     print(md)
-    print(f"total {res['wall_seconds']} s")
+    print(f"total {res['wall_seconds']} s; machine load average (1 min) {res['loadavg_1min']['start']} at start, "
+          f"{res['loadavg_1min']['end']} at end (2 cores: latency and CV times above ~2 are inflated)")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -18,12 +18,13 @@ Clients: ``tests.bench.fanout_client`` processes (500 clients each, raw WebSocke
 Socket.IO 5), authenticated with API tokens of ``handler_zjj`` (department ZJJ), so each joins the room
 ``department:ZJJ``. Then, from this process (not the web process):
 
-1. publisher: a write-only ``socketio.RedisManager`` on the app's channel emits ``case.updated`` to
-   ``department:ZJJ`` on ``/console`` ``--fanout-events`` times at 5/s, each payload with a send time;
-   latency = client receive time − send time (same machine clock);
+1. calm: a write-only ``socketio.RedisManager`` on the app's channel emits ``case.updated`` to
+   ``department:ZJJ`` on ``/console`` 10 times at 1/s, each payload with a send time; latency = client
+   receive time − send time (same machine clock);
 2. end to end: cases created by agent1 are dispatched to ZJJ through ``POST /api/v1/cases/N/dispatch``
-   (dispatcher1); latency = receive time of that case's ``case.updated`` − the moment the dispatch request
-   was sent (so it includes the request: commit, publish, Redis, fan-out).
+   (dispatcher1) at 1/s; latency = receive time of that case's ``case.updated`` − the moment the dispatch
+   request was sent (so it includes the request: commit, publish, Redis, fan-out);
+3. stress: as 1, ``--fanout-events`` (50) events at 5/s.
 
 Reported: p50/p95/p99/max delivery latency over all deliveries, the time until the last client had each
 event, the share of clients that got every event, the web process's RSS and threads (idle, with all
@@ -230,6 +231,25 @@ class ClientFleet:
     def pids(self) -> list[int]:
         return [p.pid for p in self.procs]
 
+    def received_count(self, timeout: float = 30) -> int:
+        for proc in self.procs:
+            proc.stdin.write("count\n")
+            proc.stdin.flush()
+        return sum(json.loads(_readline(proc, timeout))["received"] for proc in self.procs)
+
+    def drain(self, expected: int, quiet: float = 3.0, limit: float = 60.0) -> dict:
+        """Wait until every expected event arrived, or nothing more arrived for ``quiet`` seconds."""
+        started = time.monotonic()
+        last, last_change = -1, started
+        while True:
+            got = self.received_count()
+            now = time.monotonic()
+            if got != last:
+                last, last_change = got, now
+            if got >= expected or now - last_change >= quiet or now - started >= limit:
+                return {"received": got, "expected": expected, "seconds": round(now - started, 1)}
+            time.sleep(0.5)
+
     def stop(self, timeout: float = 60) -> tuple[list[list], int, int]:
         """Tell every process to stop; (received per connected client, connected, dropped)."""
         for proc in self.procs:
@@ -250,7 +270,8 @@ class ClientFleet:
                 proc.wait(15)
             except subprocess.TimeoutExpired:
                 proc.kill()
-                proc.wait(5)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(15)
 
 
 def _readline(proc: subprocess.Popen, timeout: float) -> str:
@@ -294,25 +315,34 @@ def _api(url: str, token: str, method: str, path: str, body: dict | None = None)
         return json.loads(resp.read())
 
 
-def rest_dispatches(url: str, agent: str, dispatcher: str, n: int, rate: float) -> tuple[dict[str, float], list]:
-    """Create ``n`` cases and dispatch each to ZJJ: {number: moment the dispatch request was sent}."""
-    numbers = []
+def rest_dispatches(url: str, agent: str, dispatcher: str, n: int, rate: float) -> tuple[dict[str, float], list,
+                                                                                           list[str]]:
+    """Create ``n`` cases and dispatch each to ZJJ: {number: moment the dispatch request was sent}, the
+    dispatch requests' durations (ms) and the errors of requests that failed (timeouts included)."""
+    numbers, errors = [], []
     for i in range(n):
-        case = _api(url, agent, "POST", "/api/v1/cases", {
-            "channel": "phone", "kind": "complaint", "content": f"楼道照明损坏，请尽快维修（扇出测试 {i}）",
-            "citizen_phone": f"1370000{i:04d}", "citizen_name": "测试", "address": "人民路1号"})
-        numbers.append(case["number"])
+        try:
+            case = _api(url, agent, "POST", "/api/v1/cases", {
+                "channel": "phone", "kind": "complaint", "content": f"楼道照明损坏，请尽快维修（扇出测试 {i}）",
+                "citizen_phone": f"1370000{i:04d}", "citizen_name": "测试", "address": "人民路1号"})
+            numbers.append(case["number"])
+        except (OSError, ValueError) as exc:
+            errors.append(f"create: {type(exc).__name__}: {exc}"[:160])
     time.sleep(0.5)
     sent: dict[str, float] = {}
     answers = []
     for number in numbers:
         t0 = time.time()
-        _api(url, dispatcher, "POST", f"/api/v1/cases/{number}/dispatch", {"department_code": DEPARTMENT,
-                                                                            "role": "lead"})
+        try:
+            _api(url, dispatcher, "POST", f"/api/v1/cases/{number}/dispatch", {"department_code": DEPARTMENT,
+                                                                                "role": "lead"})
+        except (OSError, ValueError) as exc:
+            errors.append(f"dispatch: {type(exc).__name__}: {exc}"[:160])
+            continue
         answers.append((time.time() - t0) * 1000)
         sent[number] = t0
         time.sleep(1 / rate)
-    return sent, answers
+    return sent, answers, errors
 
 
 def delivery_stats(received: list[list], sent: dict[str, float]) -> dict:
@@ -370,6 +400,9 @@ def run_server(ctx, instance: Instance, kind: str, tokens: dict, redis_url: str,
             log(f"{kind}: web process with {out['connect']['ok']} clients: {out['connected']}")
             low_sent = publish_events(redis_url, LOW_EVENTS, LOW_RATE, "calm")
             time.sleep(1.5)
+            rest_sent, answers, rest_errors = rest_dispatches(server.url, tokens["agent"], tokens["dispatcher"],
+                                                              REST_EVENTS, LOW_RATE)
+            time.sleep(1.5)
             cpu_server = psutil.Process(server.serving_pid()).cpu_times()
             cpu_clients = sum(sum(psutil.Process(p).cpu_times()[:2]) for p in fleet.pids())
             if kind == "profile":
@@ -377,7 +410,8 @@ def run_server(ctx, instance: Instance, kind: str, tokens: dict, redis_url: str,
             t0 = time.monotonic()
             sent = publish_events(redis_url, events, EVENT_RATE)
             seconds = time.monotonic() - t0
-            time.sleep(1.5)
+            out["drain"] = fleet.drain(out["connect"]["ok"] * (LOW_EVENTS + len(rest_sent) + events))
+            seconds += out["drain"]["seconds"]
             cpu_now = psutil.Process(server.serving_pid()).cpu_times()
             if kind == "profile":
                 os.kill(server.serving_pid(), signal.SIGUSR2)
@@ -388,13 +422,10 @@ def run_server(ctx, instance: Instance, kind: str, tokens: dict, redis_url: str,
                 time.sleep(0.3)
                 out["profile"] = json.loads(server.profile_file.read_text())
             out["publish_cpu"] = {
-                "server_pct": round(100 * (sum(cpu_now[:2]) - sum(cpu_server[:2])) / (seconds + 1.5), 1),
+                "server_pct": round(100 * (sum(cpu_now[:2]) - sum(cpu_server[:2])) / seconds, 1),
                 "clients_pct": round(100 * (sum(sum(psutil.Process(p).cpu_times()[:2]) for p in fleet.pids())
-                                            - cpu_clients) / (seconds + 1.5), 1),
+                                            - cpu_clients) / seconds, 1),
                 "server_ms_per_event": round(1000 * (sum(cpu_now[:2]) - sum(cpu_server[:2])) / max(events, 1), 1)}
-            rest_sent, answers = rest_dispatches(server.url, tokens["agent"], tokens["dispatcher"], REST_EVENTS,
-                                                 EVENT_RATE)
-            time.sleep(2)
             received, _connected, dropped = fleet.stop()
         finally:
             fleet.close()
@@ -403,6 +434,7 @@ def run_server(ctx, instance: Instance, kind: str, tokens: dict, redis_url: str,
         out["publisher"] = delivery_stats(received, sent)
         out["publisher_calm"] = delivery_stats(received, low_sent)
         out["rest"] = delivery_stats(received, rest_sent)
+        out["rest"]["request_errors"] = rest_errors
         answers.sort()
         out["rest"]["dispatch_request_ms"] = {"p50": round(percentile(answers, 50), 1),
                                               "max": round(answers[-1], 1) if answers else 0.0}
@@ -494,16 +526,16 @@ def targets(results: dict) -> list[dict]:
 
 def markdown(results: dict) -> str:
     s = results["settings"]
-    lines = [f"## {NAME} — {TITLE}", ""]
+    lines = [f"## {NAME} — {TITLE}", "", f"Command: `{command()}`", ""]
     lines.append(
         f"{s['clients']:,} clients (`tests/bench/fanout_client.py`, {CLIENTS_PER_PROCESS} per process, WebSocket "
         f"transport) authenticated as `handler_zjj` (room `{s['room']}`, namespace `/console`), one web process "
         f"per server kind, PostgreSQL `{FANOUT_DB}`, Socket.IO message queue on {s.get('redis', 'Redis')}. Events: "
         f"`case.updated` emitted to the room by a write-only `socketio.RedisManager` in the bench process (payload "
-        f"carries the send time), {s['calm_events']} at {s['calm_rate']:g}/s, then {s['events']} at "
-        f"{s['rate']:g}/s, then {s['rest_events']} real dispatches to "
-        f"ZJJ through `POST /api/v1/cases/N/dispatch` (latency from the moment the request was sent). Load "
-        f"average before: {' '.join(f'{x:g}' for x in results['loadavg_before'])}.")
+        f"carries the send time): {s['calm_events']} at {s['calm_rate']:g}/s; then {s['rest_events']} real "
+        f"dispatches to ZJJ through `POST /api/v1/cases/N/dispatch` at {s['calm_rate']:g}/s (latency from the moment "
+        f"the request was sent); then the stress phase, {s['events']} events at {s['rate']:g}/s. Load average "
+        f"before: {' '.join(f'{x:g}' for x in results['loadavg_before'])}.")
     lines += ["", "Targets:", ""]
     lines.append(table(["server", "target", "measured", "verdict"],
                        [[t["server"], t["target"], t["measured"], "met" if t["met"] else "**MISSED**"]
@@ -533,13 +565,18 @@ def markdown(results: dict) -> str:
         rows.append([run["label"], f"{idle.get('rss_mb')} / {idle.get('threads')}",
                      f"{conn.get('rss_mb')} / {conn.get('threads')}", f"{run['peak']['peak_rss_mb']} / "
                      f"{run['peak']['peak_threads']}", f"{per:.0f}", f"{c['seconds']:g}",
+                     f"{run.get('drain', {}).get('seconds', '')}",
                      f"{run['publish_cpu']['server_pct']:g} / {run['publish_cpu']['clients_pct']:g}",
                      run["publish_cpu"]["server_ms_per_event"],
+                     f"{1000 / run['publish_cpu']['server_ms_per_event']:.0f}"
+                     if run["publish_cpu"]["server_ms_per_event"] else "",
                      f"{run['rest']['dispatch_request_ms']['p50']:g}", run["dropped_during_run"]])
     lines.append(table(["server", "idle RSS MB / threads", f"{s['clients']:,} clients RSS MB / threads",
                         "peak RSS MB / threads", "KB per client", "connect all s",
+                        f"after the last of the {s['rate']:g}/s events: s until every delivery arrived",
                         f"CPU % while publishing at {s['rate']:g}/s: web / clients",
                         "web CPU ms per event (1 event = all clients)",
+                        "fan-outs/s one core can do (1000 / CPU ms per event)",
                         "dispatch request p50 ms", "clients dropped"], rows))
     notes = []
     for kind, run in results["runs"].items():
@@ -547,6 +584,8 @@ def markdown(results: dict) -> str:
             notes.append(f"- {kind}: skipped — {run['skipped']}.")
         elif "failed" in run:
             notes.append(f"- {kind}: failed — `{run['failed'][:400]}`.")
+        for err in run.get("rest", {}).get("request_errors", []):
+            notes.append(f"- {kind} REST request failed: `{err}`")
         for line in run.get("server_log_errors", []):
             notes.append(f"- {kind} server log: `{line}`")
     if notes:
@@ -597,3 +636,9 @@ any other work on the machine (the database, the load generator, other processes
 calm and the stress phase, and runs at different load averages. Under gevent the same code runs its "threads" as
 greenlets of one OS thread: no kernel wake-ups, no GIL hand-offs, a fraction of the CPU per event, one thread and
 less memory per client."""
+
+
+def command() -> str:
+    """How this section was produced (the report's own header has it too, in an HTML comment)."""
+    args = sys.argv[1:] if sys.argv[0].endswith("run.py") else ["--only", NAME]
+    return " ".join([".venv/bin/python -m tests.bench.run", *args])

@@ -135,3 +135,13 @@ def test_no_model_rules_still_apply():
 def test_no_model_nothing_matched():
     s = run("你好", model=None)
     assert s.suggestions == [] and s.auto is False and "人工选择" in s.note
+
+
+def test_category_unknown_to_the_model_is_not_auto_dispatched(model):
+    s = run("派出所民警办户口态度很差", model=model, threshold=0.0)
+    assert s.suggestions[-1]["category"] == "政法" and s.suggestions[-1]["department_code"] == "GAJ"
+    assert s.suggestions[0] == run("派出所民警办户口态度很差", model=model, threshold=0.0, k=1).suggestions[0]
+    assert s.auto is False and "未学习过「政法」" in s.note
+    assert len(s.suggestions) == 3
+    assert [x["score"] for x in s.suggestions] == sorted((x["score"] for x in s.suggestions), reverse=True)
+    assert run("公司拖欠工资半年不发", model=model, threshold=0.0).auto is True

@@ -90,7 +90,7 @@ def test_locate(gaz, text, district, street):
 
 
 @pytest.mark.parametrize("text", [
-    "", None, "路灯坏了", "老城区的路灯坏了", "建设南路", "公司拖欠工资", "A7县某镇", "G市城区",
+    "", None, "路灯坏了", "老城区的路灯坏了", "建设南路", "中山北路", "光明新路", "公司拖欠工资", "A7县某镇", "G市城区",
 ])
 def test_no_place(gaz, text):
     assert gaz.locate(text) is None

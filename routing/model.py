@@ -1,0 +1,136 @@
+"""The trained router model as plain arrays: load and score with numpy only.
+
+Written by ``routing.classifier.train`` (scikit-learn: TF-IDF → LinearSVC → multinomial calibrator),
+converted to vocabulary/idf/weights/calibrator arrays, so a web process that scores cases never
+imports scikit-learn. ``save``/``load`` use one ``.npz`` read with ``allow_pickle=False`` (no code runs
+on load), a magic string and a format version, and refuse files outside the trusted folder.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from routing.text import features, normalize
+
+FORMAT_VERSION = 1
+MAGIC = "hotline-routing-model"
+MODEL_FILE = "routing_model.npz"
+
+
+def model_path(instance_dir: str | os.PathLike) -> Path:
+    """Where the app keeps the model: ``<instance>/routing_model.npz``."""
+    return Path(instance_dir) / MODEL_FILE
+
+
+class ModelError(Exception):
+    """The model file is missing, foreign, of another format version, or outside the trusted folder."""
+
+
+@dataclass(frozen=True)
+class Featurizer:
+    """Raw text → tokens (normalised, truncated, char n-grams [+ jieba words])."""
+    char_range: tuple[int, int] = (1, 2)
+    use_words: bool = False
+    max_chars: int = 1000
+
+    def __call__(self, text: str) -> list[str]:
+        return features(normalize(text), char_range=self.char_range, use_words=self.use_words,
+                        max_chars=self.max_chars)
+
+
+@dataclass
+class Model:
+    """A trained linear text model as plain arrays: scoring needs numpy only (no scikit-learn import in
+    the web process) and the file is an ``.npz`` read with ``allow_pickle=False`` (no code runs on load)."""
+    vocabulary: dict[str, int]
+    idf: np.ndarray            # (n_features,) float32
+    weights: np.ndarray        # (n_features, n_classes) float32, LinearSVC coef_.T
+    intercept: np.ndarray      # (n_classes,)
+    cal_weights: np.ndarray | None  # (n_classes, n_classes) multinomial calibrator on the scores, or None
+    cal_intercept: np.ndarray | None
+    classes: list[str]
+    options: dict
+    meta: dict = field(default_factory=dict)
+
+    def featurizer(self) -> Featurizer:
+        return Featurizer(tuple(self.options["char_range"]), self.options["use_words"], self.options["max_chars"])
+
+    def _scores(self, tokens: list[str]) -> np.ndarray:
+        counts: dict[int, int] = {}
+        vocab = self.vocabulary
+        for tok in tokens:
+            j = vocab.get(tok)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        if not counts:
+            return self.intercept.astype(np.float64)
+        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        vals = (1.0 + np.log(tf)) * self.idf[idx]          # sublinear tf × idf, then l2 norm
+        vals /= np.sqrt(vals @ vals)
+        return vals @ self.weights[idx] + self.intercept
+
+    def _proba_tokens(self, tokens_list: list[list[str]]) -> np.ndarray:
+        scores = np.vstack([self._scores(t) for t in tokens_list]) if tokens_list else \
+            np.zeros((0, len(self.classes)))
+        if self.cal_weights is not None:
+            scores = scores @ self.cal_weights.T + self.cal_intercept
+        exp = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def proba(self, texts: list[str]) -> np.ndarray:
+        """Probabilities, one row per text, columns in ``self.classes`` order."""
+        featurize = self.featurizer()
+        return self._proba_tokens([featurize(t or "") for t in texts])
+
+    def predict_top(self, text: str, k: int = 3) -> list[tuple[str, float]]:
+        row = self.proba([text or ""])[0]
+        order = np.argsort(-row, kind="stable")[:k]
+        return [(self.classes[i], float(row[i])) for i in order]
+
+    def save(self, path: str | os.PathLike) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        header = {"magic": MAGIC, "format": FORMAT_VERSION, "classes": self.classes, "options": self.options,
+                  "meta": self.meta}
+        arrays = {"header": np.array(json.dumps(header, ensure_ascii=False)), "terms": np.array("\n".join(terms)),
+                  "idf": self.idf, "weights": self.weights, "intercept": self.intercept}
+        if self.cal_weights is not None:
+            arrays |= {"cal_weights": self.cal_weights, "cal_intercept": self.cal_intercept}
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.replace(tmp, path)  # readers never see a half-written file
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, trusted_dir: str | os.PathLike) -> Model:
+        """Load a model file that lies inside ``trusted_dir`` (the instance folder)."""
+        path = Path(path).resolve()
+        root = Path(trusted_dir).resolve()
+        if root != path and root not in path.parents:
+            raise ModelError(f"拒绝加载受信目录之外的模型文件：{path}")
+        if not path.is_file():
+            raise ModelError(f"模型文件不存在：{path}")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                header = json.loads(str(data["header"]))
+                if header.get("magic") != MAGIC:
+                    raise ModelError(f"不是分类模型文件：{path}")
+                if header.get("format") != FORMAT_VERSION:
+                    raise ModelError(f"模型格式版本 {header.get('format')} 与程序（{FORMAT_VERSION}）不符，请重新训练")
+                terms = str(data["terms"]).split("\n")
+                cal = ("cal_weights" in data.files)
+                return cls({t: i for i, t in enumerate(terms)}, data["idf"], data["weights"], data["intercept"],
+                           data["cal_weights"] if cal else None, data["cal_intercept"] if cal else None,
+                           header["classes"], header["options"], header.get("meta", {}))
+        except ModelError:
+            raise
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"不是分类模型文件：{path}（{exc}）") from exc
+
+
