@@ -73,7 +73,8 @@ def _minutes(row: SlaPause) -> int:
 
 def request_extension(case: Case, actor: User, days: int, reason: str, now: datetime) -> SlaExtension:
     a = _own_assignment(case, actor, ("signed",), "extension")
-    if a.deadline_reply is not None and a.deadline_reply <= now:
+    # while paused the clock stands still (a pause is only allowed before the limit): still in time
+    if a.paused_at is None and a.deadline_reply is not None and a.deadline_reply <= now:
         raise RuleRefused("deadline_passed",
                           f"答复时限（{deadlines.local(a.deadline_reply)}）已过，延期须在时限届满前申请")
     if a.extensions_used >= MAX_EXTENSIONS:

@@ -3,8 +3,8 @@
     python -m tests.bench.sampled_web --port P --out FILE
 
 py-spy cannot read this interpreter (pyenv build: "Failed to find python version"), so the sampler runs
-inside the process: every ``--interval`` seconds it reads each thread's CPU clock
-(``time.pthread_getcpuclockid``) and charges the CPU a thread used since the last sample to the stack
+inside the process: every ``--interval`` seconds it reads each thread's CPU time
+(``/proc/self/task/TID/schedstat``) and charges the CPU a thread used since the last sample to the stack
 the thread is in now (``sys._current_frames``). With thousands of mostly idle threads that is a fair
 picture of where the CPU goes (the sampler's own cost is reported). SIGUSR1 starts sampling, SIGUSR2
 stops it and writes JSON to ``--out``: CPU seconds by thread role, by function (self and inclusive),
@@ -40,6 +40,18 @@ def _frame_name(code) -> str:
     return f"{short}:{code.co_name}"
 
 
+def _thread_cpu(native_id: int) -> float | None:
+    """CPU seconds a thread of this process has run, from /proc (ns precision); None if it is gone.
+
+    (Not ``pthread_getcpuclockid``: called for a thread that has just exited it can crash the process.)
+    """
+    try:
+        with open(f"/proc/self/task/{native_id}/schedstat", "rb") as fh:
+            return int(fh.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 class Sampler:
     def __init__(self, interval: float):
         self.interval = interval
@@ -67,14 +79,14 @@ class Sampler:
         while True:
             self.active.wait()
             t0 = time.thread_time()
+            native = {t.ident: t.native_id for t in threading.enumerate()}
             frames = sys._current_frames()
             self.threads_max = max(self.threads_max, len(frames))
             for ident, frame in frames.items():
-                if ident == me:
+                if ident == me or ident not in native:
                     continue
-                try:
-                    cpu = time.clock_gettime(time.pthread_getcpuclockid(ident))
-                except (OSError, OverflowError):
+                cpu = _thread_cpu(native[ident])
+                if cpu is None:  # the thread ended meanwhile
                     continue
                 used = cpu - self.last.get(ident, cpu)
                 self.last[ident] = cpu
@@ -118,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--out", required=True)
-    p.add_argument("--interval", type=float, default=0.02)
+    p.add_argument("--interval", type=float, default=0.05)
     args = p.parse_args(argv)
 
     from werkzeug.serving import run_simple

@@ -414,13 +414,17 @@ def run_server(ctx, instance: Instance, kind: str, tokens: dict, redis_url: str,
             seconds += out["drain"]["seconds"]
             cpu_now = psutil.Process(server.serving_pid()).cpu_times()
             if kind == "profile":
+                # The handler runs in the server's main thread, which may wait long for the GIL behind
+                # thousands of threads: give it time.
                 os.kill(server.serving_pid(), signal.SIGUSR2)
-                for _ in range(50):
-                    if server.profile_file.exists():
-                        break
-                    time.sleep(0.1)
-                time.sleep(0.3)
-                out["profile"] = json.loads(server.profile_file.read_text())
+                deadline = time.monotonic() + 90
+                while not server.profile_file.exists() and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                time.sleep(0.5)
+                try:
+                    out["profile"] = json.loads(server.profile_file.read_text())
+                except (OSError, ValueError) as exc:
+                    out["profile_error"] = f"{type(exc).__name__}: {exc}"[:300]
             out["publish_cpu"] = {
                 "server_pct": round(100 * (sum(cpu_now[:2]) - sum(cpu_server[:2])) / seconds, 1),
                 "clients_pct": round(100 * (sum(sum(psutil.Process(p).cpu_times()[:2]) for p in fleet.pids())
@@ -584,6 +588,8 @@ def markdown(results: dict) -> str:
             notes.append(f"- {kind}: skipped — {run['skipped']}.")
         elif "failed" in run:
             notes.append(f"- {kind}: failed — `{run['failed'][:400]}`.")
+        if run.get("profile_error"):
+            notes.append(f"- {kind}: the sampler's profile was not written: `{run['profile_error']}`.")
         for err in run.get("rest", {}).get("request_errors", []):
             notes.append(f"- {kind} REST request failed: `{err}`")
         for line in run.get("server_log_errors", []):
@@ -605,7 +611,8 @@ def profile_markdown(prof: dict, run: dict) -> list[str]:
     events = run["publisher"]["events"]
     lines = ["", f"Where the threaded server's CPU goes during the {events} fan-outs at {EVENT_RATE:g}/s "
              f"(`tests/bench/sampled_web.py`: Werkzeug threaded server with an in-process sampler that charges "
-             f"each thread's CPU-clock delta to the stack the thread is in at the sample, every 20 ms; "
+             f"each thread's CPU-time delta (/proc schedstat) to the stack the thread is in at the sample, "
+             f"every 50 ms; "
              f"{prof['samples']} samples over {prof['wall_s']:g} s, up to {prof['threads_max']:,} threads; process "
              f"CPU {prof['process_cpu_s']:g} s, attributed {prof['attributed_cpu_s']:g} s, of which the sampler "
              f"itself {prof['sampler_cpu_s']:g} s). The split by thread role is exact; within a role a thread "
