@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app
 
 from hotline.cases.workflow import OPEN_STATES, STATE_LABELS, CaseState
@@ -36,12 +37,14 @@ def file_summary(citizen: Citizen, now: datetime) -> dict:
     """The compact file pushed with ``call.ringing`` and returned by the look-up API (masked data only)."""
     settings = current_app.config["HOTLINE"]
     citizen = resolve(citizen)
+    # The summary reads no timelines or assignments: skip their selectin loads, join the lead unit.
+    lean = (so.lazyload(Case.events), so.lazyload(Case.assignments), so.joinedload(Case.lead_department))
     open_cases = db.session.scalars(
         sa.select(Case).where(Case.citizen_id == citizen.id, Case.status.in_([s.value for s in OPEN_STATES]))
-        .order_by(Case.id.desc()).limit(20)).all()
+        .options(*lean).order_by(Case.id.desc()).limit(20)).all()
     past_cases = db.session.scalars(
         sa.select(Case).where(Case.citizen_id == citizen.id, Case.status.not_in([s.value for s in OPEN_STATES]))
-        .order_by(Case.id.desc()).limit(RECENT)).all()
+        .options(*lean).order_by(Case.id.desc()).limit(RECENT)).all()
     calls = db.session.scalars(sa.select(Call).where(Call.citizen_id == citizen.id)
                                .order_by(Call.id.desc()).limit(RECENT)).all()
     ratings = db.session.scalars(sa.select(Rating).where(Rating.citizen_id == citizen.id)

@@ -132,16 +132,41 @@ def child(argv: list[str]) -> None:
     app = create_app()
     results = []
     with app.app_context():
+        sweep_sla(datetime.fromisoformat(argv[0]) - timedelta(days=30))  # a running worker: connected, compiled
         for raw in argv:
             load1 = os.getloadavg()[0]
-            started = time.perf_counter()
+            backend = _backend()
+            db_cpu, cpu, started = _cpu(backend), time.process_time(), time.perf_counter()
             counts = sweep_sla(datetime.fromisoformat(raw))
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+            db_cpu = _cpu(backend) - db_cpu if backend and _backend() == backend else None
             peak = _peak_rss_mb() if reset_peak else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            results.append({"now": raw, "seconds": round(elapsed, 4), **counts,
+            results.append({"now": raw, "seconds": round(elapsed, 4), **counts, "cpu_s": round(cpu, 3),
+                            "db_cpu_s": None if db_cpu is None else round(db_cpu, 3),
                             "rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1),
                             "peak_rss_mb": round(peak, 1), "loadavg_1m": round(load1, 2)})
     print(json.dumps(results))
+
+
+def _backend() -> int | None:
+    """The PostgreSQL backend serving this process's pooled connection (the sweep reuses it)."""
+    import sqlalchemy as sa
+
+    from hotline.extensions import db
+
+    pid = db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+    db.session.remove()
+    return pid
+
+
+def _cpu(pid: int | None) -> float:
+    import psutil
+
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except (psutil.Error, TypeError, ValueError):
+        return 0.0
+    return times.user + times.system
 
 
 def _reset_peak_rss() -> bool:
@@ -209,6 +234,14 @@ def _drop(server_url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
 
 
+def _cpu_cell(s: dict) -> str:
+    if s.get("cpu_s") is None:
+        return ""
+    db = s.get("db_cpu_s")
+    return f"{s['cpu_s'] * 1000:.0f} + {db * 1000:.0f} = {(s['cpu_s'] + db) * 1000:.0f}" if db is not None else \
+        f"{s['cpu_s'] * 1000:.0f} + ?"
+
+
 def targets(phases: list[dict]) -> list[dict]:
     big = phases[-1]
     rss = max(s["peak_rss_mb"] for p in phases for s in (p["due"], p["idle"], p.get("fixed", p["due"])))
@@ -240,9 +273,9 @@ def markdown(results: dict) -> str:
             if s:
                 rows_.append([f"{p['open_cases']:,}", label, f"{s['yellow']:,}", f"{s['seconds'] * 1000:.1f}",
                               f"{s['seconds'] / s['yellow'] * 1e6:.0f}" if s["yellow"] else "",
-                              f"{s['peak_rss_mb']:g}", f"{s.get('loadavg_1m', '')}"])
-    lines.append(table(["open cases", "sweep", "cards written", "ms", "µs per card", "peak RSS MB",
-                        "load average (1 min) before"], rows_))
+                              _cpu_cell(s), f"{s['peak_rss_mb']:g}", f"{s.get('loadavg_1m', '')}"])
+    lines.append(table(["open cases", "sweep", "cards written", "wall ms", "µs per card",
+                        "CPU ms: sweeper + PostgreSQL", "peak RSS MB", "load average (1 min) before"], rows_))
     first, last = results["phases"][0], results["phases"][-1]
     if first is not last:
         ms = lambda s: s["seconds"] * 1000  # noqa: E731
