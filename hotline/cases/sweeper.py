@@ -2,12 +2,12 @@
 
 ``sweep_cards(now)`` handles one batch:
 
-1. claim — ``UPDATE assignments SET next_card_at = <its next instant after now> WHERE id IN (SELECT id …
-   WHERE next_card_at <= :now ORDER BY next_card_at LIMIT :n FOR UPDATE SKIP LOCKED) RETURNING …``: an
-   index range scan, so the cost follows what is due, not the number of open cases. Moving
-   ``next_card_at`` past ``now`` is what makes the rows invisible to the next sweep; on PostgreSQL a
-   second sweeper running at the same moment skips the locked rows instead of waiting (SQLite
-   serialises writers with BEGIN IMMEDIATE).
+1. claim — ``UPDATE sla_timers SET next_card_at = <the assignment's next instant after now> WHERE
+   assignment_id IN (SELECT … WHERE next_card_at <= :now ORDER BY next_card_at LIMIT :n FOR UPDATE SKIP
+   LOCKED) RETURNING assignment_id``: an index range scan, so the cost follows what is due, not the number
+   of open cases; then one read of the claimed assignments. Moving ``next_card_at`` past ``now`` is what
+   makes the rows invisible to the next sweep; on PostgreSQL a second sweeper running at the same moment
+   skips the locked rows instead of waiting (SQLite serialises writers with BEGIN IMMEDIATE).
 2. cards — for every open milestone of a claimed row whose deadline (red) or 80 % instant (yellow) has
    passed: ``INSERT … ON CONFLICT (assignment_id, milestone, level) DO NOTHING RETURNING``. Only the rows
    really inserted go on, so a re-run, a re-armed timer or a second scheduler never doubles a card.
@@ -27,12 +27,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -40,7 +41,7 @@ from hotline.cases import deadlines, timers
 from hotline.cases.sla import MILESTONES
 from hotline.dbbulk import insert_returning
 from hotline.extensions import db
-from hotline.models import Assignment, Case, CaseEvent, Department, SlaCard
+from hotline.models import Assignment, Case, CaseEvent, Department, SlaCard, SlaTimer
 from hotline.models.types import UTCDateTime
 from hotline.notify import notify_many
 from hotline.realtime.publish import department_rooms, publish, publish_many
@@ -54,6 +55,7 @@ SUMMARY_OVER, SUMMARY_LIST = 5, 10  # more new cards than this for one recipient
 
 A = Assignment.__table__.c
 C = SlaCard.__table__.c
+T = SlaTimer.__table__.c
 
 
 class CaseRef(NamedTuple):
@@ -110,40 +112,54 @@ def _among(column, ids):
     return column.in_(ids.scalar_subquery())
 
 
+def _listed(column, ids: list[int]):
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam("claimed_ids", ids, type_=postgresql.ARRAY(sa.Integer)))
+    return column.in_(ids)
+
+
 def _claim(now: datetime, limit: int):
-    due = (sa.select(A.id).where(A.next_card_at <= now).order_by(A.next_card_at).limit(limit)
+    """Claim a batch of due timers (moving each to its next instant), then read the claimed assignments:
+    rows carry naive-UTC instants (no per-value conversion) and ``*_done``/``paused`` flags."""
+    due = (sa.select(T.assignment_id).where(T.next_card_at <= now).order_by(T.next_card_at).limit(limit)
            .with_for_update(skip_locked=True))
+    following = sa.select(next_instant(now)).where(A.id == T.assignment_id).scalar_subquery()
+    ids = db.session.execute(sa.update(SlaTimer.__table__).where(_among(T.assignment_id, due))
+                             .values(next_card_at=following).returning(T.assignment_id)).scalars().all()
+    if not ids:
+        return []
     case = Case.__table__.c
-    # (Plain columns only: SQLite 3.40 evaluates "x IS NOT NULL" in an UPDATE's RETURNING wrongly here.)
-    cols = [A.id, A.case_id, A.department_id, A.status, A.paused_at,
-            sa.select(case.number).where(case.id == A.case_id).scalar_subquery().label("number"),
-            sa.select(case.status).where(case.id == A.case_id).scalar_subquery().label("case_status")]
+    cols = [A.id, A.case_id, A.department_id, A.status, A.paused_at.is_not(None).label("paused"),
+            case.number, case.status.label("case_status")]
     for m in MILESTONES:
-        cols += [A[timers.DONE_AT[m]], A[f"deadline_{m}"], A[f"yellow_{m}_at"]]
-    stmt = (sa.update(Assignment.__table__).where(_among(A.id, due))
-            .values(next_card_at=next_instant(now)).returning(*cols))
-    return db.session.execute(stmt).all()
+        cols += [A[timers.DONE_AT[m]].is_not(None).label(f"{m}_done"),
+                 sa.type_coerce(A[f"deadline_{m}"], sa.DateTime()).label(f"deadline_{m}"),
+                 sa.type_coerce(A[f"yellow_{m}_at"], sa.DateTime()).label(f"yellow_{m}_at")]
+    return db.session.execute(sa.select(*cols).join_from(Assignment.__table__, Case.__table__, case.id == A.case_id)
+                              .where(_listed(A.id, ids))).all()
 
 
 def _candidates(rows, now: datetime) -> list[dict]:
     cal = None
     out = []
+    naive_now = now.astimezone(UTC).replace(tzinfo=None)
     for row in rows:
-        if row.status not in timers.ACTIVE or row.paused_at is not None:
+        if row.status not in timers.ACTIVE or row.paused:
             continue
         for m in MILESTONES:
-            if getattr(row, timers.DONE_AT[m]) is not None:
+            if getattr(row, f"{m}_done"):
                 continue
             due, yellow = getattr(row, f"deadline_{m}"), getattr(row, f"yellow_{m}_at")
-            if due is not None and due <= now:
+            if due is not None and due <= naive_now:
                 cal = cal or deadlines.calendar()
-                level, escalate = "red", timers.escalate_at(due, cal)
-            elif yellow is not None and yellow <= now:
+                level, escalate = "red", timers.escalate_at(due.replace(tzinfo=UTC), cal)
+            elif yellow is not None and yellow <= naive_now:
                 level, escalate = "yellow", None
             else:
                 continue
             out.append({"case_id": row.case_id, "assignment_id": row.id, "department_id": row.department_id,
-                        "milestone": m, "level": level, "due_at": due, "escalate_at": escalate, "created_at": now})
+                        "milestone": m, "level": level, "due_at": due.replace(tzinfo=UTC), "escalate_at": escalate,
+                        "created_at": now})
     return out
 
 

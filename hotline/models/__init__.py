@@ -7,7 +7,7 @@ from hotline.models.knowledge import KbEntry
 from hotline.models.outbox import Notification, OutboxMessage
 from hotline.models.ratings import Rating, RatingInvitation
 from hotline.models.records import AuditLog, CitizenEvent, ExternalRecord
-from hotline.models.sla import Holiday, SlaCard, SlaExtension, SlaPause, SlaPolicy, Supervision
+from hotline.models.sla import Holiday, SlaCard, SlaExtension, SlaPause, SlaPolicy, SlaTimer, Supervision
 from hotline.models.users import ApiToken, User
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "SlaExtension",
     "SlaPause",
     "SlaPolicy",
+    "SlaTimer",
     "Supervision",
     "User",
 ]

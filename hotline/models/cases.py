@@ -9,6 +9,7 @@ import sqlalchemy.orm as so
 from hotline.extensions import db
 from hotline.models.citizens import Citizen, CitizenPhone
 from hotline.models.departments import Category, Department
+from hotline.models.sla import SlaTimer
 from hotline.models.types import JSONType, UTCDateTime, utcnow
 from hotline.models.users import User
 
@@ -114,12 +115,7 @@ class Assignment(db.Model):
     """A case handed to a unit, lead (主办) or assisting (协办), with that unit's own deadlines."""
 
     __tablename__ = "assignments"
-    __table_args__ = (
-        sa.Index("ix_assignments_department_status", "department_id", "status"),
-        # The SLA sweeper's only entry point: WHERE next_card_at <= now (NULL = nothing to watch).
-        sa.Index("ix_assignments_next_card_at", "next_card_at", postgresql_where=sa.text("next_card_at IS NOT NULL"),
-                 sqlite_where=sa.text("next_card_at IS NOT NULL")),
-    )
+    __table_args__ = (sa.Index("ix_assignments_department_status", "department_id", "status"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)
@@ -141,16 +137,29 @@ class Assignment(db.Model):
     return_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
     extensions_used: so.Mapped[int] = so.mapped_column(default=0)
     # SLA timers (hotline/cases/timers.py): the limits in force (policy snapshot + approved extensions),
-    # the instants 80 % of each limit is used, the next instant the sweeper must look at this row,
-    # the start of an open pause, and the escalation to the superior unit.
+    # the instants 80 % of each limit is used, the start of an open pause, and the escalation to the
+    # superior unit. The next instant the sweeper must look at it lives in sla_timers (``next_card_at``).
     sla_limits: so.Mapped[dict | None] = so.mapped_column(JSONType)
     yellow_sign_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     yellow_contact_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     yellow_reply_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
-    next_card_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     paused_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     escalated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     escalated_to_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("departments.id"))
 
     case: so.Mapped[Case] = so.relationship(back_populates="assignments")
     department: so.Mapped[Department] = so.relationship(lazy="joined", foreign_keys=[department_id])
+    timer: so.Mapped[SlaTimer | None] = so.relationship(cascade="all, delete-orphan")
+
+    @property
+    def next_card_at(self) -> datetime | None:
+        """When the SLA sweeper must next look at this assignment (stored in sla_timers)."""
+        return self.timer.next_card_at if self.timer is not None else None
+
+    @next_card_at.setter
+    def next_card_at(self, value: datetime | None) -> None:
+        if self.timer is None:
+            if value is not None:
+                self.timer = SlaTimer(next_card_at=value)
+        else:
+            self.timer.next_card_at = value

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from hotline.cases import sla
 from hotline.extensions import db
-from hotline.models import Assignment, CaseEvent, OutboxMessage, SlaCard
+from hotline.models import Assignment, CaseEvent, OutboxMessage, SlaCard, SlaTimer
 from tests.integration.sla_support import SocketCapture, dispatch_at, sh
 from workers.jobs import sla as sla_job
 
@@ -159,7 +159,7 @@ def test_rearmed_timer_never_doubles_a_card(app, phone):
     try:
         for _ in range(2):
             with app.app_context():
-                db.session.execute(sa.update(Assignment).where(Assignment.id == aid)
+                db.session.execute(sa.update(SlaTimer).where(SlaTimer.assignment_id == aid)
                                    .values(next_card_at=red - timedelta(hours=3)))
                 db.session.commit()
             sweep_sla(red + timedelta(minutes=1))
