@@ -12,6 +12,8 @@ def _iso(dt):
 
 
 def cards(case: Case) -> list[dict]:
+    if not case.assignments:  # cards belong to assignments: a case never dispatched has none (no query)
+        return []
     rows = db.session.execute(sa.select(SlaCard, Department.code)
                               .join(Department, Department.id == SlaCard.department_id)
                               .where(SlaCard.case_id == case.id).order_by(SlaCard.id))
@@ -20,6 +22,8 @@ def cards(case: Case) -> list[dict]:
 
 
 def supervision(case: Case) -> dict:
+    if not case.assignments:  # pauses, extensions and orders all belong to an assignment
+        return {"pauses": [], "extensions": [], "supervisions": []}
     codes = {a.id: a.department.code for a in case.assignments}
     pauses = db.session.scalars(sa.select(SlaPause).where(SlaPause.case_id == case.id).order_by(SlaPause.id))
     extensions = db.session.scalars(sa.select(SlaExtension).where(SlaExtension.case_id == case.id)

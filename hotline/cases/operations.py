@@ -70,7 +70,7 @@ def create_case(data: NewCase, actor: User | None, now: datetime, actor_label: s
     case = Case(number=next_number(now), kind=data.kind, channel=data.channel, urgency=data.urgency,
                 status="registered", title=data.title or data.content[:30], content=data.content,
                 address=data.address, district=data.district, category=data.category,
-                citizen_id=phone_row.citizen_id, phone=phone_row, confidential=confidential,
+                citizen=phone_row.citizen, phone=phone_row, confidential=confidential,
                 call_id=data.call_id, created_by=actor, created_at=now, updated_at=now, assignments=[])
     db.session.add(case)
     record(case, "create", actor, None, "registered", actor_label=actor_label,

@@ -4,14 +4,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask import current_app
 
 from hotline.cases.workflow import OPEN_STATES, STATE_LABELS, CaseState
 from hotline.citizens.privacy import mask_name
 from hotline.citizens.profile import citizen_name
 from hotline.extensions import db
-from hotline.models import Call, Case, Citizen, CitizenPhone, ExternalRecord, Rating
+from hotline.models import Call, Case, Citizen, CitizenPhone, Department, ExternalRecord, Rating
 
 CARE_TAGS = {"elderly": "老年人", "disabled": "残疾人", "special_care": "温暖特殊群体"}
 RECENT = 10
@@ -26,38 +25,54 @@ def resolve(citizen: Citizen) -> Citizen:
     return citizen
 
 
-def _case_row(case: Case) -> dict:
-    return {"number": case.number, "status": case.status,
-            "status_label": STATE_LABELS.get(CaseState(case.status), case.status), "kind": case.kind,
-            "title": case.title, "created_at": case.created_at.isoformat(),
-            "department_code": case.lead_department.code if case.lead_department else None}
+def _case_row(row) -> dict:
+    return {"number": row.number, "status": row.status,
+            "status_label": STATE_LABELS.get(CaseState(row.status), row.status), "kind": row.kind,
+            "title": row.title, "created_at": row.created_at.isoformat(), "department_code": row.department_code}
+
+
+def _cases(citizen_id: int) -> tuple[list, list]:
+    """Up to 20 open and RECENT past cases (newest first) in one round trip: plain columns, no ORM objects."""
+    case, dept = Case.__table__.c, Department.__table__.c
+    open_values = [s.value for s in OPEN_STATES]
+
+    def arm(is_open: bool, limit: int):
+        status = case.status.in_(open_values) if is_open else case.status.not_in(open_values)
+        inner = (sa.select(case.id, case.number, case.status, case.kind, case.title, case.created_at,
+                           dept.code.label("department_code"), sa.literal(is_open).label("is_open"))
+                 .select_from(Case.__table__.outerjoin(Department.__table__, dept.id == case.lead_department_id))
+                 .where(case.citizen_id == citizen_id, status).order_by(case.id.desc()).limit(limit).subquery())
+        return sa.select(inner)
+
+    rows = db.session.execute(sa.union_all(arm(True, 20), arm(False, RECENT))).all()
+    rows = sorted(rows, key=lambda r: r.id, reverse=True)
+    return [r for r in rows if r.is_open], [r for r in rows if not r.is_open]
+
+
+def _counts(citizen_id: int, since: datetime) -> tuple[int, int]:
+    """Poor ratings ever and contacts (cases + calls) since ``since``: one statement."""
+    poor = (sa.select(sa.func.count()).select_from(Rating)
+            .where(Rating.citizen_id == citizen_id, Rating.score <= 2).scalar_subquery())
+    cases = (sa.select(sa.func.count()).select_from(Case)
+             .where(Case.citizen_id == citizen_id, Case.created_at >= since).scalar_subquery())
+    calls = (sa.select(sa.func.count()).select_from(Call)
+             .where(Call.citizen_id == citizen_id, Call.created_at >= since).scalar_subquery())
+    row = db.session.execute(sa.select(poor.label("poor"), cases.label("cases"), calls.label("calls"))).one()
+    return row.poor, row.cases + row.calls
 
 
 def file_summary(citizen: Citizen, now: datetime) -> dict:
     """The compact file pushed with ``call.ringing`` and returned by the look-up API (masked data only)."""
     settings = current_app.config["HOTLINE"]
     citizen = resolve(citizen)
-    # The summary reads no timelines or assignments: skip their selectin loads, join the lead unit.
-    lean = (so.lazyload(Case.events), so.lazyload(Case.assignments), so.joinedload(Case.lead_department))
-    open_cases = db.session.scalars(
-        sa.select(Case).where(Case.citizen_id == citizen.id, Case.status.in_([s.value for s in OPEN_STATES]))
-        .options(*lean).order_by(Case.id.desc()).limit(20)).all()
-    past_cases = db.session.scalars(
-        sa.select(Case).where(Case.citizen_id == citizen.id, Case.status.not_in([s.value for s in OPEN_STATES]))
-        .options(*lean).order_by(Case.id.desc()).limit(RECENT)).all()
+    open_cases, past_cases = _cases(citizen.id)
     calls = db.session.scalars(sa.select(Call).where(Call.citizen_id == citizen.id)
                                .order_by(Call.id.desc()).limit(RECENT)).all()
     ratings = db.session.scalars(sa.select(Rating).where(Rating.citizen_id == citizen.id)
                                  .order_by(Rating.id.desc()).limit(RECENT)).all()
-    poor = db.session.scalar(sa.select(sa.func.count()).select_from(Rating)
-                             .where(Rating.citizen_id == citizen.id, Rating.score <= 2))
     records = db.session.scalars(sa.select(ExternalRecord).where(ExternalRecord.citizen_id == citizen.id)
                                  .order_by(ExternalRecord.id.desc()).limit(RECENT)).all()
-    since = now - timedelta(days=settings.repeat_caller_days)
-    contacts = (db.session.scalar(sa.select(sa.func.count()).select_from(Case)
-                                  .where(Case.citizen_id == citizen.id, Case.created_at >= since))
-                + db.session.scalar(sa.select(sa.func.count()).select_from(Call)
-                                    .where(Call.citizen_id == citizen.id, Call.created_at >= since)))
+    poor, contacts = _counts(citizen.id, now - timedelta(days=settings.repeat_caller_days))
     phones = db.session.scalars(sa.select(CitizenPhone).where(CitizenPhone.citizen_id == citizen.id)
                                 .order_by(CitizenPhone.id)).all()
     tags = list(citizen.tags or [])

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hotline.citizens.phones import Phone, mask, normalize
 from hotline.citizens.privacy import DataCipher
@@ -22,7 +23,8 @@ def phone_hash(phone: Phone) -> str:
 
 def find_phone(raw: str) -> CitizenPhone | None:
     phone = normalize(raw)
-    return db.session.scalar(sa.select(CitizenPhone).where(CitizenPhone.phone_hash == phone_hash(phone)))
+    return db.session.scalar(sa.select(CitizenPhone).where(CitizenPhone.phone_hash == phone_hash(phone))
+                             .options(so.joinedload(CitizenPhone.citizen)))
 
 
 def get_or_create(phone: Phone, name: str | None = None) -> CitizenPhone:
@@ -49,7 +51,9 @@ def get_or_create(phone: Phone, name: str | None = None) -> CitizenPhone:
     if inserted is None:
         db.session.delete(citizen)
         db.session.flush()
-        return db.session.scalar(sa.select(CitizenPhone).where(CitizenPhone.phone_hash == digest))
+        return db.session.scalar(sa.select(CitizenPhone).where(CitizenPhone.phone_hash == digest)
+                                 .options(so.joinedload(CitizenPhone.citizen)))
+    set_committed_value(inserted, "citizen", citizen)  # known: no lazy load when the case is serialised
     return inserted
 
 
