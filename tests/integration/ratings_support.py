@@ -27,7 +27,7 @@ def outbox(api, number: str) -> list[dict]:
 
 def invitation_tokens(api, number: str, purpose: str | None = None) -> list[str]:
     return [m["url"].rsplit("/r/", 1)[1] for m in outbox(api, number)
-            if m["kind"] == "rating_invitation" and (purpose is None or f"/r/" in m["url"])]
+            if m["kind"] == "rating_invitation" and (purpose is None or "/r/" in m["url"])]
 
 
 def signed(secret: str, body: dict) -> tuple[bytes, dict]:

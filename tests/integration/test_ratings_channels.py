@@ -22,7 +22,7 @@ class FakeGateway:
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 — http.server's name
+            def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length))
                 gateway.received.append({"body": body, "auth": self.headers.get("Authorization")})
@@ -72,7 +72,7 @@ def test_gateway_failure_is_retried_not_lost(app, api, phone, gateway):
     gateway.status = 503
     number = replied_case(api, phone)
     run_jobs(app)
-    sms = [m for m in outbox(api, number) if m["channel"] == "sms"][0]
+    sms = next(m for m in outbox(api, number) if m["channel"] == "sms")
     tried = sms["attempts"]  # one per relay run (several relay jobs were queued by the case's steps)
     assert sms["status"] == "pending" and 1 <= tried < 5
     gateway.status = 200
@@ -80,7 +80,7 @@ def test_gateway_failure_is_retried_not_lost(app, api, phone, gateway):
 
     with app.app_context():
         relay_outbox()
-    sms = [m for m in outbox(api, number) if m["channel"] == "sms"][0]
+    sms = next(m for m in outbox(api, number) if m["channel"] == "sms")
     assert sms["status"] == "sent" and sms["attempts"] == tried + 1
 
 
@@ -109,7 +109,7 @@ def test_inbound_sms_refuses_bad_input(app, api, phone):
     client = app.test_client()
     assert client.post("/api/v1/sms/inbound", data=b'{"from": "1", "text": "1"}',
                        headers={"Content-Type": "application/json"}).status_code == 401
-    raw, headers = signed(app.config["HOTLINE"].sms_secret, {})
+    _raw, headers = signed(app.config["HOTLINE"].sms_secret, {})
     for payload in (b"not json", b"[1, 2]", b"\xff\xfe"):
         import hashlib
         import hmac

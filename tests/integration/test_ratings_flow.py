@@ -58,7 +58,7 @@ def test_poor_rating_loop_end_to_end(app, api, phone):
     assert resp.get_json()["stage"] == "rectifying" and resp.get_json()["mode_label"] == "限期整改"
     # only the rated unit rectifies
     assert api("handler_shj").post(f"/rectifications/{rect_id}/rectify", json={"note": "已整改"}).status_code == 404
-    resp = handler.post(f"/rectifications/{rect_id}/rectify", json={"note": "餐馆已加装油烟净化器，执法人员现场复查达标"})
+    resp = handler.post(f"/rectifications/{rect_id}/rectify", json={"note": "餐馆已加装油烟净化器，现场复查达标"})
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["stage"] == "revisiting"
 
