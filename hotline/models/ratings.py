@@ -24,7 +24,8 @@ class RatingInvitation(db.Model):
     channel: so.Mapped[str] = so.mapped_column(sa.String(16))
     # reply: after the department's reply; revisit: 整改回访 after a rectification
     purpose: so.Mapped[str] = so.mapped_column(sa.String(16), default="reply", server_default="reply")
-    rectification_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("rectifications.id"))
+    # the rectification a revisit invitation belongs to (no FK: rectifications → ratings → invitations is a cycle)
+    rectification_id: so.Mapped[int | None] = so.mapped_column(sa.Integer, index=True)
     nonce: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
     used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)

@@ -67,7 +67,7 @@ def upgrade():
         batch_op.add_column(sa.Column('rectification_id', sa.Integer(), nullable=True))
         batch_op.create_index('ix_rating_invitations_citizen_id_id', ['citizen_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_rating_invitations_phone_id'), ['phone_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_rating_invitations_rectification_id_rectifications'), 'rectifications', ['rectification_id'], ['id'])
+        batch_op.create_index(batch_op.f('ix_rating_invitations_rectification_id'), ['rectification_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_rating_invitations_phone_id_citizen_phones'), 'citizen_phones', ['phone_id'], ['id'])
 
     with op.batch_alter_table('ratings', schema=None) as batch_op:
@@ -85,7 +85,7 @@ def downgrade():
 
     with op.batch_alter_table('rating_invitations', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_rating_invitations_phone_id_citizen_phones'), type_='foreignkey')
-        batch_op.drop_constraint(batch_op.f('fk_rating_invitations_rectification_id_rectifications'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_rating_invitations_rectification_id'))
         batch_op.drop_index(batch_op.f('ix_rating_invitations_phone_id'))
         batch_op.drop_index('ix_rating_invitations_citizen_id_id')
         batch_op.drop_column('rectification_id')
