@@ -26,7 +26,8 @@ def sweep(now: datetime) -> list[tuple[int, str]]:
 
     R = Rectification
     due = db.session.scalars(sa.select(R).where(R.stage.in_(TIMED), sa.or_(
-        sa.and_(R.card.is_(None), R.yellow_at <= now), sa.and_(R.card.is_not("red"), R.due_at <= now)))
+        sa.and_(R.card.is_(None), R.yellow_at <= now),
+        sa.and_(sa.or_(R.card.is_(None), R.card != "red"), R.due_at <= now)))
         .order_by(R.due_at).limit(BATCH)).all()
     done = []
     for rect in due:
