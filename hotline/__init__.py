@@ -61,6 +61,8 @@ def _register_blueprints(app: Flask) -> None:
     from hotline.health import health_bp
     from hotline.monitor.actions import sla_actions_bp
     from hotline.monitor.views import monitor_bp
+    from hotline.ratings.page import rating_page_bp
+    from hotline.ratings.workbench import workbench_bp
     from hotline.realtime import events  # noqa: F401 — socket handlers
 
     app.register_blueprint(health_bp)
@@ -71,6 +73,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cases_bp)
     app.register_blueprint(monitor_bp)
     app.register_blueprint(sla_actions_bp)
+    app.register_blueprint(rating_page_bp)  # /r/TOKEN (citizens)
+    app.register_blueprint(workbench_bp)  # 差评 workbench (supervisors) and the unit's rectification tasks
     if app.config["HOTLINE"].bench_endpoints:
         from hotline.bench_views import bench_bp
 

@@ -70,6 +70,15 @@ class Settings:
     testing: bool = False
     bench_endpoints: bool = False
     sql_echo: bool = False
+    # 好差评 and SMS (hotline/ratings, hotline/channels): links in messages start with public_url
+    public_url: str = "http://127.0.0.1:5000"
+    rating_link_days: int = 15
+    sms_gateway_url: str = ""  # empty: the logging sender (messages are logged, not sent)
+    sms_gateway_token: str = ""  # sent as "Authorization: Bearer …" to the gateway when set
+    # JSON object posted to the gateway; string values may use {to}, {text}, {id} (the outbox id)
+    sms_gateway_template: str = '{"to": "{to}", "text": "{text}", "client_ref": "{id}"}'
+    sms_gateway_timeout: float = 5.0
+    sms_secret: str = ""  # HMAC key of the inbound SMS webhook (generated into the instance folder if unset)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
@@ -101,7 +110,7 @@ class Settings:
         if not settings.database_url:
             settings.database_url = "sqlite:///" + str(settings.instance / "hotline.db")
         settings.database_url = normalise_database_url(settings.database_url)
-        for name in ("secret_key", "data_key", "index_key", "cti_secret"):
+        for name in ("secret_key", "data_key", "index_key", "cti_secret", "sms_secret"):
             if not getattr(settings, name):
                 setattr(settings, name, _instance_secret(settings.instance, name))
         return settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 from rq import cron
 
 from workers.jobs.outbox import relay_outbox
+from workers.jobs.ratings import sweep_rectifications
 from workers.jobs.sla import sweep_sla
 
 CRON_TABLE = [
@@ -11,6 +12,8 @@ CRON_TABLE = [
     (relay_outbox, "notifications", 60),
     # SLA sweeper: yellow/red cards and escalations; idempotent, safe on two schedulers.
     (sweep_sla, "default", 60),
+    # 差评 loop: yellow/red cards for verification, rectification, revisit and explanation limits.
+    (sweep_rectifications, "default", 60),
 ]
 
 for func, queue, interval in CRON_TABLE:

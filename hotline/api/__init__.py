@@ -9,6 +9,8 @@ from hotline.api import (  # noqa: E402, F401
     console,
     cti,
     notifications,
+    ratings,
+    rectifications,
     routing,
     sla,
     supervision,

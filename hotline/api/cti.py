@@ -49,11 +49,27 @@ def cti_event():
         "agent": Str("坐席", max_len=64),
         "at": Str("时间", required=True, max_len=40),
         "recording_url": Str("录音地址", max_len=500),
+        "digits": Str("按键", max_len=8),
     }, body)
+    score = None
+    if data["event"] == "rating":
+        from hotline.ratings.service import parse_digit_score
+
+        score = parse_digit_score(data["digits"] or "")
+        if score is None:
+            raise ApiError(400, "invalid_input", "评分按键必须是1到5", {"digits": "评分按键必须是1到5"})
     evt = calls.CallEvent(event=data["event"], call_id=data["call_id"], caller=data["caller"],
                           callee=data["callee"] or "", agent=data["agent"], at=_parse_time(data["at"]),
                           recording_url=data["recording_url"])
     call, duplicate = calls.handle(evt)
+    rating = None
+    if score is not None and not duplicate:
+        from hotline.ratings.keypad import rate_by_keypad
+
+        rating = rate_by_keypad(call, score, evt.at)
     db.session.commit()
-    return jsonify({"call_id": call.call_id, "status": call.status, "duplicate": duplicate,
-                    "citizen_id": call.citizen_id, "duration_seconds": call.duration_seconds})
+    answer = {"call_id": call.call_id, "status": call.status, "duplicate": duplicate,
+              "citizen_id": call.citizen_id, "duration_seconds": call.duration_seconds}
+    if data["event"] == "rating":
+        answer["rating"] = rating
+    return jsonify(answer)

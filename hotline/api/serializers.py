@@ -51,13 +51,23 @@ def case_summary(case: Case) -> dict:
             "created_at": _iso(case.created_at), "closed_at": _iso(case.closed_at)}
 
 
+def _ratings(case: Case) -> list[dict]:
+    import sqlalchemy as sa
+
+    from hotline.extensions import db
+    from hotline.models import Rating
+
+    return [r.to_dict() for r in db.session.scalars(sa.select(Rating).where(Rating.case_id == case.id)
+                                                   .order_by(Rating.id))]
+
+
 def case_to_dict(case: Case, viewer: User | None) -> dict:
     data = case_summary(case)
     data.update({
         "content": case.content, "address": case.address, "call_id": case.call_id,
         "answer": case.answer, "answer_kb_id": case.answer_kb_id,
         "citizen": citizen_block(case, viewer),
-        "cards": sla_blocks.cards(case), "ratings": [],
+        "cards": sla_blocks.cards(case), "ratings": _ratings(case),
         **sla_blocks.supervision(case),
         "events": [event_to_dict(e) for e in case.events],
         "assignments": [assignment_to_dict(a) for a in case.assignments],

@@ -167,6 +167,10 @@ def reply(case: Case, actor: User, content: str, result: str, now: datetime) -> 
         before = after = case.status
     record(case, "reply", actor, before, after, note=content, department=assignment.department,
            data={"result": result, "role": assignment.role})
+    if assignment.role == "lead":
+        from hotline.ratings.invitations import invite_after_reply  # 好差评: the reply + a rating link
+
+        invite_after_reply(case, content, now)
     _publish_update(case, "reply")
 
 

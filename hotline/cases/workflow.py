@@ -54,6 +54,10 @@ ACTION_LABELS = {
     "pause": "暂停计时", "resume": "恢复计时", "extension": "申请延期", "extension_request": "申请延期",
     "extension_decision": "延期审批", "supervise": "催办督办", "supervise_ack": "确认督办",
     "yellow_card": "黄牌预警", "red_card": "红牌超时", "escalate": "超时升级",
+    # 好差评 and the 差评 loop (hotline/ratings)
+    "rating_invite": "评价邀请", "reply_notice": "答复告知", "rate": "市民评价", "rating_poor": "差评转核实",
+    "rating_verify": "差评核实", "rectify": "整改反馈", "rectify_revisit": "整改回访", "rating_explain": "解释说明",
+    "rating_appeal": "差评申诉", "rating_appeal_decision": "申诉复核",
 }
 
 

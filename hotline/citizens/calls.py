@@ -14,7 +14,7 @@ from hotline.extensions import db
 from hotline.models import Call, User
 from hotline.realtime.publish import publish
 
-EVENTS = ("ringing", "answered", "ended", "recording")
+EVENTS = ("ringing", "answered", "ended", "recording", "rating")  # rating: keypad 1-5 (hotline/ratings)
 STATUS_RANK = {"ringing": 0, "answered": 1, "ended": 2}
 
 

@@ -5,7 +5,7 @@ from hotline.models.citizens import Citizen, CitizenPhone
 from hotline.models.departments import Category, Department
 from hotline.models.knowledge import KbEntry
 from hotline.models.outbox import Notification, OutboxMessage
-from hotline.models.ratings import Rating, RatingInvitation
+from hotline.models.ratings import Rating, RatingInvitation, Rectification
 from hotline.models.records import AuditLog, CitizenEvent, ExternalRecord
 from hotline.models.sla import Holiday, SlaCard, SlaExtension, SlaPause, SlaPolicy, SlaTimer, Supervision
 from hotline.models.users import ApiToken, User
@@ -29,6 +29,7 @@ __all__ = [
     "OutboxMessage",
     "Rating",
     "RatingInvitation",
+    "Rectification",
     "SlaCard",
     "SlaExtension",
     "SlaPause",

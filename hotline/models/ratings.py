@@ -1,4 +1,4 @@
-"""好差评: rating invitations and ratings."""
+"""好差评: rating invitations, ratings, and the rectification record (整改) a poor rating opens."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,14 +9,23 @@ import sqlalchemy.orm as so
 from hotline.extensions import db
 from hotline.models.types import UTCDateTime, utcnow
 
+SCORE_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+
 
 class RatingInvitation(db.Model):
     __tablename__ = "rating_invitations"
+    __table_args__ = (sa.Index("ix_rating_invitations_citizen_id_id", "citizen_id", "id"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)
     citizen_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("citizens.id"), index=True)
+    # the number the invitation went to (SMS replies and keypad ratings come from it)
+    phone_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("citizen_phones.id"), index=True)
     channel: so.Mapped[str] = so.mapped_column(sa.String(16))
+    # reply: after the department's reply; revisit: 整改回访 after a rectification
+    purpose: so.Mapped[str] = so.mapped_column(sa.String(16), default="reply", server_default="reply")
+    # the rectification a revisit invitation belongs to (no FK: rectifications → ratings → invitations is a cycle)
+    rectification_id: so.Mapped[int | None] = so.mapped_column(sa.Integer, index=True)
     nonce: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
     used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
@@ -35,8 +44,65 @@ class Rating(db.Model):
     resolved: so.Mapped[bool | None] = so.mapped_column()
     comment: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     channel: so.Mapped[str] = so.mapped_column(sa.String(16), default="web")
+    purpose: so.Mapped[str] = so.mapped_column(sa.String(16), default="reply", server_default="reply")
+    # 申诉复核 upheld: the rating does not count in the unit's assessment
+    excluded: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
+    @property
+    def poor(self) -> bool:
+        return self.score <= 2 or self.resolved is False
+
+    @property
+    def score_label(self) -> str:
+        return SCORE_LABELS.get(self.score, str(self.score))
+
     def to_dict(self) -> dict:
-        return {"score": self.score, "resolved": self.resolved, "comment": self.comment,
-                "channel": self.channel, "created_at": self.created_at.isoformat()}
+        return {"id": self.id, "score": self.score, "score_label": self.score_label, "resolved": self.resolved,
+                "comment": self.comment, "channel": self.channel, "purpose": self.purpose, "poor": self.poor,
+                "excluded": self.excluded, "created_at": self.created_at.isoformat()}
+
+
+class Rectification(db.Model):
+    """差评整改: verify (核实) → rectify (整改) → revisit (回访) → closed | reopened; or explain (解释) → closed.
+
+    ``stage``: verifying | rectifying | revisiting | explaining | closed | reopened. ``due_at``/``yellow_at`` are
+    the current stage's time limit (working days) and its 80 % instant; ``card`` the card already given for it.
+    """
+
+    __tablename__ = "rectifications"
+    __table_args__ = (sa.Index("ix_rectifications_stage_due", "stage", "due_at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)
+    rating_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("ratings.id"), unique=True)
+    department_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("departments.id"), index=True)
+    citizen_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("citizens.id"))
+    stage: so.Mapped[str] = so.mapped_column(sa.String(16), default="verifying")
+    outcome: so.Mapped[str | None] = so.mapped_column(sa.String(16))  # reasonable | unreasonable | malicious
+    mode: so.Mapped[str | None] = so.mapped_column(sa.String(16))  # immediate (立行立改) | deadline
+    due_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    yellow_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    card: so.Mapped[str | None] = so.mapped_column(sa.String(8))  # yellow | red, for the current stage
+    verify_note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    verified_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    verified_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    rectify_note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    rectified_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    explanation: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    revisited_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    revisit_rating_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("ratings.id"))
+    appeal_status: so.Mapped[str | None] = so.mapped_column(sa.String(16))  # pending | upheld | rejected
+    appeal_reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    appeal_note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    result: so.Mapped[str | None] = so.mapped_column(sa.String(16))  # closed | reopened
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    closed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    version: so.Mapped[int] = so.mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 — optimistic locking
+
+    case = so.relationship("Case")
+    rating: so.Mapped[Rating] = so.relationship(foreign_keys=[rating_id])
+    revisit_rating: so.Mapped[Rating | None] = so.relationship(foreign_keys=[revisit_rating_id])
+    department = so.relationship("Department")

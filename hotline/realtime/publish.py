@@ -11,7 +11,11 @@ streets). Payloads (server → client), checked against EVENT_FIELDS before queu
 - ``call.ringing``: call_id, caller (masked), agent (username or null), at, citizen (the file summary of
   hotline.citizens.file.file_summary, or null for an unknown number) — to the agent's user room
 - ``sla.card``: number, level (yellow|red), limit (the milestone: sign|contact|reply), due_at (ISO deadline),
-  department_code (the unit carded), cursor (the card's timeline event) — to the unit's rooms and role:monitor
+  department_code (the unit carded), cursor (the card's timeline event) — to the unit's rooms and role:monitor.
+  The 差评 loop's limits (hotline/ratings/sweep.py) use limit rectify_verify|rectify|rectify_revisit|rectify_explain
+  and go to role:supervisor (rectify also to the unit's rooms; red also to role:monitor)
+- ``rating.poor``: number, rating_id, rectification_id, score (1..5), resolved (true|false|null), department_code
+  (the unit rated), due_at (ISO verification deadline), cursor (the timeline event) — to role:supervisor
 """
 from __future__ import annotations
 
@@ -30,6 +34,8 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
     "notification": frozenset({"id", "text", "case_number", "created_at"}),
     "call.ringing": frozenset({"call_id", "caller", "agent", "at", "citizen"}),
     "sla.card": frozenset({"number", "level", "limit", "due_at", "department_code", "cursor"}),
+    "rating.poor": frozenset({"number", "rating_id", "rectification_id", "score", "resolved", "department_code",
+                              "due_at", "cursor"}),
 }
 
 

@@ -50,6 +50,7 @@ def test_full_flow_timeline_and_isolation(app, api, phone):
         ("sign", "dispatched", "handling", "handler_zjj"),
         ("contact", "handling", "handling", "handler_zjj"),
         ("reply", "handling", "replied", "handler_zjj"),
+        ("rating_invite", "replied", "replied", None),  # 好差评: the reply and a rating link sent to the citizen
         ("close", "replied", "closed", "agent1"),
     ]
     assert all(e["at"] for e in final["events"])

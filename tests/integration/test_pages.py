@@ -202,7 +202,7 @@ def test_dispatch_sign_contact_reply_close_through_pages(app, browser):
     assert f"工单 {number} 已办结" in page
     timeline = page.split("办理记录", 1)[1]
     labels = re.findall(r'<strong class="ev-action">([^<]+)</strong>', timeline)
-    assert labels == ["登记", "派单", "签收", "首次联系市民", "答复", "办结"]
+    assert labels == ["登记", "派单", "签收", "首次联系市民", "答复", "评价邀请", "办结"]
     assert "已答复 → 已办结" in timeline
 
 

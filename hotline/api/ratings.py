@@ -1,0 +1,120 @@
+"""好差评 endpoints for citizens and machines: POST /ratings (link token), POST /sms/inbound (gateway webhook,
+HMAC-signed), and GET /outbox?case=NUMBER (what was queued/sent to people about a case)."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import current_app, jsonify, request
+from flask_login import current_user
+
+from hotline.api import api_bp, lookups
+from hotline.api.validation import Bool, Int, Str, parse
+from hotline.auth.permissions import check_role
+from hotline.citizens.phones import try_normalize
+from hotline.citizens.profile import phone_hash
+from hotline.errors import ApiError
+from hotline.extensions import db, limiter
+from hotline.models import Case, CitizenPhone, OutboxMessage
+from hotline.ratings import service
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+RATING_SPEC = {
+    "token": Str("评价凭证", required=True, max_len=100),
+    "score": Int("评分", required=True, min_value=1, max_value=5),
+    "resolved": Bool("问题是否解决", required=True),
+    "comment": Str("评价意见", max_len=500, default=""),
+}
+
+
+def rating_answer(rating, case: Case) -> dict:
+    from hotline.models import Rectification
+
+    rect = db.session.scalar(sa.select(Rectification.id).where(Rectification.rating_id == rating.id))
+    return {"rating": rating.to_dict(), "case_number": case.number, "case_status": case.status,
+            "rectification_id": rect}
+
+
+@api_bp.post("/ratings")
+@limiter.limit("60 per minute")
+def create_rating():
+    data = parse(RATING_SPEC)
+    moment = now()
+    invitation = service.invitation_for_token(data["token"], moment, for_update=True)
+    rating = service.submit(invitation, data["score"], data["resolved"], data["comment"] or "", "web", moment)
+    case = db.session.get(Case, rating.case_id)
+    body = rating_answer(rating, case)
+    db.session.commit()
+    return jsonify(body), 201
+
+
+def _verify_sms_signature(raw: bytes) -> None:
+    secret = current_app.config["HOTLINE"].sms_secret.encode()
+    header = request.headers.get("X-Hotline-Signature", "")
+    expected = "sha256=" + hmac.new(secret, raw, hashlib.sha256).hexdigest()
+    if not header or not hmac.compare_digest(header.encode(), expected.encode()):
+        raise ApiError(401, "bad_signature", "签名校验失败：请用短信网关共享密钥对请求体做 HMAC-SHA256 签名")
+
+
+@api_bp.post("/sms/inbound")
+def sms_inbound():
+    """An SMS from a citizen: "1"–"5" rates the latest invited case of that number; other text is noted only."""
+    raw = request.get_data(cache=True)
+    _verify_sms_signature(raw)
+    try:
+        body = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "请求体必须是 JSON 对象")
+    data = parse({"from": Str("发送号码", required=True, max_len=64), "id": Str("短信编号", max_len=64)}, body)
+    text = body.get("text")
+    if not isinstance(text, str) or len(text) > 1000:  # free text from a citizen: not validated as markup
+        raise ApiError(400, "invalid_input", "提交的内容有误：短信内容必须是不超过1000字的文本",
+                       {"text": "短信内容无效"})
+    data["text"] = text
+    phone = try_normalize(data["from"])
+    if phone is None:
+        raise ApiError(400, "invalid_phone", "发送号码不是有效的电话号码", {"from": "号码无效"})
+    score = service.parse_digit_score(data["text"])
+    if score is None:
+        return jsonify({"rated": False, "code": "not_a_rating", "message": "短信内容不是1-5的评分"})
+    row = db.session.scalar(sa.select(CitizenPhone).where(CitizenPhone.phone_hash == phone_hash(phone)))
+    moment = now()
+    invitation = service.latest_open_invitation(row.citizen_id, row.id, moment) if row else None
+    if invitation is None:
+        return jsonify({"rated": False, "code": "no_invitation", "message": "该号码没有待评价的工单"})
+    invitation = db.session.scalar(sa.select(type(invitation)).where(type(invitation).id == invitation.id)
+                                   .with_for_update())
+    try:
+        rating = service.submit(invitation, score, None, "", "sms", moment)
+    except ApiError as err:  # a concurrent duplicate delivery of the same SMS
+        db.session.rollback()
+        return jsonify({"rated": False, "code": err.code, "message": err.message})
+    case = db.session.get(Case, rating.case_id)
+    answer = {"rated": True, **rating_answer(rating, case)}
+    db.session.commit()
+    return jsonify(answer)
+
+
+@api_bp.get("/outbox")
+def outbox_for_case():
+    check_role(current_user, "admin", "supervisor")
+    number = (request.args.get("case") or "").strip()
+    if not number:
+        raise ApiError(400, "invalid_input", "请指定工单编号：?case=工单编号", {"case": "缺少工单编号"})
+    case = lookups.case_by_number(number)
+    rows = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.case_id == case.id)
+                              .order_by(OutboxMessage.id)).all()
+    return jsonify({"case_number": case.number, "items": [
+        {"id": m.id, "channel": m.channel, "recipient": m.recipient_masked, "text": m.text, "status": m.status,
+         "attempts": m.attempts, "kind": (m.payload or {}).get("kind"), "url": (m.payload or {}).get("url"),
+         "created_at": m.created_at.isoformat(), "sent_at": m.sent_at.isoformat() if m.sent_at else None}
+        for m in rows]})
