@@ -38,7 +38,8 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
-from tests.bench.load import CpuMeter, _Conn, _Stats, percentile
+from tests.bench.load import CpuMeter, percentile
+from tests.bench.load_python import _Conn, _Stats
 from tests.bench.report import table
 from tests.bench.server import ROOT, DbTarget, Gunicorn, Instance, ServerConfig, log
 
