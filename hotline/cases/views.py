@@ -8,19 +8,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.auth.permissions import (
     STAFF_ROLES,
-    Forbidden,
-    can_view_case,
     check_role,
     department_scope,
     page_role_guard,
@@ -30,8 +27,8 @@ from hotline.auth.permissions import (
 from hotline.auth.safety import safe_next
 from hotline.cases import forms as f
 from hotline.cases import operations as ops
-from hotline.cases.errors import NotAllowed, RuleRefused, StaleVersion
-from hotline.cases.workflow import STATE_LABELS, InvalidTransition
+from hotline.cases.page_actions import commit_action, load_case
+from hotline.cases.workflow import STATE_LABELS
 from hotline.citizens.privacy import mask_name
 from hotline.citizens.profile import citizen_name
 from hotline.extensions import db
@@ -43,7 +40,6 @@ cases_bp = Blueprint("cases", __name__)
 cases_bp.before_request(page_role_guard(*STAFF_ROLES))
 
 DEPT_ROLES = ("department_handler", "department_admin")
-DOMAIN_ERRORS = (InvalidTransition, RuleRefused, NotAllowed, StaleVersion)
 
 
 # --- what the current user may do ---------------------------------------------------------------
@@ -165,15 +161,6 @@ def build_form(action: str, case: Case, bound: bool = False) -> f.ActionForm:
 # --- pages ---------------------------------------------------------------------------------------
 
 
-def _load(number: str) -> Case:
-    case = db.session.scalar(sa.select(Case).where(Case.number == number)) if len(number) <= 32 else None
-    if case is None:
-        abort(404)
-    if not can_view_case(current_user, case):
-        raise Forbidden("您所在单位无权查看该工单")
-    return case
-
-
 def _citizen(case: Case) -> dict | None:
     """Masked caller data; None (shown as 保密) for a department user on a confidential case."""
     if case.confidential and not sees_personal_data(current_user, case):
@@ -195,14 +182,14 @@ def render_case(case: Case, bound: dict | None = None, status: int = 200):
 
 @cases_bp.get("/cases/<number>")
 def detail(number: str):
-    return render_case(_load(number))
+    return render_case(load_case(number))
 
 
 @cases_bp.post("/cases/<number>/<action>")
 def act(number: str, action: str):
     spec = ACTIONS.get(action) or abort(404)
     check_role(current_user, *spec.roles)
-    case = _load(number)
+    case = load_case(number)
     form = build_form(action, case, bound=True)
     back = safe_next(form.next.data) or url_for("cases.detail", number=case.number)
     if not form.validate_on_submit():
@@ -210,21 +197,7 @@ def act(number: str, action: str):
             flash(next(iter(form.errors.values()))[0], "error")
             return redirect(back)
         return render_case(case, bound={action: form}, status=400)
-    try:
-        if form.version.data and form.version.data != str(case.version):
-            raise StaleVersion(case.version)
-        message = spec.run(case, form, datetime.now(UTC))
-        db.session.commit()
-    except DOMAIN_ERRORS as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return redirect(back)
-    except StaleDataError:
-        db.session.rollback()
-        flash("工单已被他人同时修改，请刷新后重试", "error")
-        return redirect(back)
-    flash(message, "success")
-    return redirect(back)
+    return commit_action(case, form.version.data, lambda now: spec.run(case, form, now), back)
 
 
 def _filters(args) -> tuple[list, dict, list[str]]:

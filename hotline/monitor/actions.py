@@ -2,24 +2,18 @@
 extension request and decision, 催办/督办 and its acknowledgement. The forms are in templates/cases/_sla.html."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.auth.permissions import STAFF_ROLES, check_role, page_role_guard
 from hotline.cases import supervision as sup
-from hotline.cases.errors import NotAllowed, RuleRefused, StaleVersion
-from hotline.cases.views import _load
-from hotline.cases.workflow import InvalidTransition
-from hotline.extensions import db
+from hotline.cases.errors import RuleRefused
+from hotline.cases.page_actions import commit_action, load_case
 
 sla_actions_bp = Blueprint("sla_actions", __name__)
 sla_actions_bp.before_request(page_role_guard(*STAFF_ROLES))
 
 DEPT = ("department_handler", "department_admin")
-ERRORS = (InvalidTransition, RuleRefused, NotAllowed, StaleVersion)
 
 
 def _text(name: str, label: str, required: bool = True, max_len: int = 1000) -> str:
@@ -86,20 +80,6 @@ ACTIONS = {  # action -> (roles, run)
 def act(number: str, action: str):
     roles, run = ACTIONS.get(action) or abort(404)
     check_role(current_user, *roles)
-    case = _load(number)
+    case = load_case(number)
     back = url_for("cases.detail", number=case.number)
-    try:
-        if request.form.get("version") and request.form["version"] != str(case.version):
-            raise StaleVersion(case.version)
-        message = run(case, datetime.now(UTC))
-        db.session.commit()
-    except ERRORS as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return redirect(back)
-    except StaleDataError:
-        db.session.rollback()
-        flash("工单已被他人同时修改，请刷新后重试", "error")
-        return redirect(back)
-    flash(message, "success")
-    return redirect(back)
+    return commit_action(case, request.form.get("version"), lambda now: run(case, now), back)

@@ -90,3 +90,9 @@ def table(header: list[str], rows: list[list]) -> str:
     out = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(out)
+
+
+def section_command(name: str) -> str:
+    """How a benchmark's section was produced (the report's own header has it too, in an HTML comment)."""
+    args = sys.argv[1:] if sys.argv[0].endswith("run.py") else ["--only", name]
+    return " ".join([".venv/bin/python -m tests.bench.run", *args])

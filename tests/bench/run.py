@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 from tests.bench import create_case, profile_lookup, report, sla_sweep, socket_fanout
-from tests.bench.load import LoadGenerator
+from tests.bench.load_generator import LoadGenerator
 from tests.bench.server import BENCH_DB, DbTarget, ServerConfig, log
 
 # name -> module with run(ctx) -> (results, markdown); later benchmarks add themselves here.

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.helpers import new_case
-from tests.integration.test_bad_input import assert_api_error, case_in_state, row_counts, snapshot
+from tests.integration.bad_input_support import assert_api_error, case_in_state, row_counts, snapshot
 
 # (method, path after /api/v1 with {n} for a case number, body, state the case must be in)
 ENDPOINTS = [

@@ -88,3 +88,32 @@ def test_case_page_panel_and_forms(app, phone):
             "SELECT action FROM case_events e JOIN cases c ON c.id = e.case_id WHERE c.number = :n ORDER BY e.id"),
             {"n": number}).scalars().all()
     assert actions[-6:] == ["pause", "resume", "extension_request", "extension_decision", "supervise", "supervise_ack"]
+
+
+def test_time_limit_forms_report_stale_copies_and_refusals(app, phone):
+    """The time-limit forms go through the same action handling as the case page's own forms (those are
+    checked in test_pages.py): a stale copy or a refused action is flashed in Chinese and nothing is stored."""
+    number, _ = dispatch_at(app, phone, sh(2026, 11, 23, 10), department="ZJJ")
+    handler = Browser(app, "handler_zjj")
+    version = int(re.search(r'name="version" value="(\d+)"', handler.html(f"/cases/{number}")).group(1))
+
+    def events() -> list[str]:
+        with app.app_context():
+            return db.session.execute(sa.text(
+                "SELECT action FROM case_events e JOIN cases c ON c.id = e.case_id WHERE c.number = :n "
+                "ORDER BY e.id"), {"n": number}).scalars().all()
+
+    before = events()
+    # a page loaded before someone else changed the case still carries the older version
+    resp = handler.post(f"/cases/{number}/sla/pause", {"reason": "等待市民回电", "version": str(version - 1)},
+                        follow=True)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and f"工单已被他人修改（当前版本 {version}）" in page and "已暂停计时" not in page
+    # a refusal of the rules: nothing to resume
+    page = handler.post(f"/cases/{number}/sla/resume", {"version": str(version)}, follow=True).get_data(as_text=True)
+    assert "该工单没有暂停计时，无需恢复" in page
+    assert events() == before
+    # the current version goes through
+    page = handler.post(f"/cases/{number}/sla/pause", {"reason": "等待市民回电", "version": str(version)},
+                        follow=True).get_data(as_text=True)
+    assert "已暂停计时" in page and events() == [*before, "pause"]
