@@ -22,7 +22,7 @@ STEPS = [
     (1, "phones.normalize (twice: the view, then find_phone)", "hotline.citizens.profile", "normalize"),
     (1, "profile.find_phone (blind index → SELECT citizen_phones)", "hotline.api.citizens", "find_phone"),
     (1, "file.file_summary (all queries + ORM objects + dicts)", "hotline.api.citizens", "file_summary"),
-    (2, "file._case_row ×N (lazy lead_department)", "hotline.citizens.file", "_case_row"),
+    (2, "file._case_row ×N (dict per case row)", "hotline.citizens.file", "_case_row"),
     (2, "profile.citizen_name (decrypt name)", "hotline.citizens.file", "citizen_name"),
     (1, "jsonify (JSON encoding of the file)", "hotline.api.citizens", "jsonify"),
 ]
@@ -117,7 +117,6 @@ def profile_in_process(instance: Instance, sample: list[str], heavy: list[str], 
                        "share_pct": round(100 * timers.wall[step] / wall, 1) if wall else 0.0}
                       for indent, step, _m, _a in STEPS],
         }
-    out["what_if"] = what_if_no_selectin(app, timer, get, [rng.choice(heavy or sample) for _ in range(n)])
     profiler = cProfile.Profile()
     picks = [rng.choice(heavy or sample) for _ in range(n)]
     profiler.enable()
@@ -142,52 +141,6 @@ def profile_in_process(instance: Instance, sample: list[str], heavy: list[str], 
     }
     out["explain"] = explain_file_summary(app, timer, heavy[0] if heavy else sample[0], client, headers)
     return out
-
-
-def what_if_no_selectin(app, timer: SqlTimer, get, picks: list[str]) -> dict:
-    """The suggested fix, tried without touching the app: file_summary's case queries without the
-    ``lazy="selectin"`` loads of Case.events and Case.assignments (which the summary never reads).
-
-    A ``do_orm_execute`` hook adds ``noload(Case.events), noload(Case.assignments)`` and
-    ``joinedload(Case.lead_department)`` (which ``_case_row`` reads; without the assignments' joined
-    departments in the identity map each one would be a lazy SELECT) to every top-level SELECT of cases during
-    this run only; each look-up is timed with and without it, interleaved.
-    """
-    import sqlalchemy.orm as so
-
-    from hotline.extensions import db
-    from hotline.models import Case
-
-    def hook(state):
-        if state.is_select and not state.is_relationship_load and any(
-                d.get("entity") is Case for d in state.statement.column_descriptions):
-            state.statement = state.statement.options(so.noload(Case.events), so.noload(Case.assignments),
-                                                      so.joinedload(Case.lead_department))
-
-    labels = ("as is", "noload(events, assignments) + joinedload(lead_department)")
-    totals = {label: {"wall": 0.0, "cpu": 0.0, "db": 0.0, "count": 0} for label in labels}
-    for i, phone in enumerate(picks):  # interleaved, alternating which goes first: same caches for both
-        for patched in ((False, True) if i % 2 else (True, False)):
-            label = labels[patched]
-            if patched:
-                sa.event.listen(db.session, "do_orm_execute", hook)
-            timer.on, timer.count, timer.seconds = True, 0, 0.0
-            w0, c0 = time.perf_counter(), time.thread_time()
-            try:
-                get(phone)
-            finally:
-                totals[label]["wall"] += time.perf_counter() - w0
-                totals[label]["cpu"] += time.thread_time() - c0
-                timer.on = False
-                totals[label]["db"] += timer.seconds
-                totals[label]["count"] += timer.count
-                if patched:
-                    sa.event.remove(db.session, "do_orm_execute", hook)
-    n = len(picks)
-    return {label: {"ms_per_request": round(1000 * t["wall"] / n, 2),
-                    "cpu_ms_per_request": round(1000 * t["cpu"] / n, 2),
-                    "db_ms_per_request": round(1000 * t["db"] / n, 2),
-                    "statements_per_request": round(t["count"] / n, 1)} for label, t in totals.items()}
 
 
 def explain_file_summary(app, timer: SqlTimer, phone: str, client, headers) -> list[dict]:

@@ -102,15 +102,6 @@ def markdown(results: dict, name: str, title: str, database: str) -> str:
     lines.append(table(["step", "ms", "share", "CPU ms"],
                        [["&nbsp;&nbsp;" * st["indent"] + st["step"], st["ms"], f"{st['share_pct']:g}%", st["cpu_ms"]]
                         for st in heavy["steps"]]))
-    wi = prof.get("what_if")
-    if wi:
-        lines += ["", "Suggested fix, tried in-process without changing the app (heavy callers, same look-ups; "
-                  "a `do_orm_execute` hook adds `noload(Case.events), noload(Case.assignments)` — the summary never "
-                  "reads them — and `joinedload(Case.lead_department)`, which `_case_row` reads, to file_summary's "
-                  "case queries):", ""]
-        lines.append(table(["variant", "ms / look-up", "CPU ms", "DB ms", "SQL statements"],
-                           [[k, v["ms_per_request"], v["cpu_ms_per_request"], v["db_ms_per_request"],
-                             v["statements_per_request"]] for k, v in wi.items()]))
     cp = prof["cprofile_heavy"]
     lines += ["", f"cProfile, heavy callers ({cp['requests']} look-ups), top functions by cumulative share "
               "(app and ORM frames):", ""]
@@ -157,23 +148,17 @@ def hot_spots(results: dict) -> list[str]:
     steps = {st["step"].split(" (")[0]: st for st in heavy["steps"]}
     summary = steps.get("file.file_summary", {})
     auth = steps.get("auth: bearer token → user", {})
-    selectin = heavy["statements"].get("SELECT case_events", 0) + heavy["statements"].get("SELECT assignments", 0)
     plans = prof["explain"]
     pg_ms = sum(p["execution_ms"] or 0 for p in plans)
     wait_share = share(r"psycopg: connection.py:\d+\(wait\)")
-    selectin_share = share(r"_load_for_path")
-    wi = prof.get("what_if") or {}
-    before, after = wi.get("as is"), next((v for k, v in wi.items() if k != "as is"), None)
     lines = ["Hot spots (heavy callers, in-process numbers above):", ""]
     lines.append(f"- `hotline.citizens.file.file_summary`: {summary.get('share_pct', 0):g}% of a look-up "
                  f"({summary.get('ms', 0):g} ms, {summary.get('cpu_ms', 0):g} ms CPU); the bearer-token user load "
                  f"{auth.get('share_pct', 0):g}%. JSON, masking, decryption and phone parsing are below 1% each.")
-    lines.append(f"- Its case queries load whole `Case` objects, and `Case.events` / `Case.assignments` are "
-                 f"`lazy=\"selectin\"` (hotline/models/cases.py): {selectin:g} of the "
-                 f"{heavy['statements_per_request']:g} statements per look-up load the timeline and the assignments "
-                 f"(with their departments) of up to 30 cases — rows the summary never reads. SQLAlchemy's selectin "
-                 f"loader (`strategies.py` `_load_for_path`) is {selectin_share:g}% of the look-up's time "
-                 f"under cProfile.")
+    kinds = ", ".join(f"{k} ×{v:g}" for k, v in heavy["statements"].items())
+    lines.append(f"- {heavy['statements_per_request']:g} statements per look-up ({kinds}): the token's user, the "
+                 f"phone with its citizen, open and past cases in one UNION of two index range scans (plain columns, "
+                 f"no ORM objects), calls, ratings, external records, the three counts in one statement, the phones.")
     lines.append(f"- The database itself is not the problem: all {len(plans)} statements use index scans "
                  f"(`uq_citizen_phones_phone_hash`, `ix_cases_citizen_id`, `ix_case_events_case_id_id`, "
                  f"`ix_assignments_case_id`, `ix_calls_citizen_id`, `ix_ratings_citizen_id`) and execute in "
@@ -181,15 +166,6 @@ def hot_spots(results: dict) -> list[str]:
                  f"look-up is round trips (one per statement, each a wake-up of the worker and of a PostgreSQL "
                  f"backend on a busy 2-core machine) plus result conversion: psycopg's `wait` is "
                  f"{wait_share:g}% cumulative.")
-    if before and after:
-        lines.append(f"- Suggested fix (measured above without changing the app): in `file_summary`, query the cases "
-                     f"with `.options(so.noload(Case.events), so.noload(Case.assignments), "
-                     f"so.joinedload(Case.lead_department))` (or select only the columns `_case_row` needs): "
-                     f"{before['statements_per_request']:g} → {after['statements_per_request']:g} statements, "
-                     f"{before['ms_per_request']:g} → {after['ms_per_request']:g} ms, CPU "
-                     f"{before['cpu_ms_per_request']:g} → {after['cpu_ms_per_request']:g} ms per look-up. Further: "
-                     f"one statement for the three counts (scalar subqueries), `joinedload(CitizenPhone.citizen)` "
-                     f"in `find_phone` and the phones from the same query, i.e. ~7 round trips instead of 16.")
     return lines
 
 
