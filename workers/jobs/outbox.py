@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from hotline.channels import SENDERS
 from hotline.dbutil import is_postgres
 from hotline.extensions import db
 from hotline.models import Case, Department, Notification, OutboxMessage, User
@@ -60,6 +61,8 @@ def relay_outbox(limit: int = BATCH) -> int:
         try:
             if message.channel == "inapp":
                 _deliver_inapp(message, now)
+            elif message.channel in SENDERS:
+                SENDERS[message.channel](message)
             else:
                 raise ValueError(f"no sender for channel {message.channel}")
             message.status, message.sent_at = "sent", now
