@@ -61,9 +61,11 @@ def _crypto(settings) -> WeChatCrypto:
 
 def _inbound(xml: str | bytes) -> tuple[intake.Inbound, object]:
     try:
-        msg = parse_message(xml)
+        msg = parse_message(xml) if xml else None
     except Exception:  # expat errors, missing root: the body is not a WeChat message
-        raise ApiError(400, "invalid_xml", "消息格式不正确：需要微信 XML 消息") from None
+        msg = None
+    if msg is None:
+        raise ApiError(400, "invalid_xml", "消息格式不正确：需要微信 XML 消息")
     openid = (msg.source or "").strip() if isinstance(msg.source, str) else ""
     if not openid or len(openid) > 64 or not msg.type:
         raise ApiError(400, "invalid_message", "消息缺少发送者（FromUserName）或类型（MsgType）")
