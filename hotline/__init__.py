@@ -34,6 +34,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     limiter_uri = redis_url.replace("unix://", "redis+unix://", 1)
     app.config["RATELIMIT_STORAGE_URI"] = limiter_uri
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    app.config["RATELIMIT_STRATEGY"] = "moving-window"  # no double quota across a window boundary
     limiter.init_app(app)
     socketio.init_app(app, client_manager=RedisManager(redis_url, channel="hotline-socketio"),
                       cors_allowed_origins=[], async_mode="threading")
