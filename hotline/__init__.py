@@ -62,6 +62,7 @@ def _register_blueprints(app: Flask) -> None:
     from hotline.health import health_bp
     from hotline.monitor.actions import sla_actions_bp
     from hotline.monitor.views import monitor_bp
+    from hotline.open311.views import open311_bp
     from hotline.portal.views import portal_bp
     from hotline.realtime import events  # noqa: F401 — socket handlers
     from hotline.wechat.callback import wechat_bp
@@ -76,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sla_actions_bp)
     app.register_blueprint(portal_bp, url_prefix="/portal")
     app.register_blueprint(wechat_bp)
+    app.register_blueprint(open311_bp, url_prefix="/open311/v2")
     if app.config["HOTLINE"].bench_endpoints:
         from hotline.bench_views import bench_bp
 
