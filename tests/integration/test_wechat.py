@@ -148,6 +148,7 @@ def test_reply_notice_reaches_the_wechat_citizen_through_the_outbox(app, wechat,
     user = openid()
     with FakeWeChat(APPID, SECRET) as fake:
         monkeypatch.setattr(app.config["HOTLINE"], "wechat_api_base", fake.url)
+        monkeypatch.setattr(app.config["HOTLINE"], "portal_base_url", "https://12345.example.gov.cn/")
         _, body = wechat.plain(user, "龙城路口红绿灯不亮，早高峰很危险，请尽快修复。", msg_id())
         number = case_number(reply_text(body))
         api("dispatcher1").post(f"/cases/{number}/dispatch", json={"department_code": "ZJJ"})
@@ -164,6 +165,7 @@ def test_reply_notice_reaches_the_wechat_citizen_through_the_outbox(app, wechat,
         sent = [t for t in fake.templates if t["data"]["keyword1"]["value"] == number]
         assert len(sent) == 1
         assert sent[0]["touser"] == user and sent[0]["template_id"] == "TPL-REPLY"
+        assert sent[0]["url"] == f"https://12345.example.gov.cn/portal/status?number={number}"
         assert "已安排维修" in sent[0]["data"]["remark"]["value"] and sent[0]["data"]["keyword2"]["value"] == "已答复"
         with app.app_context():
             message = db.session.get(OutboxMessage, queued[0].id)
