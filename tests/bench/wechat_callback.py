@@ -3,7 +3,8 @@ request — each one a dedupe row + citizen identity + case in one transaction �
 
 WeChat waits 5 s for an answer and then retries, so the target is the tail latency (max < 5 s) at saturation
 and at a fixed rate, and that every 2xx answer made exactly one case (no warm-up: the database count must
-equal the answers counted).
+equal the dedupe rows, and exceed the 2xx answers counted by at most the requests wrk cut off in flight at the
+end of its run — one per connection).
 """
 from __future__ import annotations
 
@@ -62,7 +63,9 @@ def run(ctx) -> tuple[dict, str]:
             instance.prepare()
             out: dict = {"loadavg_before": [round(x, 2) for x in os.getloadavg()]}
             with Gunicorn(instance, config) as server:
-                spec = LoadSpec("wechat_text", "POST", signed_path(), BODY, {"Content-Type": "text/xml"},
+                # no Content-Type of our own: the Python generator always sends application/json and gunicorn
+                # refuses a duplicated header; /wechat reads the raw body whatever the type says
+                spec = LoadSpec("wechat_text", "POST", signed_path(), BODY, {},
                                 connections=ctx.connections, threads=ctx.threads, duration=ctx.duration, warmup=0)
                 out["saturated"] = ctx.load.saturate(server.url, spec, watch=server.worker_pids())
                 out["paced"] = ctx.load.paced(server.url, spec, PACED_RATE)
@@ -94,8 +97,10 @@ def markdown(results: dict) -> str:
             lat = r["latency_ms"]
             rows.append([db, key, f"{r['rps']:g}", lat.get("p50", ""), lat.get("p95", ""), lat.get("p99", ""),
                          lat.get("max", ""), r["errors"], "yes" if (lat.get("max") or 1e9) < LIMIT_MS else "NO"])
-        rows.append([db, "cases = 2xx answers", f"{out['cases']} = {out['answers_2xx']}", "", "", "", "", "",
-                     "yes" if out["cases"] == out["answers_2xx"] == out["dedupe_rows"] else "NO"])
+        in_flight = out["cases"] - out["answers_2xx"]
+        rows.append([db, "cases / dedupe rows / 2xx answers", f"{out['cases']} / {out['dedupe_rows']} / "
+                     f"{out['answers_2xx']}", "", "", "", "", "",
+                     "ok" if out["cases"] == out["dedupe_rows"] and 0 <= in_flight <= s["connections"] else "NO"])
         rows.append([db, "load average before / after", f"{out['loadavg_before']} / {out['loadavg_after']}",
                      "", "", "", "", "", ""])
     lines.append(table(["DB", "run", "msg/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors", "max < 5 s"], rows))
