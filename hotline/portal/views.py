@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from hotline.auth.safety import safe_next
@@ -53,11 +54,23 @@ def portal_large() -> bool:
 def _throttled(err):
     current = limiter.current_limit
     wait = max(1, int(current.reset_at - time.time())) if current is not None else 60
-    message = (f"您提交得太频繁了，请在 {wait} 秒后再试。为防止恶意提交，同一网络或同一手机号码在一段时间内"
-               "只能提交有限次数。如有紧急情况，请直接拨打 12345。")
+    if request.endpoint == "portal.status":
+        message = (f"您查询得太频繁了，请在 {wait} 秒后再试。为保护市民信息，同一网络在一段时间内只能查询有限次数。"
+                   "也可以直接拨打 12345 查询。")
+    else:
+        message = (f"您提交得太频繁了，请在 {wait} 秒后再试。为防止恶意提交，同一网络或同一手机号码在一段时间内"
+                   "只能提交有限次数。如有紧急情况，请直接拨打 12345。")
     if wants_json():
         return error_response(429, "too_many_requests", message)
     return render_template("portal/error.html", title="提交过于频繁", message=message), 429
+
+
+@portal_bp.errorhandler(CSRFError)
+def _csrf_failed(err):
+    message = "页面已过期或缺少安全令牌，请刷新页面后重新填写。"
+    if wants_json():
+        return error_response(400, "csrf_failed", message)
+    return render_template("portal/error.html", title="页面已过期", message=message), 400
 
 
 @portal_bp.get("/")

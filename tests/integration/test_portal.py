@@ -161,6 +161,7 @@ def test_too_fast_honeypot_and_missing_csrf_are_refused(app, quick, phone, monke
     no_csrf.pop("csrf_token")
     refused = submit(quick, no_csrf)
     assert refused.status_code == 400 and "安全令牌" in refused.get_data(as_text=True)
+    assert "portal.css" in refused.get_data(as_text=True)  # the citizen's page, not the staff one
     assert cases_with(app, marker) == []
 
 

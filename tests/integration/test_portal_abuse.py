@@ -111,3 +111,6 @@ def test_status_lookups_are_limited_per_address(app, monkeypatch):
                                                  "phone": "13800138000"}, environ_base={"REMOTE_ADDR": ip}).status_code
              for i in range(5)]
     assert codes == [404, 404, 404, 429, 429]
+    throttled = client.post("/portal/status", data={"csrf_token": token, "number": "GD20261122-000009",
+                                                    "phone": "13800138000"}, environ_base={"REMOTE_ADDR": ip})
+    assert throttled.status_code == 429 and "您查询得太频繁了" in throttled.get_data(as_text=True)
