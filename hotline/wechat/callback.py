@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, request
@@ -18,6 +19,7 @@ from hotline.errors import ApiError
 from hotline.wechat import intake
 
 wechat_bp = Blueprint("wechat", __name__)
+MAX_SKEW = 600  # seconds between WeChat's timestamp and our clock
 
 
 @wechat_bp.errorhandler(ApiError)
@@ -45,6 +47,9 @@ def _check(token: str) -> tuple[str, str]:
         check_signature(token, signature, timestamp, nonce)
     except InvalidSignatureException:
         raise ApiError(403, "invalid_signature", "微信签名校验失败") from None
+    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_SKEW:
+        # a signed request captured and replayed later (the plain-mode signature does not cover the body)
+        raise ApiError(403, "stale_signature", "微信签名已过期（时间戳与服务器时间相差超过10分钟）")
     return timestamp, nonce
 
 

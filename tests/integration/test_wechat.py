@@ -59,6 +59,8 @@ def test_handshake(app, wechat):
     assert other_token.status_code == 403
     missing = client.get("/wechat", query_string={"echostr": "x"})
     assert missing.status_code == 400 and missing.get_json()["error"]["code"] == "missing_signature"
+    stale = client.get("/wechat", query_string=signed(age=3600, echostr="x"))  # replayed an hour later
+    assert stale.status_code == 403 and stale.get_json()["error"]["code"] == "stale_signature"
     no_echo = client.get("/wechat", query_string=signed())
     assert no_echo.status_code == 400 and no_echo.get_json()["error"]["fields"] == {"echostr": "缺少参数"}
 

@@ -18,8 +18,8 @@ SECRET = "test-app-secret"
 AES_KEY = base64.b64encode(os.urandom(32)).decode().rstrip("=")  # 43 characters, as in the MP console
 
 
-def signed(token: str = TOKEN, **extra) -> dict:
-    timestamp, nonce = str(int(time.time())), uuid.uuid4().hex[:10]
+def signed(token: str = TOKEN, age: int = 0, **extra) -> dict:
+    timestamp, nonce = str(int(time.time()) - age), uuid.uuid4().hex[:10]
     signature = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()  # noqa: S324 — WeChat's protocol
     check_signature(token, signature, timestamp, nonce)  # wechatpy agrees with the hand-made signature
     return {"signature": signature, "timestamp": timestamp, "nonce": nonce, **extra}
