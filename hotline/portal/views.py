@@ -62,7 +62,9 @@ def _throttled(err):
                    "只能提交有限次数。如有紧急情况，请直接拨打 12345。")
     if wants_json():
         return error_response(429, "too_many_requests", message)
-    return render_template("portal/error.html", title="提交过于频繁", message=message), 429
+    kept = (request.form.get("content") or "")[:_settings().max_content_chars] \
+        if request.endpoint == "portal.submit" else ""
+    return render_template("portal/error.html", title="操作过于频繁", message=message, kept=kept), 429
 
 
 @portal_bp.errorhandler(CSRFError)

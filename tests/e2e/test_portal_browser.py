@@ -111,3 +111,30 @@ def test_large_font_link_works_without_javascript(stack, browser):  # noqa: F811
     page.wait_for_load_state()
     assert page.url.endswith("/portal/") and page.get_attribute("html", "class") == "large"
     context.close()
+
+
+def test_throttle_page_on_a_phone(stack, browser):  # noqa: F811
+    session = requests.Session()
+    for _ in range(15):  # wrong answers count too: use up this address's submissions for the minute
+        html = session.get(stack.url + "/portal/submit", timeout=10).text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+        resp = session.post(stack.url + "/portal/submit", timeout=10, data={
+            "csrf_token": token, "phone": "135" + f"{uuid.uuid4().int % 10**8:08d}", "kind": "help",
+            "content": "测试限流的提交内容",
+            "answer": "x"})
+        if resp.status_code == 429:
+            break
+    assert resp.status_code == 429
+    page = _phone_page(browser)
+    page.goto(stack.url + "/portal/submit")
+    page.fill("#phone", "135" + f"{uuid.uuid4().int % 10**8:08d}")
+    page.fill("#content", "小区门口路灯不亮，晚上出行不便。")
+    page.fill("#answer", _solve(page))
+    page.wait_for_timeout(2100)
+    page.click("#request-form button[type=submit]")
+    page.wait_for_selector("#p-message")
+    assert "您提交得太频繁了" in page.inner_text("#p-message") and "12345" in page.inner_text("#p-message")
+    assert page.input_value("#kept") == "小区门口路灯不亮，晚上出行不便。"  # what they wrote is not lost
+    assert _fits(page)
+    page.screenshot(path=str(ARTIFACTS / "portal-throttled.png"), full_page=True)
+    page.context.close()

@@ -59,6 +59,7 @@ def _check(app, responses, numbers, marker, allowed):
     assert len(ok) == allowed
     html = throttled[0].get_data(as_text=True)
     assert "您提交得太频繁了" in html and "秒后再试" in html and "12345" in html
+    assert "您填写的内容" in html and marker in html  # the citizen can copy what they wrote
     assert int(throttled[0].headers["Retry-After"]) > 0
     assert sorted(_stored(app, marker)) == sorted(numbers)  # every accepted submission is a case, no more
 
