@@ -121,6 +121,30 @@ def test_same_msgid_delivered_concurrently_makes_one_case(app, wechat):
     assert len(numbers) == 1
 
 
+def test_first_messages_of_a_new_user_at_once_share_one_citizen_file(app, wechat):
+    user = openid()
+    answers: list[tuple[int, str]] = []
+
+    def deliver(i):
+        answers.append(WeChatClient(app.test_client()).plain(user, f"第{i}条：公园厕所没有灯，晚上看不见。", msg_id()))
+
+    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    numbers = {case_number(reply_text(body)) for status, body in answers if status == 200}
+    assert len(numbers) == 4
+    with app.app_context():
+        from hotline.citizens.identities import wechat_hash
+        from hotline.models import CitizenPhone
+
+        identities = db.session.scalars(sa.select(CitizenPhone).where(CitizenPhone.phone_hash == wechat_hash(user)))
+        [identity] = identities.all()
+        owners = set(db.session.scalars(sa.select(Case.citizen_id).where(Case.number.in_(numbers))))
+        assert owners == {identity.citizen_id}
+
+
 def test_status_query_answers_with_the_case_state(app, wechat, api):
     user = openid()
     _, body = wechat.plain(user, "幸福路菜市场门口占道经营严重，车辆无法通行。", msg_id())
