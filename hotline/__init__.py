@@ -34,6 +34,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     limiter_uri = redis_url.replace("unix://", "redis+unix://", 1)
     app.config["RATELIMIT_STORAGE_URI"] = limiter_uri
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    app.config["RATELIMIT_STRATEGY"] = "moving-window"  # no double quota across a window boundary
     limiter.init_app(app)
     socketio.init_app(app, client_manager=RedisManager(redis_url, channel="hotline-socketio"),
                       cors_allowed_origins=[], async_mode="threading")
@@ -61,9 +62,12 @@ def _register_blueprints(app: Flask) -> None:
     from hotline.health import health_bp
     from hotline.monitor.actions import sla_actions_bp
     from hotline.monitor.views import monitor_bp
+    from hotline.open311.views import open311_bp
+    from hotline.portal.views import portal_bp
     from hotline.ratings.page import rating_page_bp
     from hotline.ratings.workbench import workbench_bp
     from hotline.realtime import events  # noqa: F401 — socket handlers
+    from hotline.wechat.callback import wechat_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
@@ -75,6 +79,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sla_actions_bp)
     app.register_blueprint(rating_page_bp)  # /r/TOKEN (citizens)
     app.register_blueprint(workbench_bp)  # 差评 workbench (supervisors) and the unit's rectification tasks
+    app.register_blueprint(portal_bp, url_prefix="/portal")
+    app.register_blueprint(wechat_bp)
+    app.register_blueprint(open311_bp, url_prefix="/open311/v2")
     if app.config["HOTLINE"].bench_endpoints:
         from hotline.bench_views import bench_bp
 

@@ -58,6 +58,16 @@ class Settings:
     wechat_token: str = ""
     wechat_appid: str = ""
     wechat_aes_key: str = ""
+    wechat_secret: str = ""  # appsecret, for the access token of template messages
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_template_notice: str = ""  # template id of case notices (reply, rating invitation)
+    wechat_rate_limit: str = "10 per minute;50 per day"  # new requests per openid
+    portal_base_url: str = ""  # public address of the citizen pages, for links in notices
+    # request submissions per client address: generous, since many citizens share one address (carrier NAT)
+    portal_rate_limit_ip: str = "10 per minute;100 per hour"
+    portal_rate_limit_phone: str = "3 per minute;10 per day"  # request submissions per phone number
+    portal_lookup_rate_limit: str = "20 per minute;200 per day"  # status look-ups per client address
+    portal_min_fill_seconds: int = 2  # a form sent back faster than this is a robot
     timezone: str = "Asia/Shanghai"
     auto_dispatch: bool = False
     auto_dispatch_threshold: float = 0.9

@@ -8,10 +8,11 @@ from hotline.cases import timers
 from hotline.cases.errors import NotAllowed, RuleRefused
 from hotline.cases.numbers import next_number
 from hotline.cases.workflow import ACTION_LABELS, state_label, transition
+from hotline.channels import notices as citizen_notices
 from hotline.citizens.phones import Phone
 from hotline.citizens.profile import get_or_create
 from hotline.extensions import db
-from hotline.models import Assignment, Case, CaseEvent, Category, Department, User
+from hotline.models import Assignment, Case, CaseEvent, Category, CitizenPhone, Department, User
 from hotline.notify import notify_department, notify_role
 from hotline.realtime.publish import department_rooms, publish
 
@@ -21,7 +22,7 @@ class NewCase:
     channel: str
     kind: str
     content: str
-    phone: Phone
+    phone: Phone | None  # None when ``phone_row`` (a channel identity, e.g. WeChat) is given
     citizen_name: str | None = None
     title: str = ""
     address: str = ""
@@ -30,6 +31,7 @@ class NewCase:
     category: Category | None = None
     call_id: str | None = None
     confidential: bool | None = None
+    phone_row: CitizenPhone | None = None  # an existing identity row (hotline/citizens/identities.py)
 
 
 def _label(actor: User | None, fallback: str = "系统") -> str:
@@ -65,7 +67,7 @@ def _publish_update(case: Case, action: str) -> None:
 
 
 def create_case(data: NewCase, actor: User | None, now: datetime, actor_label: str | None = None) -> Case:
-    phone_row = get_or_create(data.phone, data.citizen_name)
+    phone_row = data.phone_row or get_or_create(data.phone, data.citizen_name)
     confidential = data.kind == "report" if data.confidential is None else data.confidential
     case = Case(number=next_number(now), kind=data.kind, channel=data.channel, urgency=data.urgency,
                 status="registered", title=data.title or data.content[:30], content=data.content,
@@ -163,6 +165,7 @@ def reply(case: Case, actor: User, content: str, result: str, now: datetime) -> 
     if assignment.role == "lead":
         before, after = transition(case, "reply")
         notify_role("agent", f"工单 {case.number} 已答复，请回访办结", case.id)
+        citizen_notices.case_replied(case, content, assignment.department.name)
     else:
         before = after = case.status
     record(case, "reply", actor, before, after, note=content, department=assignment.department,

@@ -1,4 +1,4 @@
-"""Message senders behind the outbox, one per channel (sms here; wechat registers itself the same way).
+"""Message senders behind the outbox, one per channel (sms.py, wechat.py).
 
 The relay (workers/jobs/outbox.py) delivers ``inapp`` itself and hands every other channel to
 ``sender_for(channel)``: a callable ``send(message: OutboxMessage, now: datetime) -> None`` that raises on
@@ -30,4 +30,4 @@ def sender_for(channel: str) -> Sender | None:
 
 
 def _load_builtin() -> None:
-    from hotline.channels import sms  # noqa: F401 — registers "sms"
+    from hotline.channels import sms, wechat  # noqa: F401 — they register "sms" and "wechat"

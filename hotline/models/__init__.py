@@ -9,6 +9,7 @@ from hotline.models.ratings import Rating, RatingInvitation, Rectification
 from hotline.models.records import AuditLog, CitizenEvent, ExternalRecord
 from hotline.models.sla import Holiday, SlaCard, SlaExtension, SlaPause, SlaPolicy, SlaTimer, Supervision
 from hotline.models.users import ApiToken, User
+from hotline.models.wechat import WechatMessage
 
 __all__ = [
     "ApiToken",
@@ -37,4 +38,5 @@ __all__ = [
     "SlaTimer",
     "Supervision",
     "User",
+    "WechatMessage",
 ]

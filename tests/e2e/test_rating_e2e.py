@@ -79,7 +79,7 @@ def test_rating_page_on_a_phone_and_rating_poor_live(stack, people, browser):  #
         page.screenshot(path=str(ARTIFACTS / "rating-phone.png"), full_page=True)
 
         normal = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.score-label')).fontSize)")
-        page.click("#font-toggle")
+        page.click("#a11y-toggle")  # the portal's 大字模式 switch
         large = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.score-label')).fontSize)")
         assert large > normal * 1.2
         page.screenshot(path=str(ARTIFACTS / "rating-phone-large.png"), full_page=True)

@@ -1,0 +1,173 @@
+"""Citizen pages (/portal): submit a request, look up its status, the large-font switch.
+
+No login. Anti-abuse without SMS: rate limits per client address and per phone number (Redis), a signed
+arithmetic question with a minimum fill time, a honeypot field, and a single-use form id (idempotent submit).
+"""
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from hotline.auth.safety import safe_next
+from hotline.cases import operations as ops
+from hotline.citizens.phones import PhoneError, normalize
+from hotline.citizens.profile import phone_hash
+from hotline.errors import error_response, wants_json
+from hotline.extensions import db, limiter
+from hotline.models import Case, CitizenPhone
+from hotline.portal import challenge
+from hotline.portal.forms import RequestForm, StatusForm
+from hotline.portal.status import citizen_status
+
+portal_bp = Blueprint("portal", __name__)
+LARGE_COOKIE = "portal_large"
+NOT_FOUND = "没有找到与该工单编号和手机号码相符的诉求，请核对后重试。"
+
+
+def _settings():
+    return current_app.config["HOTLINE"]
+
+
+def _phone_key() -> str:
+    raw = (request.form.get("phone") or "")[:64]
+    try:
+        return "phone:" + phone_hash(normalize(raw))
+    except PhoneError:
+        return "phone-raw:" + raw.strip()
+
+
+def _done_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="portal-done")
+
+
+@portal_bp.app_template_global()
+def portal_large() -> bool:
+    return request.cookies.get(LARGE_COOKIE) == "1"
+
+
+@portal_bp.errorhandler(429)
+def _throttled(err):
+    current = limiter.current_limit
+    wait = max(1, int(current.reset_at - time.time())) if current is not None else 60
+    if request.endpoint == "portal.status":
+        message = (f"您查询得太频繁了，请在 {wait} 秒后再试。为保护市民信息，同一网络在一段时间内只能查询有限次数。"
+                   "也可以直接拨打 12345 查询。")
+    else:
+        message = (f"您提交得太频繁了，请在 {wait} 秒后再试。为防止恶意提交，同一网络或同一手机号码在一段时间内"
+                   "只能提交有限次数。如有紧急情况，请直接拨打 12345。")
+    if wants_json():
+        return error_response(429, "too_many_requests", message)
+    kept = (request.form.get("content") or "")[:_settings().max_content_chars] \
+        if request.endpoint == "portal.submit" else ""
+    return render_template("portal/error.html", title="操作过于频繁", message=message, kept=kept), 429
+
+
+@portal_bp.errorhandler(CSRFError)
+def _csrf_failed(err):
+    message = "页面已过期或缺少安全令牌，请刷新页面后重新填写。"
+    if wants_json():
+        return error_response(400, "csrf_failed", message)
+    return render_template("portal/error.html", title="页面已过期", message=message), 400
+
+
+@portal_bp.get("/")
+def index():
+    return render_template("portal/index.html")
+
+
+def _render_form(form: RequestForm, status: int = 200):
+    issued = challenge.issue(datetime.now(UTC))
+    form.challenge.data, form.answer.data, form.website.data = issued.token, "", ""
+    return render_template("portal/submit.html", form=form, question=issued.question), status
+
+
+@portal_bp.route("/submit", methods=["GET", "POST"])
+@limiter.limit(lambda: _settings().portal_rate_limit_ip, methods=["POST"])
+@limiter.limit(lambda: _settings().portal_rate_limit_phone, key_func=_phone_key, methods=["POST"])
+def submit():
+    form = RequestForm()
+    form.fill_choices()
+    if request.method == "GET":
+        return _render_form(form)
+    now = datetime.now(UTC)
+    if form.website.data:  # honeypot filled: a robot; tell nothing useful, store nothing
+        return render_template("portal/error.html", title="提交失败", message="提交失败，请刷新页面后重试。"), 400
+    if not form.validate():
+        return _render_form(form, 400)
+    try:
+        form_id = challenge.verify(form.challenge.data, form.answer.data, now)
+    except challenge.ChallengeError as err:
+        form.answer.errors = [err.message]
+        return _render_form(form, 400)
+    earlier = challenge.claim(form_id)
+    if earlier == challenge.PENDING:
+        form.answer.errors = ["您的提交正在处理，请勿重复提交；稍后可用手机号码查询进度"]
+        return _render_form(form, 409)
+    if earlier:  # the same form sent again (double click, reload): show the case it already made
+        return redirect(url_for("portal.done", token=_done_serializer().dumps(earlier)), 303)
+    try:
+        new = ops.NewCase(channel="web", kind=form.kind.data, content=form.content.data.strip(), phone=form.phone_obj,
+                          citizen_name=(form.name.data or "").strip() or None,
+                          address=(form.address.data or "").strip(), district=form.district_row())
+        case = ops.create_case(new, None, now, actor_label="市民（网站）")
+        number = case.number
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        challenge.release(form_id)
+        raise
+    challenge.complete(form_id, number)
+    return redirect(url_for("portal.done", token=_done_serializer().dumps(number)), 303)
+
+
+@portal_bp.get("/done/<token>")
+def done(token: str):
+    try:
+        number = _done_serializer().loads(token, max_age=24 * 3600)
+    except (SignatureExpired, BadSignature):
+        return render_template("portal/error.html", title="链接已失效",
+                               message="该页面链接无效或已过期。您可以用工单编号和手机号码查询办理进度。"), 404
+    return render_template("portal/done.html", number=number)
+
+
+@portal_bp.route("/status", methods=["GET", "POST"])
+@limiter.limit(lambda: _settings().portal_lookup_rate_limit, methods=["POST"])
+def status():
+    form = StatusForm()
+    if request.method == "GET":
+        form.number.data = (request.args.get("number") or "")[:32]
+        return render_template("portal/status.html", form=form, result=None)
+    if not form.validate():
+        return render_template("portal/status.html", form=form, result=None), 400
+    case = _find(form.number.data, form.phone.data)
+    if case is None:
+        return render_template("portal/status.html", form=form, result=None, not_found=NOT_FOUND), 404
+    return render_template("portal/status.html", form=form, result=citizen_status(case, _settings().timezone))
+
+
+def _find(number: str, raw_phone: str) -> Case | None:
+    """The case when the phone is the one it was registered with; None for a wrong phone and an unknown
+    number alike (and for a malformed phone), so the answer tells nothing about other people's cases."""
+    try:
+        digest = phone_hash(normalize(raw_phone))
+    except PhoneError:
+        return None
+    return db.session.scalar(sa.select(Case).join(CitizenPhone, CitizenPhone.id == Case.phone_id)
+                             .where(Case.number == number, CitizenPhone.phone_hash == digest))
+
+
+@portal_bp.get("/a11y")
+def toggle_large():
+    """Large-font / high-contrast mode on or off, remembered in a cookie (works without JavaScript)."""
+    target = safe_next(request.args.get("next")) or url_for("portal.index")
+    response = redirect(target, 303)
+    turn_on = request.args.get("mode", "toggle") == "on" or (
+        request.args.get("mode", "toggle") == "toggle" and not portal_large())
+    response.set_cookie(LARGE_COOKIE, "1" if turn_on else "0", max_age=365 * 24 * 3600, samesite="Lax",
+                        httponly=False)  # the page script flips it in place too
+    return response

@@ -1,0 +1,1 @@
+"""WeChat official account: the server callback (/wechat) and what a message does (intake)."""

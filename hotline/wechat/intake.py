@@ -1,0 +1,123 @@
+"""What an inbound WeChat message does: register a request, answer "查询 + number", or explain.
+
+One transaction per message: the dedupe row (INSERT … ON CONFLICT DO NOTHING on MsgId) and the case it creates
+commit together, so WeChat's retries of the same MsgId get the first answer again and create nothing.
+Everything here is a few indexed statements, well inside WeChat's 5-second answer limit.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from limits import parse_many
+
+from hotline.api.validation import Str
+from hotline.cases import operations as ops
+from hotline.citizens.identities import find_wechat, get_or_create_wechat, wechat_hash
+from hotline.dbutil import insert_ignore
+from hotline.extensions import db, limiter
+from hotline.models import Case, WechatMessage
+from hotline.portal.status import as_text, citizen_status
+
+QUERY = re.compile(r"^\s*(?:查询|查詢|查)\s*[:：]?\s*([A-Za-z]{2}\d{8}-\d{6})?\s*$")
+HELP_WORDS = {"帮助", "help", "菜单", "?", "？", "你好", "您好"}
+MIN_CHARS = 5
+KIND_WORDS = (("举报", "report"), ("投诉", "complaint"), ("建议", "suggestion"), ("表扬", "praise"),
+              ("感谢", "praise"), ("咨询", "consult"), ("请问", "consult"))
+
+WELCOME = ("欢迎关注 12345 政务服务便民热线。\n"
+           "• 直接发送文字描述您的诉求（事项、地点、时间），我们会登记并转交办理单位；\n"
+           "• 发送「查询 工单编号」查看办理进度，例如：查询 GD20261122-000123；\n"
+           "• 紧急情况请拨打 110/119/120。")
+ONLY_TEXT = "目前仅支持文字留言，请用文字描述您的诉求（事项、地点、时间）。"
+
+
+@dataclass
+class Inbound:
+    openid: str
+    msg_type: str
+    msg_id: str | None = None
+    content: str = ""
+    event: str | None = None
+
+
+def infer_kind(text: str) -> str:
+    for word, kind in KIND_WORDS:
+        if word in text:
+            return kind
+    return "help"
+
+
+def _throttled(openid_hash: str) -> bool:
+    """Per-openid quota of new requests (Redis, shared by every web process)."""
+    items = parse_many(current_app.config["HOTLINE"].wechat_rate_limit)
+    return not all([limiter.limiter.hit(item, "wechat-openid", openid_hash) for item in items])
+
+
+def _create(msg: Inbound, now: datetime) -> tuple[str, str, Case | None]:
+    limit = current_app.config["HOTLINE"].max_content_chars
+    content, problem = Str("诉求内容", required=True, max_len=limit, min_len=MIN_CHARS).check(msg.content)
+    if problem:
+        return "refused", f"{problem}。请用文字描述您的诉求（事项、地点、时间），至少{MIN_CHARS}个字。", None
+    if _throttled(wechat_hash(msg.openid)):
+        return "throttled", "您提交得太频繁了，请稍后再试。如有紧急情况请直接拨打 12345。", None
+    identity = get_or_create_wechat(msg.openid)
+    case = ops.create_case(ops.NewCase(channel="wechat", kind=infer_kind(content), content=content, phone=None,
+                                       phone_row=identity), None, now, actor_label="市民（微信）")
+    return "create", (f"您的诉求已受理，工单编号：{case.number}。\n"
+                      "我们将尽快转交相关单位办理，办理结果会通过本公众号通知您。\n"
+                      f"回复「查询 {case.number}」可随时查看办理进度。"), case
+
+
+def _query(msg: Inbound, number: str | None) -> tuple[str, str, Case | None]:
+    identity = find_wechat(msg.openid)
+    if identity is None:
+        return "query", "没有找到您通过本公众号提交的诉求。直接发送文字即可提交新的诉求。", None
+    own = sa.select(Case).where(Case.citizen_id == identity.citizen_id)
+    if number is None:
+        cases = db.session.scalars(own.order_by(Case.id.desc()).limit(3)).all()
+        if not cases:
+            return "query", "没有找到您通过本公众号提交的诉求。直接发送文字即可提交新的诉求。", None
+        lines = [f"{c.number}：{citizen_status(c).label}" for c in cases]
+        return "query", "您最近的诉求：\n" + "\n".join(lines) + "\n回复「查询 工单编号」查看详情。", None
+    case = db.session.scalar(own.where(Case.number == number.upper()))
+    if case is None:  # someone else's case and an unknown number get the same answer
+        return "query", f"没有找到工单 {number.upper()}。请核对编号（只能查询您本人通过本公众号提交的诉求）。", None
+    return "query", as_text(citizen_status(case, current_app.config["HOTLINE"].timezone)), case
+
+
+def _respond(msg: Inbound, now: datetime) -> tuple[str, str, Case | None]:
+    if msg.msg_type != "text":
+        return "refused", ONLY_TEXT, None
+    text = msg.content.strip()
+    if text.lower() in HELP_WORDS:
+        return "help", WELCOME, None
+    match = QUERY.match(text)
+    if match:
+        return _query(msg, match.group(1))
+    return _create(msg, now)
+
+
+def handle(msg: Inbound, now: datetime) -> str:
+    """Process one message and commit; returns the text to answer ("" = answer nothing)."""
+    if msg.msg_type == "event":
+        return WELCOME if msg.event == "subscribe" else ""
+    row_id = None
+    if msg.msg_id:
+        row_id = db.session.scalar(insert_ignore(WechatMessage, ["msg_id"]).values(
+            msg_id=msg.msg_id, openid_hash=wechat_hash(msg.openid), msg_type=msg.msg_type[:16], action="",
+            reply="", created_at=now).returning(WechatMessage.id))
+        if row_id is None:  # a retry: answer what the first delivery answered, do nothing else
+            first = db.session.scalar(sa.select(WechatMessage.reply).where(WechatMessage.msg_id == msg.msg_id))
+            db.session.rollback()
+            return first or ""
+    action, reply, case = _respond(msg, now)
+    if row_id is not None:
+        db.session.flush()
+        db.session.execute(sa.update(WechatMessage).where(WechatMessage.id == row_id).values(
+            action=action, reply=reply, case_id=case.id if case is not None and action == "create" else None))
+    db.session.commit()
+    return reply

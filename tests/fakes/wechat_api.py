@@ -1,0 +1,73 @@
+"""A fake WeChat API server: a real HTTP server speaking the same HTTP API as api.weixin.qq.com for what the
+hotline calls (access token, template message). It records what it received."""
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+
+class FakeWeChat:
+    def __init__(self, appid: str, secret: str):
+        self.appid, self.secret = appid, secret
+        self.token = "ACCESS_" + secrets.token_hex(8)
+        self.token_requests = 0
+        self.templates: list[dict] = []
+        self.refuse_next = 0  # answer this many sends with an error (errcode 45009: quota)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def expire_token(self) -> None:
+        self.token = "ACCESS_" + secrets.token_hex(8)
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _answer(self, body: dict, status: int = 200):
+                raw = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def do_GET(self):
+                url = urlsplit(self.path)
+                q = {k: v[0] for k, v in parse_qs(url.query).items()}
+                if url.path == "/cgi-bin/token":
+                    fake.token_requests += 1
+                    if q.get("appid") != fake.appid or q.get("secret") != fake.secret:
+                        return self._answer({"errcode": 40013, "errmsg": "invalid appid"})
+                    return self._answer({"access_token": fake.token, "expires_in": 7200})
+                return self._answer({"errcode": 404, "errmsg": "not found"}, 404)
+
+            def do_POST(self):
+                url = urlsplit(self.path)
+                q = {k: v[0] for k, v in parse_qs(url.query).items()}
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                if url.path == "/cgi-bin/message/template/send":
+                    if q.get("access_token") != fake.token:
+                        return self._answer({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
+                    if fake.refuse_next:
+                        fake.refuse_next -= 1
+                        return self._answer({"errcode": 45009, "errmsg": "reach max api daily quota limit"})
+                    fake.templates.append(body)
+                    return self._answer({"errcode": 0, "errmsg": "ok", "msgid": len(fake.templates)})
+                return self._answer({"errcode": 404, "errmsg": "not found"}, 404)
+
+        return Handler
