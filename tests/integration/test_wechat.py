@@ -186,10 +186,17 @@ def test_reply_notice_reaches_the_wechat_citizen_through_the_outbox(app, wechat,
             case_id = db.session.scalar(sa.select(Case.id).where(Case.number == number))
             queued = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.case_id == case_id,
                                                                        OutboxMessage.channel == "wechat")).all()
-            assert len(queued) == 1 and user not in queued[0].recipient and number in queued[0].text
+            # two notices: the reply (status link) and the rating invitation (好差评 link, hotline/ratings)
+            kinds = sorted((m.payload or {}).get("kind", "reply") for m in queued)
+            assert kinds == ["rating_invitation", "reply"]
+            assert all(user not in m.recipient and number in m.text for m in queued)
+            queued = [m for m in queued if (m.payload or {}).get("kind") != "rating_invitation"]
         run_jobs(app)
         sent = [t for t in fake.templates if t["data"]["keyword1"]["value"] == number]
-        assert len(sent) == 1
+        assert len(sent) == 2
+        invitation = next(t for t in sent if t["data"]["first"]["value"] == "请对办理结果评价")
+        assert invitation["touser"] == user and "/r/" in invitation["url"]
+        sent = [t for t in sent if t is not invitation]
         assert sent[0]["touser"] == user and sent[0]["template_id"] == "TPL-REPLY"
         assert sent[0]["url"] == f"https://12345.example.gov.cn/portal/status?number={number}"
         assert "已安排维修" in sent[0]["data"]["remark"]["value"] and sent[0]["data"]["keyword2"]["value"] == "已答复"
@@ -223,8 +230,9 @@ def test_wechat_sender_refreshes_an_expired_token_and_retries_refusals(app, wech
             relay_outbox()  # the scheduler's periodic relay picks the refused one up again
             rows = db.session.scalars(sa.select(OutboxMessage).join(Case, Case.id == OutboxMessage.case_id)
                                       .where(Case.number.in_(numbers), OutboxMessage.channel == "wechat")).all()
-            assert sorted(r.status for r in rows) == ["sent", "sent"]
-            assert sorted(r.attempts for r in rows) == [1, 2]
+            assert len(rows) == 4  # per case: the reply notice and the rating invitation
+            assert sorted(r.status for r in rows) == ["sent"] * 4
+            assert sorted(r.attempts for r in rows) == [1, 1, 1, 2]
             assert any("45009" in r.last_error for r in rows)
         assert {t["data"]["keyword1"]["value"] for t in fake.templates} >= set(numbers)
 
