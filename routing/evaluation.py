@@ -69,6 +69,17 @@ def coverage_curve(proba: np.ndarray, classes: list[str], labels: list[str],
     return {f"{c:.0%}": float(correct[by_conf[:max(1, round(c * len(y)))]].mean()) for c in coverages}
 
 
+def coverage_at_precision(proba: np.ndarray, classes: list[str], labels: list[str], target: float) -> float:
+    """Largest share of cases (most confident first) whose precision is still ≥ ``target``: how much could
+    be auto-dispatched at that precision."""
+    y = np.asarray(labels)
+    top = proba.argmax(axis=1)
+    correct = (np.asarray(classes)[top] == y)[np.argsort(-proba[np.arange(len(y)), top], kind="stable")]
+    running = np.cumsum(correct) / np.arange(1, len(y) + 1)
+    ok = np.flatnonzero(running >= target)
+    return float((ok[-1] + 1) / len(y)) if len(ok) else 0.0
+
+
 def near_duplicate_groups(texts: list[str], threshold: float = 0.5, min_ngrams: int = 8,
                           max_chars: int = 1000, block: int = 1500) -> np.ndarray:
     """Group id per text: texts are linked when the shorter shares ≥ ``threshold`` of its distinct

@@ -134,7 +134,8 @@ def test_matches_scikit_learn_scoring():
     model = train(TEXTS, LABELS, calibrate=False)
     featurize = model.featurizer()
     vec = TfidfVectorizer(analyzer=lambda toks: toks, sublinear_tf=True)
-    clf = LinearSVC(C=1.0, random_state=0).fit(vec.fit_transform([featurize(t) for t in TEXTS]), LABELS)
+    x = vec.fit_transform([featurize(t) for t in TEXTS])
+    clf = LinearSVC(C=1.0, class_weight="balanced", random_state=0).fit(x, LABELS)
     probe = ["小区物业不管事", "公交太少", "没有任何已知词", "", "ＡＢＣ　公交车 太少了!!"]
     expected = clf.decision_function(vec.transform([featurize(t) for t in probe]))
     tokens_path = np.vstack([model._scores(featurize(t)) for t in probe])
