@@ -80,6 +80,16 @@ def coverage_at_precision(proba: np.ndarray, classes: list[str], labels: list[st
     return float((ok[-1] + 1) / len(y)) if len(ok) else 0.0
 
 
+def at_threshold(proba: np.ndarray, classes: list[str], labels: list[str], threshold: float) -> dict:
+    """Share of cases whose top probability reaches ``threshold`` (auto-dispatched) and their precision."""
+    y = np.asarray(labels)
+    top = proba.argmax(axis=1)
+    sure = proba[np.arange(len(y)), top] >= threshold
+    correct = np.asarray(classes)[top] == y
+    return {"threshold": threshold, "coverage": float(sure.mean()) if len(y) else 0.0,
+            "precision": float(correct[sure].mean()) if sure.any() else 1.0}
+
+
 def near_duplicate_groups(texts: list[str], threshold: float = 0.5, min_ngrams: int = 8,
                           max_chars: int = 1000, block: int = 1500) -> np.ndarray:
     """Group id per text: texts are linked when the shorter shares ≥ ``threshold`` of its distinct

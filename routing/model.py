@@ -1,6 +1,6 @@
 """The trained router model as plain arrays: load and score with numpy only.
 
-Written by ``routing.classifier.train`` (scikit-learn: TF-IDF → LinearSVC → multinomial calibrator),
+Written by ``routing.classifier.train`` (scikit-learn: TF-IDF → LinearSVC → calibrator),
 converted to vocabulary/idf/weights/calibrator arrays, so a web process that scores cases never
 imports scikit-learn. ``save``/``load`` use one ``.npz`` read with ``allow_pickle=False`` (no code runs
 on load), a magic string and a format version, and refuse files outside the trusted folder.
@@ -50,7 +50,7 @@ class Model:
     idf: np.ndarray            # (n_features,) float32
     weights: np.ndarray        # (n_features, n_classes) float32, LinearSVC coef_.T
     intercept: np.ndarray      # (n_classes,)
-    cal_weights: np.ndarray | None  # (n_classes, n_classes) multinomial calibrator on the scores, or None
+    cal_weights: np.ndarray | None  # (n_classes, n_classes) map of the scores before softmax (T·I: temperature)
     cal_intercept: np.ndarray | None
     classes: list[str]
     options: dict

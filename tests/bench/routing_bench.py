@@ -37,6 +37,7 @@ NAME = "routing"
 ALGORITHMS = ("svm", "svm_words", "baseline", "keywords")  # chosen first; keywords = hand-made, no training
 TARGETS = {"bodies": 0.95, "titles": 0.92, "top3": 0.995, "precision80": 0.99, "latency_ms": 2.0,
            "train_s": 60.0, "train_rss_mb": 2048.0, "model_mb": 150.0}
+AUTO_THRESHOLDS = (0.8, 0.9)  # routing.engine.DEFAULT_THRESHOLD, the app's default HOTLINE auto_dispatch_threshold
 
 
 def _rss_mb() -> float:
@@ -78,16 +79,6 @@ def _oof_job(job: tuple) -> tuple[str, np.ndarray, list[str], float]:
     return algorithm, proba, classes, round(time.perf_counter() - started, 1)
 
 
-def coverage_at_precision(proba: np.ndarray, classes: list[str], labels: list[str], target: float) -> float:
-    """Largest share of cases (most confident first) whose precision is still ≥ target."""
-    y = np.asarray(labels)
-    top = proba.argmax(axis=1)
-    correct = (np.asarray(classes)[top] == y)[np.argsort(-proba[np.arange(len(y)), top], kind="stable")]
-    running = np.cumsum(correct) / np.arange(1, len(y) + 1)
-    ok = np.flatnonzero(running >= target)
-    return float((ok[-1] + 1) / len(y)) if len(ok) else 0.0
-
-
 def twin_pairs(groups: np.ndarray, src: np.ndarray, names: list[str]) -> list[tuple[int, int]]:
     """(title row, body row) of groups made of exactly one title and one body: a case with both."""
     if "titles" not in names or "bodies" not in names:
@@ -104,14 +95,19 @@ def twin_pairs(groups: np.ndarray, src: np.ndarray, names: list[str]) -> list[tu
     return pairs
 
 
-def quality(data: str, folds: int, jobs: int, with_words: bool) -> dict:
-    from routing.evaluation import (
-        coverage_curve,
-        group_label_conflicts,
-        grouped_folds,
-        near_duplicate_groups,
-        score_metrics,
-    )
+def _metrics(proba: np.ndarray, classes: list[str], labels: list[str]) -> dict:
+    from routing.evaluation import at_threshold, coverage_at_precision, coverage_curve, score_metrics
+
+    return {**score_metrics(proba, classes, labels),
+            "coverage_at_99": coverage_at_precision(proba, classes, labels, 0.99),
+            "precision_by_coverage": coverage_curve(proba, classes, labels),
+            "auto_at": [at_threshold(proba, classes, labels, t) for t in AUTO_THRESHOLDS]}
+
+
+def quality(data: str, folds: int, jobs: int, with_words: bool, ungrouped: bool = False) -> dict:
+    from sklearn.model_selection import StratifiedKFold
+
+    from routing.evaluation import group_label_conflicts, grouped_folds, near_duplicate_groups
 
     texts, labels, src, names, skipped = load_sources(data)
     started = time.perf_counter()
@@ -119,30 +115,30 @@ def quality(data: str, folds: int, jobs: int, with_words: bool) -> dict:
     group_seconds = round(time.perf_counter() - started, 1)
     splits = grouped_folds(labels, groups, folds)
     algorithms = [a for a in ALGORITHMS if with_words or a != "svm_words"]
+    jobs_ = [(texts, labels, splits, a) for a in algorithms]
+    if ungrouped:  # the usual plain k-fold, twins split across folds: shows how much it overstates
+        plain = list(StratifiedKFold(folds, shuffle=True, random_state=0).split(np.zeros(len(labels)), labels))
+        jobs_ += [(texts, labels, plain, a) for a in ("svm", "baseline")]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        oof = list(pool.map(_oof_job, [(texts, labels, splits, a) for a in algorithms]))
+        oof = list(pool.map(_oof_job, jobs_))
     y = np.asarray(labels)
     pairs = twin_pairs(groups, src, names)
     rows, probas = [], {}
-    for algorithm, proba, classes, seconds in oof:
-        probas[algorithm] = (proba, classes)
+    for n_job, (algorithm, proba, classes, seconds) in enumerate(oof):
+        leaky = n_job >= len(algorithms)
+        probas.setdefault(algorithm, (proba, classes))
         for k, name in enumerate(names):
             sel = src == k
-            m = score_metrics(proba[sel], classes, list(y[sel]))
-            rows.append({"data": name, "algorithm": algorithm, "n": int(sel.sum()), "skipped": skipped[name],
-                         "seconds": seconds, **m,
-                         "coverage_at_99": coverage_at_precision(proba[sel], classes, list(y[sel]), 0.99),
-                         "precision_by_coverage": coverage_curve(proba[sel], classes, list(y[sel]))})
-        if pairs and algorithm != "keywords":
+            rows.append({"data": name + (" — plain k-fold, twins split (leaky)" if leaky else ""),
+                         "algorithm": algorithm, "n": int(sel.sum()), "skipped": skipped[name], "seconds": seconds,
+                         **_metrics(proba[sel], classes, list(y[sel]))})
+        if pairs and algorithm != "keywords" and not leaky:
             t, b = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
             geo = np.exp((np.log(np.clip(proba[t], 1e-12, 1)) + np.log(np.clip(proba[b], 1e-12, 1))) / 2)
             geo /= geo.sum(axis=1, keepdims=True)
             for part, p in (("title only", proba[t]), ("body only", proba[b]), ("title + body", geo)):
-                m = score_metrics(p, classes, list(y[b]))
                 rows.append({"data": f"cases with title and body: {part}", "algorithm": algorithm, "n": len(pairs),
-                             "skipped": 0, "seconds": 0, **m,
-                             "coverage_at_99": coverage_at_precision(p, classes, list(y[b]), 0.99),
-                             "precision_by_coverage": coverage_curve(p, classes, list(y[b]))})
+                             "skipped": 0, "seconds": 0, **_metrics(p, classes, list(y[b]))})
     for r in rows:
         r.pop("per_class_f1", None)
     noise = {"all": group_label_conflicts(groups, labels), "group_seconds": group_seconds,
@@ -273,11 +269,12 @@ def markdown(res: dict) -> str:
     lines = [f"## Routing classifier (titles + bodies trained together; stratified {res['folds']}-fold CV over "
              "near-duplicate groups)", "",
              "| data | model | macro-F1 | accuracy | top-3 | precision @80% | threshold @80% | coverage @99% precision "
-             "| CV time s |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| auto p≥0.9: coverage / precision | CV time s |", "| --- |" + " --- |" * 9]
     for r in res["cv"]:
         lines.append(f"| {r['data']} ({r['n']}) | {r['algorithm']} | {r['macro_f1']:.4f} | {r['accuracy']:.4f} | "
                      f"{r['top3_accuracy']:.4f} | {r['precision_at_coverage']:.4f} | "
-                     f"{r['threshold_at_coverage']:.3f} | {r['coverage_at_99']:.1%} | {r['seconds']} |")
+                     f"{r['threshold_at_coverage']:.3f} | {r['coverage_at_99']:.1%} | "
+                     f"{r['auto_at'][-1]['coverage']:.1%} / {r['auto_at'][-1]['precision']:.4f} | {r['seconds']} |")
     algs = [a for a in ("svm", "baseline") if a in res["train"]]
     lines += ["", "| measure | " + " | ".join(f"{a}{' (chosen)' if a == 'svm' else ''}" for a in algs)
               + " | target | chosen meets |", "| --- |" + " --- |" * (len(algs) + 2)]
@@ -326,10 +323,11 @@ def markdown(res: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def measure(data: str, folds: int = 5, jobs: int = 2, sample: int = 400, with_words: bool = False) -> dict:
+def measure(data: str, folds: int = 5, jobs: int = 2, sample: int = 400, with_words: bool = False,
+            ungrouped: bool = False) -> dict:
     started = time.perf_counter()
     load_before = os.getloadavg()
-    res = quality(data, folds, jobs, with_words)
+    res = quality(data, folds, jobs, with_words, ungrouped)
     res["train"], res["serve"] = {}, {}
     with tempfile.TemporaryDirectory(prefix="routing-bench-") as tmp:
         for algorithm in ("svm", "baseline"):
@@ -371,10 +369,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sample", type=int, default=400, help="texts per file for the latency runs")
     p.add_argument("--jobs", type=int, default=2, help="parallel CV processes (2 cores here)")
     p.add_argument("--with-words", action="store_true", help="also cross-validate the jieba-words variant")
+    p.add_argument("--ungrouped", action="store_true",
+                   help="also the plain k-fold that splits near-duplicate twins across folds (overstates quality)")
     args = p.parse_args(argv)
     if not any(Path(args.data).glob("*.tsv")):
         p.error(f"no .tsv files in {args.data}")
-    res = measure(args.data, args.folds, args.jobs, args.sample, args.with_words)
+    res = measure(args.data, args.folds, args.jobs, args.sample, args.with_words, args.ungrouped)
     md = markdown(res)
     print(md)
     print(f"total {res['wall_seconds']} s; machine load average (1 min) {res['loadavg_1min']['start']} at start, "

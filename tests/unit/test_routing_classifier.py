@@ -230,3 +230,29 @@ def test_load_tsv_dir_errors(tmp_path):
         load_tsv_dir(tmp_path / "nope")
     with pytest.raises(FileNotFoundError):
         load_tsv_dir(tmp_path)
+
+
+def test_temperature_keeps_the_svm_class_order(tiny_model):
+    assert tiny_model.meta["temperature"] > 0
+    np.testing.assert_allclose(tiny_model.cal_weights, tiny_model.meta["temperature"] * np.eye(5), atol=1e-3)
+    for text in ["楼下饭店油烟很大", "公交太少", "学校补课费", "物业不管还涨价", "社保断缴"]:
+        raw = tiny_model._scores_text(text)
+        assert list(np.argsort(-tiny_model.proba([text])[0])) == list(np.argsort(-raw))
+
+
+def test_fit_temperature_recovers_a_known_temperature():
+    from routing.classifier import fit_temperature
+
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(4000, 4))
+    z = 2.5 * scores
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    y = np.array([rng.choice(4, p=row) for row in p])
+    assert fit_temperature(scores, y) == pytest.approx(2.5, rel=0.1)
+
+
+def test_logistic_calibrator_option():
+    model = train(TEXTS, LABELS, calibrator="logistic")
+    assert "temperature" not in model.meta
+    assert model.predict_top("公司拖欠工资", k=1)[0][0] == "劳动和社会保障"

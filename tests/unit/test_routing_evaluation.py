@@ -83,3 +83,13 @@ def test_coverage_metrics():
     assert coverage_at_precision(np.array([[0.9, 0.1]]), classes, ["b"], 0.5) == 0.0
     curve = coverage_curve(proba, classes, labels, (0.6, 1.0))
     assert curve == {"60%": 1.0, "100%": pytest.approx(0.6)}
+
+
+def test_at_threshold():
+    from routing.evaluation import at_threshold
+
+    classes = ["a", "b"]
+    proba = np.array([[0.95, 0.05], [0.9, 0.1], [0.2, 0.8], [0.7, 0.3]])
+    labels = ["a", "b", "b", "b"]
+    assert at_threshold(proba, classes, labels, 0.9) == {"threshold": 0.9, "coverage": 0.5, "precision": 0.5}
+    assert at_threshold(proba, classes, labels, 0.99) == {"threshold": 0.99, "coverage": 0.0, "precision": 1.0}
