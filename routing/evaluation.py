@@ -4,7 +4,7 @@ Labelled history holds the same matter more than once: a title file and a body f
 platform, where a body's own title is often in the title file (measured on the tipdm data: ~3,200 of
 5,115 bodies contain ≥ 50 % of the character trigrams of one title, and those pairs agree on the label
 97 % of the time against 15 % for random pairs), and re-posted messages. Plain k-fold CV puts such twins
-on both sides of a split and overstates quality (+2.3 macro-F1 points on bodies when titles and bodies
+on both sides of a split and overstates quality (~+2 macro-F1 points on bodies when titles and bodies
 are trained together). ``near_duplicate_groups`` links them (label-free: text only), and
 ``cross_validate_groups`` keeps each group inside one fold.
 

@@ -5,7 +5,7 @@
 All DATA/*.tsv (titles.tsv, bodies.tsv) are trained together, as `flask routing train --data DATA` does,
 and scored per file. Cross-validation is stratified k-fold over near-duplicate groups
 (``routing.evaluation.near_duplicate_groups``: a body and its own title, re-posts — linked by text only):
-a plain k-fold that splits such twins across folds overstates quality (measured: +2.3 macro-F1 points on
+a plain k-fold that splits such twins across folds overstates quality (measured: ~+2 macro-F1 points on
 bodies). For the chosen model ("svm"), the TF-IDF + linear baseline ("baseline"), with --with-words the
 jieba-words variant, and hand-made keyword routing (no training): macro-F1, accuracy, top-3, precision of
 the most confident 80 % (and the probability threshold that gives it), the coverage at which precision
