@@ -28,6 +28,11 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
 
 
+def truncate(text: str, max_chars: int | None) -> str:
+    """The first ``max_chars`` characters (all of them when ``max_chars`` is falsy)."""
+    return text[:max_chars] if max_chars else text
+
+
 def strip_places(text: str) -> str:
     """Drop anonymised place codes such as "a7县" → "县" (input already normalised)."""
     return _ANON_PLACE.sub("", text)
@@ -65,8 +70,7 @@ def word_bigrams(tokens: list[str]) -> list[str]:
 def features(text: str, *, char_range: tuple[int, int] = (1, 3), use_words: bool = False,
              max_chars: int | None = None, drop_places: bool = False) -> list[str]:
     """Token list for one (already normalised) text: char n-grams, optionally prefixed jieba words."""
-    if max_chars:
-        text = text[:max_chars]
+    text = truncate(text, max_chars)
     if drop_places:
         text = strip_places(text)
     toks = char_ngrams(text, *char_range)

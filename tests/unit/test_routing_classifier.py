@@ -126,17 +126,49 @@ def test_load_refuses_other_format_versions_and_foreign_files(tiny_model, tmp_pa
 
 
 def test_matches_scikit_learn_scoring():
-    """The numpy scorer reproduces TfidfVectorizer + LinearSVC + calibrator of scikit-learn."""
-    from routing.classifier import _fit, _options
+    """The numpy scorer (both the token path and the vectorised n-gram-key path) reproduces scikit-learn's
+    TfidfVectorizer(sublinear_tf) + LinearSVC fitted on the same tokens."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
 
-    options = _options({"calibrate": False})
     model = train(TEXTS, LABELS, calibrate=False)
     featurize = model.featurizer()
-    vec, clf = _fit([featurize(t) for t in TEXTS], np.asarray(LABELS), options)
-    probe = ["小区物业不管事", "公交太少", "没有任何已知词"]
+    vec = TfidfVectorizer(analyzer=lambda toks: toks, sublinear_tf=True)
+    x = vec.fit_transform([featurize(t) for t in TEXTS])
+    clf = LinearSVC(C=1.0, class_weight="balanced", random_state=0).fit(x, LABELS)
+    probe = ["小区物业不管事", "公交太少", "没有任何已知词", "", "ＡＢＣ　公交车 太少了!!"]
     expected = clf.decision_function(vec.transform([featurize(t) for t in probe]))
-    got = np.vstack([model._scores(featurize(t)) for t in probe])
-    np.testing.assert_allclose(got, expected, atol=1e-4)
+    tokens_path = np.vstack([model._scores(featurize(t)) for t in probe])
+    keys_path = np.vstack([model._scores_text(t) for t in probe])
+    assert model._keys is not None  # char 1–2-grams: the vectorised path is the one in use
+    np.testing.assert_allclose(tokens_path, expected, atol=1e-4)
+    np.testing.assert_allclose(keys_path, expected, atol=1e-4)
+
+
+def test_vectorised_path_equals_token_path_on_long_and_odd_text(tiny_model):
+    texts = ["物业" * 700, "a" + "\U0001F600" * 3 + "停水😀停电", " 公交 \t站台\n破损 ", "x", "拖欠工资" + "。" * 1500]
+    featurize = tiny_model.featurizer()
+    for text in texts:
+        np.testing.assert_allclose(tiny_model._scores_text(text), tiny_model._scores(featurize(text)), atol=1e-9)
+
+
+def test_word_models_take_the_token_path():
+    model = train(TEXTS, LABELS, algorithm="svm_words")
+    assert model._keys is None
+    assert model.predict_top("公司三个月没发工资", k=1)[0][0] == "劳动和社会保障"
+
+
+def test_predict_case_combines_title_and_body(tiny_model):
+    title, body = "反映一个问题", "楼下饭店油烟太大，熏得没法开窗，晚上还有噪音"
+    both = tiny_model.proba_case(title, body)
+    assert both.sum() == pytest.approx(1.0)
+    assert tiny_model.predict_case(title, body, k=1)[0][0] == "环境保护"
+    np.testing.assert_allclose(tiny_model.proba_case(None, body), tiny_model.proba([body])[0])
+    np.testing.assert_allclose(tiny_model.proba_case(title, "  "), tiny_model.proba([title])[0])
+    # geometric mean of the two rows, renormalised
+    rows = tiny_model.proba([title, body])
+    geo = np.sqrt(rows[0] * rows[1])
+    np.testing.assert_allclose(both, geo / geo.sum(), atol=1e-9)
 
 
 def test_two_classes():
@@ -198,3 +230,29 @@ def test_load_tsv_dir_errors(tmp_path):
         load_tsv_dir(tmp_path / "nope")
     with pytest.raises(FileNotFoundError):
         load_tsv_dir(tmp_path)
+
+
+def test_temperature_keeps_the_svm_class_order(tiny_model):
+    assert tiny_model.meta["temperature"] > 0
+    np.testing.assert_allclose(tiny_model.cal_weights, tiny_model.meta["temperature"] * np.eye(5), atol=1e-3)
+    for text in ["楼下饭店油烟很大", "公交太少", "学校补课费", "物业不管还涨价", "社保断缴"]:
+        raw = tiny_model._scores_text(text)
+        assert list(np.argsort(-tiny_model.proba([text])[0])) == list(np.argsort(-raw))
+
+
+def test_fit_temperature_recovers_a_known_temperature():
+    from routing.classifier import fit_temperature
+
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(4000, 4))
+    z = 2.5 * scores
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    y = np.array([rng.choice(4, p=row) for row in p])
+    assert fit_temperature(scores, y) == pytest.approx(2.5, rel=0.1)
+
+
+def test_logistic_calibrator_option():
+    model = train(TEXTS, LABELS, calibrator="logistic")
+    assert "temperature" not in model.meta
+    assert model.predict_top("公司拖欠工资", k=1)[0][0] == "劳动和社会保障"
