@@ -11,8 +11,19 @@ except ImportError:  # pragma: no cover
     lazy_pinyin = None
 
 
+_CHAR_PINYIN: dict[str, str] = {}
+
+
+def char_pinyin(ch: str) -> str:
+    """Toneless reading of one character (its most common one), cached: the same key for words and queries."""
+    syl = _CHAR_PINYIN.get(ch)
+    if syl is None:
+        syl = _CHAR_PINYIN[ch] = lazy_pinyin(ch)[0] if lazy_pinyin else ch
+    return syl
+
+
 def pinyin_key(word: str) -> str:
-    return "".join(lazy_pinyin(word)) if lazy_pinyin else ""
+    return "".join(char_pinyin(ch) for ch in word)
 
 
 class KeywordVocab:
@@ -72,8 +83,5 @@ class KeywordVocab:
 
 
 def syllables_of(run: str) -> list[str]:
-    """One toneless syllable per character of a Han run (pypinyin keeps 1:1 for CJK ideographs)."""
-    if not lazy_pinyin:
-        return list(run)
-    syl = lazy_pinyin(run)
-    return syl if len(syl) == len(run) else list(run)
+    """One toneless syllable per character of a Han run."""
+    return [char_pinyin(ch) for ch in run]

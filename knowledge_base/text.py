@@ -73,7 +73,7 @@ class Tokenizer:
 
 
 # single characters that still mean something on their own in a question
-SINGLE_OK = frozenset("税 车 房 证 卡 狗 猫 水 电 气 暖 桥 路 灯 树 医 药 学 病 钱")
+SINGLE_OK = frozenset("交 税 车 房 证 卡 狗 猫 水 电 气 暖 桥 路 灯 树 医 药 学 病 钱")
 
 
 def term_vector(tokenizer: Tokenizer, fields: dict[str, str | list[str]]) -> dict[str, float]:
