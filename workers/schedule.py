@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from rq import cron
 
+from workers.jobs.kb import kb_expiry
 from workers.jobs.outbox import relay_outbox
 from workers.jobs.sla import sweep_sla
 
@@ -11,6 +12,8 @@ CRON_TABLE = [
     (relay_outbox, "notifications", 60),
     # SLA sweeper: yellow/red cards and escalations; idempotent, safe on two schedulers.
     (sweep_sla, "default", 60),
+    # KB validity: warnings 30 days before an entry ends, expired entries retired; idempotent.
+    (kb_expiry, "default", 3600),
 ]
 
 for func, queue, interval in CRON_TABLE:
