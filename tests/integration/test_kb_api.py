@@ -60,7 +60,8 @@ def test_answer_and_close_cites_entry_and_bumps_usage(app, api, phone):
     case = new_case(agent, phone, kind="consult", content="想问一下租房怎么提取公积金，要带什么材料？")
     hit = agent.get("/kb/search?q=租房提取公积金&limit=1").get_json()["results"][0]
     before = agent.get(f"/kb/entries/{hit['id']}").get_json()["usage_count"]
-    resp = agent.post(f"/cases/{case['number']}/answer", json={"kb_id": hit["id"], "answer": "租房提取可在App全程网办。"})
+    resp = agent.post(f"/cases/{case['number']}/answer",
+                      json={"kb_id": hit["id"], "answer": "租房提取可在App全程网办。"})
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
     assert body["status"] == "closed" and body["answer_kb_id"] == hit["id"]
