@@ -38,22 +38,28 @@ def _date(value, label: str) -> tuple[date | None, str | None]:
 
 
 def parse_entry(body: dict, current: KbEntry | None = None) -> EntryData:
-    data = parse({
-        "kind": Str("条目类型", required=True, choices=KB_KINDS),
-        "code": Str("事项编码", max_len=64),
-        "title": Str("标题", required=True, max_len=200, min_len=2),
-        "body": Str("正文", max_len=20000),
-        "department_code": Str("责任单位代码", required=True, max_len=32),
-        "category": Str("分类", max_len=255),
-    }, body)
     problems: dict[str, str] = {}
+    try:
+        data = parse({
+            "kind": Str("条目类型", required=True, choices=KB_KINDS),
+            "code": Str("事项编码", max_len=64),
+            "title": Str("标题", required=True, max_len=200, min_len=2),
+            "body": Str("正文", max_len=20000),
+            "department_code": Str("责任单位代码", required=True, max_len=32),
+            "category": Str("分类", max_len=255),
+        }, body)
+    except ApiError as err:  # keep checking the rest: every problem of the entry is reported at once
+        problems.update(err.fields)
+        data = {k: body.get(k) if isinstance(body.get(k), str) else None
+                for k in ("kind", "code", "title", "body", "department_code", "category")}
     tags, err = _str_list(body.get("tags"), "标签", MAX_TAGS, MAX_TAG_LEN)
     if err:
         problems["tags"] = err
     districts, err = _str_list(body.get("districts"), "适用区县", 20, 32)
     if err:
         problems["districts"] = err
-    fields = body.get("fields") or {}
+    fields = body.get("fields")
+    fields = {} if fields is None else fields
     if not isinstance(fields, dict):
         problems["fields"] = "事项要素必须是对象，如 {\"materials\": \"身份证\"}"
         fields = {}
@@ -75,11 +81,12 @@ def parse_entry(body: dict, current: KbEntry | None = None) -> EntryData:
         problems["valid_to"] = err
     if valid_from and valid_to and valid_to < valid_from:
         problems["valid_to"] = "失效日期不能早于生效日期"
-    department = db.session.scalar(sa.select(Department).where(Department.code == data["department_code"]))
-    if department is None:
+    department = db.session.scalar(sa.select(Department).where(Department.code == data["department_code"])) \
+        if data["department_code"] and "department_code" not in problems else None
+    if department is None and "department_code" not in problems:
         problems["department_code"] = "单位代码不存在"
     category = None
-    if data["category"]:
+    if data["category"] and "category" not in problems:
         category = db.session.scalar(sa.select(Category).where(Category.path == data["category"]))
         if category is None:
             problems["category"] = "分类不存在（请填写完整路径，如 劳动和社会保障/城镇职工社会保险）"
@@ -89,7 +96,7 @@ def parse_entry(body: dict, current: KbEntry | None = None) -> EntryData:
         unknown = [d for d in districts if d not in known]
         if unknown:
             problems["districts"] = f"不是区县或街道代码：{'、'.join(unknown[:5])}"
-    if data["code"]:
+    if data["code"] and "code" not in problems:
         clash = db.session.scalar(sa.select(KbEntry.id).where(KbEntry.code == data["code"]))
         if clash is not None and (current is None or clash != current.id):
             problems["code"] = f"事项编码 {data['code']} 已被其他条目使用"

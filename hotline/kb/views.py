@@ -27,7 +27,7 @@ kb_pages.before_request(page_role_guard("department_handler", "department_admin"
 
 
 class EntryForm(ZhForm):
-    kind = SelectField("条目类型", choices=list(KB_KINDS.items()))
+    kind = SelectField("条目类型", choices=KB_KINDS)
     code = StringField("事项编码")
     title = StringField("标题")
     department_code = StringField("责任单位代码")

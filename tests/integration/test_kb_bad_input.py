@@ -132,21 +132,16 @@ def test_answer_with_bad_kb_id_changes_nothing(app, api, phone):
     assert agent.get(f"/cases/{case['number']}").get_json()["status"] == "registered"
 
 
-def test_console_answer_and_close_bad_answer_stores_nothing(app, tokens):
-    from hotline.seed.city import DEMO_PASSWORD
+def test_console_answer_and_close_bad_answer_stores_nothing(app):
+    from tests.integration.test_pages import Browser
 
-    client = app.test_client()
-    app.config["WTF_CSRF_ENABLED"] = False
-    try:
-        client.post("/login", data={"username": "agent1", "password": DEMO_PASSWORD})
-        base = {"phone": "13912345678", "channel": "phone", "kind": "consult", "urgency": "normal",
-                "content": "咨询租房提取公积金需要什么材料", "action": "answer"}
-        before = _counts(app)
-        for extra in ({"kb_id": "1", "kb_answer": ""}, {"kb_id": "abc", "kb_answer": "答复"},
-                      {"kb_id": "999999", "kb_answer": "答复内容"}, {"kb_id": "1", "kb_answer": "<script>x</script>"}):
-            resp = client.post("/console/cases", data={**base, **extra})
-            assert resp.status_code == 400
-            assert "答复并办结" in resp.get_data(as_text=True)
-        assert _counts(app) == before
-    finally:
-        app.config["WTF_CSRF_ENABLED"] = True
+    agent = Browser(app, "agent1")
+    base = {"phone": "13912345678", "channel": "phone", "kind": "consult", "urgency": "normal",
+            "content": "咨询租房提取公积金需要什么材料", "action": "answer"}
+    before = _counts(app)
+    for extra in ({"kb_id": "1", "kb_answer": ""}, {"kb_id": "abc", "kb_answer": "答复"},
+                  {"kb_id": "999999", "kb_answer": "答复内容"}, {"kb_id": "1", "kb_answer": "<script>x</script>"}):
+        resp = agent.post("/console/cases", {**base, **extra})
+        assert resp.status_code == 400
+        assert "答复并办结" in resp.get_data(as_text=True)
+    assert _counts(app) == before
