@@ -202,12 +202,13 @@ class SearchIndex:
         postings = self._postings
         for run in han_runs(query):
             syl = syllables_of(run) if len(run) >= 2 else []
+            cuts = self.tokenizer.boundaries(run) if len(run) >= 2 else set()
             for size in range(min(6, len(run)), 1, -1):
                 for i in range(len(run) - size + 1):
                     window = run[i:i + size]
                     if window in postings:
                         put(window, 0.5)
-                    elif size <= 5:
+                    elif size <= 5 and i in cuts and i + size in cuts:  # typos only on whole segments
                         for word, conf in self.vocab.corrections(window, syl[i:i + size]):
                             put(word, conf * (0.8 if size >= 3 else 0.6))
         for term, weight in list(terms.items()):

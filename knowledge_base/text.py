@@ -72,6 +72,15 @@ class Tokenizer:
         return out
 
 
+    def boundaries(self, run: str) -> set[int]:
+        """Offsets where jieba's (non-search) segmentation of ``run`` puts a word boundary (0 and len included)."""
+        out, pos = {0}, 0
+        for word in self._jieba.cut(run, HMM=False):
+            pos += len(word)
+            out.add(pos)
+        return out
+
+
 # single characters that still mean something on their own in a question
 SINGLE_OK = frozenset("交 税 车 房 证 卡 狗 猫 水 电 气 暖 桥 路 灯 树 医 药 学 病 钱")
 
