@@ -35,11 +35,11 @@ class KeywordVocab:
         self.buckets: dict[tuple[int, str], set[str]] = {}
         self._pinyin_cache: dict[str, str] = {}
 
-    def add(self, word: str) -> None:
+    def add(self, word: str, times: int = 1) -> None:
         if not 2 <= len(word) <= 6:
             return
         n = self.count.get(word, 0)
-        self.count[word] = n + 1
+        self.count[word] = n + times
         if n:
             return
         key = self._pinyin_cache.get(word)

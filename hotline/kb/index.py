@@ -63,8 +63,11 @@ def bump_seq() -> int:
                               .values(seq=KbIndexState.seq + 1).returning(KbIndexState.seq)).scalar_one()
 
 
+_SEQ = sa.select(KbIndexState.__table__.c.seq).where(KbIndexState.__table__.c.id == 1)
+
+
 def current_seq() -> int:
-    return db.session.scalar(sa.select(KbIndexState.seq).where(KbIndexState.id == 1)) or 0
+    return db.session.execute(_SEQ).scalar() or 0
 
 
 def _day(value) -> int:
@@ -112,12 +115,17 @@ def current_index() -> SearchIndex:
 
 def _sync(st: _State, seq: int) -> None:
     if seq != st.seq:
-        if st.seq < 0:  # first build: every published entry
-            rows = _rows(KbEntry.status == "published")
+        if st.seq < 0:  # first build: every published entry, in one bulk load
+            newest = seq
+            for batch in _rows(KbEntry.status == "published").partitions():
+                newest = max([newest, *(r.index_seq for r in batch)])
+                st.index.bulk_load([_doc(r) for r in batch])
+            st.seq = newest
+            rows = ()
         else:
             rows = _rows(KbEntry.index_seq > st.seq)
             st.index.set_synonyms(synonym_groups())
-        newest = seq
+        newest = max(seq, st.seq)
         for r in rows:
             newest = max(newest, r.index_seq)
             if r.status == "published":

@@ -29,8 +29,9 @@ def search(query: str, limit: int = 10, filters: Filters | None = None) -> list[
     hits = index.search(query, limit=limit, filters=filters, today=today())
     if not hits:
         return []
+    table = KbEntry.__table__  # Core: no ORM overhead on the hot path
     rows = {r.id: r for r in db.session.execute(
-        sa.select(KbEntry.id, KbEntry.body, KbEntry.fields).where(KbEntry.id.in_([h.id for h in hits])))}
+        sa.select(table.c.id, table.c.body, table.c.fields).where(table.c.id.in_([h.id for h in hits])))}
     out = []
     for h in hits:
         row = rows.get(h.id)
