@@ -45,7 +45,8 @@ def kb_import(path: str, partial: bool, draft: bool):
                                    f"请修正后重新导入，或加 --partial 只导入正确的行。")
     db.session.commit()
     skipped = f"，跳过有错误的 {len(report.bad)} 行（--partial）" if report.bad else ""
-    click.echo(f"导入完成：共 {report.total} 行，新增 {report.created} 条，更新 {report.updated} 条{skipped}。")
+    same = f"，{report.unchanged} 条内容未变" if report.unchanged else ""
+    click.echo(f"导入完成：共 {report.total} 行，新增 {report.created} 条，更新 {report.updated} 条{same}{skipped}。")
 
 
 @kb.command("export")

@@ -24,6 +24,7 @@ class ImportReport:
     total: int = 0
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     bad: list[catalog.Row] = field(default_factory=list)
     imported: bool = False
 
@@ -69,12 +70,22 @@ def run(path: str, actor, now: datetime, *, partial: bool = False, status: str =
         if current is None:
             entries.create(data, actor, now, status=status, note=f"导入（{row.line}）")
             report.created += 1
+        elif _same(current, data):
+            report.unchanged += 1  # no new version for a row that changes nothing
         else:
             entries.update(current, data, actor, now, note=f"导入更新（{row.line}）")
             report.updated += 1
     db.session.flush()
     report.imported = True
     return report
+
+
+def _same(entry: KbEntry, data: entries.EntryData) -> bool:
+    return (entry.kind, entry.title, entry.body or "", entry.department, entry.category, list(entry.tags or []),
+            list(entry.districts or []), dict(entry.fields or {}), entry.valid_from, entry.valid_to) == (
+        data.kind, data.title, data.body or "", data.department, data.category, list(dict.fromkeys(data.tags or [])),
+        list(dict.fromkeys(data.districts or [])), {k: v for k, v in (data.fields or {}).items() if v},
+        data.valid_from, data.valid_to)
 
 
 def export_records(status: str | None = "published") -> list[dict]:

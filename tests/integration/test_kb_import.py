@@ -55,13 +55,17 @@ def test_three_bad_rows_reported_nothing_imported_then_partial(app, tmp_path, su
     assert "新增 7 条" in partial.output and "跳过有错误的 3 行" in partial.output
     assert _count(app, prefix) == 7
 
-    # fixed file: the 7 existing codes are updated (new version), the 3 others created
+    # fixed file: the 3 others are created; the 7 imported rows are unchanged (no new version); a changed row updates
     fixed = _rows(prefix)
     fixed[2]["department_code"], fixed[5]["title"], fixed[8]["kind"] = "SCJ", "补上的标题", "service_item"
     catalog.write(path, fixed)
     again = runner.invoke(args=["kb", "import", str(path)])
-    assert again.exit_code == 0 and "新增 3 条，更新 7 条" in again.output
+    assert again.exit_code == 0 and "新增 3 条，更新 0 条，7 条内容未变" in again.output, again.output
     assert _count(app, prefix) == 10
+    fixed[0]["fees"] = "工本费10元"
+    catalog.write(path, fixed)
+    third = runner.invoke(args=["kb", "import", str(path)])
+    assert "新增 0 条，更新 1 条，9 条内容未变" in third.output, third.output
 
 
 def test_duplicate_codes_and_unreadable_files(app, tmp_path):
@@ -94,4 +98,4 @@ def test_export_roundtrip(app, tmp_path):
     first = next(r for r in rows if r.values["code"] == "GJJ-003")
     assert first.values["department_code"] == "GJJ" and "租房" in first.values["title"] and first.values["materials"]
     again = runner.invoke(args=["kb", "import", str(tmp_path / "kb.xlsx")])
-    assert again.exit_code == 0 and "新增 0 条" in again.output, again.output
+    assert again.exit_code == 0 and "新增 0 条，更新 0 条" in again.output, again.output  # no spurious versions
