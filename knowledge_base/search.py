@@ -17,6 +17,7 @@ import threading
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from knowledge_base.fuzzy import KeywordVocab, syllables_of
 from knowledge_base.text import STOPWORDS, Tokenizer, han_runs, idf, normalise
 
 NO_DATE = 2**31 - 1
+KEYWORD_WEIGHT = 1.3  # terms at least this heavy come from titles/tags: typos are corrected into them
 USAGE_W, FRESH_W, FRESH_DAYS = 0.25, 0.1, 365.0
 KINDS = ("service_item", "article")
 
@@ -37,7 +39,7 @@ class Doc:
     code: str
     title: str
     terms: dict[str, float]
-    keywords: tuple[str, ...] = ()  # title/tag words: the vocabulary typos are corrected into
+    keywords: tuple[str, ...] | None = None  # words typos are corrected into; None: its heavy (title/tag) terms
     category: str = ""  # category path "l1/l2/l3"
     unit: str = ""  # owning unit's materialised path "/C/ZWJ/"
     districts: tuple[str, ...] = ()  # empty: the whole city
@@ -135,7 +137,9 @@ class SearchIndex:
         with self._lock:
             self.remove(doc.id)
             slot = self._add_meta(doc)
-            for kw in doc.keywords:
+            if doc.keywords is None:
+                self._keywords[slot] = tuple(t for t, w in doc.terms.items() if w >= KEYWORD_WEIGHT and 1 < len(t) < 7)
+            for kw in self._keywords[slot]:
                 self.vocab.add(kw)
             for term, weight in doc.terms.items():
                 post = self._postings.get(term)
@@ -144,34 +148,33 @@ class SearchIndex:
                 post[0].append(slot)
                 post[1].append(weight)
 
-    def bulk_load(self, docs) -> None:
-        """Add many entries at once (the first build): postings grouped with one numpy sort instead of
-        per-term appends (measured ~4× faster than ``upsert`` one by one at 50,000 entries)."""
+    def bulk_load(self, docs: list[Doc]) -> None:
+        """Add many entries at once (the first build): the postings of all of them are gathered with C-level
+        iteration (itertools/np.fromiter) and grouped by one numpy sort, instead of per-term appends."""
         with self._lock:
-            term_ids: dict[str, int] = {}
-            tids, slots, weights = array("I"), array("I"), array("f")
-            keywords: Counter = Counter()
+            docs = list(docs)
+            if not docs:
+                return
             for doc in docs:
                 self.remove(doc.id)
-                slot = self._add_meta(doc)
-                keywords.update(doc.keywords)
-                for term, weight in doc.terms.items():
-                    tid = term_ids.get(term)
-                    if tid is None:
-                        tid = term_ids[term] = len(term_ids)
-                    tids.append(tid)
-                    slots.append(slot)
-                    weights.append(weight)
-            for word, count in keywords.items():
-                self.vocab.add(word, count)
-            if not tids:
+            first = len(self._ids)
+            for doc in docs:
+                self._add_meta(doc)
+            lengths = np.fromiter((len(d.terms) for d in docs), dtype=np.int64, count=len(docs))
+            total = int(lengths.sum())
+            names = list(dict.fromkeys(chain.from_iterable(d.terms for d in docs)))
+            term_ids = {t: i for i, t in enumerate(names)}
+            t = np.fromiter(map(term_ids.__getitem__, chain.from_iterable(d.terms for d in docs)), dtype=np.uint32,
+                            count=total)
+            w = np.fromiter(chain.from_iterable(d.terms.values() for d in docs), dtype=np.float32, count=total)
+            s = np.repeat(np.arange(first, first + len(docs), dtype=np.uint32), lengths)
+            self._bulk_keywords(docs, names, t, w, lengths)
+            if not total:
                 return
-            t = np.frombuffer(tids, dtype=np.uint32)
             order = np.argsort(t, kind="stable")
-            t, s, w = t[order], np.frombuffer(slots, dtype=np.uint32)[order], np.frombuffer(weights, np.float32)[order]
+            t, s, w = t[order], s[order], w[order]
             starts = np.concatenate(([0], np.flatnonzero(np.diff(t)) + 1))
             ends = np.append(starts[1:], len(t))
-            names = list(term_ids)  # insertion order = id
             for tid, a, b in zip(t[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
                 post = self._postings.get(names[tid])
                 if post is None:
@@ -179,6 +182,22 @@ class SearchIndex:
                 else:
                     post[0].frombytes(s[a:b].tobytes())
                     post[1].frombytes(w[a:b].tobytes())
+
+    def _bulk_keywords(self, docs: list[Doc], names: list[str], t, w, lengths) -> None:
+        """Per-entry keywords (given, or the entry's heavy terms of 2–6 characters) into the typo vocabulary."""
+        size_ok = np.fromiter(((1 < len(n) < 7) for n in names), dtype=bool, count=len(names))
+        mask = (w >= KEYWORD_WEIGHT) & size_ok[t]
+        owner = np.repeat(np.arange(len(docs)), lengths)[mask]
+        picked = np.asarray(names, dtype=object)[t[mask]]
+        bounds = np.searchsorted(owner, np.arange(len(docs) + 1))
+        counts: Counter = Counter()
+        first = len(self._ids) - len(docs)
+        for i, doc in enumerate(docs):
+            kws = doc.keywords if doc.keywords is not None else tuple(picked[bounds[i]:bounds[i + 1]])
+            self._keywords[first + i] = kws
+            counts.update(kws)
+        for word, count in counts.items():
+            self.vocab.add(word, count)
 
     def remove(self, entry_id: int) -> bool:
         with self._lock:

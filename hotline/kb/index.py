@@ -21,7 +21,6 @@ from knowledge_base.synonyms import DEFAULT_GROUPS
 from knowledge_base.text import Tokenizer
 
 USAGE_REFRESH = 60.0
-KEYWORD_MIN_WEIGHT = 1.3  # terms at least this heavy come from titles/tags: typos are corrected into them
 
 _tokenizer: Tokenizer | None = None
 _states: dict[str, _State] = {}
@@ -84,9 +83,7 @@ def _rows(where):
 
 
 def _doc(r) -> Doc:
-    terms = r.terms or {}
-    keywords = tuple(t for t, w in terms.items() if w >= KEYWORD_MIN_WEIGHT and 2 <= len(t) <= 6)
-    return Doc(id=r.id, kind=r.kind, code=r.code or "", title=r.title, terms=terms, keywords=keywords,
+    return Doc(id=r.id, kind=r.kind, code=r.code or "", title=r.title, terms=r.terms or {},
                category=r[12] or "", unit=r[13] or "", districts=tuple(r.districts or ()), usage=r.usage_count,
                updated_day=_day(r.updated_at), valid_from=_day(r.valid_from),
                valid_to=_day(r.valid_to) or NO_DATE)

@@ -20,9 +20,8 @@ SYNONYMS = [("社保", "社会保险", "社会保障卡"), ("公积金", "住房
 
 def doc(i, title, body, tags, cat, unit, districts, **over) -> Doc:
     terms = term_vector(TOK, {"title": title, "tags": tags, "body": body})
-    keywords = tuple(t for t, w in terms.items() if w >= 1.3 and 2 <= len(t) <= 6)
     fields = {"id": i, "kind": "service_item", "code": f"E{i}", "title": title, "terms": terms,
-              "keywords": keywords, "category": cat, "unit": unit, "districts": districts}
+              "category": cat, "unit": unit, "districts": districts}
     fields.update(over)
     return Doc(**fields)
 
