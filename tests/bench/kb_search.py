@@ -10,7 +10,8 @@ processes (the app as a web process runs it):
 3. in-process: index build time, index memory (tracemalloc: what the build allocated; RSS growth), search
    latency over the query set (index only, and the full service call: change-counter check + snippets);
 4. HTTP: gunicorn (sync, 2 workers), GET /api/v1/kb/search one request at a time with keep-alive;
-5. freshness: publish a new entry through the API, then search through HTTP until it is found (both
+5. (SQLite) the alternative: FTS5 with bm25 over the same jieba tokens, on the demo KB and at 50k;
+6. freshness: publish a new entry through the API, then search through HTTP until it is found (both
    workers keep their own index): time from the publish answer to the first result containing it.
 
     .venv/bin/python -m tests.bench.run --only kb_search [--pg URL]
@@ -57,6 +58,48 @@ def child_quality() -> dict:
             lat.append((time.perf_counter() - t) * 1000)
             hits += bool(set(expected) & set(codes))
         return {"queries": len(QUERIES), "recall_at_5": round(hits / len(QUERIES), 3), "p95_ms_200": _pct(lat, .95)}
+
+
+def child_fts5() -> dict:
+    """The alternative measured against: SQLite FTS5 (bm25) over the same jieba tokens, the query's tokens ORed.
+    No synonyms, no typo correction, no freshness/usage. Built in a copy of the instance's SQLite file."""
+    import shutil
+    import sqlite3
+    import tempfile
+    from pathlib import Path
+
+    from hotline import create_app
+    from tests.kb.queries import QUERIES
+
+    app = create_app()
+    with app.app_context():
+        from hotline.kb.index import tokenizer
+
+        tok = tokenizer()
+        folder = Path(tempfile.mkdtemp(prefix="kb-fts5-"))
+        try:
+            shutil.copy(Path(app.config["HOTLINE"].instance) / "hotline.db", folder / "copy.db")
+            con = sqlite3.connect(folder / "copy.db")
+            con.execute("CREATE VIRTUAL TABLE fts USING fts5(code UNINDEXED, title, body)")
+            t = time.perf_counter()
+            rows = con.execute("SELECT code, title, terms FROM kb_entries WHERE status = 'published'").fetchall()
+            con.executemany("INSERT INTO fts(code, title, body) VALUES (?, ?, ?)",
+                            [(c, " ".join(tok.tokens(ti)), " ".join(json.loads(te))) for c, ti, te in rows])
+            con.commit()
+            build_s = time.perf_counter() - t
+            hits, lat = 0, []
+            for query, expected in QUERIES * 3:
+                match = " OR ".join('"' + x.replace('"', "") + '"' for x in tok.tokens(query)) or '""'
+                t = time.perf_counter()
+                codes = [r[0] for r in con.execute(
+                    "SELECT code FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, 0, 3.0, 1.0) LIMIT 5", (match,))]
+                lat.append((time.perf_counter() - t) * 1000)
+                hits += bool(set(expected) & set(codes))
+            con.close()
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return {"rows": len(rows), "build_s": round(build_s, 1), "recall_at_5": round(hits / len(QUERIES) / 3, 3),
+                "p50_ms": _pct(lat, .5), "p95_ms": _pct(lat, .95)}
 
 
 def child_load(count: int) -> dict:
@@ -215,8 +258,13 @@ def run(ctx) -> tuple[dict, str]:
             admin_token = instance.flask("token", "create", "admin").strip().splitlines()[-1].strip()
             res = {"quality": _child(instance, "quality")}
             log(f"{target.name}: quality {res['quality']}")
+            if target.name == "sqlite":
+                res["fts5_demo"] = _child(instance, "fts5")
             res["load"] = _child(instance, "load", str(ENTRIES))
             log(f"{target.name}: loaded {res['load']}")
+            if target.name == "sqlite":
+                res["fts5_50k"] = _child(instance, "fts5")
+                log(f"{target.name}: FTS5 alternative {res['fts5_demo']} / {res['fts5_50k']}")
             res["inproc"] = _child(instance, "inproc")
             log(f"{target.name}: in-process {res['inproc']}")
             res["http"] = _http(instance, admin_token)
@@ -241,7 +289,18 @@ def _markdown(results: dict) -> str:
         + f"\n\nTargets: recall@5 ≥ {TARGETS['recall_at_5']}, in-process p95 ≤ {TARGETS['inproc_p95_ms']} ms, "
           f"HTTP p95 ≤ {TARGETS['http_p95_ms']} ms, index ≤ {TARGETS['index_mb']} MB, visible ≤ 1 s. "
           "Service = change-counter check + index + snippets from the database (what the API does). "
-          "HTTP: gunicorn sync ×2, one request at a time.\n")
+          "HTTP: gunicorn sync ×2, one request at a time.\n" + _fts_markdown(results))
+
+
+def _fts_markdown(results: dict) -> str:
+    r = results.get("sqlite", {})
+    if "fts5_50k" not in r:
+        return ""
+    demo, big = r["fts5_demo"], r["fts5_50k"]
+    return ("\nAlternative measured (SQLite FTS5, bm25, over the same jieba tokens, query tokens ORed; no synonyms or "
+            f"typo correction): recall@5 {demo['recall_at_5']} on the demo KB (in-process index: "
+            f"{r['quality']['recall_at_5']}); at {big['rows']} entries p50/p95 {big['p50_ms']} / {big['p95_ms']} ms "
+            f"(in-process index: {r['inproc']['index_p50_ms']} / {r['inproc']['index_p95_ms']} ms).\n")
 
 
 if __name__ == "__main__":
@@ -252,3 +311,5 @@ if __name__ == "__main__":
         print(json.dumps(child_load(int(sys.argv[2]))))
     elif mode == "inproc":
         print(json.dumps(child_inproc()))
+    elif mode == "fts5":
+        print(json.dumps(child_fts5()))
