@@ -60,6 +60,7 @@ def _register_blueprints(app: Flask) -> None:
     from hotline.console.views import console_bp
     from hotline.departments.views import departments_bp
     from hotline.health import health_bp
+    from hotline.kb.views import kb_pages
     from hotline.monitor.actions import sla_actions_bp
     from hotline.monitor.views import monitor_bp
     from hotline.open311.views import open311_bp
@@ -74,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(console_bp)
     app.register_blueprint(departments_bp, url_prefix="/dept")
+    app.register_blueprint(kb_pages, url_prefix="/dept/kb")
     app.register_blueprint(cases_bp)
     app.register_blueprint(monitor_bp)
     app.register_blueprint(sla_actions_bp)

@@ -17,6 +17,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(keys)
     app.cli.add_command(cti)
     app.cli.add_command(routing)
+    from hotline.kb.cli import kb
+
+    app.cli.add_command(kb)
 
 
 @click.command()

@@ -19,6 +19,9 @@ class ApiClient:
     def post(self, path, json=None, **kw):
         return self.client.post("/api/v1" + path, json=json, headers=self._headers(kw.pop("headers", None)), **kw)
 
+    def put(self, path, json=None, **kw):
+        return self.client.put("/api/v1" + path, json=json, headers=self._headers(kw.pop("headers", None)), **kw)
+
 
 def run_jobs(app) -> int:
     """Run every queued job with a real RQ worker (burst mode) inside the app; returns jobs run."""

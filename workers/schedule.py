@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from rq import cron
 
+from workers.jobs.kb import kb_expiry
 from workers.jobs.outbox import relay_outbox
 from workers.jobs.ratings import sweep_rectifications
 from workers.jobs.sla import sweep_sla
@@ -14,6 +15,8 @@ CRON_TABLE = [
     (sweep_sla, "default", 60),
     # 差评 loop: yellow/red cards for verification, rectification, revisit and explanation limits.
     (sweep_rectifications, "default", 60),
+    # KB validity: warnings 30 days before an entry ends, expired entries retired; idempotent.
+    (kb_expiry, "default", 3600),
 ]
 
 for func, queue, interval in CRON_TABLE:

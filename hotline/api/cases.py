@@ -204,8 +204,8 @@ def answer(number: str):
     body = json_body()
     data = parse({"answer": Str("答复内容", required=True, max_len=5000, min_len=2),
                   "kb_id": Int("知识条目编号", min_value=1)}, body)
-    if data["kb_id"] is not None:
-        lookups.kb_entry(data["kb_id"])
+    if data["kb_id"] is not None and lookups.kb_entry(data["kb_id"]).status != "published":
+        raise ApiError(400, "kb_entry_not_published", "只能引用已发布的知识条目", {"kb_id": "条目未发布"})
     expect_version(case, body)
     ops.answer(case, current_user, data["answer"], data["kb_id"], now())
     return _done(case)

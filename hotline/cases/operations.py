@@ -224,9 +224,17 @@ def close(case: Case, actor: User | None, note: str, now: datetime) -> None:
 
 
 def answer(case: Case, actor: User, text: str, kb_id: int | None, now: datetime) -> None:
+    from hotline.kb.entries import cite
+    from hotline.models import KbEntry
+
     before, after = transition(case, "answer")
     case.answer, case.answer_kb_id, case.closed_at = text, kb_id, now
-    record(case, "answer", actor, before, after, note=text, data={"kb_id": kb_id})
+    data: dict = {"kb_id": kb_id}
+    entry = db.session.get(KbEntry, kb_id) if kb_id else None
+    if entry is not None:  # the timeline cites the entry as it was when used
+        data.update(kb_code=entry.code, kb_title=entry.title, kb_version=entry.version)
+        cite(entry.id)
+    record(case, "answer", actor, before, after, note=text, data=data)
     _publish_update(case, "answer")
 
 

@@ -76,7 +76,9 @@ def create_case():
     check_role(current_user, *REGISTER_ROLES)
     form = CaseForm()
     form.fill_choices()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    answer = _kb_answer(form)  # after validation, which resets the fields' errors
+    if valid and answer is not False:
         try:
             phone = _phone_for(form)
         except PhoneError as err:
@@ -90,10 +92,25 @@ def create_case():
                 call_id=(form.call_id.data or None),
             )
             case = ops.create_case(new, current_user, datetime.now(UTC))
+            if answer:  # 答复并办结 with the cited KB entry
+                ops.answer(case, current_user, answer[1], answer[0].id if answer[0] else None, datetime.now(UTC))
             db.session.commit()
-            flash(f"工单 {case.number} 已登记", "success")
+            flash(f"工单 {case.number} 已" + ("直接办结" if answer else "登记"), "success")
             return redirect(url_for("cases.detail", number=case.number))
     return _render_console(form, 400)
+
+
+def _kb_answer(form: CaseForm):
+    """None: plain registration; (entry, text): answer and close; False: the answer is invalid (form error)."""
+    from hotline.kb.console import AnswerError, parse_answer
+
+    if request.form.get("action") != "answer":
+        return None
+    try:
+        return parse_answer(request.form)
+    except AnswerError as err:
+        form.content.errors = [*form.content.errors, f"答复并办结：{err}"]
+        return False
 
 
 @console_bp.get("/console/categories")

@@ -3,7 +3,7 @@ from hotline.models.calls import Call
 from hotline.models.cases import Assignment, Case, CaseEvent
 from hotline.models.citizens import Citizen, CitizenPhone
 from hotline.models.departments import Category, Department
-from hotline.models.knowledge import KbEntry
+from hotline.models.knowledge import KbEntry, KbFeedback, KbIndexState, KbSynonym, KbVersion
 from hotline.models.outbox import Notification, OutboxMessage
 from hotline.models.ratings import Rating, RatingInvitation, Rectification
 from hotline.models.records import AuditLog, CitizenEvent, ExternalRecord
@@ -26,6 +26,10 @@ __all__ = [
     "ExternalRecord",
     "Holiday",
     "KbEntry",
+    "KbFeedback",
+    "KbIndexState",
+    "KbSynonym",
+    "KbVersion",
     "Notification",
     "OutboxMessage",
     "Rating",

@@ -97,6 +97,9 @@ def seed_demo() -> dict:
         "users_added": seed_users(departments),
         "sla_policy_added": seed_sla_policy(),
     }
+    from hotline.seed.kb import seed_kb
+
+    report["kb_entries_added"] = seed_kb()
     db.session.commit()
     return report
 

@@ -1,0 +1,1 @@
+"""Knowledge base, app side: entries and their lifecycle, the per-process search index, feedback, import."""
