@@ -69,6 +69,9 @@ class Settings:
     portal_lookup_rate_limit: str = "20 per minute;200 per day"  # status look-ups per client address
     portal_min_fill_seconds: int = 2  # a form sent back faster than this is a robot
     timezone: str = "Asia/Shanghai"
+    # 统一考核 (hotline/stats): weight of each rating score in 满意率, and of each rate in the composite
+    stats_score_weights: str = "5:1,4:1,3:1,2:0,1:0"
+    stats_composite: str = "response:0.30,resolution:0.35,satisfaction:0.35"
     auto_dispatch: bool = False
     auto_dispatch_threshold: float = 0.9
     login_rate_limit: str = "10 per minute"

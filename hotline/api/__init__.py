@@ -14,6 +14,7 @@ from hotline.api import (  # noqa: E402, F401
     rectifications,
     routing,
     sla,
+    stats,
     supervision,
     users,
 )

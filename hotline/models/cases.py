@@ -92,7 +92,8 @@ class CaseEvent(db.Model):
     """One line of the timeline; never edited."""
 
     __tablename__ = "case_events"
-    __table_args__ = (sa.Index("ix_case_events_case_id_id", "case_id", "id"),)
+    __table_args__ = (sa.Index("ix_case_events_case_id_id", "case_id", "id"),
+                      sa.Index("ix_case_events_action_created_at", "action", "created_at"))  # stats by period
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"))
@@ -115,7 +116,8 @@ class Assignment(db.Model):
     """A case handed to a unit, lead (主办) or assisting (协办), with that unit's own deadlines."""
 
     __tablename__ = "assignments"
-    __table_args__ = (sa.Index("ix_assignments_department_status", "department_id", "status"),)
+    __table_args__ = (sa.Index("ix_assignments_department_status", "department_id", "status"),
+                      sa.Index("ix_assignments_assigned_at", "assigned_at"))  # stats by period
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)

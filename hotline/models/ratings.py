@@ -47,7 +47,7 @@ class Rating(db.Model):
     purpose: so.Mapped[str] = so.mapped_column(sa.String(16), default="reply", server_default="reply")
     # 申诉复核 upheld: the rating does not count in the unit's assessment
     excluded: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
-    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)  # stats
 
     @property
     def poor(self) -> bool:

@@ -58,7 +58,7 @@ class SlaCard(db.Model):
     level: so.Mapped[str] = so.mapped_column(sa.String(8))  # yellow | red
     due_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
     escalate_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
-    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, index=True)  # stats
 
 
 class SlaTimer(db.Model):
@@ -106,7 +106,7 @@ class SlaExtension(db.Model):
     requested_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     requested_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
     decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
-    decided_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    decided_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime, index=True)  # stats
     decision_note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     old_due: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     new_due: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
