@@ -7,6 +7,7 @@ from hotline.models.knowledge import KbEntry
 from hotline.models.outbox import Notification, OutboxMessage
 from hotline.models.ratings import Rating, RatingInvitation
 from hotline.models.records import AuditLog, CitizenEvent, ExternalRecord
+from hotline.models.routing import CaseCitizen, CaseRouting, RoutingRule
 from hotline.models.sla import Holiday, SlaCard, SlaExtension, SlaPause, SlaPolicy, SlaTimer, Supervision
 from hotline.models.users import ApiToken, User
 
@@ -16,7 +17,9 @@ __all__ = [
     "AuditLog",
     "Call",
     "Case",
+    "CaseCitizen",
     "CaseEvent",
+    "CaseRouting",
     "Category",
     "Citizen",
     "CitizenEvent",
@@ -29,6 +32,7 @@ __all__ = [
     "OutboxMessage",
     "Rating",
     "RatingInvitation",
+    "RoutingRule",
     "SlaCard",
     "SlaExtension",
     "SlaPause",

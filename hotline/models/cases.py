@@ -21,7 +21,8 @@ URGENCIES = {"normal": "一般", "urgent": "紧急", "emergency": "特急"}
 
 class Case(db.Model):
     __tablename__ = "cases"
-    __table_args__ = (sa.Index("ix_cases_status_created", "status", "created_at"),)
+    __table_args__ = (sa.Index("ix_cases_status_created", "status", "created_at"),
+                      sa.Index("ix_cases_district_created", "district_id", "created_at"))  # duplicate check
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     number: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
@@ -121,7 +122,7 @@ class Assignment(db.Model):
     case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)
     department_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("departments.id"))
     role: so.Mapped[str] = so.mapped_column(sa.String(8), default="lead")
-    # pending → signed → replied; or returned / cancelled
+    # pending → signed → replied; or returned / cancelled / delegated (handed on to a street, 二次派单)
     status: so.Mapped[str] = so.mapped_column(sa.String(16), default="pending")
     parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("assignments.id"))
     assigned_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
