@@ -1,12 +1,10 @@
 """并单: find open cases about the same matter as a new one (same place, similar text, recent).
 
-Candidates come from the database through an index, never a scan of every case:
-- PostgreSQL: the trigram index ``ix_cases_dup_trgm`` (pg_trgm, GIN, on the first DUP_PREFIX characters of
-  the content of open cases) with a low similarity cut, restricted to the place and the time window, at most
-  CANDIDATES rows;
-- elsewhere (SQLite, or PostgreSQL without pg_trgm): the newest CANDIDATES open cases of the place and window
-  (``ix_cases_district_created``); without a place, the newest open cases of the window.
-The bounded candidate set is then scored with rapidfuzz (``routing.duplicates``), which has the last word.
+Candidates come from an index, never a scan of the cases: every open case keeps its MinHash band keys
+(``routing.duplicates.band_keys`` scoped by its district) in ``case_dup_keys``; a new text's keys find the
+open cases sharing the most bands (texts with similar character bigrams), restricted in SQL to the same
+place and the time window, at most CANDIDATES. rapidfuzz (``routing.duplicates``) has the last
+word. Keys are written when a case is registered and deleted when it is closed or merged (``forget``).
 """
 from __future__ import annotations
 
@@ -16,55 +14,89 @@ import sqlalchemy as sa
 from flask import current_app
 
 from hotline.extensions import db
-from hotline.models import Case, Department
-from routing.duplicates import find_duplicates
+from hotline.models import Case, CaseDupKey, Department
+from routing.duplicates import band_keys, find_duplicates
 
-DUP_PREFIX = 120          # characters of the content the trigram index covers (same as the migration)
-CANDIDATES = 60           # rows fetched for rapidfuzz at most
-TRIGRAM_CUT = 0.12        # pg_trgm similarity below which a case is not even a candidate
+CANDIDATES = 100          # rows handed to rapidfuzz at most
 CLOSED = ("closed", "merged")
+NO_DISTRICT = "-"
 
-_trgm_ok: dict[str, bool] = {}
+
+def _districts() -> dict[int, str]:
+    """Unit id → the code of its district (itself for a district, the parent for a street)."""
+    rows = db.session.execute(sa.select(Department.id, Department.code, Department.kind, Department.parent_id)
+                              .where(Department.kind.in_(("district", "street")))).all()
+    code = {r.id: r.code for r in rows}
+    return {r.id: (code.get(r.parent_id, r.code) if r.kind == "street" else r.code) for r in rows}
 
 
-def _has_trigram_index() -> bool:
-    url = current_app.config["HOTLINE"].database_url
-    if url not in _trgm_ok:
-        found = False
-        if db.engine.dialect.name == "postgresql":
-            found = db.session.scalar(sa.text("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_cases_dup_trgm'")) \
-                is not None
-        _trgm_ok[url] = found
-    return _trgm_ok[url]
+def scopes_of(unit: Department | None) -> list[str]:
+    """Key namespaces a case placed at ``unit`` is stored under: its own place ("S:D01S01" or "D:D01")
+    and its whole district ("W:D01"), so a street probe looks at its street and at district-only cases,
+    and a district probe at the whole district."""
+    if unit is None or unit.kind not in ("district", "street"):
+        return [NO_DISTRICT]
+    if unit.kind == "street":
+        district = unit.parent.code if unit.parent is not None else unit.code
+        return [f"S:{unit.code}", f"W:{district}"]
+    return [f"D:{unit.code}", f"W:{unit.code}"]
+
+
+def probe_scopes(unit: Department | None) -> list[str]:
+    if unit is None or unit.kind not in ("district", "street"):
+        return [NO_DISTRICT, *(f"W:{code}" for code in sorted(set(_districts().values())))]
+    if unit.kind == "street":
+        district = unit.parent.code if unit.parent is not None else unit.code
+        return [f"S:{unit.code}", f"D:{district}", NO_DISTRICT]
+    return [f"W:{unit.code}", NO_DISTRICT]
 
 
 def area_ids(unit: Department | None) -> list[int] | None:
-    """The units whose cases are "the same place": a street and its district (a case placed only in the
-    district may be in that street); a district and all its streets. None: no place known."""
-    if unit is None:
+    """Units whose cases are "the same place": a street and its district (a case placed only in the district
+    may be in that street); a district and all its streets. None: no place known (any place)."""
+    if unit is None or unit.kind not in ("district", "street"):
         return None
     if unit.kind == "street":
         return [unit.id, *([unit.parent_id] if unit.parent_id else [])]
-    ids = db.session.scalars(sa.select(Department.id).where(Department.path.startswith(unit.path))).all()
-    return list(ids)
+    return list(db.session.scalars(sa.select(Department.id).where(Department.path.startswith(unit.path))))
 
 
-def candidates(content: str, areas: list[int] | None, since: datetime, exclude_id: int | None = None):
-    cols = (Case.id, Case.number, Case.content, Case.created_at, Case.status, Case.title)
+def remember(case: Case) -> None:
+    """Store the keys of a newly registered (open) case."""
+    keys = {k for scope in scopes_of(case.district) for k in band_keys(case.content, scope)}
+    if keys:
+        db.session.execute(sa.insert(CaseDupKey), [{"key": k, "case_id": case.id} for k in keys])
+
+
+def forget(case: Case) -> None:
+    """A closed or merged case is no longer a candidate."""
+    if case.id is not None:
+        db.session.execute(sa.delete(CaseDupKey).where(CaseDupKey.case_id == case.id))
+
+
+def _probe_keys(content: str, unit: Department | None) -> list[int]:
+    return [k for scope in probe_scopes(unit) for k in band_keys(content, scope)]
+
+
+def candidates(content: str, unit: Department | None, since: datetime, exclude_id: int | None = None):
+    """Open cases sharing the most keys with ``content`` (more shared bands = more similar), same place,
+    inside the window; at most CANDIDATES rows whatever the table size."""
+    keys = _probe_keys(content, unit)
+    if not keys:
+        return []
+    hits = sa.func.count().label("hits")
+    top = (sa.select(CaseDupKey.case_id, hits).where(CaseDupKey.key.in_(keys)).group_by(CaseDupKey.case_id)
+           .order_by(hits.desc()).limit(CANDIDATES + 20).subquery())
     conds = [Case.status.not_in(CLOSED), Case.created_at >= since]
+    # the keys' namespaces already restrict the place; this also drops a 64-bit key shared by chance
+    areas = area_ids(unit)
     if areas is not None:
-        conds.append(Case.district_id.in_(areas))
+        conds.append(sa.or_(Case.district_id.in_(areas), Case.district_id.is_(None)))
     if exclude_id is not None:
         conds.append(Case.id != exclude_id)
-    if _has_trigram_index():
-        prefix = sa.func.left(Case.content, DUP_PREFIX)
-        probe = content[:DUP_PREFIX]
-        db.session.execute(sa.text("SELECT set_config('pg_trgm.similarity_threshold', :cut, true)"),
-                           {"cut": str(TRIGRAM_CUT)})
-        query = (sa.select(*cols).where(*conds, prefix.op("%")(probe))
-                 .order_by(sa.func.similarity(prefix, probe).desc()).limit(CANDIDATES))
-    else:
-        query = sa.select(*cols).where(*conds).order_by(Case.created_at.desc()).limit(CANDIDATES)
+    query = (sa.select(Case.id, Case.number, Case.content, Case.created_at, Case.status, Case.title)
+             .join(top, top.c.case_id == Case.id).where(*conds)
+             .order_by(top.c.hits.desc(), Case.created_at.desc()).limit(CANDIDATES))
     return db.session.execute(query).all()
 
 
@@ -76,7 +108,7 @@ def find(content: str, unit: Department | None, now: datetime, *, exclude_id: in
     if len(content) < 2:
         return []
     since = now - timedelta(days=settings.duplicate_window_days)
-    rows = candidates(content, area_ids(unit), since, exclude_id)
+    rows = candidates(content, unit, since, exclude_id)
     by_id = {r.id: r for r in rows}
     found = find_duplicates((content, None), [(r.id, r.content, None, r.created_at) for r in rows],
                             threshold=settings.duplicate_threshold, limit=limit)
@@ -85,5 +117,8 @@ def find(content: str, unit: Department | None, now: datetime, *, exclude_id: in
 
 
 def find_for_case(case: Case, now: datetime) -> list[dict]:
+    """Duplicates of a just-registered case (then its own keys are stored)."""
     db.session.flush()
-    return find(case.content, case.district, now, exclude_id=case.id)
+    found = find(case.content, case.district, now, exclude_id=case.id)
+    remember(case)
+    return found

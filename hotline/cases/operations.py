@@ -44,6 +44,10 @@ def record(case: Case, action: str, actor: User | None, before: str | None, afte
                       actor_label=actor_label or _label(actor), department=department, note=note,
                       data=data or {})
     db.session.add(event)
+    if after in ("closed", "merged") and before != after:
+        from hotline.duplicates import forget  # no longer a duplicate candidate
+
+        forget(case)
     return event
 
 

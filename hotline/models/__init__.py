@@ -7,7 +7,7 @@ from hotline.models.knowledge import KbEntry
 from hotline.models.outbox import Notification, OutboxMessage
 from hotline.models.ratings import Rating, RatingInvitation
 from hotline.models.records import AuditLog, CitizenEvent, ExternalRecord
-from hotline.models.routing import CaseCitizen, CaseRouting, RoutingRule
+from hotline.models.routing import CaseCitizen, CaseDupKey, CaseRouting, RoutingRule
 from hotline.models.sla import Holiday, SlaCard, SlaExtension, SlaPause, SlaPolicy, SlaTimer, Supervision
 from hotline.models.users import ApiToken, User
 
@@ -18,6 +18,7 @@ __all__ = [
     "Call",
     "Case",
     "CaseCitizen",
+    "CaseDupKey",
     "CaseEvent",
     "CaseRouting",
     "Category",

@@ -21,8 +21,7 @@ URGENCIES = {"normal": "一般", "urgent": "紧急", "emergency": "特急"}
 
 class Case(db.Model):
     __tablename__ = "cases"
-    __table_args__ = (sa.Index("ix_cases_status_created", "status", "created_at"),
-                      sa.Index("ix_cases_district_created", "district_id", "created_at"))  # duplicate check
+    __table_args__ = (sa.Index("ix_cases_status_created", "status", "created_at"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     number: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)

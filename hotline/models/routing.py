@@ -66,3 +66,13 @@ class CaseCitizen(db.Model):
     phone_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("citizen_phones.id"))
     via_case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"))  # the merged case it came from
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseDupKey(db.Model):
+    """Duplicate-check keys of an open case (``routing.duplicates.band_keys`` within its district); removed
+    when the case is closed or merged. Looked up by key: the candidates of a new case."""
+
+    __tablename__ = "case_dup_keys"
+
+    key: so.Mapped[int] = so.mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), primary_key=True, index=True)

@@ -14,13 +14,14 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from tests.bench import create_case, profile_lookup, report, sla_sweep, socket_fanout
+from tests.bench import create_case, dup_check, profile_lookup, report, sla_sweep, socket_fanout
 from tests.bench.load import LoadGenerator
 from tests.bench.server import BENCH_DB, DbTarget, ServerConfig, log
 
 # name -> module with run(ctx) -> (results, markdown); later benchmarks add themselves here.
 BENCHMARKS = {create_case.NAME: create_case, sla_sweep.NAME: sla_sweep}
 BENCHMARKS.update({profile_lookup.NAME: profile_lookup, socket_fanout.NAME: socket_fanout})
+BENCHMARKS[dup_check.NAME] = dup_check
 
 
 @dataclass
