@@ -4,6 +4,7 @@ from __future__ import annotations
 from rq import cron
 
 from workers.jobs.outbox import relay_outbox
+from workers.jobs.routing import retrain_router
 from workers.jobs.sla import sweep_sla
 
 CRON_TABLE = [
@@ -11,6 +12,8 @@ CRON_TABLE = [
     (relay_outbox, "notifications", 60),
     # SLA sweeper: yellow/red cards and escalations; idempotent, safe on two schedulers.
     (sweep_sla, "default", 60),
+    # router retrained from closed cases' final categories (+ base data): dispatcher corrections teach it
+    (retrain_router, "default", 24 * 3600),
 ]
 
 for func, queue, interval in CRON_TABLE:

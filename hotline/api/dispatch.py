@@ -77,3 +77,14 @@ def transfer(number: str):
 def return_counts():
     check_role(current_user, "dispatcher", "monitor", "supervisor", "department_admin")
     return jsonify({"units": dispatching.return_counts()})
+
+
+@api_bp.post("/cases/<number>/category")
+def reclassify(number: str):
+    """The dispatcher corrects the category (taught to the router at its next scheduled retraining)."""
+    case = _case_for(number, "dispatcher")
+    body = json_body()
+    data = parse({"category": Str("分类", required=True, max_len=200)}, body)
+    expect_version(case, body)
+    dispatching.reclassify(case, current_user, lookups.category(data["category"]), _now())
+    return _done(case)

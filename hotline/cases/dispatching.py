@@ -14,7 +14,7 @@ from hotline.cases.errors import NotAllowed, RuleRefused
 from hotline.cases.operations import _assign, _publish_update, record
 from hotline.cases.workflow import state_label, transition
 from hotline.extensions import db
-from hotline.models import Assignment, Case, CaseEvent, CaseRouting, Department, User
+from hotline.models import Assignment, Case, CaseEvent, CaseRouting, Category, Department, User
 from hotline.notify import notify_department
 
 EMERGENCY_LINES = {"110": "转警（110）", "119": "转119（消防）", "120": "转120（急救）", "122": "转122（交警）"}
@@ -41,6 +41,20 @@ def subdispatch(case: Case, actor: User, street: Department, note: str, now: dat
     notify_department(street.id, f"{unit.name}将工单 {case.number} 派至{street.name}，请及时签收", case.id)
     _publish_update(case, "subdispatch")
     return assignment
+
+
+def reclassify(case: Case, actor: User, category: Category, now: datetime) -> bool:
+    """The dispatcher corrects the category (the final category teaches the router's retraining)."""
+    if case.status in ("closed", "merged"):
+        raise RuleRefused("case_finished", f"工单已{state_label(case.status)}，不能更正分类")
+    if case.category_id == category.id:
+        return False
+    old = case.category.path if case.category else "未分类"
+    case.category = category
+    record(case, "reclassify", actor, case.status, case.status, note=f"分类更正：{old} → {category.path}",
+           data={"from": old, "to": category.path})
+    _publish_update(case, "reclassify")
+    return True
 
 
 def transfer_emergency(case: Case, actor: User, number: str, note: str, now: datetime) -> None:
