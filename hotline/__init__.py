@@ -71,6 +71,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cases_bp)
     app.register_blueprint(monitor_bp)
     app.register_blueprint(sla_actions_bp)
+    from hotline.admin.views import admin_bp
+    from hotline.dispatch_pages import dispatch_bp
+
+    app.register_blueprint(dispatch_bp)
+    app.register_blueprint(admin_bp)
     if app.config["HOTLINE"].bench_endpoints:
         from hotline.bench_views import bench_bp
 

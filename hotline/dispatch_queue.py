@@ -32,6 +32,7 @@ class Queue:
     returned: list[Row]
     totals: dict[str, int]
     returns: list[dict]
+    unit_codes: dict[str, str] = field(default_factory=dict)  # unit id (as in select options) -> code
 
     def to_dict(self) -> dict:
         def row(r: Row) -> dict:
@@ -50,19 +51,19 @@ class Queue:
 
 
 def _suggestions(case: Case, stored: CaseRouting | None, units: dict[str, Department]) -> list[dict]:
-    out = []
-    for s in (stored.suggestions if stored else [])[:3]:
-        unit = units.get(s.get("department_code"))
-        if unit is not None and unit.active:
-            out.append({**s, "department": unit})
-    if not out and case.category is not None:  # no stored suggestion: the category's unit (属地 → the place)
-        from hotline.cases.forms import suggested_department
+    """Top-3: the agent's chosen category first (its unit, 属地 → the case's place), then the router's."""
+    from hotline.cases.forms import suggested_department
 
-        unit = suggested_department(case)
-        if unit is not None:
-            out.append({"category": case.category.level1, "department_code": unit.code, "score": None,
-                        "department": unit})
-    return out
+    out = []
+    chosen = suggested_department(case) if case.category is not None else None
+    if chosen is not None:
+        out.append({"category": case.category.level1, "department_code": chosen.code, "score": None,
+                    "department": chosen, "chosen": True})
+    for s in (stored.suggestions if stored else []):
+        unit = units.get(s.get("department_code"))
+        if unit is not None and unit.active and all(o["department_code"] != unit.code for o in out):
+            out.append({**s, "department": unit})
+    return out[:3]
 
 
 def queue(limit: int = QUEUE_LIMIT) -> Queue:
@@ -87,6 +88,7 @@ def queue(limit: int = QUEUE_LIMIT) -> Queue:
 
     totals = {name: db.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
               for name, q in (("waiting", waiting_q), ("returned", returned_q))}
+    codes = {str(i): code for i, code in db.session.execute(sa.select(Department.id, Department.code))}
     return Queue([row(c) for c in waiting],
                  [row(c, next((a for a in reversed(c.assignments) if a.status == "returned"), None))
-                  for c in returned], totals, return_counts())
+                  for c in returned], totals, return_counts(), codes)
