@@ -64,6 +64,16 @@ def _phone_for(form: CaseForm) -> Phone:
     return normalize(phone_number(db.session.get(CitizenPhone, call.phone_id)))
 
 
+def _transfer_if_asked(case: Case) -> str:
+    from hotline.cases.dispatching import EMERGENCY_LINES, transfer_emergency
+
+    line = request.form.get("transfer", "")
+    if line not in EMERGENCY_LINES:
+        return ""
+    transfer_emergency(case, current_user, line, "登记时一键转接", datetime.now(UTC))
+    return f"，已{EMERGENCY_LINES[line]}并记录"
+
+
 @console_bp.get("/console")
 def index():
     form = CaseForm(formdata=None)
@@ -90,8 +100,9 @@ def create_case():
                 call_id=(form.call_id.data or None),
             )
             case = ops.create_case(new, current_user, datetime.now(UTC))
+            done = _transfer_if_asked(case)  # the emergency banner's one-click button
             db.session.commit()
-            flash(f"工单 {case.number} 已登记", "success")
+            flash(f"工单 {case.number} 已登记{done}", "success")
             return redirect(url_for("cases.detail", number=case.number))
     return _render_console(form, 400)
 
