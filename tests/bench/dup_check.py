@@ -336,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     ctx = SimpleNamespace(databases=[DbTarget("postgresql", args.pg)], redis_url="", keep=args.keep,
                           prestart_redis=True)
     results, md = run(ctx, args.cases)
+    from tests.bench import report
+
+    report.write(NAME, results, md, command="python -m tests.bench.dup_check " + " ".join(argv))
     print(md)
     print(json.dumps({k: v for k, v in results.items() if k != "plan"}))
     return 0

@@ -71,12 +71,27 @@ def test_auto_dispatch_only_above_the_threshold(app, api, trained):
 
 
 def test_local_matter_goes_to_the_street_and_city_wide_to_the_department(app, api):
-    agent = api("agent1")
-    local = agent.post("/routing/suggest", json={"content": "楼道里堆满杂物，物业不清理",
-                                                 "address": "东城区和平路28号"}).get_json()
-    assert local["place"]["street_code"] == "D01S01"
-    codes = {s["category"]: s["department_code"] for s in local["suggestions"]}
-    assert codes.get("城乡建设") in ("D01S01", "ZJJ")  # 属地 when the category is local, else the city unit
+    admin, agent = api("admin"), api("agent1")
+    headers = {"Authorization": f"Bearer {admin.token}"}
+    row = next(r for r in admin.get("/routing/categories").get_json()["items"] if r["name"] == "城乡建设")
+    body = {"content": "楼道里堆满杂物，物业不清理，小区违章搭建", "address": "东城区和平路28号"}
+    try:
+        for local, expected in ((True, "D01S01"), (False, row["department_code"])):
+            resp = admin.client.put(f"/api/v1/routing/categories/{row['id']}", headers=headers,
+                                    json={"department_code": row["department_code"], "local": local})
+            assert resp.status_code == 200
+            found = agent.post("/routing/suggest", json=body).get_json()
+            assert found["place"]["street_code"] == "D01S01"
+            codes = {s["category"]: s["department_code"] for s in found["suggestions"]}
+            assert codes["城乡建设"] == expected, (local, found)
+        # 属地 without a known place: the mapped unit (the district as backstop needs a place)
+        admin.client.put(f"/api/v1/routing/categories/{row['id']}", headers=headers,
+                         json={"department_code": row["department_code"], "local": True})
+        found = agent.post("/routing/suggest", json={"content": body["content"]}).get_json()
+        assert {s["category"]: s["department_code"] for s in found["suggestions"]}["城乡建设"] == row["department_code"]
+    finally:
+        admin.client.put(f"/api/v1/routing/categories/{row['id']}", headers=headers,
+                         json={"department_code": row["department_code"], "local": row["local"]})
 
 
 def test_admin_rule_overrides_the_model_and_is_editable(app, api, trained):
