@@ -9,6 +9,7 @@ word. Keys are written when a case is registered and deleted when it is closed o
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import current_app
@@ -78,26 +79,32 @@ def _probe_keys(content: str, unit: Department | None) -> list[int]:
     return [k for scope in probe_scopes(unit) for k in band_keys(content, scope)]
 
 
+@lru_cache(maxsize=2)
+def _statement(with_areas: bool):
+    """The candidate query, built once per process: every value is a bind parameter (building it per call
+    costs ~5 ms in SQLAlchemy's column proxies of the subquery)."""
+    hits = sa.func.count().label("hits")
+    top = (sa.select(CaseDupKey.case_id, hits).where(CaseDupKey.key.in_(sa.bindparam("dup_keys", expanding=True)))
+           .group_by(CaseDupKey.case_id).order_by(hits.desc()).limit(CANDIDATES + 20).subquery())
+    conds = [Case.status.not_in(CLOSED), Case.created_at >= sa.bindparam("since"), Case.id != sa.bindparam("exclude")]
+    if with_areas:  # the keys' namespaces already restrict the place; this also drops a key shared by chance
+        conds.append(sa.or_(Case.district_id.in_(sa.bindparam("areas", expanding=True)), Case.district_id.is_(None)))
+    return (sa.select(Case.id, Case.number, Case.content, Case.created_at, Case.status, Case.title)
+            .join(top, top.c.case_id == Case.id).where(*conds)
+            .order_by(top.c.hits.desc(), Case.created_at.desc()).limit(CANDIDATES))
+
+
 def candidates(content: str, unit: Department | None, since: datetime, exclude_id: int | None = None):
     """Open cases sharing the most keys with ``content`` (more shared bands = more similar), same place,
     inside the window; at most CANDIDATES rows whatever the table size."""
     keys = _probe_keys(content, unit)
     if not keys:
         return []
-    hits = sa.func.count().label("hits")
-    top = (sa.select(CaseDupKey.case_id, hits).where(CaseDupKey.key.in_(keys)).group_by(CaseDupKey.case_id)
-           .order_by(hits.desc()).limit(CANDIDATES + 20).subquery())
-    conds = [Case.status.not_in(CLOSED), Case.created_at >= since]
-    # the keys' namespaces already restrict the place; this also drops a 64-bit key shared by chance
     areas = area_ids(unit)
+    params = {"dup_keys": keys, "since": since, "exclude": exclude_id if exclude_id is not None else -1}
     if areas is not None:
-        conds.append(sa.or_(Case.district_id.in_(areas), Case.district_id.is_(None)))
-    if exclude_id is not None:
-        conds.append(Case.id != exclude_id)
-    query = (sa.select(Case.id, Case.number, Case.content, Case.created_at, Case.status, Case.title)
-             .join(top, top.c.case_id == Case.id).where(*conds)
-             .order_by(top.c.hits.desc(), Case.created_at.desc()).limit(CANDIDATES))
-    return db.session.execute(query).all()
+        params["areas"] = areas
+    return db.session.execute(_statement(areas is not None), params).all()
 
 
 def find(content: str, unit: Department | None, now: datetime, *, exclude_id: int | None = None,

@@ -143,7 +143,8 @@ def test_category_unit_mapping_is_editable(app, api):
 
 def test_returned_case_reenters_the_queue_and_improper_returns_are_counted(app, api, phone):
     dispatcher, handler = api("dispatcher1"), api("handler_zjj")
-    case = new_case(api("agent1"), phone, category="城乡建设", content="小区电梯经常坏，物业不修")
+    # 特急 sorts first: the queue shows the 200 most urgent, then oldest, of the whole suite's cases
+    case = new_case(api("agent1"), phone, category="城乡建设", content="小区电梯经常坏，物业不修", urgency="emergency")
     number = case["number"]
     waiting = dispatcher.get("/routing/queue").get_json()
     assert number in [r["number"] for r in waiting["waiting"]]
