@@ -141,12 +141,12 @@ def route_new_case(case: Case, now: datetime) -> CaseRouting:
     from hotline.duplicates import find_for_case
 
     settings = current_app.config["HOTLINE"]
+    units = tables().departments
     result = suggest_for(case.content, _address_of(case))
     place = result.place
     if case.district is None and place is not None:
         code = place.street_code or place.district_code
-        case.district = db.session.get(Department, tables().departments[code]) \
-            if code in tables().departments else None
+        case.district = db.session.get(Department, units[code]) if code in units else None
     duplicates = find_for_case(case, now)
     routing = CaseRouting(case_id=case.id, suggestions=result.suggestions, auto=result.auto,
                           emergency=result.emergency, out_of_scope=result.out_of_scope, duplicates=duplicates,
@@ -157,7 +157,7 @@ def route_new_case(case: Case, now: datetime) -> CaseRouting:
     top = result.suggestions[0]
     if case.category is not None and case.category.level1 != top["category"] and result.rule_id is None:
         return routing  # the agent chose another category: a dispatcher decides
-    unit_id = tables().departments.get(top["department_code"])
+    unit_id = units.get(top["department_code"])
     if unit_id is None:
         return routing
     if case.category is None:

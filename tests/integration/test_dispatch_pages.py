@@ -23,7 +23,7 @@ def _phone() -> str:
 def test_workbench_accept_and_return_decision(app, api, browser):
     agent, handler = api("agent1"), api("handler_jtj")
     case = new_case(agent, _phone(), category="交通运输", content=f"公交车不按站停车，司机态度差{uuid.uuid4().hex[:4]}",
-                    address="", district_code=None)
+                    address="", district_code=None, urgency="emergency")  # 特急: among the 200 shown first
     number = case["number"]
     dispatcher = browser("dispatcher1")
     page = dispatcher.html("/dispatch")
