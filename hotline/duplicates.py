@@ -129,3 +129,23 @@ def find_for_case(case: Case, now: datetime) -> list[dict]:
     found = find(case.content, case.district, now, exclude_id=case.id)
     remember(case)
     return found
+
+
+def rebuild_keys(batch: int = 2000) -> int:
+    """(Re)write the keys of every open case, e.g. after upgrading a database that had cases before the
+    duplicate check existed (``flask routing dupkeys``). Returns the number of open cases."""
+    import sqlalchemy.orm as so
+
+    done, last = 0, 0
+    while True:
+        cases = db.session.scalars(sa.select(Case).where(Case.status.not_in(CLOSED), Case.id > last)
+                                   .options(so.selectinload(Case.district).selectinload(Department.parent),
+                                            so.noload(Case.events), so.noload(Case.assignments))
+                                   .order_by(Case.id).limit(batch)).all()
+        if not cases:
+            return done
+        db.session.execute(sa.delete(CaseDupKey).where(CaseDupKey.case_id.in_([c.id for c in cases])))
+        for case in cases:
+            remember(case)
+        db.session.flush()
+        done, last = done + len(cases), cases[-1].id

@@ -270,3 +270,27 @@ def test_merge_moves_the_citizens_and_keeps_both_timelines(app, api):
     assert routing["merged"] == [dup["number"]] and len(routing["citizens"]) == 3
     follow = agent.get(f"/cases/{dup['number']}/routing").get_json()
     assert follow["merged_into"] == {"number": master["number"], "status": "registered"}
+
+
+def test_dupkeys_command_rebuilds_the_keys_of_open_cases(app, api):
+    from hotline.extensions import db
+    from hotline.models import Case, CaseDupKey
+
+    agent = api("agent1")
+    text = f"建设北路1号锦绣花园东门的垃圾桶满了好几天没人清运，臭气熏天{uuid.uuid4().hex[:4]}"
+    case = new_case(agent, _phone(), content=text, address="建设北路1号", district_code="D01S04")
+    with app.app_context():
+        case_id = db.session.scalar(sa.select(Case.id).where(Case.number == case["number"]))
+        db.session.execute(sa.delete(CaseDupKey).where(CaseDupKey.case_id == case_id))
+        db.session.commit()
+    probe = {"content": "锦绣花园东门垃圾桶满了好几天没人清运，臭气熏天", "district_code": "D01S04"}
+    assert case["number"] not in [d["number"] for d in agent.post("/routing/duplicates", json=probe).get_json()[
+        "duplicates"]]
+    result = app.test_cli_runner().invoke(args=["routing", "dupkeys"])
+    assert result.exit_code == 0 and "重建查重索引" in result.output
+    assert case["number"] in [d["number"] for d in agent.post("/routing/duplicates", json=probe).get_json()[
+        "duplicates"]]
+    # closing a case removes its keys
+    agent.post(f"/cases/{case['number']}/close", json={})
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).where(CaseDupKey.case_id == case_id)) == 0
