@@ -84,6 +84,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(portal_bp, url_prefix="/portal")
     app.register_blueprint(wechat_bp)
     app.register_blueprint(open311_bp, url_prefix="/open311/v2")
+    from hotline.admin.views import admin_bp
+    from hotline.dispatch_pages import dispatch_bp
+
+    app.register_blueprint(dispatch_bp)
+    app.register_blueprint(admin_bp)
     if app.config["HOTLINE"].bench_endpoints:
         from hotline.bench_views import bench_bp
 

@@ -143,3 +143,14 @@ def routing_train(data_dir: str):
     path = model_path(current_app.config["HOTLINE"].instance)
     model.save(path)
     click.echo(f"模型已保存：{path}")
+
+
+@routing.command("dupkeys")
+@with_appcontext
+def routing_dupkeys():
+    """Rebuild the duplicate-check keys of every open case (after an upgrade from a version without them)."""
+    from hotline.duplicates import rebuild_keys
+
+    count = rebuild_keys()
+    db.session.commit()
+    click.echo(f"已为 {count} 件在办工单重建查重索引")

@@ -74,6 +74,11 @@ class Settings:
     stats_composite: str = "response:0.30,resolution:0.35,satisfaction:0.35"
     auto_dispatch: bool = False
     auto_dispatch_threshold: float = 0.9
+    duplicate_window_days: int = 30        # 并单: open cases registered within this many days are compared
+    duplicate_threshold: float = 0.6       # rapidfuzz similarity (0..1) from which a case is a likely duplicate
+    routing_base_data: str = ""            # folder of *.tsv added to closed cases when the router is retrained
+    routing_retrain_days: int = 365        # closed cases of this many days teach the scheduled retraining
+    routing_retrain_min_cases: int = 20    # fewer labelled samples than this: keep the current model
     login_rate_limit: str = "10 per minute"
     api_rate_limit: str = ""
     page_size: int = 20

@@ -1,20 +1,41 @@
-"""The app's side of routing/: load the model once per process, build the gazetteer and mapping from the
-database, and call the pure engine."""
+"""The app's side of routing/: load the model once per process, build the gazetteer, mapping and override
+rules from the database, call the pure engine, and route a new case (store the suggestions, auto-dispatch
+a confident one).
+
+Per-process caches: the model by its file's mtime; the gazetteer, mapping and rules by a version counter in
+Redis (``bump_version`` after an admin edit, after commit), so every web process and worker sees a change
+at its next request.
+"""
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
 
-from hotline.extensions import db
-from hotline.models import Category, Department
+from hotline.extensions import connect_redis, db
+from hotline.models import Case, CaseRouting, Category, Department, RoutingRule
+from hotline.transactions import after_commit
 from routing.engine import suggest
 from routing.gazetteer import Gazetteer
 from routing.model import Model, ModelError, model_path
+from routing.rules import Rule, RuleError
+
+VERSION_KEY = "hotline:routing:version"
 
 _lock = threading.Lock()
 _model_cache: dict[str, tuple[float, Model]] = {}
+_tables_cache: dict[str, tuple[str, RoutingTables]] = {}
+
+
+@dataclass(frozen=True)
+class RoutingTables:
+    gazetteer: Gazetteer
+    mapping: dict[str, tuple[str | None, bool]]
+    rules: tuple[Rule, ...]
+    departments: dict[str, int]  # code -> id (active units)
 
 
 def load_model() -> Model | None:
@@ -56,8 +77,94 @@ def _mapping() -> dict[str, tuple[str | None, bool]]:
     return {name: (code, bool(local)) for name, code, local in rows}
 
 
-def suggest_for(text: str, address: str | None = None) -> dict:
+def rule_of(row: RoutingRule) -> Rule:
+    """The pure rule of a stored row (raises RuleError for an unusable one)."""
+    return Rule(id=row.id, priority=row.priority, keyword=row.keyword, regex=row.regex, category=row.category,
+                area=row.area.code if row.area else None, department_code=row.department.code, note=row.note or "")
+
+
+def _rules() -> tuple[Rule, ...]:
+    out = []
+    for row in db.session.scalars(sa.select(RoutingRule).where(RoutingRule.enabled.is_(True))):
+        try:
+            out.append(rule_of(row))
+        except RuleError:
+            current_app.logger.warning("routing rule %s skipped: unusable", row.id)
+    return tuple(out)
+
+
+def _version() -> str:
+    try:
+        return (connect_redis(current_app.config["HOTLINE"]).get(VERSION_KEY) or b"0").decode()
+    except Exception:  # Redis down: rebuild every time rather than serve stale tables
+        current_app.logger.warning("routing version unavailable; rebuilding the routing tables")
+        return ""
+
+
+def bump_version() -> None:
+    """Call when rules, the category mapping or units change: every process rebuilds after commit."""
+    after_commit(lambda: connect_redis(current_app.config["HOTLINE"]).incr(VERSION_KEY))
+
+
+def tables() -> RoutingTables:
+    version = _version()
+    key = current_app.config["HOTLINE"].database_url
+    hit = _tables_cache.get(key)
+    if version and hit and hit[0] == version:
+        return hit[1]
+    departments = dict(db.session.execute(sa.select(Department.code, Department.id)
+                                          .where(Department.active.is_(True))).all())
+    built = RoutingTables(_gazetteer(), _mapping(), _rules(), departments)
+    if version:
+        _tables_cache[key] = (version, built)
+    return built
+
+
+def suggest_for(text: str, address: str | None = None):
+    """The engine's Suggestion for a text (and address) with this app's model, tables and threshold."""
     settings = current_app.config["HOTLINE"]
-    result = suggest(text, address, model=load_model(), mapping=_mapping(), gazetteer=_gazetteer(),
-                     rules=(), threshold=settings.auto_dispatch_threshold)
-    return result.to_dict()
+    t = tables()
+    return suggest(text, address, model=load_model(), mapping=t.mapping, gazetteer=t.gazetteer,
+                   rules=t.rules, threshold=settings.auto_dispatch_threshold)
+
+
+def _address_of(case: Case) -> str | None:
+    """The chosen district/street name in front of the typed address, so the gazetteer sees both."""
+    parts = [case.district.name if case.district else "", case.address or ""]
+    return "".join(parts) or None
+
+
+def route_new_case(case: Case, now: datetime) -> CaseRouting:
+    """Run the router on a just-created case: store its suggestions and likely duplicates, fill in the
+    place the gazetteer found, and — with auto-dispatch on — dispatch a confident case to the suggested unit."""
+    from hotline.cases import operations as ops
+    from hotline.duplicates import find_for_case
+
+    settings = current_app.config["HOTLINE"]
+    units = tables().departments
+    result = suggest_for(case.content, _address_of(case))
+    place = result.place
+    if case.district is None and place is not None:
+        code = place.street_code or place.district_code
+        case.district = db.session.get(Department, units[code]) if code in units else None
+    duplicates = find_for_case(case, now)
+    routing = CaseRouting(case_id=case.id, suggestions=result.suggestions, auto=result.auto,
+                          emergency=result.emergency, out_of_scope=result.out_of_scope, duplicates=duplicates,
+                          note=result.note, created_at=now)
+    db.session.add(routing)
+    if not (settings.auto_dispatch and result.auto and not duplicates and case.urgency != "emergency"):
+        return routing
+    top = result.suggestions[0]
+    if case.category is not None and case.category.level1 != top["category"] and result.rule_id is None:
+        return routing  # the agent chose another category: a dispatcher decides
+    unit_id = units.get(top["department_code"])
+    if unit_id is None:
+        return routing
+    if case.category is None:
+        case.category = db.session.scalar(sa.select(Category).where(Category.level == 1,
+                                                                    Category.name == top["category"]))
+    note = f"自动派单：{top['category']}，置信度 {top['score']:.2f}"
+    if result.rule_id is not None:
+        note += f"（命中规则 {result.rule_id}）"
+    ops.dispatch(case, db.session.get(Department, unit_id), None, now, note=note, auto=True)
+    return routing

@@ -41,7 +41,10 @@ def _clean(text: str) -> str:
 
 def similar(text_a: str, text_b: str, method: str = DEFAULT_METHOD) -> float:
     """Similarity in [0, 1]."""
-    a, b = _clean(text_a or ""), _clean(text_b or "")
+    return _similar_clean(_clean(text_a or ""), _clean(text_b or ""), method)
+
+
+def _similar_clean(a: str, b: str, method: str) -> float:
     if not a or not b:
         return 0.0
     if method == "chars":
@@ -77,14 +80,58 @@ def find_duplicates(new: tuple[str, object | None], candidates, threshold: float
     ``candidates``: ``(id, text, place, created_at)`` tuples or :class:`Candidate`; newer first on ties.
     """
     text, place = new
+    clean = _clean(text or "")  # once, not once per candidate
     found: list[tuple[object, float, datetime | None]] = []
     for cand in candidates:
         cid, ctext, cplace, created = (cand.id, cand.text, cand.place, cand.created_at) \
             if isinstance(cand, Candidate) else tuple(cand)
         if not same_place(place, cplace):
             continue
-        score = similar(text, ctext, method)
+        score = _similar_clean(clean, _clean(ctext or ""), method)
         if score >= threshold:
             found.append((cid, round(score, 4), created))
     found.sort(key=lambda f: (-f[1], -(f[2].timestamp() if f[2] else 0.0)))
     return [(cid, score) for cid, score, _ in found[:limit]]
+
+
+# --- candidate keys (MinHash LSH) -------------------------------------------------------------------
+# A text's character bigrams are min-hashed BANDS × ROWS times; each band of ROWS minima is one key. Two
+# texts share at least one key with probability 1 - (1 - J^ROWS)^BANDS for bigram-set Jaccard J: ≈ 1 at
+# J = 0.6 (a re-report with a clause dropped), ≈ 0.78 at J = 0.3 (a re-report in other words), ≈ 0.15 at
+# J = 0.1 (unrelated texts of one topic). The app stores the keys of open cases and looks candidates up by them,
+# so the candidate set stays small however many cases there are; rapidfuzz (``similar``) decides.
+BANDS, ROWS = 16, 2
+_PRIME = (1 << 31) - 1  # a·v < 2^63 for v < 2^32: numpy int64 never overflows
+
+
+def _hash_params():
+    import random
+
+    import numpy as np
+
+    rnd = random.Random(12345)  # fixed: keys must be the same in every process and every release
+    n = BANDS * ROWS
+    return (np.array([rnd.randrange(1, _PRIME) for _ in range(n)], dtype=np.int64)[:, None],
+            np.array([rnd.randrange(0, _PRIME) for _ in range(n)], dtype=np.int64)[:, None])
+
+
+_A, _B = _hash_params()
+
+
+def band_keys(text: str, scope: str = "") -> list[int]:
+    """BANDS signed 64-bit keys of ``text`` within ``scope`` (e.g. a district code: only texts of the same
+    scope share keys). Empty text: no keys."""
+    import hashlib
+    import zlib
+
+    import numpy as np
+
+    chars = _clean(text or "")
+    if not chars:
+        return []
+    grams = {chars[i:i + 2] for i in range(max(1, len(chars) - 1))}
+    values = np.fromiter((zlib.crc32(g.encode()) for g in grams), dtype=np.int64, count=len(grams))
+    minima = ((_A * values + _B) % _PRIME).min(axis=1).reshape(BANDS, ROWS)
+    prefix = f"{scope}|".encode()
+    return [int.from_bytes(hashlib.blake2b(prefix + bytes([band]) + row.tobytes(), digest_size=8).digest(),
+                           "big", signed=True) for band, row in enumerate(minima)]

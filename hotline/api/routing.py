@@ -1,13 +1,16 @@
-"""POST /api/v1/routing/suggest — category and unit suggestions, emergency and out-of-scope detection."""
+"""Routing API: suggestions (category, unit, emergency, out-of-scope) and the duplicate check (并单)."""
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from flask import current_app, jsonify
 from flask_login import current_user
 
-from hotline.api import api_bp
+from hotline.api import api_bp, lookups
 from hotline.api.validation import Str, parse
 from hotline.auth.permissions import STAFF_ROLES, check_role
-from hotline.routing_service import suggest_for
+from hotline.duplicates import find
+from hotline.routing_service import suggest_for, tables
 
 
 @api_bp.post("/routing/suggest")
@@ -16,4 +19,25 @@ def routing_suggest():
     max_len = current_app.config["HOTLINE"].max_content_chars
     data = parse({"content": Str("诉求内容", required=True, max_len=max_len, min_len=2),
                   "address": Str("地址", max_len=300)})
-    return jsonify(suggest_for(data["content"], data["address"]))
+    return jsonify(suggest_for(data["content"], data["address"]).to_dict())
+
+
+@api_bp.post("/routing/duplicates")
+def routing_duplicates():
+    """Open cases about the same matter: same place (district_code, else found in the address/content)
+    and similar text within the configured window; the console calls it while the agent types."""
+    check_role(current_user, "agent", "dispatcher", "monitor", "supervisor")
+    max_len = current_app.config["HOTLINE"].max_content_chars
+    data = parse({"content": Str("诉求内容", required=True, max_len=max_len, min_len=2),
+                  "address": Str("地址", max_len=300),
+                  "district_code": Str("区县/街道代码", max_len=32)})
+    unit = lookups.district(data["district_code"]) if data["district_code"] else None
+    place = None
+    if unit is None:
+        place = tables().gazetteer.locate(data["address"]) if data["address"] else None
+        place = place or tables().gazetteer.locate(data["content"])
+        code = (place.street_code or place.district_code) if place else None
+        unit = lookups.district(code) if code else None
+    found = find(data["content"], unit, datetime.now(UTC))
+    return jsonify({"duplicates": found, "district_code": unit.code if unit else None,
+                    "window_days": current_app.config["HOTLINE"].duplicate_window_days})

@@ -46,6 +46,10 @@ def record(case: Case, action: str, actor: User | None, before: str | None, afte
                       actor_label=actor_label or _label(actor), department=department, note=note,
                       data=data or {})
     db.session.add(event)
+    if after in ("closed", "merged") and before != after:
+        from hotline.duplicates import forget  # no longer a duplicate candidate
+
+        forget(case)
     return event
 
 
@@ -83,6 +87,9 @@ def create_case(data: NewCase, actor: User | None, now: datetime, actor_label: s
                              "created_at": now.isoformat(), "version": case.version,
                              "cursor": case.events[-1].id},
             ["role:agent", "role:dispatcher", "role:monitor"])
+    from hotline.routing_service import route_new_case  # suggestions, duplicates, auto-dispatch
+
+    route_new_case(case, now)
     return case
 
 
@@ -250,6 +257,10 @@ def merge(case: Case, master: Case, actor: User, now: datetime) -> None:
     record(case, "merge", actor, before, after, note=f"并入 {master.number}", data={"master": master.number})
     record(master, "merged_in", actor, master.status, master.status, note=f"{case.number} 并入本单",
            data={"duplicate": case.number})
+    from hotline.cases.citizens import move_citizens  # the master's reply and rating reach them all
+
+    db.session.flush()
+    move_citizens(case, master)
     _publish_update(case, "merge")
 
 

@@ -175,9 +175,11 @@ def render_case(case: Case, bound: dict | None = None, status: int = 200):
     forms = {a: bound.get(a) or build_form(a, case) for a in actions}
     forms.update(bound)
     suggestion = f.suggested_department(case) if "dispatch" in forms else None
+    from hotline.dispatch_pages import routing_panel
+
     return render_template("cases/detail.html", case=case, forms=forms, citizen=_citizen(case),
                            lead=case.lead_assignment(), suggestion=suggestion,
-                           sla=sla_panel(case, current_user)), status
+                           sla=sla_panel(case, current_user), routing=routing_panel(case, current_user)), status
 
 
 @cases_bp.get("/cases/<number>")

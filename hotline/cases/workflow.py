@@ -43,13 +43,20 @@ TRANSITIONS: dict[tuple[CaseState, str], CaseState] = {
     (S.REPLIED, "close"): S.CLOSED,
     (S.REPLIED, "reopen"): S.REOPENED,
     (S.REOPENED, "dispatch"): S.DISPATCHED,
+    # a district hands its case on to one of its streets (二次派单): the street must sign again
+    (S.DISPATCHED, "subdispatch"): S.DISPATCHED,
+    (S.HANDLING, "subdispatch"): S.DISPATCHED,
+    # an emergency transferred to 110/119/120/122 is closed on the hotline's side (recorded on the case)
+    (S.REGISTERED, "transfer"): S.CLOSED,
+    (S.REOPENED, "transfer"): S.CLOSED,
     **{(s, "merge"): S.MERGED for s in OPEN_STATES},
 }
 
 ACTION_LABELS = {
     "create": "登记", "answer": "直接办结", "close": "办结", "dispatch": "派单", "sign": "签收",
     "contact": "首次联系市民", "return": "退回", "redispatch": "改派", "reject_return": "驳回退回",
-    "reply": "答复", "reopen": "重办", "merge": "并单", "assist": "协办派单",
+    "reply": "答复", "reopen": "重办", "merge": "并单", "merged_in": "并入工单", "assist": "协办派单",
+    "subdispatch": "二次派单", "transfer": "转紧急热线", "reclassify": "更正分类",
     # time-limit supervision (hotline/cases/supervision.py, sweeper.py)
     "pause": "暂停计时", "resume": "恢复计时", "extension": "申请延期", "extension_request": "申请延期",
     "extension_decision": "延期审批", "supervise": "催办督办", "supervise_ack": "确认督办",

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from hotline.auth.permissions import check_role, page_role_guard
 from hotline.cases import operations as ops
-from hotline.cases.forms import CaseForm, suggested_department
+from hotline.cases.forms import CaseForm
 from hotline.cases.workflow import OPEN_STATES
 from hotline.citizens.phones import Phone, PhoneError, normalize
 from hotline.citizens.profile import phone_number
@@ -64,6 +64,16 @@ def _phone_for(form: CaseForm) -> Phone:
     return normalize(phone_number(db.session.get(CitizenPhone, call.phone_id)))
 
 
+def _transfer_if_asked(case: Case) -> str:
+    from hotline.cases.dispatching import EMERGENCY_LINES, transfer_emergency
+
+    line = request.form.get("transfer", "")
+    if line not in EMERGENCY_LINES:
+        return ""
+    transfer_emergency(case, current_user, line, "登记时一键转接", datetime.now(UTC))
+    return f"，已{EMERGENCY_LINES[line]}并记录"
+
+
 @console_bp.get("/console")
 def index():
     form = CaseForm(formdata=None)
@@ -94,8 +104,9 @@ def create_case():
             case = ops.create_case(new, current_user, datetime.now(UTC))
             if answer:  # 答复并办结 with the cited KB entry
                 ops.answer(case, current_user, answer[1], answer[0].id if answer[0] else None, datetime.now(UTC))
+            done = "" if answer else _transfer_if_asked(case)  # the emergency banner's one-click button
             db.session.commit()
-            flash(f"工单 {case.number} 已" + ("直接办结" if answer else "登记"), "success")
+            flash(f"工单 {case.number} 已" + ("直接办结" if answer else f"登记{done}"), "success")
             return redirect(url_for("cases.detail", number=case.number))
     return _render_console(form, 400)
 
@@ -127,16 +138,11 @@ def categories():
 
 @console_bp.get("/dispatch")
 def dispatch_queue():
-    """Most urgent first, then oldest first; each queue shows at most QUEUE_LIMIT rows and its total."""
-    load = (so.selectinload(Case.category).selectinload(Category.department), so.selectinload(Case.district))
-    waiting_q = sa.select(Case).where(Case.status.in_(("registered", "reopened")))
-    returned_q = sa.select(Case).where(Case.status == "returned")
-    waiting = db.session.scalars(waiting_q.options(*load).order_by(URGENCY_ORDER, Case.created_at)
-                                 .limit(QUEUE_LIMIT)).all()
-    returned = db.session.scalars(returned_q.order_by(URGENCY_ORDER, Case.updated_at).limit(QUEUE_LIMIT)).all()
-    totals = {name: db.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
-              for name, q in (("waiting", waiting_q), ("returned", returned_q))}
-    rows = [(c, suggested_department(c)) for c in waiting]
-    returns = [(c, next((a for a in reversed(c.assignments) if a.status == "returned"), None)) for c in returned]
-    return render_template("console/dispatch.html", rows=rows, returns=returns, totals=totals,
-                           limit=QUEUE_LIMIT, can_dispatch=current_user.role in DISPATCH_ROLES)
+    """The dispatcher's workbench: waiting cases (most urgent, then oldest first) with the router's top-3
+    suggestions, the return queue with accept/reject, and improper returns per unit (hotline/dispatch_queue.py)."""
+    from hotline.cases.forms import department_groups
+    from hotline.dispatch_queue import queue
+
+    data = queue(QUEUE_LIMIT)
+    return render_template("console/dispatch.html", data=data, limit=QUEUE_LIMIT,
+                           units=department_groups(), can_dispatch=current_user.role in DISPATCH_ROLES)

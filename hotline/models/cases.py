@@ -123,7 +123,7 @@ class Assignment(db.Model):
     case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)
     department_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("departments.id"))
     role: so.Mapped[str] = so.mapped_column(sa.String(8), default="lead")
-    # pending → signed → replied; or returned / cancelled
+    # pending → signed → replied; or returned / cancelled / delegated (handed on to a street, 二次派单)
     status: so.Mapped[str] = so.mapped_column(sa.String(16), default="pending")
     parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("assignments.id"))
     assigned_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))

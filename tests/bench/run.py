@@ -14,8 +14,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from tests.bench import (create_case, kb_search, profile_lookup, report, routing_bench, sla_sweep, socket_fanout,
-                         wechat_callback)
+from tests.bench import (create_case, dup_check, kb_search, profile_lookup, report, routing_bench, sla_sweep,
+                         socket_fanout, wechat_callback)
 from tests.bench.load_generator import LoadGenerator
 from tests.bench.server import BENCH_DB, DbTarget, ServerConfig, log
 
@@ -25,6 +25,7 @@ BENCHMARKS.update({profile_lookup.NAME: profile_lookup, socket_fanout.NAME: sock
 BENCHMARKS[wechat_callback.NAME] = wechat_callback
 BENCHMARKS[routing_bench.NAME] = routing_bench  # skips itself without ../shared/data/tipdm
 BENCHMARKS[kb_search.NAME] = kb_search
+BENCHMARKS[dup_check.NAME] = dup_check
 
 
 @dataclass

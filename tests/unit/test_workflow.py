@@ -35,6 +35,10 @@ EXPECTED = {
     ("replied", "close"): "closed",
     ("replied", "reopen"): "reopened",
     ("reopened", "dispatch"): "dispatched",    # 重办
+    ("dispatched", "subdispatch"): "dispatched",  # 二次派单: a district hands it on to its street
+    ("handling", "subdispatch"): "dispatched",
+    ("registered", "transfer"): "closed",      # emergency transferred to 110/119/120/122
+    ("reopened", "transfer"): "closed",
     **{(state, "merge"): "merged" for state in OPEN},
 }
 
@@ -114,12 +118,12 @@ def test_merge_from_every_open_state(state):
 
 
 @pytest.mark.parametrize(("state", "actions"), [
-    ("registered", {"answer", "close", "dispatch", "merge"}),
-    ("dispatched", {"sign", "return", "merge"}),
-    ("handling", {"return", "reply", "merge"}),
+    ("registered", {"answer", "close", "dispatch", "merge", "transfer"}),
+    ("dispatched", {"sign", "return", "merge", "subdispatch"}),
+    ("handling", {"return", "reply", "merge", "subdispatch"}),
     ("returned", {"redispatch", "reject_return", "merge"}),
     ("replied", {"close", "reopen", "merge"}),
-    ("reopened", {"dispatch", "merge"}),
+    ("reopened", {"dispatch", "merge", "transfer"}),
     ("closed", set()),
     ("merged", set()),
     ("bogus", set()),

@@ -1,0 +1,90 @@
+"""Dispatch API: the dispatcher's queue, a case's routing result and citizens, second-level dispatch,
+emergency transfer, per-unit return counts."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import jsonify
+from flask_login import current_user
+
+from hotline.api import api_bp, lookups
+from hotline.api.cases import CENTRE, DEPT, _case_for, _done
+from hotline.api.validation import Str, expect_version, json_body, parse
+from hotline.auth.permissions import check_role
+from hotline.cases import dispatching
+from hotline.cases.citizens import case_citizens, merged_cases
+from hotline.dispatch_queue import queue
+from hotline.extensions import db
+from hotline.models import CaseRouting
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def routing_block(case) -> dict:
+    r = db.session.get(CaseRouting, case.id)
+    master = case.merged_into_id and db.session.get(type(case), case.merged_into_id)
+    return {"suggestions": r.suggestions if r else [], "auto": r.auto if r else False,
+            "emergency": r.emergency if r else None, "out_of_scope": r.out_of_scope if r else None,
+            "duplicates": r.duplicates if r else [], "note": r.note if r else "",
+            "transferred_to": r.transferred_to if r else None,
+            "merged_into": {"number": master.number, "status": master.status} if master else None,
+            "merged": [c.number for c in merged_cases(case)]}
+
+
+@api_bp.get("/cases/<number>/routing")
+def case_routing(number: str):
+    case = _case_for(number, *CENTRE)
+    body = routing_block(case)
+    body["citizens"] = [{"case_number": ref.case_number, "phone": ref.phone.masked if ref.phone else None}
+                        for ref in case_citizens(case)]
+    return jsonify(body)
+
+
+@api_bp.get("/routing/queue")
+def routing_queue():
+    """The dispatcher's workbench as JSON: waiting cases with their suggestions, the return queue and
+    the per-unit return counts."""
+    check_role(current_user, "dispatcher", "monitor", "supervisor")
+    return jsonify(queue().to_dict())
+
+
+@api_bp.post("/cases/<number>/subdispatch")
+def subdispatch(number: str):
+    case = _case_for(number, *DEPT)
+    body = json_body()
+    data = parse({"department_code": Str("街道/镇代码", required=True, max_len=32),
+                  "note": Str("派单意见", max_len=1000)}, body)
+    expect_version(case, body)
+    street = lookups.department(data["department_code"])
+    dispatching.subdispatch(case, current_user, street, data["note"] or "", _now())
+    return _done(case)
+
+
+@api_bp.post("/cases/<number>/transfer")
+def transfer(number: str):
+    case = _case_for(number, "agent", "dispatcher", "monitor")
+    body = json_body()
+    data = parse({"number": Str("转接号码", required=True, choices=dispatching.EMERGENCY_LINES),
+                  "note": Str("转接说明", max_len=1000)}, body)
+    expect_version(case, body)
+    dispatching.transfer_emergency(case, current_user, data["number"], data["note"] or "", _now())
+    return _done(case)
+
+
+@api_bp.get("/routing/returns")
+def return_counts():
+    check_role(current_user, "dispatcher", "monitor", "supervisor", "department_admin")
+    return jsonify({"units": dispatching.return_counts()})
+
+
+@api_bp.post("/cases/<number>/category")
+def reclassify(number: str):
+    """The dispatcher corrects the category (taught to the router at its next scheduled retraining)."""
+    case = _case_for(number, "dispatcher")
+    body = json_body()
+    data = parse({"category": Str("分类", required=True, max_len=200)}, body)
+    expect_version(case, body)
+    dispatching.reclassify(case, current_user, lookups.category(data["category"]), _now())
+    return _done(case)

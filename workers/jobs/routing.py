@@ -1,0 +1,57 @@
+"""Scheduled retraining of the router (RQ cron, daily): closed cases' final categories — after the dispatchers'
+corrections — plus the base training data (``HOTLINE_ROUTING_BASE_DATA``, *.tsv) when configured.
+
+The model is written atomically into the instance folder; every web process and worker reloads it at its next
+suggestion (``hotline.routing_service.load_model`` caches by the file's mtime). Safe to run twice: the last
+run's file wins, both trained from the same rows. ``now`` is injected for tests.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from hotline.extensions import db
+from hotline.models import Case, Category
+from workers.context import job
+
+
+def closed_samples(since: datetime) -> tuple[list[str], list[str]]:
+    """(text, level-1 category) of cases closed since ``since`` with a category, duplicates excluded."""
+    rows = db.session.execute(
+        sa.select(Case.content, Category.path).join(Category, Category.id == Case.category_id)
+        .where(Case.status == "closed", Case.closed_at >= since, Case.merged_into_id.is_(None))
+        .order_by(Case.id)).all()
+    return [r.content for r in rows], [r.path.split("/", 1)[0] for r in rows]
+
+
+@job
+def retrain_router(now: datetime | None = None) -> dict:
+    from routing.classifier import load_tsv_dir, train
+    from routing.model import model_path
+
+    settings = current_app.config["HOTLINE"]
+    now = now or datetime.now(UTC)
+    texts, labels = closed_samples(now - timedelta(days=settings.routing_retrain_days))
+    from_cases = len(texts)
+    base = 0
+    if settings.routing_base_data:
+        try:
+            data = load_tsv_dir(settings.routing_base_data)
+        except FileNotFoundError as err:
+            current_app.logger.warning("routing base data unavailable: %s", err)
+        else:
+            texts, labels, base = texts + data.texts, labels + data.labels, len(data.texts)
+    summary = {"from_cases": from_cases, "from_base": base, "classes": len(set(labels)), "trained": False}
+    if len(texts) < settings.routing_retrain_min_cases or len(set(labels)) < 2:
+        summary["reason"] = "not enough labelled samples; the current model is kept"
+        return summary
+    model = train(texts, labels)
+    model.meta.update({"source": "scheduled", "from_cases": from_cases, "from_base": base,
+                       "retrained_at": now.isoformat()})
+    path = model_path(settings.instance)
+    model.save(path)
+    summary.update(trained=True, path=str(path), n=len(texts))
+    current_app.logger.info("router retrained: %s", summary)
+    return summary
