@@ -57,6 +57,8 @@ def _ratings(case: Case) -> list[dict]:
     from hotline.extensions import db
     from hotline.models import Rating
 
+    if case.status == "registered":  # never replied, so never rated: no query on the create path
+        return []
     return [r.to_dict() for r in db.session.scalars(sa.select(Rating).where(Rating.case_id == case.id)
                                                    .order_by(Rating.id))]
 
