@@ -9,12 +9,11 @@ The workbench page itself is console.dispatch_queue (data: hotline.dispatch_queu
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length, Optional
 
@@ -25,6 +24,7 @@ from hotline.cases import operations as ops
 from hotline.cases.citizens import case_citizens, merged_cases
 from hotline.cases.errors import NotAllowed, RuleRefused, StaleVersion
 from hotline.cases.forms import ZhForm
+from hotline.cases.page_actions import commit_action
 from hotline.cases.workflow import InvalidTransition
 from hotline.extensions import db
 from hotline.models import Case, CaseRouting, Category, Department, User
@@ -118,21 +118,7 @@ def act(number: str, action: str):
     if not form.validate_on_submit():
         flash(next(iter(form.errors.values()))[0] if form.errors else "提交无效，请刷新页面后重试", "error")
         return redirect(back)
-    try:
-        if form.version.data and form.version.data != str(case.version):
-            raise StaleVersion(case.version)
-        message = run(case, form, datetime.now(UTC))
-        db.session.commit()
-    except DOMAIN_ERRORS as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return redirect(back)
-    except StaleDataError:
-        db.session.rollback()
-        flash("工单已被他人同时修改，请刷新后重试", "error")
-        return redirect(back)
-    flash(message, "success")
-    return redirect(back)
+    return commit_action(case, form.version.data, lambda now: run(case, form, now), back)
 
 
 def routing_panel(case: Case, user: User) -> dict:

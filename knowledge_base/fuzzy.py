@@ -5,20 +5,25 @@ from __future__ import annotations
 
 from rapidfuzz.distance import Levenshtein
 
-try:  # pypinyin is a pinned dependency; without it only the edit-distance correction works
-    from pypinyin import lazy_pinyin
-except ImportError:  # pragma: no cover
-    lazy_pinyin = None
-
-
 _CHAR_PINYIN: dict[str, str] = {}
+
+
+def _lazy_pinyin():
+    """pypinyin's reader, imported on first use: its phrase dictionary costs ~55 MB in every process that
+    imports it, and most processes (workers, the sweeper, web workers that never search) never need it."""
+    try:  # pypinyin is a pinned dependency; without it only the edit-distance correction works
+        from pypinyin import lazy_pinyin
+    except ImportError:  # pragma: no cover
+        return None
+    return lazy_pinyin
 
 
 def char_pinyin(ch: str) -> str:
     """Toneless reading of one character (its most common one), cached: the same key for words and queries."""
     syl = _CHAR_PINYIN.get(ch)
     if syl is None:
-        syl = _CHAR_PINYIN[ch] = lazy_pinyin(ch)[0] if lazy_pinyin else ch
+        reader = _lazy_pinyin()
+        syl = _CHAR_PINYIN[ch] = reader(ch)[0] if reader else ch
     return syl
 
 

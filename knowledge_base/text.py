@@ -12,10 +12,6 @@ import re
 import threading
 import unicodedata
 
-import jieba
-
-jieba.setLogLevel(logging.WARNING)
-
 # Words that carry no meaning for a search: function words and how callers open a question.
 _STOP_TEXT = """
 的 了 吗 呢 吧 啊 呀 哦 嗯 是 在 有 和 与 及 或 我 你 他 她 它 我们 你们 他们 咱 这 那 这个 那个 哪 哪个 哪里 哪儿
@@ -41,6 +37,9 @@ class Tokenizer:
     """jieba (its own dictionary instance) plus the city's words: place names, unit names, synonyms."""
 
     def __init__(self, user_words: tuple[str, ...] | list[str] = ()):
+        import jieba  # on first use: ~17 MB that processes which never search need not carry
+
+        jieba.setLogLevel(logging.WARNING)
         self._jieba = jieba.Tokenizer()
         self._lock = threading.Lock()
         self._words: set[str] = set()

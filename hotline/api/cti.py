@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from datetime import UTC, datetime
 
 from flask import current_app, jsonify, request
 
 from hotline.api import api_bp
-from hotline.api.validation import Str, parse
+from hotline.api.validation import Str, parse, webhook_json
 from hotline.citizens import calls
 from hotline.errors import ApiError
 from hotline.extensions import db
@@ -35,12 +34,7 @@ def _parse_time(value: str) -> datetime:
 def cti_event():
     raw = request.get_data(cache=True)
     _verify_signature(raw)
-    try:
-        body = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
-        body = None
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", "请求体必须是 JSON 对象")
+    body = webhook_json(raw)
     data = parse({
         "event": Str("事件", required=True, choices=calls.EVENTS),
         "call_id": Str("通话编号", required=True, max_len=64),

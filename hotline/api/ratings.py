@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -12,7 +11,7 @@ from flask import current_app, jsonify, request
 from flask_login import current_user
 
 from hotline.api import api_bp, lookups
-from hotline.api.validation import Bool, Int, Str, parse
+from hotline.api.validation import Bool, Int, Str, parse, webhook_json
 from hotline.auth.permissions import check_role
 from hotline.citizens.phones import try_normalize
 from hotline.citizens.profile import phone_hash
@@ -68,12 +67,7 @@ def sms_inbound():
     """An SMS from a citizen: "1"–"5" rates the latest invited case of that number; other text is noted only."""
     raw = request.get_data(cache=True)
     _verify_sms_signature(raw)
-    try:
-        body = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
-        body = None
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", "请求体必须是 JSON 对象")
+    body = webhook_json(raw)
     data = parse({"from": Str("发送号码", required=True, max_len=64), "id": Str("短信编号", max_len=64)}, body)
     text = body.get("text")
     if not isinstance(text, str) or len(text) > 1000:  # free text from a citizen: not validated as markup

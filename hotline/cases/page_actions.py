@@ -31,21 +31,23 @@ def load_case(number: str) -> Case:
     return case
 
 
-def commit_action(case: Case, version: str | None, run: Callable[[datetime], str], back: str):
-    """``run(now)`` on ``case`` when the form's ``version`` (if any) is still the case's, then commit; flash
-    the message it returns, or the refusal, and redirect to ``back``."""
+def commit_action(row, version: str | None, run: Callable[[datetime], str], back: str, *,
+                  errors: tuple = DOMAIN_ERRORS, stale: str = "工单已被他人同时修改，请刷新后重试"):
+    """``run(now)`` on ``row`` (a case, a rectification …: anything with a ``version``) when the form's
+    ``version`` (if any) is still the row's, then commit; flash the message it returns, or the refusal
+    (``errors`` carry a zh-CN ``message``), and redirect to ``back``. Every staff form action ends here."""
     try:
-        if version and version != str(case.version):
-            raise StaleVersion(case.version)
+        if version and version != str(row.version):
+            raise StaleVersion(row.version)
         message = run(datetime.now(UTC))
         db.session.commit()
-    except DOMAIN_ERRORS as err:
+    except errors as err:
         db.session.rollback()
         flash(err.message, "error")
         return redirect(back)
     except StaleDataError:
         db.session.rollback()
-        flash("工单已被他人同时修改，请刷新后重试", "error")
+        flash(stale, "error")
         return redirect(back)
     flash(message, "success")
     return redirect(back)

@@ -2,14 +2,12 @@
 (/dept/rectifications), with CSRF-protected action forms posting to /rectifications/ID/ACTION."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.auth.permissions import check_role, department_scope, page_role_guard
 from hotline.cases.errors import NotAllowed, RuleRefused, StaleVersion
+from hotline.cases.page_actions import commit_action
 from hotline.cases.workflow import InvalidTransition
 from hotline.errors import ApiError
 from hotline.extensions import db
@@ -128,18 +126,5 @@ def act(rect_id: int, action: str):
         abort(404)
     back = url_for("rating_workbench.unit_tasks") if scope is not None else \
         url_for("rating_workbench.supervisor_queue", stage=request.form.get("tab") or rect.stage)
-    try:
-        if request.form.get("version") and request.form["version"] != str(rect.version):
-            raise StaleVersion(rect.version)
-        message = run(rect, datetime.now(UTC))
-        db.session.commit()
-    except ERRORS as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return redirect(back)
-    except StaleDataError:
-        db.session.rollback()
-        flash("该记录已被他人同时修改，请刷新后重试", "error")
-        return redirect(back)
-    flash(message, "success")
-    return redirect(back)
+    return commit_action(rect, request.form.get("version"), lambda now: run(rect, now), back, errors=ERRORS,
+                         stale="该记录已被他人同时修改，请刷新后重试")

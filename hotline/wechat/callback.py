@@ -10,10 +10,6 @@ import time
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, request
-from wechatpy import create_reply, parse_message
-from wechatpy.crypto import WeChatCrypto
-from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
-from wechatpy.utils import check_signature
 
 from hotline.errors import ApiError
 from hotline.wechat import intake
@@ -37,6 +33,9 @@ def _settings():
 
 
 def _check(token: str) -> tuple[str, str]:
+    from wechatpy.exceptions import InvalidSignatureException  # wechatpy (~26 MB) only where WeChat is used
+    from wechatpy.utils import check_signature
+
     args = request.args
     signature, timestamp, nonce = args.get("signature", ""), args.get("timestamp", ""), args.get("nonce", "")
     missing = {k: "缺少参数" for k, v in (("signature", signature), ("timestamp", timestamp), ("nonce", nonce))
@@ -53,7 +52,9 @@ def _check(token: str) -> tuple[str, str]:
     return timestamp, nonce
 
 
-def _crypto(settings) -> WeChatCrypto:
+def _crypto(settings):
+    from wechatpy.crypto import WeChatCrypto
+
     key = settings.wechat_aes_key
     try:
         if len(key) != 43 or len(base64.b64decode(key + "=")) != 32:
@@ -65,6 +66,8 @@ def _crypto(settings) -> WeChatCrypto:
 
 
 def _inbound(xml: str | bytes) -> tuple[intake.Inbound, object]:
+    from wechatpy import parse_message
+
     try:
         msg = parse_message(xml) if xml else None
     except Exception:  # expat errors, missing root: the body is not a WeChat message
@@ -82,6 +85,9 @@ def _inbound(xml: str | bytes) -> tuple[intake.Inbound, object]:
 
 @wechat_bp.route("/wechat", methods=["GET", "POST"])
 def callback():
+    from wechatpy import create_reply
+    from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+
     settings = _settings()
     timestamp, nonce = _check(settings.wechat_token)
     if request.method == "GET":
