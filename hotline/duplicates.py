@@ -140,7 +140,7 @@ def rebuild_keys(batch: int = 2000) -> int:
     while True:
         cases = db.session.scalars(sa.select(Case).where(Case.status.not_in(CLOSED), Case.id > last)
                                    .options(so.selectinload(Case.district).selectinload(Department.parent),
-                                            so.noload(Case.events), so.noload(Case.assignments))
+                                            so.lazyload(Case.events), so.lazyload(Case.assignments))
                                    .order_by(Case.id).limit(batch)).all()
         if not cases:
             return done
