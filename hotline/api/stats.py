@@ -22,7 +22,7 @@ def _day(name: str, label: str, default: date) -> date:
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw[:10]) if len(raw) == 10 else date.fromisoformat(raw)
+        return date.fromisoformat(raw)
     except ValueError:
         raise ApiError(400, "invalid_input", f"{label}格式不正确，应为 YYYY-MM-DD", {name: "日期格式为 YYYY-MM-DD"}) \
             from None
@@ -52,8 +52,9 @@ def department_stats():
         raise ApiError(400, "invalid_input", f"统计区间最长 {MAX_DAYS} 天", {"to": f"区间超过 {MAX_DAYS} 天"})
     start = datetime.combine(first, time.min, zone).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), time.min, zone).astimezone(UTC)
-    units = queries.units_in_scope(department_scope(current_user))
-    counts = queries.unit_counts(start, end, list(units) if department_scope(current_user) else None)
+    scope = department_scope(current_user)
+    units = queries.units_in_scope(scope)
+    counts = queries.unit_counts(start, end, list(units) if scope is not None else None)
     scores, mix = _weights(settings)
     rows = []
     for unit_id, c in counts.items():
