@@ -2,13 +2,11 @@
 emergency transfer, per-unit return counts."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import jsonify
 from flask_login import current_user
 
 from hotline.api import api_bp, lookups
-from hotline.api.cases import CENTRE, DEPT, _case_for, _done
+from hotline.api.cases import CENTRE, DEPT, _case_for, _done, now
 from hotline.api.validation import Str, expect_version, json_body, parse
 from hotline.auth.permissions import check_role
 from hotline.cases import dispatching
@@ -16,10 +14,6 @@ from hotline.cases.citizens import case_citizens, merged_cases
 from hotline.dispatch_queue import queue
 from hotline.extensions import db
 from hotline.models import CaseRouting
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def routing_block(case) -> dict:
@@ -58,7 +52,7 @@ def subdispatch(number: str):
                   "note": Str("派单意见", max_len=1000)}, body)
     expect_version(case, body)
     street = lookups.department(data["department_code"])
-    dispatching.subdispatch(case, current_user, street, data["note"] or "", _now())
+    dispatching.subdispatch(case, current_user, street, data["note"] or "", now())
     return _done(case)
 
 
@@ -69,7 +63,7 @@ def transfer(number: str):
     data = parse({"number": Str("转接号码", required=True, choices=dispatching.EMERGENCY_LINES),
                   "note": Str("转接说明", max_len=1000)}, body)
     expect_version(case, body)
-    dispatching.transfer_emergency(case, current_user, data["number"], data["note"] or "", _now())
+    dispatching.transfer_emergency(case, current_user, data["number"], data["note"] or "", now())
     return _done(case)
 
 
@@ -86,5 +80,5 @@ def reclassify(number: str):
     body = json_body()
     data = parse({"category": Str("分类", required=True, max_len=200)}, body)
     expect_version(case, body)
-    dispatching.reclassify(case, current_user, lookups.category(data["category"]), _now())
+    dispatching.reclassify(case, current_user, lookups.category(data["category"]), now())
     return _done(case)

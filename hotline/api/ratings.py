@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import current_app, jsonify, request
 from flask_login import current_user
 
 from hotline.api import api_bp, lookups
+from hotline.api.cases import now
 from hotline.api.validation import Bool, Int, Str, parse, webhook_json
 from hotline.auth.permissions import check_role
 from hotline.citizens.phones import try_normalize
@@ -19,11 +19,6 @@ from hotline.errors import ApiError
 from hotline.extensions import db, limiter
 from hotline.models import Case, CitizenPhone, OutboxMessage
 from hotline.ratings import service
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
 
 RATING_SPEC = {
     "token": Str("评价凭证", required=True, max_len=100),

@@ -1,12 +1,11 @@
 """The 差评 loop over JSON: /rectifications (supervisors; department users see their unit's) and its actions."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import jsonify, request
 from flask_login import current_user
 
 from hotline.api import api_bp
+from hotline.api.cases import now
 from hotline.api.validation import Bool, Int, Str, json_body, parse
 from hotline.auth.permissions import check_role, department_scope
 from hotline.cases.errors import StaleVersion
@@ -17,10 +16,6 @@ from hotline.ratings import queries
 from hotline.ratings import rectification as loop
 
 DEPT = ("department_handler", "department_admin")
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _load(rect_id: int, *roles: str) -> Rectification:
