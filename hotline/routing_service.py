@@ -93,6 +93,11 @@ def _rules() -> tuple[Rule, ...]:
     return tuple(out)
 
 
+def current_version() -> str:
+    """The routing version every process compares its cached tables with ('' when Redis is unavailable)."""
+    return _version()
+
+
 def _version() -> str:
     try:
         return (connect_redis(current_app.config["HOTLINE"]).get(VERSION_KEY) or b"0").decode()
@@ -135,8 +140,9 @@ def _address_of(case: Case) -> str | None:
 
 
 def route_new_case(case: Case, now: datetime) -> CaseRouting:
-    """Run the router on a just-created case: store its suggestions and likely duplicates, fill in the
-    place the gazetteer found, and — with auto-dispatch on — dispatch a confident case to the suggested unit."""
+    """Run the router on a registered case (the routing job, a moment after registration): store its
+    suggestions and likely duplicates, fill in the place the gazetteer found, and — with auto-dispatch on —
+    dispatch a confident case that is still waiting for a dispatcher to the suggested unit."""
     from hotline.cases import operations as ops
     from hotline.duplicates import find_for_case
 
@@ -148,23 +154,35 @@ def route_new_case(case: Case, now: datetime) -> CaseRouting:
         code = place.street_code or place.district_code
         case.district = db.session.get(Department, units[code]) if code in units else None
     duplicates = find_for_case(case, now)
-    routing = CaseRouting(case_id=case.id, suggestions=result.suggestions, auto=result.auto,
-                          emergency=result.emergency, out_of_scope=result.out_of_scope, duplicates=duplicates,
-                          note=result.note, created_at=now)
-    db.session.add(routing)
-    if not (settings.auto_dispatch and result.auto and not duplicates and case.urgency != "emergency"):
+    routing = db.session.get(CaseRouting, case.id)  # an emergency transfer may have come first
+    if routing is None:
+        routing = CaseRouting(case_id=case.id, created_at=now)
+        db.session.add(routing)
+    routing.suggestions, routing.auto, routing.emergency = result.suggestions, result.auto, result.emergency
+    routing.out_of_scope, routing.duplicates, routing.note = result.out_of_scope, duplicates, result.note
+    if not _auto_dispatch(case, result, duplicates, settings):
+        ops.publish_update(case, "route")  # the dispatchers' workbench shows the suggestions
         return routing
     top = result.suggestions[0]
-    if case.category is not None and case.category.level1 != top["category"] and result.rule_id is None:
-        return routing  # the agent chose another category: a dispatcher decides
-    unit_id = units.get(top["department_code"])
-    if unit_id is None:
-        return routing
     if case.category is None:
         case.category = db.session.scalar(sa.select(Category).where(Category.level == 1,
                                                                     Category.name == top["category"]))
     note = f"自动派单：{top['category']}，置信度 {top['score']:.2f}"
     if result.rule_id is not None:
         note += f"（命中规则 {result.rule_id}）"
-    ops.dispatch(case, db.session.get(Department, unit_id), None, now, note=note, auto=True)
+    ops.dispatch(case, db.session.get(Department, units[top["department_code"]]), None, now, note=note, auto=True)
     return routing
+
+
+def _auto_dispatch(case: Case, result, duplicates: list, settings) -> bool:
+    """Dispatch without a dispatcher only when switched on, confident, not a likely duplicate, not an
+    emergency, still waiting (nobody dispatched, answered or closed it meanwhile), and the agent's category
+    (if any) agrees unless a rule decided."""
+    if not (settings.auto_dispatch and result.auto and not duplicates and case.urgency != "emergency"):
+        return False
+    if case.status != "registered":
+        return False
+    top = result.suggestions[0]
+    if case.category is not None and case.category.level1 != top["category"] and result.rule_id is None:
+        return False
+    return top["department_code"] in tables().departments

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -21,8 +22,23 @@ def after_commit(fn, *args, **kwargs) -> None:
         pending.append(item)
 
 
+@contextmanager
+def savepoint():
+    """A SAVEPOINT (``begin_nested``) whose after-commit hooks go with it when it rolls back, while the
+    hooks queued before it stay (a batch job keeps the emits of the items that succeeded)."""
+    before = list(db.session.info.get(_KEY, []))
+    try:
+        with db.session.begin_nested():
+            yield
+    except Exception:
+        db.session.info[_KEY] = before
+        raise
+
+
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a SAVEPOINT was released (SQLAlchemy fires after_commit for that too): not committed yet
     pending = session.info.pop(_KEY, [])
     for fn, args, kwargs in pending:
         try:
@@ -33,4 +49,6 @@ def _run_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_after_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.nested:
+        return  # a SAVEPOINT rolled back: ``savepoint()`` drops only what was queued inside it
     session.info.pop(_KEY, None)

@@ -33,6 +33,13 @@ def run_jobs(app) -> int:
     return pending
 
 
+def routed(app, api_client, created: dict) -> dict:
+    """The case after the routing job its registration woke has run (as a worker runs it a moment later):
+    suggestions, duplicates, place and auto-dispatch are in place."""
+    run_jobs(app)
+    return api_client.get(f"/cases/{created['number']}").get_json()
+
+
 def new_case(api_client, phone: str, **overrides) -> dict:
     body = {"channel": "phone", "kind": "complaint", "content": "小区楼下餐馆油烟扰民，晚上十点还在营业，希望处理。",
             "citizen_phone": phone, "citizen_name": "王小明", "address": "东城区人民路12号", "district_code": "D01",

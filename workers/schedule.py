@@ -6,7 +6,7 @@ from rq import cron
 from workers.jobs.kb import kb_expiry
 from workers.jobs.outbox import relay_outbox
 from workers.jobs.ratings import sweep_rectifications
-from workers.jobs.routing import retrain_router
+from workers.jobs.routing import retrain_router, route_cases
 from workers.jobs.sla import sweep_sla
 
 CRON_TABLE = [
@@ -18,6 +18,8 @@ CRON_TABLE = [
     (sweep_rectifications, "default", 60),
     # KB validity: warnings 30 days before an entry ends, expired entries retired; idempotent.
     (kb_expiry, "default", 3600),
+    # routing queue: new cases are routed right after registration (woken); this catches a lost wake-up
+    (route_cases, "default", 60),
     # router retrained from closed cases' final categories (+ base data): dispatcher corrections teach it
     (retrain_router, "default", 24 * 3600),
 ]

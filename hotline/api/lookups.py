@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from hotline import refcache
 from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.models import Case, Category, Department, KbEntry
@@ -14,8 +15,7 @@ def _queryable(value: str, max_len: int) -> bool:
 
 
 def department(code: str, field: str = "department_code") -> Department:
-    row = db.session.scalar(sa.select(Department).where(Department.code == code, Department.active.is_(True))) \
-        if _queryable(code, 32) else None
+    row = refcache.active_unit(code) if _queryable(code, 32) else None
     if row is None:
         raise ApiError(400, "unknown_department", f"未知的单位代码：{code[:40]}", {field: "单位代码不存在"})
     return row
@@ -30,9 +30,7 @@ def district(code: str) -> Department:
 
 def category(value: str) -> Category:
     """A category by full path ("城乡建设/物业管理/…") or by level-1 name."""
-    row = db.session.scalar(sa.select(Category).where(Category.path == value))
-    if row is None:
-        row = db.session.scalar(sa.select(Category).where(Category.level == 1, Category.name == value))
+    row = refcache.category(value) if _queryable(value, 255) else None
     if row is None:
         raise ApiError(400, "unknown_category", f"未知的分类：{value[:40]}", {"category": "分类不存在"})
     return row

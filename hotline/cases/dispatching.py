@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from hotline.cases import timers
 from hotline.cases.errors import NotAllowed, RuleRefused
-from hotline.cases.operations import _assign, _publish_update, record
+from hotline.cases.operations import _assign, publish_update, record
 from hotline.cases.workflow import state_label, transition
 from hotline.extensions import db
 from hotline.models import Assignment, Case, CaseEvent, CaseRouting, Category, Department, User
@@ -39,7 +39,7 @@ def subdispatch(case: Case, actor: User, street: Department, note: str, now: dat
     record(case, "subdispatch", actor, before, after, note=note, department=street,
            data={"from_department": unit.code, "role": "lead"})
     notify_department(street.id, f"{unit.name}将工单 {case.number} 派至{street.name}，请及时签收", case.id)
-    _publish_update(case, "subdispatch")
+    publish_update(case, "subdispatch")
     return assignment
 
 
@@ -53,7 +53,7 @@ def reclassify(case: Case, actor: User, category: Category, now: datetime) -> bo
     case.category = category
     record(case, "reclassify", actor, case.status, case.status, note=f"分类更正：{old} → {category.path}",
            data={"from": old, "to": category.path})
-    _publish_update(case, "reclassify")
+    publish_update(case, "reclassify")
     return True
 
 
@@ -72,7 +72,7 @@ def transfer_emergency(case: Case, actor: User, number: str, note: str, now: dat
     label = EMERGENCY_LINES[number]
     record(case, "transfer", actor, before, after, note=f"{label}{'：' + note if note else ''}",
            data={"number": number})
-    _publish_update(case, "transfer")
+    publish_update(case, "transfer")
 
 
 def return_counts(since: datetime | None = None) -> list[dict]:

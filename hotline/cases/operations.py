@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.orm.attributes import set_committed_value
+
 from hotline.cases import timers
 from hotline.cases.errors import NotAllowed, RuleRefused
 from hotline.cases.numbers import next_number
@@ -11,10 +13,13 @@ from hotline.cases.workflow import ACTION_LABELS, state_label, transition
 from hotline.channels import notices as citizen_notices
 from hotline.citizens.phones import Phone
 from hotline.citizens.profile import get_or_create
+from hotline.dbinsert import insert_loaded
 from hotline.extensions import db
 from hotline.models import Assignment, Case, CaseEvent, Category, CitizenPhone, Department, User
 from hotline.notify import notify_department, notify_role
 from hotline.realtime.publish import department_rooms, publish
+from hotline.routing_queue import wake as wake_router
+from hotline.transactions import after_commit
 
 
 @dataclass
@@ -62,7 +67,7 @@ def _rooms(case: Case) -> list[str]:
     return rooms
 
 
-def _publish_update(case: Case, action: str) -> None:
+def publish_update(case: Case, action: str) -> None:
     db.session.flush()
     lead = case.lead_department
     publish("case.updated", {"number": case.number, "status": case.status, "version": case.version,
@@ -71,25 +76,28 @@ def _publish_update(case: Case, action: str) -> None:
 
 
 def create_case(data: NewCase, actor: User | None, now: datetime, actor_label: str | None = None) -> Case:
-    phone_row = data.phone_row or get_or_create(data.phone, data.citizen_name)
+    """Register a case: the case row and its first timeline event, each one INSERT (the intake's hot path
+    skips the ORM's unit of work: ``hotline.dbinsert``); routing follows in a job after the commit."""
+    phone_row = data.phone_row or get_or_create(data.phone, data.citizen_name, now)
     confidential = data.kind == "report" if data.confidential is None else data.confidential
-    case = Case(number=next_number(now), kind=data.kind, channel=data.channel, urgency=data.urgency,
-                status="registered", title=data.title or data.content[:30], content=data.content,
-                address=data.address, district=data.district, category=data.category,
-                citizen=phone_row.citizen, phone=phone_row, confidential=confidential,
-                call_id=data.call_id, created_by=actor, created_at=now, updated_at=now, assignments=[])
-    db.session.add(case)
-    record(case, "create", actor, None, "registered", actor_label=actor_label,
-           note=f"{case.channel_label}受理", data={"channel": data.channel})
-    db.session.flush()
+    case = insert_loaded(
+        Case(number=next_number(now), kind=data.kind, channel=data.channel, urgency=data.urgency,
+             status="registered", title=data.title or data.content[:30], content=data.content,
+             address=data.address, confidential=confidential, call_id=data.call_id, created_at=now,
+             updated_at=now, routing_pending=True),  # the routing job: suggestions, duplicates, auto-dispatch
+        citizen=phone_row.citizen, phone=phone_row, district=data.district, category=data.category,
+        created_by=actor, lead_department=None, assignments=[], events=[])
+    event = insert_loaded(
+        CaseEvent(action="create", from_status=None, to_status="registered", department_id=None,
+                  actor_label=actor_label or _label(actor), note=f"{case.channel_label}受理",
+                  data={"channel": data.channel}, created_at=now),
+        case=case, actor=actor, department=None)
+    set_committed_value(case, "events", [event])
     publish("case.created", {"number": case.number, "status": case.status, "kind": case.kind,
                              "urgency": case.urgency, "department_code": None,
-                             "created_at": now.isoformat(), "version": case.version,
-                             "cursor": case.events[-1].id},
+                             "created_at": now.isoformat(), "version": case.version, "cursor": event.id},
             ["role:agent", "role:dispatcher", "role:monitor"])
-    from hotline.routing_service import route_new_case  # suggestions, duplicates, auto-dispatch
-
-    route_new_case(case, now)
+    after_commit(wake_router)  # the routing job runs right after the commit
     return case
 
 
@@ -121,7 +129,7 @@ def dispatch(case: Case, department: Department, actor: User | None, now: dateti
                department=department, data={"auto": auto, "role": role},
                actor_label=None if actor else "系统（自动派单）")
     notify_department(department.id, f"新工单 {case.number} 已派至{department.name}，请及时签收", case.id)
-    _publish_update(case, "dispatch")
+    publish_update(case, "dispatch")
     return assignment
 
 
@@ -151,7 +159,7 @@ def sign(case: Case, actor: User, now: datetime) -> None:
     else:
         before = after = case.status
     record(case, "sign", actor, before, after, department=assignment.department)
-    _publish_update(case, "sign")
+    publish_update(case, "sign")
 
 
 def contact(case: Case, actor: User, note: str, now: datetime) -> None:
@@ -161,7 +169,7 @@ def contact(case: Case, actor: User, note: str, now: datetime) -> None:
     assignment.contacted_at = now
     timers.rearm(assignment)
     record(case, "contact", actor, case.status, case.status, note=note, department=assignment.department)
-    _publish_update(case, "contact")
+    publish_update(case, "contact")
 
 
 def reply(case: Case, actor: User, content: str, result: str, now: datetime) -> None:
@@ -181,7 +189,7 @@ def reply(case: Case, actor: User, content: str, result: str, now: datetime) -> 
         from hotline.ratings.invitations import invite_after_reply  # 好差评: the reply + a rating link
 
         invite_after_reply(case, content, now)
-    _publish_update(case, "reply")
+    publish_update(case, "reply")
 
 
 def return_case(case: Case, actor: User, reason: str, now: datetime) -> None:
@@ -195,7 +203,7 @@ def return_case(case: Case, actor: User, reason: str, now: datetime) -> None:
         assignment.status, assignment.return_reason = "returned", reason
         record(case, "return", actor, before, after, note=reason, department=assignment.department)
         notify_role("dispatcher", f"工单 {case.number} 被{assignment.department.name}退回：{reason}", case.id)
-    _publish_update(case, "return")
+    publish_update(case, "return")
 
 
 def decide_return(case: Case, actor: User, accept: bool, department: Department | None, note: str,
@@ -220,14 +228,14 @@ def decide_return(case: Case, actor: User, accept: bool, department: Department 
         record(case, "reject_return", actor, before, after, note=note, department=returned.department,
                data={"improper_return": True})
         notify_department(returned.department_id, f"工单 {case.number} 的退回申请被驳回：{note}", case.id)
-    _publish_update(case, "return_decision")
+    publish_update(case, "return_decision")
 
 
 def close(case: Case, actor: User | None, note: str, now: datetime) -> None:
     before, after = transition(case, "close")
     case.closed_at = now
     record(case, "close", actor, before, after, note=note)
-    _publish_update(case, "close")
+    publish_update(case, "close")
 
 
 def answer(case: Case, actor: User, text: str, kb_id: int | None, now: datetime) -> None:
@@ -242,7 +250,7 @@ def answer(case: Case, actor: User, text: str, kb_id: int | None, now: datetime)
         data.update(kb_code=entry.code, kb_title=entry.title, kb_version=entry.version)
         cite(entry.id)
     record(case, "answer", actor, before, after, note=text, data=data)
-    _publish_update(case, "answer")
+    publish_update(case, "answer")
 
 
 def merge(case: Case, master: Case, actor: User, now: datetime) -> None:
@@ -261,7 +269,7 @@ def merge(case: Case, master: Case, actor: User, now: datetime) -> None:
 
     db.session.flush()
     move_citizens(case, master)
-    _publish_update(case, "merge")
+    publish_update(case, "merge")
 
 
 def action_label(action: str) -> str:

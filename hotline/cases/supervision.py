@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from hotline.cases import deadlines, timers
 from hotline.cases.errors import NotAllowed, RuleRefused
-from hotline.cases.operations import _own_assignment, _publish_update, record
+from hotline.cases.operations import _own_assignment, publish_update, record
 from hotline.extensions import db
 from hotline.models import Assignment, Case, Department, SlaExtension, SlaPause, Supervision, User
 from hotline.notify import notify_department, notify_role, notify_user
@@ -41,7 +41,7 @@ def pause(case: Case, actor: User, reason: str, now: datetime) -> SlaPause:
     _touch(case, now)
     record(case, "pause", actor, case.status, case.status, note=reason, department=a.department,
            data={"assignment_id": a.id})
-    _publish_update(case, "pause")
+    publish_update(case, "pause")
     return row
 
 
@@ -60,7 +60,7 @@ def resume(case: Case, actor: User, now: datetime) -> SlaPause:
            note=f"暂停 {_minutes(row)} 分钟；答复时限 {deadlines.local(before)} → {deadlines.local(a.deadline_reply)}",
            data={"paused_from": row.started_at.isoformat(), "paused_to": now.isoformat(),
                  "deadline_reply": a.deadline_reply.isoformat()})
-    _publish_update(case, "resume")
+    publish_update(case, "resume")
     return row
 
 
@@ -93,7 +93,7 @@ def request_extension(case: Case, actor: User, days: int, reason: str, now: date
     record(case, "extension_request", actor, case.status, case.status, note=f"申请延期{days}天：{reason}",
            department=a.department, data={"days": days, "deadline_reply": _iso(a.deadline_reply)})
     notify_role("monitor", f"工单 {case.number} {a.department.name}申请延期{days}天，请审批", case.id)
-    _publish_update(case, "extension_request")
+    publish_update(case, "extension_request")
     return row
 
 
@@ -120,7 +120,7 @@ def decide_extension(case: Case, actor: User, approve: bool, note: str, now: dat
            department=a.department, data={"approve": approve, "days": row.days, "extension_id": row.id,
                                           "deadline_reply": _iso(a.deadline_reply)})
     notify_department(a.department_id, f"工单 {case.number} 延期申请：{text}", case.id)
-    _publish_update(case, "extension_decision")
+    publish_update(case, "extension_decision")
     return row
 
 
@@ -152,7 +152,7 @@ def supervise(case: Case, actor: User, level: str, note: str, department: Depart
     record(case, "supervise", actor, case.status, case.status, note=f"{label}：{note}", department=a.department,
            data={"level": level})
     notify_department(a.department_id, f"工单 {case.number} 收到{label}：{note}（请签收确认）", case.id)
-    _publish_update(case, "supervise")
+    publish_update(case, "supervise")
     return row
 
 
@@ -172,5 +172,5 @@ def acknowledge(case: Case, actor: User, note: str, now: datetime) -> list[Super
            department=actor.department, data={"supervisions": [r.id for r in rows]})
     for creator in {r.created_by_id for r in rows if r.created_by_id}:
         notify_user(creator, f"工单 {case.number}：{actor.department.name}已确认{labels}", case.id)
-    _publish_update(case, "supervise_ack")
+    publish_update(case, "supervise_ack")
     return rows

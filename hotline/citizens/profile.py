@@ -1,6 +1,8 @@
 """一号一档: find or create the citizen file of a phone number (safe under concurrency)."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
@@ -8,7 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from hotline.citizens.phones import Phone, mask, normalize
 from hotline.citizens.privacy import DataCipher
-from hotline.dbutil import insert_ignore
+from hotline.dbinsert import insert_loaded
 from hotline.extensions import db
 from hotline.models import Citizen, CitizenPhone
 
@@ -27,11 +29,12 @@ def find_phone(raw: str) -> CitizenPhone | None:
                              .options(so.joinedload(CitizenPhone.citizen)))
 
 
-def get_or_create(phone: Phone, name: str | None = None) -> CitizenPhone:
+def get_or_create(phone: Phone, name: str | None = None, now: datetime | None = None) -> CitizenPhone:
     """The phone row (and its citizen) for ``phone``; two concurrent callers both succeed.
 
     The phone's unique blind index decides the race: the loser's INSERT does nothing, its fresh
-    citizen row is deleted again, and it uses the winner's file.
+    citizen row is deleted again, and it uses the winner's file. New rows are written with one INSERT
+    each (``hotline.dbinsert``): this is on every registration's path.
     """
     digest = phone_hash(phone)
     existing = db.session.scalar(sa.select(CitizenPhone).where(CitizenPhone.phone_hash == digest)
@@ -40,20 +43,18 @@ def get_or_create(phone: Phone, name: str | None = None) -> CitizenPhone:
         if name and not existing.citizen.name_enc:
             existing.citizen.name_enc = cipher().encrypt(name)
         return existing
-    citizen = Citizen(name_enc=cipher().encrypt(name) if name else None, tags=[], phones=[])
-    db.session.add(citizen)
-    db.session.flush()
-    stmt = insert_ignore(CitizenPhone, ["phone_hash"]).values(
-        citizen_id=citizen.id, phone_hash=digest, phone_enc=cipher().encrypt(phone.key),
-        masked=mask(phone.e164), kind=phone.kind, created_at=citizen.created_at,
-    )
-    inserted = db.session.scalar(stmt.returning(CitizenPhone))
+    now = now or datetime.now(UTC)
+    citizen = insert_loaded(Citizen(name_enc=cipher().encrypt(name) if name else None, tags=[], created_at=now,
+                                    updated_at=now, merged_into_id=None), phones=[])
+    inserted = insert_loaded(CitizenPhone(phone_hash=digest, phone_enc=cipher().encrypt(phone.key),
+                                          masked=mask(phone.e164), kind=phone.kind, created_at=now),
+                             on_conflict=["phone_hash"], citizen=citizen)
     if inserted is None:
         db.session.delete(citizen)
         db.session.flush()
         return db.session.scalar(sa.select(CitizenPhone).where(CitizenPhone.phone_hash == digest)
                                  .options(so.joinedload(CitizenPhone.citizen)))
-    set_committed_value(inserted, "citizen", citizen)  # known: no lazy load when the case is serialised
+    set_committed_value(citizen, "phones", [inserted])
     return inserted
 
 

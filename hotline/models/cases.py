@@ -21,7 +21,10 @@ URGENCIES = {"normal": "一般", "urgent": "紧急", "emergency": "特急"}
 
 class Case(db.Model):
     __tablename__ = "cases"
-    __table_args__ = (sa.Index("ix_cases_status_created", "status", "created_at"),)
+    __table_args__ = (sa.Index("ix_cases_status_created", "status", "created_at"),
+                      # the routing queue: only cases still waiting for the router are in this index
+                      sa.Index("ix_cases_routing_pending", "id", postgresql_where=sa.text("routing_pending"),
+                               sqlite_where=sa.text("routing_pending")))
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     number: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
@@ -52,6 +55,9 @@ class Case(db.Model):
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     closed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     version: so.Mapped[int] = so.mapped_column(default=1)
+    # True from registration until the routing job (workers/jobs/routing.py) has stored its suggestions and
+    # duplicates; changed with Core UPDATEs only, so it never bumps ``version`` under a client's feet.
+    routing_pending: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 — optimistic locking
 

@@ -9,6 +9,7 @@ from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.models import Call, Case, RatingInvitation
 from hotline.ratings import service
+from hotline.transactions import savepoint
 
 
 def rate_by_keypad(call: Call, score: int, at: datetime) -> dict:
@@ -20,7 +21,7 @@ def rate_by_keypad(call: Call, score: int, at: datetime) -> dict:
     invitation = db.session.scalar(sa.select(RatingInvitation).where(RatingInvitation.id == invitation.id)
                                    .with_for_update())
     try:
-        with db.session.begin_nested():
+        with savepoint():  # its emits and enqueues wait for the request's commit
             rating = service.submit(invitation, score, None, "", "phone", now)
     except ApiError as err:
         return {"rated": False, "code": err.code, "message": err.message}

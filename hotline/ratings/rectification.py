@@ -145,7 +145,7 @@ def conclude_revisit(rect_id: int, rating: Rating, actor: User | None, now: date
         before, after = ops.transition(case, "reopen")
         ops.record(case, "reopen", actor, before, after, note="整改回访仍不满意，退回派单重办",
                    actor_label=None if actor else SYSTEM, data={"rectification_id": rect.id})
-        ops._publish_update(case, "reopen")
+        ops.publish_update(case, "reopen")
         notify_role("dispatcher", f"工单 {case.number} 整改回访仍不满意，已重办，请重新派单", case.id)
     else:
         rect.stage = rect.result = "closed"

@@ -100,6 +100,9 @@ def seed_demo() -> dict:
     from hotline.seed.kb import seed_kb
 
     report["kb_entries_added"] = seed_kb()
+    from hotline.routing_service import bump_version
+
+    bump_version()  # every process reloads its cached units, categories and routing tables
     db.session.commit()
     return report
 

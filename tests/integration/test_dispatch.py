@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers import new_case
+from tests.helpers import new_case, routed, run_jobs
 from tests.integration.test_routing_api import _write_data
 
 
@@ -52,18 +52,23 @@ def test_auto_dispatch_only_above_the_threshold(app, api, trained):
     scores = [agent.post("/routing/suggest", json={"content": t}).get_json()["suggestions"][0]["score"]
               for t in texts]
     assert all(0 < s < 1 for s in scores)
+    # the routing job decides (a moment after the registration's commit, with the settings in force then)
     with settings(app, auto_dispatch=True, auto_dispatch_threshold=min(scores[0] + 0.01, 1.0)):
-        below = new_case(agent, _phone(), content=texts[0], category=None, address="", district_code=None)
+        below = routed(app, agent, new_case(agent, _phone(), content=texts[0], category=None, address="",
+                                            district_code=None))
     assert below["status"] == "registered" and below["department_code"] is None
     with settings(app, auto_dispatch=True, auto_dispatch_threshold=max(scores[1] - 0.01, 0.0)):
         above = new_case(agent, _phone(), content=texts[1], category=None, address="", district_code=None)
+        assert above["status"] == "registered"  # the intake itself never waits for the router
+        above = routed(app, agent, above)
     assert above["status"] == "dispatched" and above["department_code"] == "RSJ"
     assert above["category"] == "劳动和社会保障"
     event = next(e for e in above["events"] if e["action"] == "dispatch")
     assert event["actor"] is None and "自动派单" in event["actor_label"] and "自动派单" in event["note"]
     assert event["data"]["auto"] is True
     with settings(app, auto_dispatch=False, auto_dispatch_threshold=0.0):
-        off = new_case(agent, _phone(), content=texts[2], category=None, address="", district_code=None)
+        off = routed(app, agent, new_case(agent, _phone(), content=texts[2], category=None, address="",
+                                          district_code=None))
     assert off["status"] == "registered"
     # the waiting one keeps its suggestions for the dispatcher
     stored = agent.get(f"/cases/{below['number']}/routing").get_json()
@@ -190,7 +195,7 @@ def test_district_redispatches_to_its_street(app, api, phone):
 
 def test_emergency_transfer_is_recorded_and_closes_the_case(app, api, phone):
     agent = api("agent1")
-    case = new_case(agent, phone, content="楼下饭店着火了，浓烟很大，有人被困", category=None)
+    case = routed(app, agent, new_case(agent, phone, content="楼下饭店着火了，浓烟很大，有人被困", category=None))
     stored = agent.get(f"/cases/{case['number']}/routing").get_json()
     assert stored["emergency"] == "119"
     bad = agent.post(f"/cases/{case['number']}/transfer", json={"number": "12345"})
@@ -207,8 +212,9 @@ def test_emergency_transfer_is_recorded_and_closes_the_case(app, api, phone):
 
 def test_out_of_scope_case_is_not_auto_dispatched(app, api, trained, phone):
     with settings(app, auto_dispatch=True, auto_dispatch_threshold=0.0):
-        case = new_case(api("agent1"), phone, content="公司拖欠工资，我已经申请劳动仲裁了，仲裁委一直不开庭",
-                        category=None, address="", district_code=None)
+        case = routed(app, api("agent1"), new_case(api("agent1"), phone, category=None, address="",
+                                                   content="公司拖欠工资，我已经申请劳动仲裁了，仲裁委一直不开庭",
+                                                   district_code=None))
     assert case["status"] == "registered"
     stored = api("agent1").get(f"/cases/{case['number']}/routing").get_json()
     assert stored["out_of_scope"]["reason"] == "仲裁" and stored["out_of_scope"]["answer"]
@@ -219,6 +225,7 @@ def test_duplicates_found_while_typing_and_on_create(app, api):
     text = "西城区金城路100号金城花园小区门口的下水道堵塞，污水漫到人行道上，已经三天了"
     first = new_case(agent, _phone(), content=text, address="西城区金城路100号", district_code="D02S02",
                      category="城乡建设")
+    run_jobs(app)  # routed: its duplicate-check keys are stored
     probe = agent.post("/routing/duplicates", json={"content": "金城花园小区门口下水道堵了，污水漫到人行道",
                                                     "address": "金城路100号"})
     assert probe.status_code == 200, probe.get_json()
@@ -235,6 +242,7 @@ def test_duplicates_found_while_typing_and_on_create(app, api):
 
     second = new_case(agent, _phone(), content="金城花园门口下水道堵塞三天了，污水漫到人行道上，请尽快疏通",
                       address="金城路100号", district_code="D02S02", category="城乡建设")
+    run_jobs(app)
     stored = agent.get(f"/cases/{second['number']}/routing").get_json()
     assert first["number"] in [d["number"] for d in stored["duplicates"]]
 
@@ -278,7 +286,7 @@ def test_dupkeys_command_rebuilds_the_keys_of_open_cases(app, api):
 
     agent = api("agent1")
     text = f"建设北路1号锦绣花园东门的垃圾桶满了好几天没人清运，臭气熏天{uuid.uuid4().hex[:4]}"
-    case = new_case(agent, _phone(), content=text, address="建设北路1号", district_code="D01S04")
+    case = routed(app, agent, new_case(agent, _phone(), content=text, address="建设北路1号", district_code="D01S04"))
     with app.app_context():
         case_id = db.session.scalar(sa.select(Case.id).where(Case.number == case["number"]))
         db.session.execute(sa.delete(CaseDupKey).where(CaseDupKey.case_id == case_id))

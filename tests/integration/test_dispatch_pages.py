@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.helpers import new_case
+from tests.helpers import new_case, routed, run_jobs
 from tests.integration.test_pages import Browser
 
 
@@ -60,8 +60,10 @@ def test_case_page_duplicates_merge_and_emergency_transfer(app, api, browser):
     agent = api("agent1")
     text = f"朝阳新村12栋楼下的路灯坏了一个月，晚上漆黑一片很不安全{uuid.uuid4().hex[:4]}"
     first = new_case(agent, _phone(), content=text, address="朝阳路", district_code="D01S03", category="城乡建设")
+    run_jobs(app)  # the routing job stores its duplicate-check keys
     dup = new_case(agent, _phone(), content="朝阳新村12栋楼下路灯坏了一个月了，晚上漆黑很不安全",
                    address="朝阳路", district_code="D01S03", category="城乡建设")
+    run_jobs(app)
     dispatcher = browser("dispatcher1")
     page = dispatcher.html(f"/cases/{dup['number']}")
     panel = page.split('id="routing-duplicates"', 1)[1].split("</section>", 1)[0]
@@ -75,6 +77,7 @@ def test_case_page_duplicates_merge_and_emergency_transfer(app, api, browser):
     assert dup["number"] in merged and "2 位来电人" in merged
 
     fire = new_case(agent, _phone(), content="隔壁厨房着火了，火很大，浓烟往楼道里冒", category=None)
+    fire = routed(app, agent, fire)
     page = browser("agent1").html(f"/cases/{fire['number']}")
     banner = page.split('id="routing-emergency"', 1)[1].split("</section>", 1)[0]
     assert "请立即转接 <strong>119</strong>" in banner and "一键转接 119" in banner

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -111,11 +111,11 @@ def test_expiry_warning_once_then_retired(app, api):
     from hotline.models import KbEntry, OutboxMessage
     from workers.jobs.kb import check_expiry
 
-    today = date(2026, 11, 22)
+    now = datetime.now(UTC)  # publishing refuses an entry already past its end: the real date
+    today = now.date()
     admin = api("admin")
     soon = admin.post("/kb/entries", json=_body(valid_to=(today + timedelta(days=10)).isoformat())).get_json()
     admin.post(f"/kb/entries/{soon['id']}/transition", json={"action": "publish"})
-    now = datetime(2026, 11, 22, 8, tzinfo=UTC)
     with app.app_context():
         first = check_expiry(today, now)
         db.session.commit()

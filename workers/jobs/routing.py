@@ -1,4 +1,6 @@
-"""Scheduled retraining of the router (RQ cron, daily): closed cases' final categories — after the dispatchers'
+"""Routing jobs. ``route_cases``: the routing queue (hotline/routing_queue.py).
+
+Scheduled retraining of the router (RQ cron, daily): closed cases' final categories — after the dispatchers'
 corrections — plus the base training data (``HOTLINE_ROUTING_BASE_DATA``, *.tsv) when configured.
 
 The model is written atomically into the instance folder; every web process and worker reloads it at its next
@@ -24,6 +26,15 @@ def closed_samples(since: datetime) -> tuple[list[str], list[str]]:
         .where(Case.status == "closed", Case.closed_at >= since, Case.merged_into_id.is_(None))
         .order_by(Case.id)).all()
     return [r.content for r in rows], [r.path.split("/", 1)[0] for r in rows]
+
+
+@job
+def route_cases(now: datetime | None = None) -> dict:
+    """Route the cases registered since the last run (suggestions, duplicates, auto-dispatch): woken after
+    each registration's commit, and run by the scheduler every minute in case a wake-up was lost."""
+    from hotline.routing_queue import route_pending
+
+    return route_pending(now)
 
 
 @job

@@ -1,0 +1,83 @@
+"""Per-process cache of reference rows every registration looks up: units by code, categories by path or
+level-1 name. They change only through the admin's routing pages and the seed, which bump the routing
+version in Redis after their commit (``hotline.routing_service.bump_version``); each process compares that
+version (one Redis GET) and reloads on a change, so no process serves stale rows after an edit.
+
+A hit is attached to the request's session with ``merge(load=False)``: no SQL, and the case can refer to it
+like any loaded row.
+"""
+from __future__ import annotations
+
+import threading
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+from hotline.extensions import db
+from hotline.models import Category, Department
+
+_lock = threading.Lock()
+_cache: dict[str, tuple[str, dict]] = {}  # database url -> (version, {key: detached row or None})
+MAX_KEYS = 5000  # unknown codes are cached as None too: bound the dict against junk input
+
+
+def _rows(version: str) -> dict | None:
+    """This process's rows of ``version`` (None when the version is unknown: Redis unavailable)."""
+    if not version:
+        return None
+    url = current_app.config["HOTLINE"].database_url
+    with _lock:
+        hit = _cache.get(url)
+        if hit is None or hit[0] != version:
+            hit = (version, {})
+            _cache[url] = hit
+        return hit[1]
+
+
+def _detached(cls, row) -> object | None:
+    """A detached instance of ``cls`` with the columns of a Core ``row`` loaded (never in any session)."""
+    if row is None:
+        return None
+    obj = cls()
+    for key, value in row.items():
+        set_committed_value(obj, key, value)
+    make_transient_to_detached(obj)
+    return obj
+
+
+def _cached(key: tuple, cls, *queries):
+    """The first row the ``queries`` (Core selects of ``cls``'s table) find, attached to the session."""
+    from hotline.routing_service import current_version
+
+    def load():
+        for query in queries:
+            row = db.session.execute(query).mappings().first()
+            if row is not None:
+                return _detached(cls, row)
+        return None
+
+    rows = _rows(current_version())
+    if rows is None:
+        row = load()
+    elif key in rows:
+        row = rows[key]
+    else:
+        row = load()
+        if len(rows) < MAX_KEYS:
+            rows[key] = row
+    return db.session.merge(row, load=False) if row is not None else None
+
+
+def active_unit(code: str) -> Department | None:
+    units = Department.__table__
+    return _cached(("unit", code), Department,
+                   sa.select(units).where(units.c.code == code, units.c.active.is_(True)))
+
+
+def category(value: str) -> Category | None:
+    """A category by full path ("城乡建设/物业管理/…") or by level-1 name."""
+    cats = Category.__table__
+    return _cached(("category", value), Category, sa.select(cats).where(cats.c.path == value),
+                   sa.select(cats).where(cats.c.level == 1, cats.c.name == value))

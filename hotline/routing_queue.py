@@ -1,0 +1,100 @@
+"""The routing queue: a new case is routed by a worker job a moment after its registration commits.
+
+Registration only inserts the case with ``routing_pending`` set and wakes the job after the commit; the job
+(``workers.jobs.routing.route_cases``) takes the pending cases in batches, runs ``route_new_case`` on each
+(suggestions, duplicates, place, auto-dispatch), clears the mark and commits per batch. The intake request
+therefore never waits for the classifier or the duplicate check, whose cost grows with a burst of similar
+reports; the job's cost is spread over as many workers as there are.
+
+Nothing is lost: the mark is durable (the partial index ``ix_cases_routing_pending`` holds the queue), the
+wake-up is only a hint, and the scheduler runs the job every minute as well. Two jobs at once are safe: on
+PostgreSQL each claims its batch with ``FOR UPDATE SKIP LOCKED``; SQLite serialises the writers.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import current_app
+
+from hotline.dbutil import is_postgres
+from hotline.extensions import connect_redis, db
+from hotline.models import Case, CaseRouting
+from hotline.transactions import savepoint
+
+log = logging.getLogger(__name__)
+
+WAKE_KEY = "hotline:routing:wake"
+WAKE_TTL = 30      # seconds: with no worker running, at most one queued job per this interval
+BATCH = 50         # cases per transaction
+
+
+def wake() -> None:
+    """Enqueue the routing job unless one is already queued and not yet started (one Redis round trip
+    in the common case). The job deletes the key when it starts, before it reads the queue, so a case
+    committed before a refused SET is always seen by that queued job."""
+    from workers import get_queue
+    from workers.jobs.routing import route_cases
+
+    redis = connect_redis(current_app.config["HOTLINE"])
+    if redis.set(WAKE_KEY, b"1", nx=True, ex=WAKE_TTL):
+        get_queue("default").enqueue(route_cases)
+
+
+def woken() -> None:
+    """The job has started: the next registration must wake a new job."""
+    try:
+        connect_redis(current_app.config["HOTLINE"]).delete(WAKE_KEY)
+    except Exception:  # the scheduler's run every minute still finds the cases
+        log.warning("routing wake key could not be cleared", exc_info=True)
+
+
+def pending_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(Case.routing_pending)) or 0
+
+
+def _claim(limit: int) -> list[int]:
+    query = sa.select(Case.id).where(Case.routing_pending).order_by(Case.id).limit(limit)
+    if is_postgres():
+        query = query.with_for_update(skip_locked=True)
+    return list(db.session.scalars(query))
+
+
+def _route_one(case_id: int, now: datetime) -> str:
+    """Route one claimed case in a savepoint: 'routed', 'skipped' (closed or merged meanwhile) or 'failed'
+    (the error is logged and noted for the dispatcher; the case is not retried forever)."""
+    from hotline.routing_service import route_new_case
+
+    case = db.session.get(Case, case_id)
+    if case is None or case.status in ("closed", "merged"):
+        return "skipped"
+    try:
+        with savepoint():
+            route_new_case(case, now)
+        return "routed"
+    except Exception:
+        log.exception("routing case %s failed", case_id)
+        if db.session.get(CaseRouting, case_id) is None:
+            db.session.add(CaseRouting(case_id=case_id, suggestions=[], duplicates=[], created_at=now,
+                                       note="自动分拨出错，请人工派单"))
+        return "failed"
+
+
+def route_pending(now: datetime | None = None, batch: int = BATCH, max_batches: int | None = None) -> dict:
+    """Route the pending cases, ``batch`` per transaction, until none is left (or ``max_batches``).
+    Returns counts. ``now`` is injected by tests; otherwise each batch uses the current time."""
+    woken()
+    counts = {"routed": 0, "skipped": 0, "failed": 0, "batches": 0}
+    while max_batches is None or counts["batches"] < max_batches:
+        ids = _claim(batch)
+        if not ids:
+            break
+        moment = now or datetime.now(UTC)
+        for case_id in ids:
+            counts[_route_one(case_id, moment)] += 1
+        db.session.execute(sa.update(Case).where(Case.id.in_(ids)).values(routing_pending=False)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()  # the batch's emits and enqueues run now
+        counts["batches"] += 1
+    return counts

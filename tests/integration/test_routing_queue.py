@@ -1,0 +1,137 @@
+"""The routing queue: registration marks the case and wakes one job after the commit; the job routes every
+pending case once (suggestions, duplicate keys, auto-dispatch), skips closed ones, survives a failing case,
+and two jobs at once route each case exactly once."""
+from __future__ import annotations
+
+import threading
+import uuid
+
+import sqlalchemy as sa
+from rq import Queue
+
+from hotline.extensions import connect_redis, db
+from hotline.models import Case, CaseDupKey, CaseRouting
+from tests.helpers import new_case, run_jobs
+from tests.integration.sla_support import SocketCapture
+
+
+def _phone() -> str:
+    return "136" + f"{uuid.uuid4().int % 10**8:08d}"
+
+
+def _text(topic: str) -> str:
+    return f"{topic}，已经好几天了，请有关部门尽快处理{uuid.uuid4().hex[:6]}"
+
+
+def _row(app, number: str) -> tuple[bool, int, int]:
+    """(routing_pending, routing rows, duplicate-check keys) of a case."""
+    with app.app_context():
+        case = db.session.scalar(sa.select(Case).where(Case.number == number))
+        rows = db.session.scalar(sa.select(sa.func.count()).select_from(CaseRouting)
+                                 .where(CaseRouting.case_id == case.id))
+        keys = db.session.scalar(sa.select(sa.func.count()).select_from(CaseDupKey)
+                                 .where(CaseDupKey.case_id == case.id))
+        return case.routing_pending, rows, keys
+
+
+def _route(app) -> dict:
+    from hotline.routing_queue import route_pending
+
+    with app.app_context():
+        return route_pending()
+
+
+def test_registration_wakes_one_job_which_routes_every_pending_case(app, api):
+    run_jobs(app)  # start from an empty queue (earlier tests' wake-ups)
+    redis = connect_redis(app.config["HOTLINE"])
+    queue = Queue("default", connection=redis)
+    agent = api("agent1")
+    created = [new_case(agent, _phone(), content=_text(t)) for t in ("路灯不亮", "井盖缺失", "垃圾没人清运")]
+    for case in created:
+        assert case["status"] == "registered"
+        assert _row(app, case["number"])[:2] == (True, 0)  # waiting for the router, nothing stored yet
+    assert queue.count == 1  # three registrations, one wake-up
+    capture = SocketCapture(app)
+    try:
+        assert run_jobs(app) == 1
+        updates = [e for e in capture.emits("case.updated") if e["data"]["action"] == "route"]
+    finally:
+        capture.close()
+    for case in created:
+        pending, rows, keys = _row(app, case["number"])
+        assert (pending, rows) == (False, 1) and keys > 0
+        body = agent.get(f"/cases/{case['number']}").get_json()
+        assert body["version"] == case["version"]  # the queue mark never bumps the client's version
+    routed = {e["data"]["number"] for e in updates if "role:dispatcher" in e["room"]}
+    assert routed == {c["number"] for c in created}
+    # nothing left: the job run by the scheduler finds nothing and stores nothing twice
+    assert _route(app)["routed"] == 0
+    assert all(_row(app, c["number"])[1] == 1 for c in created)
+
+
+def test_a_case_closed_before_routing_is_skipped(app, api):
+    agent = api("agent1")
+    case = new_case(agent, _phone(), kind="consult", content=_text("咨询公积金提取"))
+    assert agent.post(f"/cases/{case['number']}/answer", json={"answer": "可携带身份证到公积金中心办理"}
+                      ).status_code == 200
+    assert agent.get(f"/cases/{case['number']}").get_json()["status"] == "closed"
+    run_jobs(app)
+    assert _row(app, case["number"]) == (False, 0, 0)  # no suggestions, no duplicate-check keys
+
+
+def test_a_case_dispatched_by_hand_first_keeps_its_unit(app, api):
+    from tests.integration.test_dispatch import settings
+
+    agent, dispatcher = api("agent1"), api("dispatcher1")
+    case = new_case(agent, _phone(), content=_text("小区电梯坏了"), category="城乡建设")
+    done = dispatcher.post(f"/cases/{case['number']}/dispatch", json={"department_code": "ZJJ"}).get_json()
+    with settings(app, auto_dispatch=True, auto_dispatch_threshold=0.0):
+        run_jobs(app)
+    after = agent.get(f"/cases/{case['number']}").get_json()
+    assert after["department_code"] == "ZJJ" and after["version"] == done["version"]
+    assert [e["action"] for e in after["events"]].count("dispatch") == 1
+    assert _row(app, case["number"])[:2] == (False, 1)
+
+
+def test_a_failing_case_does_not_block_the_others(app, api):
+    from hotline.duplicates import scopes_of
+    from routing.duplicates import band_keys
+
+    agent = api("agent1")
+    bad, good = (new_case(agent, _phone(), content=_text(t)) for t in ("噪音扰民", "道路积水"))
+    with app.app_context():  # the bad case's keys are already there: storing them again violates the key
+        case = db.session.scalar(sa.select(Case).where(Case.number == bad["number"]))
+        keys = {k for scope in scopes_of(case.district) for k in band_keys(case.content, scope)}
+        db.session.execute(sa.insert(CaseDupKey), [{"key": k, "case_id": case.id} for k in keys])
+        db.session.commit()
+    counts = _route(app)
+    assert counts["failed"] == 1 and counts["routed"] >= 1
+    assert _row(app, good["number"])[:2] == (False, 1)
+    stored = agent.get(f"/cases/{bad['number']}/routing").get_json()
+    assert stored["note"] == "自动分拨出错，请人工派单" and stored["suggestions"] == []
+    assert _row(app, bad["number"])[0] is False  # not retried forever
+
+
+def test_two_jobs_at_once_route_each_case_once(app, api):
+    agent = api("agent1")
+    created = [new_case(agent, _phone(), content=_text(f"第{i}号楼前停车难")) for i in range(12)]
+    results, errors = [], []
+
+    def drain():
+        from hotline.routing_queue import route_pending
+
+        try:
+            with app.app_context():
+                results.append(route_pending(batch=3))
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=drain) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors and len(results) == 2
+    assert sum(r["routed"] for r in results) >= len(created)
+    for case in created:
+        assert _row(app, case["number"])[:2] == (False, 1)
