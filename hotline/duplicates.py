@@ -8,6 +8,7 @@ word. Keys are written when a case is registered and deleted when it is closed o
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -16,19 +17,19 @@ from flask import current_app
 
 from hotline.extensions import db
 from hotline.models import Case, CaseDupKey, Department
+from hotline.models.types import UTCDateTime
 from routing.duplicates import band_keys, find_duplicates
 
-CANDIDATES = 100          # rows handed to rapidfuzz at most
+CANDIDATES = 30           # rows handed to rapidfuzz at most (the ones sharing the most bands)
+PER_KEY = 30              # newest postings read per probe key
 CLOSED = ("closed", "merged")
 NO_DISTRICT = "-"
 
 
-def _districts() -> dict[int, str]:
-    """Unit id → the code of its district (itself for a district, the parent for a street)."""
-    rows = db.session.execute(sa.select(Department.id, Department.code, Department.kind, Department.parent_id)
-                              .where(Department.kind.in_(("district", "street")))).all()
-    code = {r.id: r.code for r in rows}
-    return {r.id: (code.get(r.parent_id, r.code) if r.kind == "street" else r.code) for r in rows}
+def tables():
+    from hotline.routing_service import tables as routing_tables  # cached per process by the routing version
+
+    return routing_tables()
 
 
 def scopes_of(unit: Department | None) -> list[str]:
@@ -45,7 +46,7 @@ def scopes_of(unit: Department | None) -> list[str]:
 
 def probe_scopes(unit: Department | None) -> list[str]:
     if unit is None or unit.kind not in ("district", "street"):
-        return [NO_DISTRICT, *(f"W:{code}" for code in sorted(set(_districts().values())))]
+        return [NO_DISTRICT, *(f"W:{code}" for code in tables().district_codes)]
     if unit.kind == "street":
         district = unit.parent.code if unit.parent is not None else unit.code
         return [f"S:{unit.code}", f"D:{district}", NO_DISTRICT]
@@ -59,14 +60,22 @@ def area_ids(unit: Department | None) -> list[int] | None:
         return None
     if unit.kind == "street":
         return [unit.id, *([unit.parent_id] if unit.parent_id else [])]
-    return list(db.session.scalars(sa.select(Department.id).where(Department.path.startswith(unit.path))))
+    return list(tables().areas.get(unit.id, (unit.id,)))
+
+
+_INSERT_KEYS_PG = sa.text("INSERT INTO case_dup_keys (key, case_id) "
+                          "SELECT unnest(CAST(:keys AS BIGINT[])), :case_id")
 
 
 def remember(case: Case) -> None:
     """Store the keys of a newly registered (open) case."""
     keys = {k for scope in scopes_of(case.district) for k in band_keys(case.content, scope)}
-    if keys:
-        db.session.execute(sa.insert(CaseDupKey), [{"key": k, "case_id": case.id} for k in keys])
+    if not keys:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":  # one short statement (an executemany: one per key)
+        db.session.execute(_INSERT_KEYS_PG, {"keys": sorted(keys), "case_id": case.id})
+    else:
+        db.session.execute(sa.insert(CaseDupKey.__table__), [{"key": k, "case_id": case.id} for k in sorted(keys)])
 
 
 def forget(case: Case) -> None:
@@ -79,32 +88,58 @@ def _probe_keys(content: str, unit: Department | None) -> list[int]:
     return [k for scope in probe_scopes(unit) for k in band_keys(content, scope)]
 
 
-@lru_cache(maxsize=2)
-def _statement(with_areas: bool):
-    """The candidate query, built once per process: every value is a bind parameter (building it per call
-    costs ~5 ms in SQLAlchemy's column proxies of the subquery)."""
-    hits = sa.func.count().label("hits")
-    top = (sa.select(CaseDupKey.case_id, hits).where(CaseDupKey.key.in_(sa.bindparam("dup_keys", expanding=True)))
-           .group_by(CaseDupKey.case_id).order_by(hits.desc()).limit(CANDIDATES + 20).subquery())
-    conds = [Case.status.not_in(CLOSED), Case.created_at >= sa.bindparam("since"), Case.id != sa.bindparam("exclude")]
-    if with_areas:  # the keys' namespaces already restrict the place; this also drops a key shared by chance
-        conds.append(sa.or_(Case.district_id.in_(sa.bindparam("areas", expanding=True)), Case.district_id.is_(None)))
-    return (sa.select(Case.id, Case.number, Case.content, Case.created_at, Case.status, Case.title)
-            .join(top, top.c.case_id == Case.id).where(*conds)
-            .order_by(top.c.hits.desc(), Case.created_at.desc()).limit(CANDIDATES))
+_SELECT = ("SELECT c.id, c.number, c.content, c.created_at, c.status, c.title FROM ({top}) t "
+           "JOIN cases c ON c.id = t.case_id "
+           "WHERE c.status NOT IN ('closed', 'merged') AND c.created_at >= :since AND c.id != :exclude {areas}"
+           "ORDER BY t.hits DESC, c.created_at DESC LIMIT :candidates")
+_TOP = "SELECT case_id, count(*) AS hits FROM ({postings}) p GROUP BY case_id ORDER BY hits DESC LIMIT :top"
+
+
+@lru_cache(maxsize=64)
+def _statement(dialect: str, n_keys: int, with_areas: bool) -> sa.TextClause:
+    """The candidate query, as SQL text built once per process and shape (a SQLAlchemy construct of this
+    size costs milliseconds per execution just to find its compiled form in the cache).
+
+    Each key contributes only its PER_KEY newest postings (a backward range scan of the primary key
+    (key, case_id)): a burst of identical reports — a water cut, a mass incident — would otherwise make
+    every probe count thousands of postings. The newest are the likeliest matches; the window drops the
+    rest anyway. PostgreSQL takes the keys as one array (LATERAL per key); SQLite a UNION ALL per key."""
+    if dialect == "postgresql":
+        postings = ("SELECT d.case_id FROM unnest(CAST(:keys AS BIGINT[])) AS q(key) CROSS JOIN LATERAL "
+                    "(SELECT case_id FROM case_dup_keys WHERE key = q.key ORDER BY case_id DESC LIMIT :per_key) d")
+        areas = "AND (c.district_id = ANY(CAST(:areas AS INTEGER[])) OR c.district_id IS NULL) " if with_areas else ""
+    else:
+        postings = " UNION ALL ".join(
+            f"SELECT case_id FROM (SELECT case_id FROM case_dup_keys WHERE key = :k{i} "  # noqa: S608 — names only
+            "ORDER BY case_id DESC LIMIT :per_key)" for i in range(n_keys))
+        areas = "AND (c.district_id IN (SELECT value FROM json_each(:areas)) OR c.district_id IS NULL) " \
+            if with_areas else ""
+    text = sa.text(_SELECT.format(top=_TOP.format(postings=postings), areas=areas))
+    return text.columns(sa.column("id", sa.Integer), sa.column("number", sa.String),
+                        sa.column("content", sa.Text), sa.column("created_at", UTCDateTime),
+                        sa.column("status", sa.String), sa.column("title", sa.String))
 
 
 def candidates(content: str, unit: Department | None, since: datetime, exclude_id: int | None = None):
     """Open cases sharing the most keys with ``content`` (more shared bands = more similar), same place,
     inside the window; at most CANDIDATES rows whatever the table size."""
-    keys = _probe_keys(content, unit)
+    keys = sorted(set(_probe_keys(content, unit)))
     if not keys:
         return []
     areas = area_ids(unit)
-    params = {"dup_keys": keys, "since": since, "exclude": exclude_id if exclude_id is not None else -1}
-    if areas is not None:
-        params["areas"] = areas
-    return db.session.execute(_statement(areas is not None), params).all()
+    dialect = db.session.get_bind().dialect.name
+    params = {"since": since, "exclude": exclude_id if exclude_id is not None else -1, "per_key": PER_KEY,
+              "top": CANDIDATES + 20, "candidates": CANDIDATES}
+    if dialect == "postgresql":
+        params["keys"] = keys
+        if areas is not None:
+            params["areas"] = areas
+    else:
+        params.update({f"k{i}": key for i, key in enumerate(keys)})
+        if areas is not None:
+            params["areas"] = json.dumps(areas)
+    return db.session.execute(_statement(dialect, len(keys) if dialect != "postgresql" else 0,
+                                         areas is not None), params).all()
 
 
 def find(content: str, unit: Department | None, now: datetime, *, exclude_id: int | None = None,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g
 
 from hotline.extensions import connect_redis, db
 from hotline.models import Case, CaseRouting, Category, Department, RoutingRule
@@ -36,6 +36,8 @@ class RoutingTables:
     mapping: dict[str, tuple[str | None, bool]]
     rules: tuple[Rule, ...]
     departments: dict[str, int]  # code -> id (active units)
+    areas: dict[int, tuple[int, ...]]  # district id -> its own and its streets' ids (the duplicate check's place)
+    district_codes: tuple[str, ...]
 
 
 def load_model() -> Model | None:
@@ -68,6 +70,17 @@ def _gazetteer() -> Gazetteer:
     areas = {code: [u.name, *AREAS.get(code, [])] for code, u in local.items()}
     return Gazetteer(areas, {c: u.name for c, u in local.items()},
                      {c: code_by_id.get(u.parent_id) for c, u in local.items()})
+
+
+def _areas() -> tuple[dict[int, tuple[int, ...]], tuple[str, ...]]:
+    rows = db.session.execute(sa.select(Department.id, Department.code, Department.kind, Department.parent_id)
+                              .where(Department.kind.in_(("district", "street")))).all()
+    districts = {r.id: r.code for r in rows if r.kind == "district"}
+    areas: dict[int, list[int]] = {i: [i] for i in districts}
+    for r in rows:
+        if r.kind == "street" and r.parent_id in areas:
+            areas[r.parent_id].append(r.id)
+    return {i: tuple(ids) for i, ids in areas.items()}, tuple(sorted(districts.values()))
 
 
 def _mapping() -> dict[str, tuple[str | None, bool]]:
@@ -112,6 +125,14 @@ def bump_version() -> None:
 
 
 def tables() -> RoutingTables:
+    """The routing tables, checked against the version once per request or job (``g``), rebuilt on a change."""
+    memo = g.get("routing_tables")
+    if memo is None:
+        memo = g.routing_tables = _tables()
+    return memo
+
+
+def _tables() -> RoutingTables:
     version = _version()
     key = current_app.config["HOTLINE"].database_url
     hit = _tables_cache.get(key)
@@ -119,7 +140,7 @@ def tables() -> RoutingTables:
         return hit[1]
     departments = dict(db.session.execute(sa.select(Department.code, Department.id)
                                           .where(Department.active.is_(True))).all())
-    built = RoutingTables(_gazetteer(), _mapping(), _rules(), departments)
+    built = RoutingTables(_gazetteer(), _mapping(), _rules(), departments, *_areas())
     if version:
         _tables_cache[key] = (version, built)
     return built

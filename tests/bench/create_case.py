@@ -4,6 +4,7 @@ measured through the same server: GET /bench/ping (trivial JSON) and POST /bench
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -12,6 +13,7 @@ from collections import Counter
 
 from tests.bench.load import LoadSpec
 from tests.bench.report import table
+from tests.bench.routing_workers import RoutingWorkers
 from tests.bench.server import Gunicorn, Instance, embedded_redis_pids, log
 
 NAME = "create_case"
@@ -56,11 +58,24 @@ def _ratio(a: float, b: float) -> float | None:
     return round(a / b, 3) if b else None
 
 
+@contextlib.contextmanager
+def _routing(ctx, instance: Instance, endpoint: str):
+    """During create-case runs, ``ctx.routing_workers`` RQ workers route the new cases on the same cores."""
+    if endpoint != "create_case" or not ctx.routing_workers:
+        yield None
+        return
+    with RoutingWorkers(instance, ctx.routing_workers) as workers:
+        yield workers
+
+
 def run_server(ctx, instance: Instance, config) -> dict:
     out: dict = {"server": config.label, "loadavg_before": [round(x, 2) for x in os.getloadavg()]}
     with Gunicorn(instance, config) as server:
         for name, spec in specs(ctx, instance.token).items():
-            result = ctx.load.saturate(server.url, spec, watch=server.worker_pids())
+            with _routing(ctx, instance, name) as workers:
+                result = ctx.load.saturate(server.url, spec, watch=server.worker_pids())
+                if workers is not None:
+                    result["routing"] = workers.report()
             out[name] = result
             lat = result["latency_ms"]
             log(f"{instance.db.name} {config.label} {name}: {result['rps']}/s p50 {lat.get('p50')} "
@@ -74,7 +89,10 @@ def run_server(ctx, instance: Instance, config) -> dict:
                 f"{out['create_case_paced']['skipped']}")
         elif ctx.rate:
             spec = specs(ctx, instance.token)["create_case"]
-            result = ctx.load.paced(server.url, spec, ctx.rate)
+            with _routing(ctx, instance, "create_case") as workers:
+                result = ctx.load.paced(server.url, spec, ctx.rate)
+                if workers is not None:
+                    result["routing"] = workers.report()
             out["create_case_paced"] = result
             lat = result["latency_ms"]
             log(f"{instance.db.name} {config.label} create_case open loop {ctx.rate:g}/s: {result['rps']}/s done, "

@@ -134,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-n", type=int, default=300, help="requests per endpoint (300)")
     p.add_argument("--cprofile", type=int, default=0, metavar="TOP",
                    help="also run create-case under cProfile and print the TOP functions (--sort)")
+    p.add_argument("--route", action="store_true",
+                   help="then profile the routing job (workers/jobs/routing.py) over the cases just created")
     p.add_argument("--sort", choices=("cumulative", "tottime"), default="cumulative",
                    help="cProfile order: cumulative (default) or tottime (own time: the hot spots)")
     args = p.parse_args(argv)
@@ -225,7 +227,34 @@ def _profile(instance: Instance, args) -> int:
         print(f"\ncProfile of create-case: {stats.total_calls / args.n:,.0f} function calls per request; "
               f"top {args.cprofile} by {args.sort}:")
         stats.sort_stats(args.sort).print_stats(args.cprofile)
+    if args.route:
+        _profile_routing(app, args)
     return 0
+
+
+def _profile_routing(app, args) -> None:
+    """The routing job over every case the run created (the same text each: the duplicate check's worst case)."""
+    from hotline.extensions import db
+    from hotline.routing_queue import pending_count, route_pending
+
+    with app.app_context():
+        pending = pending_count()
+        profiler = cProfile.Profile() if args.cprofile else None
+        w0, c0 = time.perf_counter(), time.thread_time()
+        if profiler:
+            profiler.enable()
+        counts = route_pending()
+        if profiler:
+            profiler.disable()
+        wall, cpu = time.perf_counter() - w0, time.thread_time() - c0
+        db.session.remove()
+    n = max(counts["routed"], 1)
+    print(f"\n=== routing job: {pending} pending cases, {counts}: {1000 * wall / n:.2f} ms per case, of which "
+          f"{1000 * cpu / n:.2f} ms CPU in this process")
+    if profiler:
+        stats = pstats.Stats(profiler)
+        print(f"cProfile: {stats.total_calls / n:,.0f} function calls per case; top {args.cprofile} by {args.sort}:")
+        stats.sort_stats(args.sort).print_stats(args.cprofile)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ class Context:
     connections: int = 16
     threads: int = 2
     rate: float = 200.0
+    routing_workers: int = 1
     redis_url: str = ""
     keep: bool = False
     prestart_redis: bool = True
@@ -61,6 +62,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="gunicorn configs to compare, e.g. sync:4,gthread:4x4 (default)")
     p.add_argument("--rate", type=float, default=create_case.TARGET_RATE,
                    help="create-case open-loop rate in requests/s (200; 0 = skip)")
+    p.add_argument("--routing-workers", type=int, default=1,
+                   help="create_case: RQ workers routing the new cases during the run, on the same cores (1; "
+                        "0 = measure the intake alone)")
     p.add_argument("--only", choices=sorted(BENCHMARKS), action="append", help="run only this benchmark")
     p.add_argument("--python-load", action="store_true", help="use the Python load generator instead of wrk")
     p.add_argument("--keep", action="store_true", help="keep the temp instance folders (logs, SQLite file)")
@@ -93,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx = Context(databases=databases, servers=[ServerConfig.parse(s) for s in args.servers.split(",") if s],
                   duration=args.duration, warmup=args.warmup, connections=args.connections, threads=args.threads,
                   rate=args.rate, redis_url=args.redis, keep=args.keep, prestart_redis=not args.no_prestart_redis,
+                  routing_workers=args.routing_workers,
                   load=LoadGenerator(prefer_wrk=not args.python_load))
     ctx.pg_url, ctx.lookup_cases, ctx.lookup_citizens = args.pg, args.lookup_cases, args.lookup_cases * 3 // 10
     ctx.lookup_rate, ctx.fanout_clients, ctx.gevent_path = args.lookup_rate, args.fanout_clients, args.gevent_path
