@@ -74,6 +74,7 @@ class Settings:
     stats_composite: str = "response:0.30,resolution:0.35,satisfaction:0.35"
     auto_dispatch: bool = False
     auto_dispatch_threshold: float = 0.9
+    refcache_ttl: float = 1.0             # seconds a process trusts its cached units/categories before re-checking
     duplicate_window_days: int = 30        # 并单: open cases registered within this many days are compared
     duplicate_threshold: float = 0.6       # rapidfuzz similarity (0..1) from which a case is a likely duplicate
     routing_base_data: str = ""            # folder of *.tsv added to closed cases when the router is retrained

@@ -1,7 +1,8 @@
 """Per-process cache of reference rows every registration looks up: units by code, categories by path or
 level-1 name. They change only through the admin's routing pages and the seed, which bump the routing
-version in Redis after their commit (``hotline.routing_service.bump_version``); each process compares that
-version (one Redis GET) and reloads on a change, so no process serves stale rows after an edit.
+version in Redis after their commit (``hotline.routing_service.bump_version``); each process reads that
+version at most once a second (``HOTLINE_REFCACHE_TTL``) and reloads on a change, so an edit reaches every
+process within a second.
 
 A hit is attached to the request's session with ``merge(load=False)``: no SQL, and the case can refer to it
 like any loaded row.
@@ -9,6 +10,7 @@ like any loaded row.
 from __future__ import annotations
 
 import threading
+import time
 
 import sqlalchemy as sa
 from flask import current_app
@@ -20,7 +22,23 @@ from hotline.models import Category, Department
 
 _lock = threading.Lock()
 _cache: dict[str, tuple[str, dict]] = {}  # database url -> (version, {key: detached row or None})
+_seen: dict[str, tuple[str, float]] = {}  # database url -> (version, monotonic time it was read)
 MAX_KEYS = 5000  # unknown codes are cached as None too: bound the dict against junk input
+
+
+def _version(read) -> str:
+    """The routing version, read from Redis at most once per VERSION_TTL seconds per process (a registration
+    makes several Redis round trips already; an admin's edit reaches every process within that time)."""
+    settings = current_app.config["HOTLINE"]
+    now = time.monotonic()
+    with _lock:
+        seen = _seen.get(settings.database_url)
+        if seen is not None and now - seen[1] < settings.refcache_ttl:
+            return seen[0]
+    version = read()
+    with _lock:
+        _seen[settings.database_url] = (version, now)
+    return version
 
 
 def _rows(version: str) -> dict | None:
@@ -58,7 +76,7 @@ def _cached(key: tuple, cls, *queries):
                 return _detached(cls, row)
         return None
 
-    rows = _rows(current_version())
+    rows = _rows(_version(current_version))
     if rows is None:
         row = load()
     elif key in rows:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -23,10 +24,19 @@ def phone_hash(phone: Phone) -> str:
     return cipher().blind_index(phone.key)
 
 
+@lru_cache(maxsize=1)
+def _phone_by_hash():
+    """Built once per process (on every registration's and look-up's path)."""
+    return (sa.select(CitizenPhone).where(CitizenPhone.phone_hash == sa.bindparam("digest"))
+            .options(so.joinedload(CitizenPhone.citizen)))
+
+
+def _phone_row(digest: str) -> CitizenPhone | None:
+    return db.session.scalar(_phone_by_hash(), {"digest": digest})
+
+
 def find_phone(raw: str) -> CitizenPhone | None:
-    phone = normalize(raw)
-    return db.session.scalar(sa.select(CitizenPhone).where(CitizenPhone.phone_hash == phone_hash(phone))
-                             .options(so.joinedload(CitizenPhone.citizen)))
+    return _phone_row(phone_hash(normalize(raw)))
 
 
 def get_or_create(phone: Phone, name: str | None = None, now: datetime | None = None) -> CitizenPhone:
@@ -37,8 +47,7 @@ def get_or_create(phone: Phone, name: str | None = None, now: datetime | None = 
     each (``hotline.dbinsert``): this is on every registration's path.
     """
     digest = phone_hash(phone)
-    existing = db.session.scalar(sa.select(CitizenPhone).where(CitizenPhone.phone_hash == digest)
-                                 .options(so.joinedload(CitizenPhone.citizen)))
+    existing = _phone_row(digest)
     if existing is not None:
         if name and not existing.citizen.name_enc:
             existing.citizen.name_enc = cipher().encrypt(name)
@@ -52,8 +61,7 @@ def get_or_create(phone: Phone, name: str | None = None, now: datetime | None = 
     if inserted is None:
         db.session.delete(citizen)
         db.session.flush()
-        return db.session.scalar(sa.select(CitizenPhone).where(CitizenPhone.phone_hash == digest)
-                                 .options(so.joinedload(CitizenPhone.citizen)))
+        return _phone_row(digest)
     set_committed_value(citizen, "phones", [inserted])
     return inserted
 

@@ -149,9 +149,10 @@ def targets(db: str, run: dict) -> list[dict]:
     rows = [
         {"target": f"create-case ≥ {TARGET_RATE:g}/s" + ("" if db == "postgresql" else " (set for PostgreSQL)"),
          "measured": f"{cc['rps']:g}/s", "met": cc["rps"] >= TARGET_RATE},
-        {"target": f"p95 ≤ {TARGET_P95_MS:g} ms at saturation ({run['create_case']['connections']} connections)",
-         "measured": f"{cc['latency_ms'].get('p95', 0):g} ms",
-         "met": cc["latency_ms"].get("p95", 1e9) <= TARGET_P95_MS},
+        # a closed loop keeps every connection waiting: mean latency = connections / throughput (Little's law),
+        # so this row describes the queue, not the service; the p95 target is checked at the offered rate below
+        {"target": f"(information) p95 at saturation, {run['create_case']['connections']} connections",
+         "measured": f"{cc['latency_ms'].get('p95', 0):g} ms", "met": None},
     ]
     if paced and not ran:
         rows.append({"target": f"p95 ≤ {TARGET_P95_MS:g} ms at {TARGET_RATE:g} cases/s offered (open loop)",
@@ -169,6 +170,26 @@ def targets(db: str, run: dict) -> list[dict]:
          "met": bool(run["workers"]) and rss <= TARGET_RSS_MB},
     ]
     return rows
+
+
+def routing_markdown(ctx, results: dict) -> list[str]:
+    """The routing job that ran beside each create-case run (registration only queues it)."""
+    rows = []
+    for db, data in results["databases"].items():
+        for label, run in data["runs"].items():
+            for key, title in (("create_case", "closed loop"), ("create_case_paced", "open loop")):
+                r = (run.get(key) or {}).get("routing")
+                if r:
+                    rows.append([db, label, title, r["workers"], r["created"], r["backlog_at_stop"], r["drain_s"],
+                                 r["still_pending"], "" if r["cpu_ms_per_case"] is None else r["cpu_ms_per_case"]])
+    if not rows:
+        return ["", "Routing job: no RQ worker ran beside the intake (`--routing-workers 0`): the rates above are "
+                "the web tier's alone; the routing job's cost is not on these cores.", ""]
+    return ["", "Routing job beside the intake (registration queues it; RQ workers on the same 2 cores route the "
+            "cases: suggestions, duplicate check, auto-dispatch). Backlog = cases still waiting when the load "
+            "stopped; it drains afterwards:", "",
+            table(["DB", "server", "run", "RQ workers", "cases created", "backlog at stop", "drain s",
+                   "left after drain", "worker CPU ms per case"], rows)]
 
 
 def _lat(result: dict, key: str) -> str:
@@ -223,6 +244,7 @@ def markdown(ctx, results: dict) -> str:
                          else f"{r['cpu_bare_vs_create']:.2f}", " ".join(f"{x:g}" for x in run["loadavg_before"])])
     lines.append(table(["DB", "server", "create-case / bare insert (target ≥ 0.33)", "create-case / ping",
                         "bare insert / ping", "CPU per request: bare / create-case", "load average before"], rows))
+    lines += routing_markdown(ctx, results)
     lines += ["", "Web worker memory after the run (RSS; USS = pages unique to the worker):", ""]
     rows = []
     for db, data in results["databases"].items():
@@ -234,7 +256,8 @@ def markdown(ctx, results: dict) -> str:
     rows = []
     for db, data in results["databases"].items():
         for t in data["targets"]:
-            rows.append([db, data["best_server"], t["target"], t["measured"], "met" if t["met"] else "**MISSED**"])
+            verdict = "—" if t["met"] is None else "met" if t["met"] else "**MISSED**"
+            rows.append([db, data["best_server"], t["target"], t["measured"], verdict])
     lines.append(table(["DB", "server", "target", "measured", "verdict"], rows))
     notes = []
     for db, data in results["databases"].items():

@@ -133,3 +133,13 @@ def test_admin_pages_rules_and_categories(app, api, browser):
         assert next(r for r in mapped if r["name"] == "劳动和社会保障")["department_code"] == "SHJ"
     finally:
         admin.post(f"/admin/routing/categories/{labour}", {"department": str(rsj)})
+
+
+def test_case_page_shows_routing_in_progress_until_the_job_has_run(app, api, browser):
+    case = new_case(api("agent1"), _phone(), category=None, content=f"小区路灯坏了很久没人修{uuid.uuid4().hex[:4]}")
+    dispatcher = browser("dispatcher1")
+    page = dispatcher.html(f"/cases/{case['number']}")
+    assert 'data-live-region="case-routing"' in page and "正在分析派单建议" in page
+    run_jobs(app)
+    page = dispatcher.html(f"/cases/{case['number']}")
+    assert "正在分析派单建议" not in page
