@@ -19,7 +19,8 @@ from hotline.models import CaseRouting
 def routing_block(case) -> dict:
     r = db.session.get(CaseRouting, case.id)
     master = case.merged_into_id and db.session.get(type(case), case.merged_into_id)
-    return {"suggestions": r.suggestions if r else [], "auto": r.auto if r else False,
+    return {"pending": bool(case.routing_pending),  # the routing job has not run yet
+            "suggestions": r.suggestions if r else [], "auto": r.auto if r else False,
             "emergency": r.emergency if r else None, "out_of_scope": r.out_of_scope if r else None,
             "duplicates": r.duplicates if r else [], "note": r.note if r else "",
             "transferred_to": r.transferred_to if r else None,

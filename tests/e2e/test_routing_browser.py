@@ -2,6 +2,7 @@
 while typing (并单), out-of-scope guidance."""
 from __future__ import annotations
 
+import time
 import uuid
 
 import requests
@@ -10,12 +11,24 @@ from hotline.seed.city import DEMO_PASSWORD
 from tests.e2e.browser import ARTIFACTS, browser, login  # noqa: F401 — fixture
 
 
+def _wait_routed(stack, token: str, number: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = requests.get(f"{stack.url}/api/v1/cases/{number}/routing", timeout=10,
+                            headers={"Authorization": f"Bearer {token}"}).json()
+        if not body["pending"]:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{number} was not routed within {timeout}s")
+
+
 def test_console_hints_duplicates_emergency_transfer(stack, browser):  # noqa: F811
     token = stack.token("agent2")
     text = f"光明路66号光明小区门口的下水道堵塞，污水漫到人行道上已经三天了{uuid.uuid4().hex[:4]}"
     earlier = requests.post(stack.url + "/api/v1/cases", timeout=10, headers={"Authorization": f"Bearer {token}"},
                             json={"channel": "phone", "kind": "complaint", "content": text, "address": "光明路66号",
                                   "citizen_phone": "13600001111"}).json()
+    _wait_routed(stack, token, earlier["number"])  # the worker's routing job stores its duplicate-check keys
     page = login(browser, stack.url, "agent1", DEMO_PASSWORD)
     page.fill("input[name=phone]", "139" + f"{uuid.uuid4().int % 10**8:08d}")
     page.fill("input[name=address]", "光明路66号")

@@ -50,6 +50,7 @@ def test_registration_wakes_one_job_which_routes_every_pending_case(app, api):
     for case in created:
         assert case["status"] == "registered"
         assert _row(app, case["number"])[:2] == (True, 0)  # waiting for the router, nothing stored yet
+        assert agent.get(f"/cases/{case['number']}/routing").get_json()["pending"] is True
     assert queue.count == 1  # three registrations, one wake-up
     capture = SocketCapture(app)
     try:
@@ -60,6 +61,7 @@ def test_registration_wakes_one_job_which_routes_every_pending_case(app, api):
     for case in created:
         pending, rows, keys = _row(app, case["number"])
         assert (pending, rows) == (False, 1) and keys > 0
+        assert agent.get(f"/cases/{case['number']}/routing").get_json()["pending"] is False
         body = agent.get(f"/cases/{case['number']}").get_json()
         assert body["version"] == case["version"]  # the queue mark never bumps the client's version
     routed = {e["data"]["number"] for e in updates if "role:dispatcher" in e["room"]}
