@@ -10,10 +10,13 @@ streets). Payloads (server → client), checked against EVENT_FIELDS before queu
 - ``notification``: id, text, case_number (or null), created_at
 - ``call.ringing``: call_id, caller (masked), agent (username or null), at, citizen (the file summary of
   hotline.citizens.file.file_summary, or null for an unknown number) — to the agent's user room
-- ``sla.card``: number, level (yellow|red), limit (the milestone: sign|contact|reply), due_at (ISO deadline),
-  department_code (the unit carded), cursor (the card's timeline event) — to the unit's rooms and role:monitor.
-  The 差评 loop's limits (hotline/ratings/sweep.py) use limit rectify_verify|rectify|rectify_revisit|rectify_explain
-  and go to role:supervisor (rectify also to the unit's rooms; red also to role:monitor)
+- ``sla.cards``: the SLA sweeper's new yellow/red cards of one unit, batched (one message per unit and sweep
+  batch, at most 500 cards): department_code (the unit carded), cursor (the highest card cursor), cards — a list
+  of {number, level (yellow|red), limit (the milestone: sign|contact|reply), due_at (ISO deadline), cursor (the
+  card's timeline event)} in cursor order — to the unit's rooms and role:monitor
+- ``sla.card``: one card of the 差评 loop (hotline/ratings/sweep.py): number, level (yellow|red), limit
+  (rectify_verify|rectify|rectify_revisit|rectify_explain), due_at (ISO deadline), department_code (the unit, or
+  null), cursor (its timeline event) — to role:supervisor (rectify also to the unit's rooms; red also to role:monitor)
 - ``rating.poor``: number, rating_id, rectification_id, score (1..5), resolved (true|false|null), department_code
   (the unit rated), due_at (ISO verification deadline), cursor (the timeline event) — to role:supervisor
 """
@@ -34,8 +37,14 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
     "notification": frozenset({"id", "text", "case_number", "created_at"}),
     "call.ringing": frozenset({"call_id", "caller", "agent", "at", "citizen"}),
     "sla.card": frozenset({"number", "level", "limit", "due_at", "department_code", "cursor"}),
+    "sla.cards": frozenset({"department_code", "cursor", "cards"}),
     "rating.poor": frozenset({"number", "rating_id", "rectification_id", "score", "resolved", "department_code",
                               "due_at", "cursor"}),
+}
+
+# Events carrying a list: the field and the fields of each item.
+ITEM_FIELDS: dict[str, tuple[str, frozenset[str]]] = {
+    "sla.cards": ("cards", frozenset({"number", "level", "limit", "due_at", "cursor"})),
 }
 
 
@@ -49,6 +58,11 @@ def check_payload(event: str, payload: dict) -> None:
         raise PayloadError(f"unknown event {event}")
     if set(payload) != expected:
         raise PayloadError(f"{event}: fields {sorted(payload)} != {sorted(expected)}")
+    if event in ITEM_FIELDS:
+        name, fields = ITEM_FIELDS[event]
+        for item in payload[name]:
+            if set(item) != fields:
+                raise PayloadError(f"{event}.{name}: fields {sorted(item)} != {sorted(fields)}")
 
 
 def department_rooms(department) -> list[str]:

@@ -41,7 +41,7 @@
   socket.on("disconnect", function () { setStatus("down", "实时连接已断开，正在重连…"); });
   socket.on("connect_error", function () { setStatus("down", "实时连接失败，正在重试…"); });
   socket.on("call.ringing", function (data) { fire("hotline:call", data); });
-  ["case.created", "case.updated", "sla.card"].forEach(function (name) {
+  ["case.created", "case.updated", "sla.card", "sla.cards"].forEach(function (name) {
     socket.on(name, function (data) { remember(data.cursor); fire("hotline:case", Object.assign({ event: name }, data)); });
   });
   socket.on("notification", function (data) { fire("hotline:notification", data); });

@@ -78,5 +78,17 @@ class SocketCapture:
             if data.get("method") == "emit" and data.get("event") == event:
                 found.append({"data": data["data"][0], "room": data["room"], "namespace": data["namespace"]})
 
+    def cards(self, number: str | None = None, quiet: float = 0.5) -> list[dict]:
+        """The cards of every ``sla.cards`` message since the last call, one dict each (the card's fields plus the
+        message's department_code, room and namespace), optionally only those of case ``number``."""
+        found = []
+        for message in self.emits("sla.cards", quiet):
+            data = message["data"]
+            assert data["cursor"] == max(c["cursor"] for c in data["cards"])
+            found += [{**card, "department_code": data["department_code"], "room": message["room"],
+                       "namespace": message["namespace"]} for card in data["cards"]
+                      if number is None or card["number"] == number]
+        return found
+
     def close(self):
         self.pubsub.close()

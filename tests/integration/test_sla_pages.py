@@ -3,12 +3,13 @@ case page's time-limit panel with its forms (real login, CSRF)."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from hotline.extensions import db
 from hotline.models import Assignment
-from tests.integration.sla_support import dispatch_at, sh
+from tests.integration.sla_support import SH, dispatch_at, sh
 from tests.integration.test_pages import Browser
 from workers.jobs.sla import sweep_sla
 
@@ -20,6 +21,11 @@ def _red_case(app, phone) -> tuple[str, int]:
         due = db.session.get(Assignment, aid).deadline_contact
         sweep_sla(due)
     return number, aid
+
+
+def _an_hour_ago() -> datetime:
+    """Dispatched an hour before the real clock: the forms act at the real time, so every deadline is still ahead."""
+    return datetime.now(SH).replace(microsecond=0) - timedelta(hours=1)
 
 
 def _row(html: str, marker: str) -> str:
@@ -52,7 +58,7 @@ def test_department_inbox_colours_come_from_the_cards(app, phone):
 
 
 def test_case_page_panel_and_forms(app, phone):
-    number, _ = dispatch_at(app, phone, sh(2026, 11, 23, 10), department="ZJJ")  # deadlines still ahead
+    number, _ = dispatch_at(app, phone, _an_hour_ago(), department="ZJJ")
     handler = Browser(app, "handler_zjj")
     page = handler.html(f"/cases/{number}")
     assert 'id="sla-panel"' in page and 'id="sla-pause"' in page and 'id="sla-extension"' in page
@@ -93,7 +99,7 @@ def test_case_page_panel_and_forms(app, phone):
 def test_time_limit_forms_report_stale_copies_and_refusals(app, phone):
     """The time-limit forms go through the same action handling as the case page's own forms (those are
     checked in test_pages.py): a stale copy or a refused action is flashed in Chinese and nothing is stored."""
-    number, _ = dispatch_at(app, phone, sh(2026, 11, 23, 10), department="ZJJ")
+    number, _ = dispatch_at(app, phone, _an_hour_ago(), department="ZJJ")
     handler = Browser(app, "handler_zjj")
     version = int(re.search(r'name="version" value="(\d+)"', handler.html(f"/cases/{number}")).group(1))
 
