@@ -1,4 +1,4 @@
-"""Bulk INSERT … [ON CONFLICT DO NOTHING] RETURNING for thousands of rows in one round trip.
+"""Bulk INSERT … [ON CONFLICT DO NOTHING] RETURNING (and bulk UPDATE by key) for thousands of rows in one round trip.
 
 PostgreSQL: the rows travel as ONE json parameter and the server unpacks them —
 ``INSERT INTO t (cols) SELECT … FROM json_to_recordset(CAST(:rows AS JSON)) AS bulk(col type, …)``. The
@@ -55,3 +55,22 @@ def insert_returning(table: sa.Table, rows: list[dict], returning: list[str],
     if conflict:
         stmt = stmt.on_conflict_do_nothing(index_elements=conflict)
     return db.session.execute(stmt.returning(*[table.c[c] for c in returning])).all()
+
+
+def update_rows(table: sa.Table, rows: list[dict], key: str = "id") -> None:
+    """``UPDATE table SET … WHERE key = …`` for many rows (dicts with the same keys, ``key`` among them) in one
+    statement on PostgreSQL (``UPDATE … FROM json_to_recordset(…)``), an executemany on SQLite."""
+    if not rows:
+        return
+    cols = [name for name in rows[0] if name != key]
+    if db.session.get_bind().dialect.name != "postgresql":
+        stmt = (sa.update(table).where(table.c[key] == sa.bindparam(f"b_{key}"))
+                .values({name: sa.bindparam(f"b_{name}") for name in cols}))
+        db.session.execute(stmt, [{f"b_{name}": value for name, value in row.items()} for row in rows])
+        return
+    payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":"), default=_json_value)
+    source = (sa.func.json_to_recordset(sa.cast(sa.bindparam("bulk_rows", payload), sa.JSON))
+              .table_valued(*[sa.column(name, table.c[name].type) for name in [key, *cols]])
+              .render_derived(name="bulk", with_types=True))
+    db.session.execute(sa.update(table).where(table.c[key] == source.c[key])
+                       .values({name: source.c[name] for name in cols}))

@@ -1,9 +1,11 @@
-"""Engine tuning: SQLite gets WAL, a busy timeout, foreign keys and BEGIN IMMEDIATE transactions
-(so concurrent writers queue instead of failing on a lock upgrade)."""
+"""Engine tuning: SQLite gets WAL, a busy timeout, foreign keys, BEGIN IMMEDIATE transactions
+(so concurrent writers queue instead of failing on a lock upgrade) and the functions of hotline/sqlfuncs.py."""
 from __future__ import annotations
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from hotline import sqlfuncs
 
 _configured: set[int] = set()
 
@@ -22,6 +24,7 @@ def configure_engine(engine: Engine) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
+        sqlfuncs.register_sqlite(dbapi_conn)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):

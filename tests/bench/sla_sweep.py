@@ -1,12 +1,14 @@
 """Benchmark ``sla_sweep``: the SLA sweeper (workers.jobs.sla.sweep_sla) on PostgreSQL with 100k and 1M open cases.
 
-A dedicated database (``hotline_bench_sla``, dropped again afterwards) is migrated and seeded with the project's
-CLI, then filled with open cases and signed assignments by COPY (psycopg ``cursor.copy``, rows streamed from a
-generator). Every assignment carries its timers as the app would have stored them; a chosen number are due at
-the sweep instant (their 80 % instant just passed), the others later. Each sweep runs in a fresh child process
-(the app as the worker runs it, embedded Redis or --redis) that reports its wall time and peak RSS:
+A dedicated database (``hotline_bench_sla``, or the one --pg-db names; dropped again afterwards unless --keep) is
+migrated and seeded with the project's CLI, then filled with open cases and signed assignments by COPY (psycopg
+``cursor.copy``, rows streamed from a generator). Every assignment carries its timers as the app would have stored
+them; a chosen number are due at the sweep instant (their 80 % instant just passed), the others later. Each sweep
+runs in a fresh child process (the app as the worker runs it, embedded Redis or --redis) that reports its wall time
+and peak RSS:
 
-- due: 1 % of the open cases cross their yellow threshold → that many cards, events, notices, ``sla.card``s;
+- due: 1 % of the open cases cross their yellow threshold → that many cards and events, summary notices, and
+  ``sla.card`` messages (one per card, pipelined);
 - idle: the same instant again, nothing changed (the cost of the index probe);
 - fixed: at 1M, 1,000 due — the same work as the 1 % sweep at 100k, to show the cost follows what is due;
 - scattered: at 1M, the 1 % again but spread over the whole table (every row on a page of its own: worst case).
@@ -28,6 +30,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from tests.bench.report import table
+from tests.bench.server import BENCH_DB as SERVER_BENCH_DB
 from tests.bench.server import ROOT, DbTarget, Instance, log
 
 NAME = "sla_sweep"
@@ -226,7 +229,8 @@ def run(ctx) -> tuple[dict, str]:
         log("sla_sweep skipped: it needs PostgreSQL (--pg URL or a PostgreSQL DATABASE_URL)")
         results = {"skipped": "no PostgreSQL server given (--pg URL or DATABASE_URL)"}
         return results, f"## {NAME} — {TITLE}\n\nSkipped: {results['skipped']}.\n"
-    instance = Instance(DbTarget("postgresql", pg.url, BENCH_DB), redis_url=ctx.redis_url, keep=ctx.keep,
+    bench_db = pg.bench_db if pg.bench_db != SERVER_BENCH_DB else BENCH_DB  # --pg-db, else our own default
+    instance = Instance(DbTarget("postgresql", pg.url, bench_db), redis_url=ctx.redis_url, keep=ctx.keep,
                         prestart_redis=ctx.prestart_redis)
     phases, total = [], 0
     try:
@@ -251,20 +255,20 @@ def run(ctx) -> tuple[dict, str]:
     finally:
         instance.cleanup()
         if not ctx.keep:
-            _drop(pg.url)
+            _drop(pg.url, bench_db)
     results = {"phases": phases, "targets": targets(phases)}
     return results, markdown(results)
 
 
-def _drop(server_url: str) -> None:
+def _drop(server_url: str, bench_db: str) -> None:
     import psycopg
     import sqlalchemy as sa
 
     from tests.bench.server import bench_pg_url
 
-    admin = sa.engine.make_url(bench_pg_url(server_url, BENCH_DB)).set(database="postgres")
+    admin = sa.engine.make_url(bench_pg_url(server_url, bench_db)).set(database="postgres")
     with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        conn.execute(f'DROP DATABASE IF EXISTS "{bench_db}" WITH (FORCE)')
 
 
 def _cpu_cell(s: dict) -> str:
@@ -294,8 +298,9 @@ def targets(phases: list[dict]) -> list[dict]:
 def markdown(results: dict) -> str:
     lines = [f"## {NAME} — {TITLE}", "",
              "Each sweep is `workers.jobs.sla.sweep_sla(now)` in a fresh process (app start excluded): claim due "
-             "assignments by `next_card_at <= now` (partial index), insert cards `ON CONFLICT DO NOTHING`, write "
-             "events and outbox notices, emit `sla.card` after commit. Data: signed assignments, the reply "
+             "assignments by `next_card_at <= now` (partial index), insert cards `ON CONFLICT DO NOTHING` and their "
+             "events by INSERT … SELECT (on PostgreSQL one statement per batch of 5,000), outbox notices, publish "
+             "`sla.card` (one message per card, pipelined) after commit. Data: signed assignments, the reply "
              "milestone's 80 % instant just passed for the due ones, 1–20 days ahead for the rest. What falls due "
              "in the same minute was dispatched at about the same time, so the due rows come in "
              f"{RUNS} runs of neighbouring rows; the scattered sweep puts each on a page of its own (worst case). "

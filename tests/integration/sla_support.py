@@ -78,5 +78,11 @@ class SocketCapture:
             if data.get("method") == "emit" and data.get("event") == event:
                 found.append({"data": data["data"][0], "room": data["room"], "namespace": data["namespace"]})
 
+    def cards(self, number: str | None = None, quiet: float = 0.5) -> list[dict]:
+        """Every ``sla.card`` message since the last call, one dict each (the payload plus room and namespace),
+        optionally only those of case ``number``."""
+        return [{**m["data"], "room": m["room"], "namespace": m["namespace"]}
+                for m in self.emits("sla.card", quiet) if number is None or m["data"]["number"] == number]
+
     def close(self):
         self.pubsub.close()

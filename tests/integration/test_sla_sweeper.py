@@ -70,28 +70,28 @@ def test_yellow_then_red_on_working_time_once_each(app, api, phone):
     assert sla.card_level(sla.elapsed_fraction(start, red, yellow - SECOND, one_day, cal)) is None
 
     capture = SocketCapture(app)
-    mine = lambda: [m for m in capture.emits("sla.card") if m["data"]["number"] == number]  # noqa: E731
     try:
         for moment in (sh(2026, 3, 7, 12), sh(2026, 3, 8, 23, 59), yellow - SECOND):  # the weekend does not count
             sweep_sla(moment)
-        assert _cards(app, aid) == [] and mine() == []
+        assert _cards(app, aid) == [] and capture.cards(number) == []
 
         assert sweep_sla(yellow)["yellow"] >= 1
         sweep_sla(yellow)  # a second run at the same moment
         sweep_sla(yellow + timedelta(minutes=1))
         sweep_sla(red - SECOND)
         assert _cards(app, aid) == [("contact", "yellow", red)]
-        yellows = mine()
-        assert [m["data"] for m in yellows] == [{"number": number, "level": "yellow", "limit": "contact",
-                                                 "due_at": red.astimezone(UTC).isoformat(), "department_code": "D01S01",
-                                                 "cursor": yellows[0]["data"]["cursor"]}]
+        yellows = capture.cards(number)
+        assert [{k: m[k] for k in ("number", "level", "limit", "due_at", "department_code", "cursor")}
+                for m in yellows] == [{"number": number, "level": "yellow", "limit": "contact",
+                                       "due_at": red.astimezone(UTC).isoformat(), "department_code": "D01S01",
+                                       "cursor": yellows[0]["cursor"]}]
         assert sorted(yellows[0]["room"]) == DEPT_ROOMS and yellows[0]["namespace"] == "/console"
 
         assert sweep_sla(red)["red"] >= 1
         sweep_sla(red)
         sweep_sla(red + timedelta(minutes=5))
-        reds = mine()
-        assert [(m["data"]["level"], m["data"]["limit"]) for m in reds] == [("red", "contact")]
+        reds = capture.cards(number)
+        assert [(m["level"], m["limit"]) for m in reds] == [("red", "contact")]
         assert sorted(reds[0]["room"]) == DEPT_ROOMS
     finally:
         capture.close()
@@ -101,7 +101,7 @@ def test_yellow_then_red_on_working_time_once_each(app, api, phone):
     assert [(e.action, e.data["milestone"], e.created_at) for e in events] == [
         ("yellow_card", "contact", yellow), ("red_card", "contact", red)]
     assert [e[0] for e in _events(app, number, "yellow_card")] == ["yellow_card"]
-    assert yellows[0]["data"]["cursor"] < reds[0]["data"]["cursor"]
+    assert yellows[0]["cursor"] < reds[0]["cursor"]
 
     with app.app_context():
         notices = db.session.execute(sa.select(OutboxMessage.recipient, OutboxMessage.text)
@@ -144,7 +144,7 @@ def test_two_sweepers_at_once_write_one_card(app, phone):
         assert len(results) == 2
         assert _cards(app, aid) == [("contact", "yellow", sh(2026, 3, 11, 10))]
         assert len(_events(app, number, "yellow_card")) == 1
-        assert [m["data"]["number"] for m in capture.emits("sla.card") if m["data"]["number"] == number] == [number]
+        assert [m["number"] for m in capture.cards(number)] == [number]
     finally:
         capture.close()
 
@@ -165,7 +165,7 @@ def test_rearmed_timer_never_doubles_a_card(app, phone):
             sweep_sla(red + timedelta(minutes=1))
         assert [lvl for _, lvl, _ in _cards(app, aid)] == ["red"]
         assert len(_events(app, number, "red_card")) == 1
-        assert [m for m in capture.emits("sla.card") if m["data"]["number"] == number] == []
+        assert capture.cards(number) == []
     finally:
         capture.close()
 

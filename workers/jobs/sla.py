@@ -27,7 +27,7 @@ def sweep_sla(now: datetime | None = None, batch: int = sweeper.BATCH) -> dict:
             totals["claimed"] += result.claimed
             totals["escalated"] += len(result.escalated)
             for card in result.cards:
-                totals[card["level"]] += 1
+                totals[card.level] += 1
             if result.claimed < batch:
                 break
     return totals
