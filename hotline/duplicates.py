@@ -84,6 +84,21 @@ def forget(case: Case) -> None:
         db.session.execute(sa.delete(CaseDupKey).where(CaseDupKey.case_id == case.id))
 
 
+def prune_batch(cutoff: datetime, after: int = 0, cases: int = 1000) -> tuple[int, int | None]:
+    """Drop the keys of cases registered before ``cutoff`` (the window's start) among the ``cases`` oldest keyed
+    case ids above ``after``: they can no longer be candidates, yet a case that stays open for months would keep
+    them for ever. Returns (keys deleted, the id to continue after — None once a batch holds no old case: ids
+    grow with registration time, so the rest is inside the window)."""
+    oldest = (sa.select(CaseDupKey.case_id).where(CaseDupKey.case_id > after).distinct()
+              .order_by(CaseDupKey.case_id).limit(cases).scalar_subquery())
+    rows = db.session.execute(sa.select(Case.id, Case.created_at).where(Case.id.in_(oldest))).all()
+    old = [case_id for case_id, created in rows if created < cutoff]
+    if not old:
+        return 0, None
+    deleted = db.session.execute(sa.delete(CaseDupKey).where(CaseDupKey.case_id.in_(old))).rowcount or 0
+    return deleted, max(case_id for case_id, _ in rows)
+
+
 def _probe_keys(content: str, unit: Department | None) -> list[int]:
     return [k for scope in probe_scopes(unit) for k in band_keys(content, scope)]
 

@@ -6,7 +6,7 @@ from rq import cron
 from workers.jobs.kb import kb_expiry
 from workers.jobs.outbox import relay_outbox
 from workers.jobs.ratings import sweep_rectifications
-from workers.jobs.routing import retrain_router, route_cases
+from workers.jobs.routing import prune_dup_keys, retrain_router, route_cases
 from workers.jobs.sla import sweep_sla
 
 CRON_TABLE = [
@@ -20,6 +20,8 @@ CRON_TABLE = [
     (kb_expiry, "default", 3600),
     # routing queue: new cases are routed right after registration (woken); this catches a lost wake-up
     (route_cases, "default", 60),
+    # duplicate-check keys of cases registered before the window (they can no longer match)
+    (prune_dup_keys, "default", 24 * 3600),
     # router retrained from closed cases' final categories (+ base data): dispatcher corrections teach it
     (retrain_router, "default", 24 * 3600),
 ]

@@ -137,3 +137,23 @@ def test_two_jobs_at_once_route_each_case_once(app, api):
     assert sum(r["routed"] for r in results) >= len(created)
     for case in created:
         assert _row(app, case["number"])[:2] == (False, 1)
+
+
+def test_keys_older_than_the_window_are_pruned(app, api):
+    from datetime import UTC, datetime, timedelta
+
+    from workers.jobs.routing import prune_dup_keys
+
+    agent = api("agent1")
+    old, recent = (new_case(agent, _phone(), content=_text(t)) for t in ("树枝压断电线", "广场舞噪音"))
+    run_jobs(app)
+    window = app.config["HOTLINE"].duplicate_window_days
+    with app.app_context():  # the first was registered before the window (an open case of long ago)
+        db.session.execute(sa.update(Case).where(Case.number == old["number"])
+                           .values(created_at=datetime.now(UTC) - timedelta(days=window + 1)))
+        db.session.commit()
+    assert _row(app, old["number"])[2] > 0 and _row(app, recent["number"])[2] > 0
+    with app.app_context():
+        assert prune_dup_keys() > 0
+        assert prune_dup_keys() == 0  # idempotent
+    assert _row(app, old["number"])[2] == 0 and _row(app, recent["number"])[2] > 0

@@ -38,6 +38,21 @@ def route_cases(now: datetime | None = None) -> dict:
 
 
 @job
+def prune_dup_keys(now: datetime | None = None) -> int:
+    """Daily: duplicate-check keys of open cases older than the window are dropped (batch by batch, one commit
+    each). Idempotent. Returns the keys deleted."""
+    from hotline.duplicates import prune_batch
+
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=current_app.config["HOTLINE"].duplicate_window_days)
+    deleted, after = 0, 0
+    while after is not None:
+        count, after = prune_batch(cutoff, after)
+        deleted += count
+        db.session.commit()
+    return deleted
+
+
+@job
 def retrain_router(now: datetime | None = None) -> dict:
     from routing.classifier import load_tsv_dir, train
     from routing.model import model_path
