@@ -1,23 +1,34 @@
 """Level-1 category classifier for case text (title and/or body), learned from labelled history.
 
-Model: TF-IDF over character 1–2-grams (sublinear tf, smooth idf, l2) → LinearSVC with balanced class
-weights, whose decision scores s become probabilities softmax(T·s) with one temperature T fitted (log-loss)
-on out-of-fold scores (internal 3-fold), so ``predict_top`` returns calibrated probabilities and the
-auto-dispatch threshold is a probability. A temperature keeps the SVM's class order; the multinomial
-logistic calibrator tried first (``calibrator="logistic"``) reorders classes and measured −0.4 macro-F1
-points, −0.15 top-3 points on bodies, and no better precision at 80 % coverage. All labelled files
-(titles and bodies) train one model: the measured gain over per-file models is +1.5 macro-F1 points on each. The
-baseline (``algorithm="baseline"``) is the usual TF-IDF character 1–3-grams → LinearSVC(C=0.5), uncalibrated
-scores squashed by softmax. What was tried and measured: tests/bench/routing_bench.py, docs in
-routing/evaluation.py (honest CV over near-duplicate groups).
+Chosen model (``algorithm="svm_nb_memory"``), all on TF-IDF of character 1–2-grams (sublinear tf, smooth
+idf, l2):
+1. LinearSVC, balanced class weights → scores s (one per class);
+2. NB-SVM: per class k, the features scaled by the naive-Bayes log-count ratio r_k of k against the rest,
+   re-normalised, and a binary LinearSVC on them → scores u;
+3. probabilities softmax(a·s + c·u), the two weights fitted (log-loss) on out-of-fold scores of an internal
+   3-fold split — with c = 0 this is the temperature calibration of the SVM alone (``algorithm="svm"``);
+4. a nearest-neighbour memory of the training texts (``routing.memory``) whose label vote is blended in.
+Measured with 5-fold CV over near-duplicate groups (tests/bench/README.md, routing): against the SVM alone,
+NB-SVM adds +0.3 (bodies) / +0.6 (titles) macro-F1 points, the memory +0.9 on bodies. Tried on the same
+folds and not adopted (bodies / titles, against the SVM alone): jieba words (−0.2 / ±0), char 1–3-grams
+(−0.2 / −0.4), logistic regression C ∈ {10, 30, 100} (−0.7 to −1.0 / −0.6 to −0.8), ridge (−0.3 / −0.1),
+SGD modified-Huber (−0.5 / −1.1), complement / multinomial NB alone (−4.9 / −2.6, −6.1 / −3.9) or averaged
+in (−0.9 / +0.1), C ∈ {0.3, 0.5, 2} (−0.7 to +0.1: C stays 1, so no nested search was needed), no class
+weights (−0.2 / −0.4), truncating bodies to 150 / 300 / 500 characters (−2.3, −0.3, −0.3 on bodies) or
+adding their first 80 as extra features (±0), ranking auto-dispatch by the top-2 margin instead of the top
+probability (precision at 80 % coverage +0.1 / ±0). The multinomial logistic calibrator
+(``calibrator="logistic"``) reorders classes and measured −0.4 macro-F1 points on bodies. All labelled
+files (titles and bodies) train one model (+1.5 points on each against per-file models). The baseline
+(``algorithm="baseline"``) is the usual TF-IDF character 1–3-grams → LinearSVC(C=0.5), uncalibrated scores
+squashed by softmax.
 
 Training counts the texts once (``_count_matrix``) and fits on row slices of that matrix, each fit taking
 its vocabulary (min_df), idf and weights from its own rows only — cross-validation and the calibration
 folds do not re-tokenise. Pure (no Flask / hotline imports). Training uses scikit-learn; the trained
-model is converted to plain arrays (vocabulary, idf, weights, calibrator), so scoring needs numpy only and
-the web process never imports scikit-learn. ``Model.save``/``load`` write/read one ``.npz``
-(``allow_pickle=False``: no code runs on load) with a magic string and a format version, and refuse files
-outside the folder the caller names as trusted (the app's instance folder).
+model is converted to plain arrays (``routing.model``), so scoring needs numpy only and the web process
+never imports scikit-learn. ``Model.save``/``load`` write/read one ``.npz`` (``allow_pickle=False``: no
+code runs on load) with a magic string and a format version, and refuse files outside the folder the
+caller names as trusted (the app's instance folder).
 """
 from __future__ import annotations
 
@@ -28,36 +39,42 @@ from pathlib import Path
 
 import numpy as np
 
+from routing import memory as memory_mod
 from routing.evaluation import CVMetrics, cross_validate, score_metrics
-from routing.model import FORMAT_VERSION, MAGIC, MODEL_FILE, Featurizer, Model, ModelError, model_path
+from routing.model import FORMAT_VERSION, MAGIC, MODEL_FILE, Featurizer, Model, ModelError, NBPart, model_path
+from routing.text import head
 
 __all__ = ["ALGORITHMS", "FORMAT_VERSION", "MAGIC", "MODEL_FILE", "CVMetrics", "Featurizer", "LabelledData", "Model",
            "ModelError", "cross_validate", "load_tsv", "load_tsv_dir", "model_path", "score_metrics", "train"]
 
+_CHARS = {"char_range": (1, 2), "use_words": False, "C": 1.0, "min_df": "auto", "calibrate": True,
+          "class_weight": "balanced"}
 ALGORITHMS: dict[str, dict] = {
-    # chosen: best measured that meets the latency/memory budget (numbers: tests/bench/routing_bench.py)
-    "svm": {"char_range": (1, 2), "use_words": False, "C": 1.0, "min_df": "auto", "calibrate": True,
-            "class_weight": "balanced"},
-    # + jieba words and word bigrams: ≤ +0.4 macro-F1 points (bodies), but jieba costs ~100 MB per process and
+    # chosen: best measured that meets the latency/memory budget (numbers: tests/bench/README.md)
+    "svm_nb_memory": {**_CHARS, "nb": True, "memory": True},
+    # the previous model: the SVM alone, temperature-calibrated
+    "svm": dict(_CHARS),
+    # + jieba words and word bigrams: ± 0.2 macro-F1 points, but jieba costs ~100 MB per process and
     # ~4 ms per 1,000-character body (CPU p95): over the 2 ms budget
-    "svm_words": {"char_range": (1, 2), "use_words": True, "C": 1.0, "min_df": "auto", "calibrate": True,
-                  "class_weight": "balanced"},
+    "svm_words": {**_CHARS, "use_words": True},
     # baseline: the common TF-IDF + linear recipe (char 1–3-grams, LinearSVC, softmax of raw scores)
     "baseline": {"char_range": (1, 3), "use_words": False, "C": 0.5, "min_df": "auto", "calibrate": False},
 }
+DEFAULT_ALGORITHM = "svm_nb_memory"
 
 
 def _options(opts: dict) -> dict:
-    algorithm = opts.pop("algorithm", "svm")
+    algorithm = opts.pop("algorithm", DEFAULT_ALGORITHM)
     if algorithm not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {algorithm!r}; choose from {sorted(ALGORITHMS)}")
-    out = {"algorithm": algorithm, "class_weight": None, **ALGORITHMS[algorithm], "calibration_folds": 3,
-           "calibrator": "temperature",
-           "max_chars": 1000, "seed": 0}
+    out = {"algorithm": algorithm, "class_weight": None, "nb": False, "memory": False, **ALGORITHMS[algorithm],
+           "calibration_folds": 3, "calibrator": "temperature", "max_chars": 1000, "seed": 0}
     unknown = set(opts) - set(out)
     if unknown:
         raise ValueError(f"unknown training options: {sorted(unknown)}")
     out.update(opts)
+    if out["nb"] and out["calibrator"] != "temperature":
+        raise ValueError("NB-SVM scores are weighted by the temperature calibrator only")
     return out
 
 
@@ -83,6 +100,11 @@ def _count_matrix(texts: list[str], options: dict):
     return counts, vec.get_feature_names_out().tolist()
 
 
+def text_lengths(texts: list[str], options: dict) -> np.ndarray:
+    """Characters each text is scored on (normalised, truncated): what the memory's blend weight uses."""
+    return np.array([len(head(t or "", options["max_chars"])) for t in texts])
+
+
 def _tfidf(counts, idf: np.ndarray):
     """Sublinear tf × idf, rows l2-normalised (what TfidfVectorizer(sublinear_tf=True) computes)."""
     from sklearn.preprocessing import normalize as l2
@@ -92,8 +114,23 @@ def _tfidf(counts, idf: np.ndarray):
     return l2(x.multiply(idf[None, :]).tocsr())
 
 
-def _fit(counts, labels: np.ndarray, options: dict):
-    """Columns kept (document frequency ≥ min_df in these rows), their smooth idf, and the fitted SVM."""
+@dataclass
+class _Fitted:
+    cols: np.ndarray      # columns of the count matrix kept (document frequency ≥ min_df)
+    idf: np.ndarray
+    svm: object
+    nb_ratio: np.ndarray | None = None  # (n_features, n_classes) log-count ratios
+    nb_svms: list | None = None         # one binary LinearSVC per class on the ratio-scaled features
+
+
+def _nb_scaled(x, ratio: np.ndarray):
+    from sklearn.preprocessing import normalize as l2
+
+    return l2(x.multiply(ratio[None, :]).tocsr())
+
+
+def _fit(counts, labels: np.ndarray, options: dict, classes: list[str]) -> tuple[_Fitted, object]:
+    """Fitted parts from count rows (vocabulary, idf and weights from these rows only) and their tf-idf."""
     from sklearn.svm import LinearSVC
 
     n = counts.shape[0]
@@ -103,20 +140,41 @@ def _fit(counts, labels: np.ndarray, options: dict):
     df = np.bincount(counts.indices, minlength=counts.shape[1])
     cols = np.flatnonzero(df >= min_df)
     idf = np.log((1.0 + n) / (1.0 + df[cols])) + 1.0
-    clf = LinearSVC(C=options["C"], class_weight=options["class_weight"], random_state=options["seed"])
-    clf.fit(_tfidf(counts[:, cols], idf), labels)
-    return cols, idf, clf
+    x = _tfidf(counts[:, cols], idf)
+
+    def svm():
+        return LinearSVC(C=options["C"], class_weight=options["class_weight"], random_state=options["seed"])
+
+    fitted = _Fitted(cols, idf, svm().fit(x, labels))
+    if options["nb"]:
+        present = (x > 0).astype(np.float64)
+        ratios, svms = [], []
+        for c in classes:
+            mine = labels == c
+            p = 1.0 + np.asarray(present[mine].sum(axis=0)).ravel()
+            q = 1.0 + np.asarray(present[~mine].sum(axis=0)).ravel()
+            ratios.append(np.log(p / p.sum()) - np.log(q / q.sum()))
+            svms.append(svm().fit(_nb_scaled(x, ratios[-1]), mine))
+        fitted.nb_ratio, fitted.nb_svms = np.column_stack(ratios), svms
+    return fitted, x
 
 
-def _decision(fitted, counts) -> np.ndarray:
-    cols, idf, clf = fitted
-    scores = clf.decision_function(_tfidf(counts[:, cols], idf))
-    return np.column_stack([-scores, scores]) if scores.ndim == 1 else scores
+def _decision(fitted: _Fitted, counts) -> tuple[np.ndarray, np.ndarray | None, object]:
+    """SVM scores, NB-SVM scores (or None) and the l2 tf-idf rows of further count rows (same columns)."""
+    x = _tfidf(counts[:, fitted.cols], fitted.idf)
+    scores = fitted.svm.decision_function(x)
+    scores = np.column_stack([-scores, scores]) if scores.ndim == 1 else scores
+    nb = None
+    if fitted.nb_svms is not None:
+        nb = np.column_stack([clf.decision_function(_nb_scaled(x, fitted.nb_ratio[:, k]))
+                              for k, clf in enumerate(fitted.nb_svms)])
+    return scores, nb, x
 
 
 def train(texts: list[str], labels: list[str], **opts) -> Model:
-    """Fit a model. Options: algorithm ("svm" | "svm_words" | "baseline"), char_range, use_words, C, min_df,
-    class_weight, calibrate, calibration_folds, calibrator ("temperature" | "logistic"), max_chars, seed."""
+    """Fit a model. Options: algorithm ("svm_nb_memory" | "svm" | "svm_words" | "baseline"), char_range,
+    use_words, C, min_df, class_weight, nb, memory, calibrate, calibration_folds, calibrator ("temperature" |
+    "logistic"), max_chars, seed."""
     options = _options(dict(opts))
     if len(texts) != len(labels) or not texts:
         raise ValueError("texts and labels must be non-empty and of equal length")
@@ -126,61 +184,103 @@ def train(texts: list[str], labels: list[str], **opts) -> Model:
     return _train_counts(counts, terms, np.asarray(labels), options)[0]
 
 
+def _nll(z: np.ndarray, y: np.ndarray) -> float:
+    z = z - z.max(axis=1, keepdims=True)
+    return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(y)), y]))
+
+
 def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
     """The T minimising the log-loss of softmax(T · scores) against class indices ``y`` (out-of-fold scores)."""
     from scipy.optimize import minimize_scalar
 
-    rows = np.arange(len(y))
-
-    def nll(log_t: float) -> float:
-        z = np.exp(log_t) * scores
-        z -= z.max(axis=1, keepdims=True)
-        return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[rows, y]))
-
-    return float(np.exp(minimize_scalar(nll, bounds=(-3.0, 5.0), method="bounded").x))
+    return float(np.exp(minimize_scalar(lambda log_t: _nll(np.exp(log_t) * scores, y), bounds=(-3.0, 5.0),
+                                        method="bounded").x))
 
 
-def _train_counts(counts, terms: list[str], labels_arr: np.ndarray, options: dict):
-    """Model from a count matrix, plus a scorer of further count rows (same columns) → linear scores."""
+def fit_score_weights(scores: np.ndarray, nb_scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """The (a, c) ≥ 0 minimising the log-loss of softmax(a · scores + c · nb_scores) (out-of-fold scores)."""
+    from scipy.optimize import minimize
+
+    start = np.log(max(fit_temperature(scores, y), 1e-3))
+    res = minimize(lambda w: _nll(np.exp(w[0]) * scores + np.exp(w[1]) * nb_scores, y), [start, start],
+                   method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-6})
+    return float(np.exp(res.x[0])), float(np.exp(res.x[1]))
+
+
+def _calibration(counts, labels_arr: np.ndarray, classes: list[str], options: dict) -> dict:
+    """Weights of the scores before the softmax, fitted on out-of-fold scores of an internal split."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
+    folds = min(options["calibration_folds"], int(min(np.unique(labels_arr, return_counts=True)[1])))
+    if not options["calibrate"] or folds < 2:
+        return {"a": 1.0, "c": 1.0} if options["nb"] else {}
+    k = len(classes)
+    oof, oof_nb = np.zeros((counts.shape[0], k)), np.zeros((counts.shape[0], k))
+    skf = StratifiedKFold(folds, shuffle=True, random_state=options["seed"])
+    for tr, te in skf.split(np.zeros(counts.shape[0]), labels_arr):
+        scores, nb, _ = _decision(_fit(counts[tr], labels_arr[tr], options, classes)[0], counts[te])
+        oof[te] = scores
+        if nb is not None:
+            oof_nb[te] = nb
+    y = np.searchsorted(classes, labels_arr)
+    if options["nb"]:
+        a, c = fit_score_weights(oof, oof_nb, y)
+        return {"a": a, "c": c}
+    if options["calibrator"] == "logistic":  # multinomial LR on the scores (may reorder classes)
+        lr = LogisticRegression(C=1.0, max_iter=1000).fit(oof, labels_arr)
+        w, b = lr.coef_, lr.intercept_
+        if w.shape[0] == 1:  # binary logistic: softmax over logits (0, z) = (1 - σ(z), σ(z))
+            w, b = np.vstack([np.zeros_like(w), w]), np.concatenate([[0.0], b])
+        return {"weights": w, "intercept": b}
+    return {"a": fit_temperature(oof, y)}
+
+
+def _train_counts(counts, terms: list[str], labels_arr: np.ndarray, options: dict):
+    """Model from a count matrix, plus a scorer of further count rows (same columns) and their text lengths
+    → probabilities (what ``Model.proba`` gives for those texts)."""
     classes = sorted(set(labels_arr.tolist()))
     if len(classes) < 2:
         raise ValueError("need at least two categories to train")
     started = time.perf_counter()
-    calibrator = None
-    folds = min(options["calibration_folds"], int(min(np.unique(labels_arr, return_counts=True)[1])))
-    if options["calibrate"] and folds >= 2:
-        oof = np.zeros((counts.shape[0], len(classes)))
-        skf = StratifiedKFold(folds, shuffle=True, random_state=options["seed"])
-        for tr, te in skf.split(np.zeros(counts.shape[0]), labels_arr):
-            oof[te] = _decision(_fit(counts[tr], labels_arr[tr], options), counts[te])
-        if options["calibrator"] == "logistic":  # multinomial LR on the scores (may reorder classes)
-            calibrator = LogisticRegression(C=1.0, max_iter=1000).fit(oof, labels_arr)
-        else:  # one temperature: keeps the SVM's class order, so top-1/top-3 are the SVM's own
-            t = fit_temperature(oof, np.searchsorted(classes, labels_arr))
-            calibrator = type("Temperature", (), {"coef_": t * np.eye(len(classes)),
-                                                  "intercept_": np.zeros(len(classes)), "t": t})()
-    fitted = _fit(counts, labels_arr, options)
-    cols, idf, classifier = fitted
-    coef, intercept = classifier.coef_, classifier.intercept_
+    cal = _calibration(counts, labels_arr, classes, options)
+    fitted, x = _fit(counts, labels_arr, options, classes)
+    coef, intercept = fitted.svm.coef_, fitted.svm.intercept_
     if coef.shape[0] == 1:  # two classes: one score s for classes[1] → columns (-s, s)
         coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
+    k = len(classes)
     cal_w = cal_b = None
-    if calibrator is not None:
-        cal_w, cal_b = calibrator.coef_, calibrator.intercept_
-        if cal_w.shape[0] == 1:  # binary logistic: softmax over logits (0, z) = (1 - σ(z), σ(z))
-            cal_w, cal_b = np.vstack([np.zeros_like(cal_w), cal_w]), np.concatenate([[0.0], cal_b])
+    if "a" in cal:
+        cal_w, cal_b = cal["a"] * np.eye(k), np.zeros(k)
+    elif "weights" in cal:
+        cal_w, cal_b = cal["weights"], cal["intercept"]
+    nb = None
+    if fitted.nb_svms is not None:
+        nb = NBPart(fitted.nb_ratio.astype(np.float32),
+                    np.column_stack([c.coef_.ravel() for c in fitted.nb_svms]).astype(np.float32),
+                    np.array([float(c.intercept_[0]) for c in fitted.nb_svms]), float(cal["c"]))
+    mem = memory_mod.build(x, np.searchsorted(classes, labels_arr), k) if options["memory"] else None
     meta = {"trained_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "n": int(counts.shape[0]),
             "counts": {c: int((labels_arr == c).sum()) for c in classes},
-            "features": len(cols), "train_seconds": round(time.perf_counter() - started, 2)}
-    if calibrator is not None and hasattr(calibrator, "t"):
-        meta["temperature"] = round(float(calibrator.t), 4)
-    vocabulary = {terms[j]: i for i, j in enumerate(cols.tolist())}
-    model = Model(vocabulary, idf.astype(np.float32), np.ascontiguousarray(coef.T, dtype=np.float32),
-                  intercept.astype(np.float64), cal_w, cal_b, classes, options, meta)
-    return model, lambda rows: _decision(fitted, rows)
+            "features": len(fitted.cols), "train_seconds": round(time.perf_counter() - started, 2)}
+    if "a" in cal:
+        meta["temperature"] = round(float(cal["a"]), 4)
+    if nb is not None:
+        meta["nb_weight"] = round(nb.scale, 4)
+    vocabulary = {terms[j]: i for i, j in enumerate(fitted.cols.tolist())}
+    model = Model(vocabulary, fitted.idf.astype(np.float32), np.ascontiguousarray(coef.T, dtype=np.float32),
+                  intercept.astype(np.float64), cal_w, cal_b, classes, options, meta, nb=nb, memory=mem)
+
+    def proba_rows(rows, n_chars: np.ndarray) -> np.ndarray:
+        scores, nb_scores, xr = _decision(fitted, rows)
+        z = scores if cal_w is None else scores @ cal_w.T + cal_b
+        if nb_scores is not None:
+            z = z + nb.scale * nb_scores
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        return p if mem is None else mem.combine(p, mem.vote_rows(xr), n_chars)
+
+    return model, proba_rows
 
 
 # --- data ---------------------------------------------------------------------------------------

@@ -155,17 +155,18 @@ def out_of_fold_proba(texts: list[str], labels: list[str], splits: list[tuple], 
     """Probabilities of every text from a model trained without its fold (columns: sorted labels).
     Texts are tokenised and counted once (label-free); each fold's vocabulary, idf and weights come from
     its training rows only, exactly as ``train`` would compute them."""
-    from routing.classifier import _count_matrix, _options, _train_counts
+    from routing.classifier import _count_matrix, _options, _train_counts, text_lengths
 
     options = _options(dict(opts))
     classes = sorted(set(labels))
     y = np.asarray(labels)
     counts, terms = _count_matrix(texts, options)
+    lengths = text_lengths(texts, options)
     proba = np.zeros((len(texts), len(classes)))
     for tr, te in splits:
         model, scorer = _train_counts(counts[tr], terms, y[tr], options)
         cols = [classes.index(c) for c in model.classes]
-        proba[np.ix_(te, cols)] = model._calibrate(scorer(counts[te]))
+        proba[np.ix_(te, cols)] = scorer(counts[te], lengths[te])
     return proba, classes
 
 

@@ -1,9 +1,11 @@
 """The trained router model as plain arrays: load and score with numpy only.
 
-Written by ``routing.classifier.train`` (scikit-learn: TF-IDF → LinearSVC → calibrator),
-converted to vocabulary/idf/weights/calibrator arrays, so a web process that scores cases never
-imports scikit-learn. ``save``/``load`` use one ``.npz`` read with ``allow_pickle=False`` (no code runs
-on load), a magic string and a format version, and refuse files outside the trusted folder.
+Written by ``routing.classifier.train`` (scikit-learn: TF-IDF → LinearSVC [+ NB-SVM] → calibration
+[+ nearest-neighbour memory]), converted to vocabulary/idf/weights/calibration/memory arrays, so a web
+process that scores cases never imports scikit-learn. ``save``/``load`` use one ``.npz`` read with
+``allow_pickle=False`` (no code runs on load), a magic string and a format version, and refuse files
+outside the trusted folder. Format 2 adds the optional NB-SVM and memory arrays; format-1 files (the SVM
+alone) still load.
 """
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from routing.text import features, normalize, truncate
+from routing.memory import Memory
+from routing.text import features, head
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
 MAGIC = "hotline-routing-model"
 MODEL_FILE = "routing_model.npz"
 
@@ -38,8 +42,24 @@ class Featurizer:
     max_chars: int = 1000
 
     def __call__(self, text: str) -> list[str]:
-        return features(normalize(text), char_range=self.char_range, use_words=self.use_words,
-                        max_chars=self.max_chars)
+        return features(head(text, self.max_chars), char_range=self.char_range, use_words=self.use_words)
+
+
+@dataclass
+class NBPart:
+    """NB-SVM: per class k, score = w_k · l2(x ∘ r_k) + b_k on the l2 tf-idf x, added to the logits × ``scale``."""
+    ratio: np.ndarray          # (n_features, n_classes) float32 log-count ratios r_k
+    weights: np.ndarray        # (n_features, n_classes) float32
+    intercept: np.ndarray      # (n_classes,)
+    scale: float
+
+    def scores(self, idx: np.ndarray, vals: np.ndarray) -> np.ndarray:
+        if not len(idx):
+            return self.intercept.astype(np.float64)
+        scaled = vals[:, None] * self.ratio[idx]                    # (nnz, n_classes)
+        norms = np.sqrt(np.einsum("ij,ij->j", scaled, scaled))
+        norms[norms == 0] = 1.0
+        return np.einsum("ij,ij->j", scaled, self.weights[idx]) / norms + self.intercept
 
 
 @dataclass
@@ -55,6 +75,8 @@ class Model:
     classes: list[str]
     options: dict
     meta: dict = field(default_factory=dict)
+    nb: NBPart | None = None
+    memory: Memory | None = None
 
     def __post_init__(self):
         self._keys = self._key_order = None
@@ -65,15 +87,13 @@ class Model:
     def featurizer(self) -> Featurizer:
         return Featurizer(tuple(self.options["char_range"]), self.options["use_words"], self.options["max_chars"])
 
-    def _linear(self, idx: np.ndarray, tf: np.ndarray) -> np.ndarray:
-        if not len(idx):
-            return self.intercept.astype(np.float64)
-        vals = (1.0 + np.log(tf)) * self.idf[idx]          # sublinear tf × idf, then l2 norm
-        vals /= np.sqrt(vals @ vals)
-        return vals @ self.weights[idx] + self.intercept
+    def _tfidf(self, idx: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        """Sublinear tf × idf, l2-normalised (the training side's ``_tfidf``) of one text's counted features."""
+        vals = (1.0 + np.log(tf)) * self.idf[idx]
+        norm = np.sqrt(vals @ vals)
+        return vals / norm if norm > 0 else vals
 
-    def _scores(self, tokens: list[str]) -> np.ndarray:
-        """Linear scores of one token list (any model; the reference path)."""
+    def _count_tokens(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
         counts: dict[int, int] = {}
         vocab = self.vocabulary
         for tok in tokens:
@@ -82,40 +102,61 @@ class Model:
                 counts[j] = counts.get(j, 0) + 1
         idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
         tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-        return self._linear(idx, tf)
+        return idx, tf
 
-    def _scores_text(self, text: str) -> np.ndarray:
-        """Linear scores of one raw text. Character 1–2-gram models take the vectorised path: each n-gram
-        becomes an int64 key (its code points side by side), counted with ``np.unique`` and looked up in the
-        sorted vocabulary keys with ``searchsorted`` — the same numbers as ``_scores`` at a fraction of the
-        time on long bodies; other models tokenise."""
+    def _count_text(self, text: str) -> tuple[np.ndarray, np.ndarray, int]:
+        """Feature indices and counts of one raw text, and its scored length in characters. Character
+        1–2-gram models take the vectorised path: each n-gram becomes an int64 key (its code points side by
+        side), counted with ``np.unique`` and looked up in the sorted vocabulary keys with ``searchsorted`` —
+        the same numbers as tokenising at a fraction of the time on long bodies; other models tokenise."""
+        clean = head(text, self.options["max_chars"])
         if self._keys is None:
-            return self._scores(self.featurizer()(text))
+            return (*self._count_tokens(self.featurizer()(text)), len(clean))
         lo, hi = self.options["char_range"]
-        keys = _text_keys(truncate(normalize(text), self.options["max_chars"]), lo, hi)
-        uniq, tf = np.unique(keys, return_counts=True)
+        uniq, tf = np.unique(_text_keys(clean, lo, hi), return_counts=True)
         pos = np.searchsorted(self._keys, uniq)
         pos[pos == len(self._keys)] = 0
         hit = self._keys[pos] == uniq
-        return self._linear(self._key_order[pos[hit]], tf[hit].astype(np.float64))
+        return self._key_order[pos[hit]], tf[hit].astype(np.float64), len(clean)
 
-    def _calibrate(self, scores: np.ndarray) -> np.ndarray:
+    def _svm(self, idx: np.ndarray, vals: np.ndarray) -> np.ndarray:
+        if not len(idx):
+            return self.intercept.astype(np.float64)
+        return vals @ self.weights[idx] + self.intercept
+
+    def _scores(self, tokens: list[str]) -> np.ndarray:
+        """The SVM's scores of one token list (any model; the reference path)."""
+        idx, tf = self._count_tokens(tokens)
+        return self._svm(idx, self._tfidf(idx, tf))
+
+    def _scores_text(self, text: str) -> np.ndarray:
+        """The SVM's scores of one raw text (vectorised n-gram path where the model allows it)."""
+        idx, tf, _ = self._count_text(text)
+        return self._svm(idx, self._tfidf(idx, tf))
+
+    def _logits(self, idx: np.ndarray, vals: np.ndarray) -> np.ndarray:
+        z = self._svm(idx, vals)
         if self.cal_weights is not None:
-            scores = scores @ self.cal_weights.T + self.cal_intercept
-        exp = np.exp(scores - scores.max(axis=1, keepdims=True))
-        return exp / exp.sum(axis=1, keepdims=True)
+            z = z @ self.cal_weights.T + self.cal_intercept
+        if self.nb is not None:
+            z = z + self.nb.scale * self.nb.scores(idx, vals)
+        return z
 
-    def _proba_tokens(self, tokens_list: list[list[str]]) -> np.ndarray:
-        scores = np.vstack([self._scores(t) for t in tokens_list]) if tokens_list else \
-            np.zeros((0, len(self.classes)))
-        return self._calibrate(scores)
+    def _proba_one(self, text: str) -> np.ndarray:
+        idx, tf, n_chars = self._count_text(text or "")
+        vals = self._tfidf(idx, tf)
+        z = self._logits(idx, vals)
+        p = np.exp(z - z.max())
+        p /= p.sum()
+        if self.memory is None:
+            return p
+        return self.memory.combine(p[None, :], self.memory.vote(idx, vals)[None, :], np.array([n_chars]))[0]
 
     def proba(self, texts: list[str]) -> np.ndarray:
         """Probabilities, one row per text, columns in ``self.classes`` order."""
         if not texts:
             return np.zeros((0, len(self.classes)))
-        return self._calibrate(np.vstack([self._scores_text(t or "") for t in texts]))
-
+        return np.vstack([self._proba_one(t) for t in texts])
     def proba_case(self, title: str | None, body: str | None) -> np.ndarray:
         """Probabilities for a case from its title and body together (one row): the geometric mean of the
         title's and the body's calibrated probabilities, renormalised; either may be missing."""
@@ -143,10 +184,17 @@ class Model:
         terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
         header = {"magic": MAGIC, "format": FORMAT_VERSION, "classes": self.classes, "options": self.options,
                   "meta": self.meta}
-        arrays = {"header": np.array(json.dumps(header, ensure_ascii=False)), "terms": np.array("\n".join(terms)),
-                  "idf": self.idf, "weights": self.weights, "intercept": self.intercept}
+        arrays = {"terms": np.array("\n".join(terms)), "idf": self.idf, "weights": self.weights,
+                  "intercept": self.intercept}
         if self.cal_weights is not None:
             arrays |= {"cal_weights": self.cal_weights, "cal_intercept": self.cal_intercept}
+        if self.nb is not None:
+            arrays |= {"nb_ratio": self.nb.ratio, "nb_weights": self.nb.weights, "nb_intercept": self.nb.intercept}
+            header["nb_scale"] = self.nb.scale
+        if self.memory is not None:
+            arrays |= self.memory.to_arrays()
+            header["memory"] = self.memory.params()
+        arrays["header"] = np.array(json.dumps(header, ensure_ascii=False))
         tmp = path.with_name(path.name + ".tmp")
         with open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
@@ -166,19 +214,20 @@ class Model:
                 header = json.loads(str(data["header"]))
                 if header.get("magic") != MAGIC:
                     raise ModelError(f"不是分类模型文件：{path}")
-                if header.get("format") != FORMAT_VERSION:
+                if header.get("format") not in READABLE_FORMATS:
                     raise ModelError(f"模型格式版本 {header.get('format')} 与程序（{FORMAT_VERSION}）不符，请重新训练")
                 terms = str(data["terms"]).split("\n")
                 cal = ("cal_weights" in data.files)
+                nb = NBPart(data["nb_ratio"], data["nb_weights"], data["nb_intercept"], float(header["nb_scale"])) \
+                    if "nb_ratio" in data.files else None
+                memory = Memory.from_arrays(data, header["memory"]) if "memory" in header else None
                 return cls({t: i for i, t in enumerate(terms)}, data["idf"], data["weights"], data["intercept"],
                            data["cal_weights"] if cal else None, data["cal_intercept"] if cal else None,
-                           header["classes"], header["options"], header.get("meta", {}))
+                           header["classes"], header["options"], header.get("meta", {}), nb=nb, memory=memory)
         except ModelError:
             raise
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"不是分类模型文件：{path}（{exc}）") from exc
-
-
 
 
 _BITS = 21  # every Unicode code point fits in 21 bits: a 1- or 2-gram is one int64, tagged with its length

@@ -6,15 +6,16 @@ All DATA/*.tsv (titles.tsv, bodies.tsv) are trained together, as `flask routing 
 and scored per file. Cross-validation is stratified k-fold over near-duplicate groups
 (``routing.evaluation.near_duplicate_groups``: a body and its own title, re-posts — linked by text only):
 a plain k-fold that splits such twins across folds overstates quality (measured: ~+2 macro-F1 points on
-bodies). For the chosen model ("svm"), the TF-IDF + linear baseline ("baseline"), with --with-words the
-jieba-words variant, and hand-made keyword routing (no training): macro-F1, accuracy, top-3, precision of
-the most confident 80 % (and the probability threshold that gives it), the coverage at which precision
-reaches 99 %, and for cases with both a title and a body (twin pairs) the combined prediction. A label-
-noise section counts near-duplicate groups whose labels disagree. Then, each in a fresh subprocess:
-training on all of DATA (wall time, peak RSS), and serving (RSS added by importing + loading the model +
-first call, classify latency per case for titles and bodies, and the whole `engine.suggest`). Finally a
-duplicates check of the similarity methods on synthetic re-reports. The model lives in a temp folder and
-is deleted: nothing trained on the data is written into the project. Prints markdown, writes JSON.
+bodies). For the chosen model ("svm_nb_memory"), the previous one ("svm"), the TF-IDF + linear baseline
+("baseline"), with --with-words the jieba-words variant, and hand-made keyword routing (no training):
+macro-F1, accuracy, top-3, precision of the most confident 80 % (and the probability threshold that gives
+it), the coverage at which precision reaches 99 %, and for cases with both a title and a body (twin pairs)
+the combined prediction. A label-noise section counts near-duplicate groups whose labels disagree. Then,
+each in a fresh subprocess: training on all of DATA (wall time, peak RSS), and serving (RSS added by
+importing + loading the model + first call, classify latency per case for titles and bodies, and the whole
+`engine.suggest`). Finally a duplicates check of the similarity methods on synthetic re-reports. The model
+lives in a temp folder and is deleted: nothing trained on the data is written into the project. Prints
+markdown, writes JSON.
 """
 from __future__ import annotations
 
@@ -34,10 +35,11 @@ from pathlib import Path
 import numpy as np
 
 NAME = "routing"
-ALGORITHMS = ("svm", "svm_words", "baseline", "keywords")  # chosen first; keywords = hand-made, no training
+ALGORITHMS = ("svm_nb_memory", "svm", "svm_words", "baseline", "keywords")  # chosen first; keywords: no training
+CHOSEN, SERVED = ALGORITHMS[0], ("svm_nb_memory", "svm", "baseline")
 TARGETS = {"bodies": 0.95, "titles": 0.92, "top3": 0.995, "precision80": 0.99, "latency_ms": 2.0,
            "train_s": 60.0, "train_rss_mb": 2048.0, "model_mb": 150.0}
-AUTO_THRESHOLDS = (0.8, 0.9)  # routing.engine.DEFAULT_THRESHOLD, the app's default HOTLINE auto_dispatch_threshold
+AUTO_THRESHOLDS = (0.8, 0.9, 0.95)  # routing.engine.DEFAULT_THRESHOLD, 0.9, the app's default HOTLINE auto_dispatch_threshold
 
 
 def _rss_mb() -> float:
@@ -118,7 +120,7 @@ def quality(data: str, folds: int, jobs: int, with_words: bool, ungrouped: bool 
     jobs_ = [(texts, labels, splits, a) for a in algorithms]
     if ungrouped:  # the usual plain k-fold, twins split across folds: shows how much it overstates
         plain = list(StratifiedKFold(folds, shuffle=True, random_state=0).split(np.zeros(len(labels)), labels))
-        jobs_ += [(texts, labels, plain, a) for a in ("svm", "baseline")]
+        jobs_ += [(texts, labels, plain, a) for a in SERVED]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         oof = list(pool.map(_oof_job, jobs_))
     y = np.asarray(labels)
@@ -144,11 +146,11 @@ def quality(data: str, folds: int, jobs: int, with_words: bool, ungrouped: bool 
     noise = {"all": group_label_conflicts(groups, labels), "group_seconds": group_seconds,
              "twin_pairs": len(pairs), "twin_pairs_label_agreement":
                  round(float(np.mean([y[t] == y[b] for t, b in pairs])), 4) if pairs else None}
-    proba, classes = probas["svm"]
+    proba, classes = probas[CHOSEN]
     pred = np.asarray(classes)[proba.argmax(axis=1)]
     conf = proba.max(axis=1)
-    noise["svm_errors"] = int((pred != y).sum())
-    noise["svm_errors_with_p_ge_0.9"] = int(((pred != y) & (conf >= 0.9)).sum())
+    noise["chosen_errors"] = int((pred != y).sum())
+    noise["chosen_errors_with_p_ge_0.9"] = int(((pred != y) & (conf >= 0.9)).sum())
     return {"cv": rows, "noise": noise, "folds": folds, "n": len(texts), "sources": names}
 
 
@@ -269,14 +271,14 @@ def markdown(res: dict) -> str:
     lines = [f"## Routing classifier (titles + bodies trained together; stratified {res['folds']}-fold CV over "
              "near-duplicate groups)", "",
              "| data | model | macro-F1 | accuracy | top-3 | precision @80% | threshold @80% | coverage @99% precision "
-             "| auto p≥0.9: coverage / precision | CV time s |", "| --- |" + " --- |" * 9]
+             "| auto p≥0.95 (app default): coverage / precision | CV time s |", "| --- |" + " --- |" * 9]
     for r in res["cv"]:
         lines.append(f"| {r['data']} ({r['n']}) | {r['algorithm']} | {r['macro_f1']:.4f} | {r['accuracy']:.4f} | "
                      f"{r['top3_accuracy']:.4f} | {r['precision_at_coverage']:.4f} | "
                      f"{r['threshold_at_coverage']:.3f} | {r['coverage_at_99']:.1%} | "
                      f"{r['auto_at'][-1]['coverage']:.1%} / {r['auto_at'][-1]['precision']:.4f} | {r['seconds']} |")
-    algs = [a for a in ("svm", "baseline") if a in res["train"]]
-    lines += ["", "| measure | " + " | ".join(f"{a}{' (chosen)' if a == 'svm' else ''}" for a in algs)
+    algs = [a for a in SERVED if a in res["train"]]
+    lines += ["", "| measure | " + " | ".join(f"{a}{' (chosen)' if a == CHOSEN else ''}" for a in algs)
               + " | target | chosen meets |", "| --- |" + " --- |" * (len(algs) + 2)]
 
     def add(label, values, target, ok):
@@ -316,7 +318,7 @@ def markdown(res: dict) -> str:
               f"{a['texts_in_multi_groups']} of {a['texts']} texts are in {a['multi_groups']} multi-text groups; "
               f"{a['mixed_label_groups']} groups ({a['texts_in_mixed_groups']} texts) mix labels. "
               f"{n['twin_pairs']} title/body twin pairs agree on the label {n['twin_pairs_label_agreement']}. "
-              f"The chosen model's CV errors: {n['svm_errors']}, of which {n['svm_errors_with_p_ge_0.9']} with "
+              f"The chosen model's CV errors: {n['chosen_errors']}, of which {n['chosen_errors_with_p_ge_0.9']} with "
               "probability ≥ 0.9 (mostly multi-topic messages or labels that contradict the text)."]
     lines += ["", "| duplicates (synthetic re-reports vs same-category texts) | AUC | ms/pair |", "| --- | --- | --- |"]
     lines += [f"| {k} | {v['auc']} | {v['ms_per_pair']} |" for k, v in res["duplicates"].items()]
@@ -330,7 +332,7 @@ def measure(data: str, folds: int = 5, jobs: int = 2, sample: int = 400, with_wo
     res = quality(data, folds, jobs, with_words, ungrouped)
     res["train"], res["serve"] = {}, {}
     with tempfile.TemporaryDirectory(prefix="routing-bench-") as tmp:
-        for algorithm in ("svm", "baseline"):
+        for algorithm in SERVED:
             path = os.path.join(tmp, f"{algorithm}.npz")
             res["train"][algorithm] = _child(["--child-train", data, path, algorithm])
             res["serve"][algorithm] = _child(["--child-serve", path, data, str(sample)])

@@ -232,12 +232,14 @@ def test_load_tsv_dir_errors(tmp_path):
         load_tsv_dir(tmp_path)
 
 
-def test_temperature_keeps_the_svm_class_order(tiny_model):
-    assert tiny_model.meta["temperature"] > 0
-    np.testing.assert_allclose(tiny_model.cal_weights, tiny_model.meta["temperature"] * np.eye(5), atol=1e-3)
+def test_temperature_keeps_the_svm_class_order():
+    model = train(TEXTS, LABELS, algorithm="svm")
+    assert model.nb is None and model.memory is None
+    assert model.meta["temperature"] > 0
+    np.testing.assert_allclose(model.cal_weights, model.meta["temperature"] * np.eye(5), atol=1e-3)
     for text in ["楼下饭店油烟很大", "公交太少", "学校补课费", "物业不管还涨价", "社保断缴"]:
-        raw = tiny_model._scores_text(text)
-        assert list(np.argsort(-tiny_model.proba([text])[0])) == list(np.argsort(-raw))
+        raw = model._scores_text(text)
+        assert list(np.argsort(-model.proba([text])[0])) == list(np.argsort(-raw))
 
 
 def test_fit_temperature_recovers_a_known_temperature():
@@ -253,6 +255,8 @@ def test_fit_temperature_recovers_a_known_temperature():
 
 
 def test_logistic_calibrator_option():
-    model = train(TEXTS, LABELS, calibrator="logistic")
+    with pytest.raises(ValueError, match="NB-SVM"):
+        train(TEXTS, LABELS, calibrator="logistic")
+    model = train(TEXTS, LABELS, algorithm="svm", calibrator="logistic")
     assert "temperature" not in model.meta
     assert model.predict_top("公司拖欠工资", k=1)[0][0] == "劳动和社会保障"

@@ -1,7 +1,7 @@
 """Text normalisation and tokens."""
 from __future__ import annotations
 
-from routing.text import char_ngrams, features, normalize, strip_places, words
+from routing.text import char_ngrams, features, head, normalize, strip_places, words
 
 
 def test_normalize():
@@ -25,3 +25,13 @@ def test_words_and_features():
     toks = features("小区物业", char_range=(1, 1), use_words=True)
     assert toks[:4] == ["小", "区", "物", "业"] and "w:物业" in toks
     assert len(features("很长" * 100, char_range=(1, 1), max_chars=10)) == 10
+
+
+def test_head_is_the_normalised_text_cut_without_normalising_all_of_it():
+    long = "ＡＢＣ，小区停水了！" * 500                      # 5,000 characters, full-width forms throughout
+    assert head(long, 100) == normalize(long)[:100]
+    assert head("短文本　", 100) == "短文本"
+    assert head(long, None) == normalize(long) and head(long, 0) == normalize(long)
+    # whitespace runs shrink when normalised: the prefix is too short, so the whole text is normalised
+    spaced = "停 " + " " * 300 + "水" * 400
+    assert head(spaced, 100) == normalize(spaced)[:100] == "停 " + "水" * 98
