@@ -1,6 +1,6 @@
 """In-process profile of one look-up for the ``profile_lookup`` benchmark (Flask test client, same database):
-service time, SQL statements and database time per look-up, a step breakdown, cProfile's top functions, the
-suggested fix tried without changing the app, and EXPLAIN (ANALYZE, BUFFERS) of every statement."""
+service time, SQL statements and database time per look-up, a step breakdown, cProfile's top functions and
+EXPLAIN (ANALYZE, BUFFERS) of every statement."""
 from __future__ import annotations
 
 import cProfile
@@ -9,6 +9,7 @@ import random
 import re
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -16,14 +17,15 @@ import sqlalchemy as sa
 from tests.bench.lookup_load import PATH
 from tests.bench.server import Instance
 
-STEPS = [
-    (0, "auth: bearer token → user", "hotline.security", "user_for_token"),
+STEPS = [  # the user is loaded on first use of current_user: inside the view
     (0, "view api.citizen_lookup", "@views", "api.citizen_lookup"),
-    (1, "phones.normalize (twice: the view, then find_phone)", "hotline.citizens.profile", "normalize"),
-    (1, "profile.find_phone (blind index → SELECT citizen_phones)", "hotline.api.citizens", "find_phone"),
-    (1, "file.file_summary (all queries + ORM objects + dicts)", "hotline.api.citizens", "file_summary"),
-    (2, "file._case_row ×N (dict per case row)", "hotline.citizens.file", "_case_row"),
-    (2, "profile.citizen_name (decrypt name)", "hotline.citizens.file", "citizen_name"),
+    (1, "dbutil.autocommit_reads (pool checkout + pre-ping)", "hotline.api.citizens", "autocommit_reads"),
+    (1, "auth: bearer token → user", "hotline.security", "user_for_token"),
+    (1, "phones.normalize", "hotline.api.citizens", "normalize"),
+    (1, "file.lookup_file (statement + dicts)", "hotline.api.citizens", "lookup_file"),
+    (2, "file_sql.fetch (the one statement, JSON decoded)", "hotline.citizens.file_sql", "fetch"),
+    (2, "file_sql.parts (timestamps parsed)", "hotline.citizens.file_sql", "parts"),
+    (2, "file._summary (dicts, name decrypted and masked)", "hotline.citizens.file", "_summary"),
     (1, "jsonify (JSON encoding of the file)", "hotline.api.citizens", "jsonify"),
 ]
 
@@ -62,7 +64,8 @@ def _resolve(path: str):
     return resolve(path)
 
 
-def profile_in_process(instance: Instance, sample: list[str], heavy: list[str], n: int = 200) -> dict:
+def profile_in_process(instance: Instance, sample: list[str], heavy: list[str], warm: list[str],
+                       n: int = 200) -> dict:
     """Service time, SQL per look-up, step breakdown, cProfile top and EXPLAIN ANALYZE (heavy caller)."""
     from hotline import create_app
     from hotline.extensions import db
@@ -79,7 +82,7 @@ def profile_in_process(instance: Instance, sample: list[str], heavy: list[str], 
         assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
         return resp.get_json()
 
-    for phone in sample[:30]:  # warm-up: imports, statement caches, pool, PostgreSQL buffers
+    for phone in warm[:30]:  # warm-up (files not measured): imports, statement caches, pool
         get(phone)
     out: dict = {}
     rng = random.Random(3)
@@ -144,7 +147,9 @@ def profile_in_process(instance: Instance, sample: list[str], heavy: list[str], 
 
 
 def explain_file_summary(app, timer: SqlTimer, phone: str, client, headers) -> list[dict]:
-    """EXPLAIN (ANALYZE, BUFFERS) of every statement one look-up of ``phone`` issues."""
+    """EXPLAIN (ANALYZE, BUFFERS) of every statement one look-up of ``phone`` issues (just looked up: warm), then
+    of the file statement for a random file nobody looked up (its pages as cold as the run left them)."""
+    from hotline.citizens import file_sql
     from hotline.extensions import db
 
     timer.captured.clear()
@@ -158,17 +163,30 @@ def explain_file_summary(app, timer: SqlTimer, phone: str, client, headers) -> l
         conn = db.session.connection()
         for statement, params in timer.captured:
             one = " ".join(statement.split())
-            if not one.upper().startswith("SELECT"):
-                continue
-            try:
-                rows = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params).fetchall()
-            except Exception as exc:
-                db.session.rollback()
-                conn = db.session.connection()
-                rows = [(f"EXPLAIN failed: {type(exc).__name__}: {exc}",)]
-            text = [r[0] for r in rows]
-            ms = next((float(m.group(1)) for line in text if (m := re.search(r"Execution Time: ([\d.]+)", line))),
-                      None)
-            plans.append({"sql": one[:400], "execution_ms": ms, "plan": text})
+            if one.upper().startswith(("SELECT", "WITH")):
+                plans.append(_explain(conn, statement, params, "heavy caller, just looked up"))
+        if db.engine.dialect.name == "postgresql":
+            low, high = conn.exec_driver_sql("SELECT min(id), max(id) FROM citizens").one()
+            key = conn.execute(sa.text("SELECT phone_hash FROM citizen_phones WHERE citizen_id = :id LIMIT 1"),
+                               {"id": random.Random().randint(low, high)}).scalar()
+            compiled = file_sql.BY_PHONE_HASH.compile(dialect=db.engine.dialect)
+            params = {"key": key, "since": datetime.now(UTC).replace(tzinfo=None) - timedelta(days=30)}
+            plans.append(_explain(conn, str(compiled), params, "random file, first look-up"))
         db.session.rollback()
     return plans
+
+
+def _explain(conn, statement: str, params, label: str) -> dict:
+    try:
+        rows = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params).fetchall()
+    except Exception as exc:
+        rows = [(f"EXPLAIN failed: {type(exc).__name__}: {exc}",)]
+    text = [r[0] for r in rows]
+
+    def ms(what: str) -> float | None:
+        return next((float(m.group(1)) for line in text if (m := re.search(what + r" Time: ([\d.]+)", line))), None)
+
+    top = next((ln for ln in text if ln.strip().startswith("Buffers:")), "")  # the top node's: the statement's
+    hits, reads = (int(m.group(1)) if (m := re.search(kind + r"=(\d+)", top)) else 0 for kind in ("hit", "read"))
+    return {"file": label, "sql": " ".join(statement.split())[:400], "execution_ms": ms("Execution"),
+            "planning_ms": ms("Planning"), "buffers_hit": hits, "buffers_read": reads, "plan": text}

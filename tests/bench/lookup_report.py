@@ -109,16 +109,19 @@ def markdown(results: dict, name: str, title: str, database: str) -> str:
                                                      r["function"], re.I)][:22]
     lines.append(table(["function", "calls / look-up", "cumulative %", "self %"],
                        [[f"`{r['function']}`", r["calls_per_request"], r["cum_pct"], r["self_pct"]] for r in keep]))
-    lines += ["", "EXPLAIN (ANALYZE, BUFFERS) of the statements of one heavy caller's look-up (execution time "
-              "in PostgreSQL):", ""]
+    lines += ["", "EXPLAIN (ANALYZE, BUFFERS) of the statements of one heavy caller's look-up (just looked up), "
+              "then of the file statement for a random file nobody looked up (times inside PostgreSQL; in the "
+              "app the file statement is prepared after 5 uses per connection, so it is not planned again):", ""]
     rows = []
     for p in prof["explain"]:
         scan = next((ln.strip() for ln in p["plan"] if "Scan" in ln), p["plan"][0] if p["plan"] else "")
-        rows.append([f"`{p['sql'][:110]}…`", p["execution_ms"], f"`{scan[:110]}`"])
-    lines.append(table(["statement", "execution ms", "first scan node"], rows))
-    slow = [p for p in prof["explain"] if (p["execution_ms"] or 0) > 2]
-    for p in slow:
-        lines += ["", f"Plan of `{p['sql'][:160]}` ({p['execution_ms']} ms):", "", "```", *p["plan"], "```"]
+        rows.append([p.get("file", ""), f"`{p['sql'][:90]}…`", p.get("planning_ms"), p["execution_ms"],
+                     f"{p.get('buffers_hit', '')} / {p.get('buffers_read', '')}", f"`{scan[:90]}`"])
+    lines.append(table(["file", "statement", "planning ms", "execution ms", "buffers hit / read",
+                        "first scan node"], rows))
+    for p in prof["explain"]:
+        if p["sql"].startswith("WITH") or (p["execution_ms"] or 0) > 2:
+            lines += ["", f"Plan ({p.get('file', '')}, {p['execution_ms']} ms):", "", "```", *p["plan"], "```"]
     lines += ["", "Bulk loader (`tests/bench/bulk_load.py`, a process of its own: its peak RSS is its own):", ""]
     rows = []
     for label, ld in (("small", small), ("full", big)):
@@ -146,26 +149,27 @@ def hot_spots(results: dict) -> list[str]:
         return max((v for k, v in cum.items() if re.search(pattern, k)), default=0.0)
 
     steps = {st["step"].split(" (")[0]: st for st in heavy["steps"]}
-    summary = steps.get("file.file_summary", {})
+    summary = steps.get("file.lookup_file", {})
+    fetch = steps.get("file_sql.fetch", {})
     auth = steps.get("auth: bearer token → user", {})
-    plans = prof["explain"]
+    plans = [p for p in prof["explain"] if p.get("file", "heavy").startswith("heavy")]
     pg_ms = sum(p["execution_ms"] or 0 for p in plans)
     wait_share = share(r"psycopg: connection.py:\d+\(wait\)")
     lines = ["Hot spots (heavy callers, in-process numbers above):", ""]
-    lines.append(f"- `hotline.citizens.file.file_summary`: {summary.get('share_pct', 0):g}% of a look-up "
-                 f"({summary.get('ms', 0):g} ms, {summary.get('cpu_ms', 0):g} ms CPU); the bearer-token user load "
-                 f"{auth.get('share_pct', 0):g}%. JSON, masking, decryption and phone parsing are below 1% each.")
+    lines.append(f"- `hotline.citizens.file.lookup_file`: {summary.get('share_pct', 0):g}% of a look-up "
+                 f"({summary.get('ms', 0):g} ms, {summary.get('cpu_ms', 0):g} ms CPU), of which the one statement "
+                 f"{fetch.get('ms', 0):g} ms; the bearer-token user load {auth.get('share_pct', 0):g}%.")
     kinds = ", ".join(f"{k} ×{v:g}" for k, v in heavy["statements"].items())
-    lines.append(f"- {heavy['statements_per_request']:g} statements per look-up ({kinds}): the token's user, the "
-                 f"phone with its citizen, open and past cases in one UNION of two index range scans (plain columns, "
-                 f"no ORM objects), calls, ratings, external records, the three counts in one statement, the phones.")
-    lines.append(f"- The database itself is not the problem: all {len(plans)} statements use index scans "
-                 f"(`uq_citizen_phones_phone_hash`, `ix_cases_citizen_id`, `ix_case_events_case_id_id`, "
-                 f"`ix_assignments_case_id`, `ix_calls_citizen_id`, `ix_ratings_citizen_id`) and execute in "
-                 f"{pg_ms:.2f} ms together inside PostgreSQL; the {heavy['db_ms_per_request']:g} ms of \"DB\" per "
-                 f"look-up is round trips (one per statement, each a wake-up of the worker and of a PostgreSQL "
-                 f"backend on a busy 2-core machine) plus result conversion: psycopg's `wait` is "
-                 f"{wait_share:g}% cumulative.")
+    lines.append(f"- {heavy['statements_per_request']:g} statements per look-up ({kinds}): the token's user, then "
+                 f"the whole file in one statement (`hotline/citizens/file_sql.py`: the phone's citizen, its cases "
+                 f"read once, the shown lists as JSON arrays, the counts). Round trips per look-up: the pool's "
+                 f"pre-ping and these statements; the view runs them in AUTOCOMMIT (`hotline.dbutil."
+                 f"autocommit_reads`), so there is no BEGIN before them and no ROLLBACK when the session closes.")
+    lines.append(f"- Inside PostgreSQL the statements take {pg_ms:.2f} ms together (index scans: "
+                 f"`uq_citizen_phones_phone_hash`, `ix_cases_citizen_id`, `ix_calls_citizen_id`, "
+                 f"`ix_ratings_citizen_id`, …); the {heavy['db_ms_per_request']:g} ms of \"DB\" per look-up is "
+                 f"round trips (each a wake-up of the worker and of a PostgreSQL backend on a busy 2-core "
+                 f"machine) plus result conversion: psycopg's `wait` is {wait_share:g}% cumulative.")
     return lines
 
 

@@ -72,6 +72,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="let the gunicorn workers start the embedded Redis themselves (they may race: see README)")
     p.add_argument("--lookup-cases", type=int, default=1_000_000,
                    help="profile_lookup: cases to bulk-load (1000000; citizens = 30 %%)")
+    p.add_argument("--lookup-reuse", metavar="DIR",
+                   help="profile_lookup: keep the loaded database and its instance in DIR; reuse them next time")
     p.add_argument("--lookup-rate", type=float, default=50.0, help="profile_lookup: open-loop look-ups/s (50)")
     p.add_argument("--fanout-clients", type=int, default=1000, help="socket_fanout: Socket.IO clients (1000)")
     p.add_argument("--fanout-servers", default="flask-run,gthread,gevent,profile",
@@ -100,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                   routing_workers=args.routing_workers,
                   load=LoadGenerator(prefer_wrk=not args.python_load))
     ctx.pg_url, ctx.lookup_cases, ctx.lookup_citizens = args.pg, args.lookup_cases, args.lookup_cases * 3 // 10
+    ctx.lookup_reuse = args.lookup_reuse
     ctx.lookup_rate, ctx.fanout_clients, ctx.gevent_path = args.lookup_rate, args.fanout_clients, args.gevent_path
     ctx.fanout_servers = [s for s in args.fanout_servers.split(",") if s]
     started = time.monotonic()

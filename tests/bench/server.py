@@ -83,14 +83,16 @@ class Instance:
     redis_url: str = ""
     keep: bool = False
     prestart_redis: bool = True
-    folder: Path = field(init=False)
+    folder: Path | None = None  # default: a new temp folder
     redis_pid: int | None = field(init=False, default=None)
     _redis: object = field(init=False, default=None, repr=False)
     database_url: str = field(init=False, default="")
     token: str = field(init=False, default="")
 
     def __post_init__(self):
-        self.folder = Path(tempfile.mkdtemp(prefix=f"hotline-bench-{self.db.name}-"))
+        if self.folder is None:
+            self.folder = Path(tempfile.mkdtemp(prefix=f"hotline-bench-{self.db.name}-"))
+        self.folder.mkdir(parents=True, exist_ok=True)
 
     @property
     def env(self) -> dict[str, str]:
