@@ -35,8 +35,8 @@ def _phone_row(digest: str) -> CitizenPhone | None:
     return db.session.scalar(_phone_by_hash(), {"digest": digest})
 
 
-def find_phone(raw: str) -> CitizenPhone | None:
-    return _phone_row(phone_hash(normalize(raw)))
+def find_phone(raw: str | Phone) -> CitizenPhone | None:
+    return _phone_row(phone_hash(raw if isinstance(raw, Phone) else normalize(raw)))
 
 
 def get_or_create(phone: Phone, name: str | None = None, now: datetime | None = None) -> CitizenPhone:

@@ -12,6 +12,17 @@ from hotline.models.types import UTCDateTime, utcnow
 SCORE_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 
 
+def is_poor(score: int, resolved: bool | None) -> bool:
+    return score <= 2 or resolved is False
+
+
+def rating_dict(r) -> dict:
+    """A rating as the API shows it; ``r`` is a Rating or any row with its columns as attributes."""
+    return {"id": r.id, "score": r.score, "score_label": SCORE_LABELS.get(r.score, str(r.score)),
+            "resolved": r.resolved, "comment": r.comment, "channel": r.channel, "purpose": r.purpose,
+            "poor": is_poor(r.score, r.resolved), "excluded": r.excluded, "created_at": r.created_at.isoformat()}
+
+
 class RatingInvitation(db.Model):
     __tablename__ = "rating_invitations"
     __table_args__ = (sa.Index("ix_rating_invitations_citizen_id_id", "citizen_id", "id"),)
@@ -51,16 +62,14 @@ class Rating(db.Model):
 
     @property
     def poor(self) -> bool:
-        return self.score <= 2 or self.resolved is False
+        return is_poor(self.score, self.resolved)
 
     @property
     def score_label(self) -> str:
         return SCORE_LABELS.get(self.score, str(self.score))
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "score": self.score, "score_label": self.score_label, "resolved": self.resolved,
-                "comment": self.comment, "channel": self.channel, "purpose": self.purpose, "poor": self.poor,
-                "excluded": self.excluded, "created_at": self.created_at.isoformat()}
+        return rating_dict(self)
 
 
 class Rectification(db.Model):
