@@ -34,9 +34,8 @@ def _default(column: sa.Column):
     raise ValueError(f"{column} has a SQL default; give a value")
 
 
-def insert_loaded(obj, *, on_conflict: list[str] | None = None, **related):
-    """INSERT ``obj`` (a new, transient instance), attach it and return it; with ``on_conflict`` (unique
-    columns) the INSERT does nothing on a conflict and ``None`` is returned (``obj`` stays unsaved)."""
+def _prepare(obj, related: dict) -> tuple[sa.Mapper, dict, tuple | None, dict]:
+    """(mapper, column values with defaults, (pk attribute, pk column) when the database assigns it, related)."""
     mapper = sa.inspect(type(obj))
     state = obj.__dict__
     related = {name: _unproxied(value) for name, value in related.items()}
@@ -54,6 +53,23 @@ def insert_loaded(obj, *, on_conflict: list[str] | None = None, **related):
             continue
         value = state.get(prop.key, _NOTHING)
         values[column.key] = _default(column) if value is _NOTHING else value
+    return mapper, values, pk, related
+
+
+def _attach(obj, mapper, values: dict, related: dict):
+    for prop in mapper.column_attrs:
+        set_committed_value(obj, prop.key, values[prop.columns[0].key])
+    for name, value in related.items():
+        set_committed_value(obj, name, value)
+    make_transient_to_detached(obj)
+    db.session.add(obj)
+    return obj
+
+
+def insert_loaded(obj, *, on_conflict: list[str] | None = None, **related):
+    """INSERT ``obj`` (a new, transient instance), attach it and return it; with ``on_conflict`` (unique
+    columns) the INSERT does nothing on a conflict and ``None`` is returned (``obj`` stays unsaved)."""
+    mapper, values, pk, related = _prepare(obj, related)
     stmt = _statement(mapper.local_table, tuple(on_conflict or ()), pk[1] if pk else None,
                       db.session.get_bind().dialect.name)
     result = db.session.execute(stmt, values)
@@ -64,13 +80,50 @@ def insert_loaded(obj, *, on_conflict: list[str] | None = None, **related):
         values[pk[1].key] = new_id
     elif result.rowcount == 0:
         return None
-    for prop in mapper.column_attrs:
-        set_committed_value(obj, prop.key, values[prop.columns[0].key])
-    for name, value in related.items():
-        set_committed_value(obj, name, value)
-    make_transient_to_detached(obj)
-    db.session.add(obj)
-    return obj
+    return _attach(obj, mapper, values, related)
+
+
+def insert_loaded_pair(parent, child, link: str, *, parent_related: dict, child_related: dict,
+                       child_on_conflict: list[str] | None = None):
+    """A new row and a new row referring to it (``child``'s many-to-one ``link`` is ``parent``), both attached
+    like ``insert_loaded``. PostgreSQL writes both in ONE statement (the parent's INSERT as a CTE); elsewhere
+    two. Returns (parent, child) — child None when ``child_on_conflict`` refused it (the parent is written
+    anyway: the caller decides what to do with it)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        parent = insert_loaded(parent, **parent_related)
+        return parent, insert_loaded(child, on_conflict=child_on_conflict, **child_related, **{link: parent})
+    p_mapper, p_values, p_pk, parent_related = _prepare(parent, parent_related)
+    c_mapper, c_values, c_pk, child_related = _prepare(child, child_related)
+    prop = c_mapper.relationships[link]
+    (fk, _remote), = prop.local_remote_pairs
+    c_values.pop(fk.key, None)
+    stmt = _pair_statement(p_mapper.local_table, tuple(p_values), c_mapper.local_table, tuple(c_values), fk.key,
+                           tuple(child_on_conflict or ()))
+    params = {**{f"p_{k}": v for k, v in p_values.items()}, **{f"c_{k}": v for k, v in c_values.items()}}
+    parent_id, child_id = db.session.execute(stmt, params).one()
+    p_values[p_pk[1].key] = parent_id
+    parent = _attach(parent, p_mapper, p_values, parent_related)
+    if child_id is None:
+        return parent, None
+    c_values.update({c_pk[1].key: child_id, fk.key: parent_id})
+    return parent, _attach(child, c_mapper, c_values, {**child_related, link: parent})
+
+
+@lru_cache(maxsize=16)
+def _pair_statement(parent: sa.Table, p_cols: tuple[str, ...], child: sa.Table, c_cols: tuple[str, ...], fk: str,
+                    on_conflict: tuple[str, ...]):
+    """WITH p AS (INSERT INTO parent … RETURNING id), c AS (INSERT INTO child (fk, …) SELECT p.id, … FROM p
+    [ON CONFLICT DO NOTHING] RETURNING id) SELECT (SELECT id FROM p), (SELECT id FROM c)."""
+    p_pk, c_pk = parent.primary_key.columns.values()[0], child.primary_key.columns.values()[0]
+    p = (postgresql.insert(parent).values({k: sa.bindparam(f"p_{k}", type_=parent.c[k].type) for k in p_cols})
+         .returning(p_pk).cte("parent_row"))
+    source = sa.select(p.c[p_pk.key], *(sa.cast(sa.bindparam(f"c_{k}", type_=child.c[k].type), child.c[k].type)
+                                         for k in c_cols))
+    c = postgresql.insert(child).from_select([fk, *c_cols], source)
+    if on_conflict:
+        c = c.on_conflict_do_nothing(index_elements=list(on_conflict))
+    c = c.returning(child.c[c_pk.key]).cte("child_row")
+    return sa.select(sa.select(p.c[p_pk.key]).scalar_subquery(), sa.select(c.c[c_pk.key]).scalar_subquery())
 
 
 @lru_cache(maxsize=64)

@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from hotline.citizens.phones import Phone, mask, normalize
 from hotline.citizens.privacy import DataCipher
-from hotline.dbinsert import insert_loaded
+from hotline.dbinsert import insert_loaded_pair
 from hotline.extensions import db
 from hotline.models import Citizen, CitizenPhone
 
@@ -44,7 +44,7 @@ def get_or_create(phone: Phone, name: str | None = None, now: datetime | None = 
 
     The phone's unique blind index decides the race: the loser's INSERT does nothing, its fresh
     citizen row is deleted again, and it uses the winner's file. New rows are written with one INSERT
-    each (``hotline.dbinsert``): this is on every registration's path.
+    each, or both in one on PostgreSQL (``hotline.dbinsert``): this is on every registration's path.
     """
     digest = phone_hash(phone)
     existing = _phone_row(digest)
@@ -53,12 +53,13 @@ def get_or_create(phone: Phone, name: str | None = None, now: datetime | None = 
             existing.citizen.name_enc = cipher().encrypt(name)
         return existing
     now = now or datetime.now(UTC)
-    citizen = insert_loaded(Citizen(name_enc=cipher().encrypt(name) if name else None, tags=[], created_at=now,
-                                    updated_at=now, merged_into_id=None), phones=[])
-    inserted = insert_loaded(CitizenPhone(phone_hash=digest, phone_enc=cipher().encrypt(phone.key),
-                                          masked=mask(phone.e164), kind=phone.kind, created_at=now),
-                             on_conflict=["phone_hash"], citizen=citizen)
-    if inserted is None:
+    citizen, inserted = insert_loaded_pair(
+        Citizen(name_enc=cipher().encrypt(name) if name else None, tags=[], created_at=now, updated_at=now,
+                merged_into_id=None),
+        CitizenPhone(phone_hash=digest, phone_enc=cipher().encrypt(phone.key), masked=mask(phone.e164),
+                     kind=phone.kind, created_at=now),
+        "citizen", parent_related={"phones": []}, child_related={}, child_on_conflict=["phone_hash"])
+    if inserted is None:  # another request registered the number first: use its file
         db.session.delete(citizen)
         db.session.flush()
         return _phone_row(digest)

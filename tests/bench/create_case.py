@@ -59,20 +59,21 @@ def _ratio(a: float, b: float) -> float | None:
 
 
 @contextlib.contextmanager
-def _routing(ctx, instance: Instance, endpoint: str):
-    """During create-case runs, ``ctx.routing_workers`` RQ workers route the new cases on the same cores."""
-    if endpoint != "create_case" or not ctx.routing_workers:
+def _routing(instance: Instance, endpoint: str, routing_workers: int):
+    """During create-case runs, ``routing_workers`` RQ workers route the new cases on the same cores."""
+    if endpoint != "create_case" or not routing_workers:
         yield None
         return
-    with RoutingWorkers(instance, ctx.routing_workers) as workers:
+    with RoutingWorkers(instance, routing_workers) as workers:
         yield workers
 
 
-def run_server(ctx, instance: Instance, config) -> dict:
-    out: dict = {"server": config.label, "loadavg_before": [round(x, 2) for x in os.getloadavg()]}
+def run_server(ctx, instance: Instance, config, routing_workers: int = 0) -> dict:
+    out: dict = {"server": config.label, "loadavg_before": [round(x, 2) for x in os.getloadavg()],
+                 "routing_workers": routing_workers}
     with Gunicorn(instance, config) as server:
         for name, spec in specs(ctx, instance.token).items():
-            with _routing(ctx, instance, name) as workers:
+            with _routing(instance, name, routing_workers) as workers:
                 result = ctx.load.saturate(server.url, spec, watch=server.worker_pids())
                 if workers is not None:
                     result["routing"] = workers.report()
@@ -89,7 +90,7 @@ def run_server(ctx, instance: Instance, config) -> dict:
                 f"{out['create_case_paced']['skipped']}")
         elif ctx.rate:
             spec = specs(ctx, instance.token)["create_case"]
-            with _routing(ctx, instance, "create_case") as workers:
+            with _routing(instance, "create_case", routing_workers) as workers:
                 result = ctx.load.paced(server.url, spec, ctx.rate)
                 if workers is not None:
                     result["routing"] = workers.report()
@@ -121,18 +122,22 @@ def run(ctx) -> tuple[dict, str]:
         try:
             instance.prepare()
             runs = {}
-            for config in ctx.servers:
+            for config in ctx.servers:  # the web tier alone: routing runs in workers (other machines)
                 runs[config.label] = run_server(ctx, instance, config)
                 time.sleep(1)
+            best = best_server(runs)
+            if ctx.routing_workers:  # the whole system on these 2 cores: the best server + routing workers
+                config = next(c for c in ctx.servers if c.label == best)
+                runs[f"{best} + {ctx.routing_workers} RQ"] = run_server(ctx, instance, config, ctx.routing_workers)
         finally:
             instance.cleanup()
-        best = best_server(runs)
         results["databases"][db.name] = {"runs": runs, "best_server": best, "targets": targets(db.name, runs[best])}
     return results, markdown(ctx, results)
 
 
 def best_server(runs: dict) -> str:
-    """Most create-cases/s without errors; within 5 % of that, the lower p95."""
+    """Most create-cases/s without errors; within 5 % of that, the lower p95 (web tier runs only)."""
+    runs = {k: r for k, r in runs.items() if not r.get("routing_workers")}
     clean = {k: r["create_case"] for k, r in runs.items() if r["create_case"]["errors"] == 0} or \
         {k: r["create_case"] for k, r in runs.items()}
     top = max(r["rps"] for r in clean.values())
@@ -183,11 +188,13 @@ def routing_markdown(ctx, results: dict) -> list[str]:
                     rows.append([db, label, title, r["workers"], r["created"], r["backlog_at_stop"], r["drain_s"],
                                  r["still_pending"], "" if r["cpu_ms_per_case"] is None else r["cpu_ms_per_case"]])
     if not rows:
-        return ["", "Routing job: no RQ worker ran beside the intake (`--routing-workers 0`): the rates above are "
-                "the web tier's alone; the routing job's cost is not on these cores.", ""]
-    return ["", "Routing job beside the intake (registration queues it; RQ workers on the same 2 cores route the "
-            "cases: suggestions, duplicate check, auto-dispatch). Backlog = cases still waiting when the load "
-            "stopped; it drains afterwards:", "",
+        return ["", "Routing job: no RQ worker ran (`--routing-workers 0`): the rates above are the web tier's "
+                "alone; the routing job's cost is not on these cores.", ""]
+    return ["", "The server rows without \"+ RQ\" are the web tier alone: registration only queues the routing, "
+            "which production runs in RQ workers on other machines. The \"+ RQ\" row is the whole system on these "
+            "2 cores: the best server again, with RQ workers routing the new cases at the same time (suggestions, "
+            "duplicate check, auto-dispatch). Backlog = cases still waiting when the load stopped; it drains "
+            "afterwards:", "",
             table(["DB", "server", "run", "RQ workers", "cases created", "backlog at stop", "drain s",
                    "left after drain", "worker CPU ms per case"], rows)]
 

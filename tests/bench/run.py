@@ -63,8 +63,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rate", type=float, default=create_case.TARGET_RATE,
                    help="create-case open-loop rate in requests/s (200; 0 = skip)")
     p.add_argument("--routing-workers", type=int, default=1,
-                   help="create_case: RQ workers routing the new cases during the run, on the same cores (1; "
-                        "0 = measure the intake alone)")
+                   help="create_case: after the web-tier runs, run the best server again with this many RQ "
+                        "workers routing the new cases on the same cores (1; 0 = skip)")
     p.add_argument("--only", choices=sorted(BENCHMARKS), action="append", help="run only this benchmark")
     p.add_argument("--python-load", action="store_true", help="use the Python load generator instead of wrk")
     p.add_argument("--keep", action="store_true", help="keep the temp instance folders (logs, SQLite file)")

@@ -161,3 +161,40 @@ def test_dispatch_notifies_department_after_commit(app, api, phone):
         count = db.session.scalar(sa.select(sa.func.count()).select_from(Notification)
                                   .where(Notification.text.contains(number)))
     assert count == len(users)
+
+
+def test_agents_registering_the_same_new_caller_at_once_share_one_file(app, api, phone):
+    """ARCHITECTURE.md: two agents registering the same new caller at once must both succeed — one file."""
+    import threading
+
+    from hotline.citizens.phones import normalize
+    from hotline.citizens.profile import phone_hash
+    from hotline.extensions import db
+    from hotline.models import Case, Citizen, CitizenPhone
+
+    agents = [api(name) for name in ("agent1", "agent2", "agent3") for _ in range(2)]
+    barrier, results = threading.Barrier(len(agents)), []
+    with app.app_context():
+        before = db.session.scalar(sa.select(sa.func.max(Citizen.id))) or 0
+
+    def register(client):
+        barrier.wait()
+        resp = client.post("/cases", json={"channel": "phone", "kind": "help", "content": "同一位市民几乎同时来电",
+                                           "citizen_phone": phone, "citizen_name": "赵六"})
+        results.append((resp.status_code, resp.get_json()))
+
+    threads = [threading.Thread(target=register, args=(client,)) for client in agents]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert [code for code, _ in results] == [201] * len(agents), results
+    with app.app_context():
+        digest = phone_hash(normalize(phone))
+        rows = db.session.scalars(sa.select(CitizenPhone).where(CitizenPhone.phone_hash == digest)).all()
+        assert len(rows) == 1
+        numbers = [body["number"] for _, body in results]
+        owners = set(db.session.scalars(sa.select(Case.citizen_id).where(Case.number.in_(numbers))))
+        assert owners == {rows[0].citizen_id}
+        created = db.session.scalars(sa.select(Citizen.id).where(Citizen.id > before)).all()
+        assert created == [rows[0].citizen_id]  # the losers' fresh files were removed again
