@@ -1,5 +1,5 @@
 """Insert one new ORM object with a single Core ``INSERT … RETURNING`` and attach it to the session as if it
-had just been loaded — no unit-of-work flush.
+had just been loaded — no unit-of-work flush (and ``attached``: a row read with Core, as a loaded instance).
 
 The intake path (a new case, its caller's file) writes a few rows per request at thousands of requests a
 minute; the ORM's unit of work (dependency sorting, history, post-fetch, version bookkeeping) costs several
@@ -133,6 +133,28 @@ def _statement(table: sa.Table, on_conflict: tuple[str, ...], returning: sa.Colu
     stmt = module.insert(table).on_conflict_do_nothing(index_elements=list(on_conflict)) if on_conflict \
         else sa.insert(table)
     return stmt.returning(returning) if returning is not None else stmt
+
+
+def detached(cls, columns: dict):
+    """An instance of ``cls`` with these column values loaded, in no session (relationships lazy)."""
+    obj = cls()
+    for key, value in columns.items():
+        set_committed_value(obj, key, value)
+    make_transient_to_detached(obj)
+    return obj
+
+
+def attached(cls, columns: dict, **related):
+    """A row read with Core, as a loaded instance of ``cls`` in the session — the ORM's loading machinery is
+    several times the cost of the query on the hottest paths. The session's own instance when it holds one."""
+    obj = detached(cls, columns)
+    for name, value in related.items():
+        set_committed_value(obj, name, value)
+    existing = db.session.identity_map.get(sa.inspect(obj).key)
+    if existing is not None:
+        return existing
+    db.session.add(obj)
+    return obj
 
 
 def _unproxied(value):

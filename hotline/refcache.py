@@ -14,9 +14,8 @@ import time
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 
+from hotline.dbinsert import detached
 from hotline.extensions import db
 from hotline.models import Category, Department
 
@@ -55,14 +54,7 @@ def _rows(version: str) -> dict | None:
 
 
 def _detached(cls, row) -> object | None:
-    """A detached instance of ``cls`` with the columns of a Core ``row`` loaded (never in any session)."""
-    if row is None:
-        return None
-    obj = cls()
-    for key, value in row.items():
-        set_committed_value(obj, key, value)
-    make_transient_to_detached(obj)
-    return obj
+    return None if row is None else detached(cls, dict(row))
 
 
 def _cached(key: tuple, cls, *queries):

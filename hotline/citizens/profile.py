@@ -5,13 +5,12 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask import current_app
 from sqlalchemy.orm.attributes import set_committed_value
 
 from hotline.citizens.phones import Phone, mask, normalize
 from hotline.citizens.privacy import DataCipher
-from hotline.dbinsert import insert_loaded_pair
+from hotline.dbinsert import attached, insert_loaded_pair
 from hotline.extensions import db
 from hotline.models import Citizen, CitizenPhone
 
@@ -26,13 +25,20 @@ def phone_hash(phone: Phone) -> str:
 
 @lru_cache(maxsize=1)
 def _phone_by_hash():
-    """Built once per process (on every registration's and look-up's path)."""
-    return (sa.select(CitizenPhone).where(CitizenPhone.phone_hash == sa.bindparam("digest"))
-            .options(so.joinedload(CitizenPhone.citizen)))
+    """Built once per process (on every registration's and look-up's path): Core columns, labelled p_/c_."""
+    phones, citizens = CitizenPhone.__table__, Citizen.__table__
+    return (sa.select(*(c.label(f"p_{c.key}") for c in phones.c), *(c.label(f"c_{c.key}") for c in citizens.c))
+            .select_from(phones.join(citizens, citizens.c.id == phones.c.citizen_id))
+            .where(phones.c.phone_hash == sa.bindparam("digest")))
 
 
 def _phone_row(digest: str) -> CitizenPhone | None:
-    return db.session.scalar(_phone_by_hash(), {"digest": digest})
+    """The phone row with its citizen, attached to the session as loaded instances (``hotline.dbinsert``)."""
+    row = db.session.execute(_phone_by_hash(), {"digest": digest}).mappings().first()
+    if row is None:
+        return None
+    citizen = attached(Citizen, {k[2:]: v for k, v in row.items() if k.startswith("c_")})
+    return attached(CitizenPhone, {k[2:]: v for k, v in row.items() if k.startswith("p_")}, citizen=citizen)
 
 
 def find_phone(raw: str | Phone) -> CitizenPhone | None:

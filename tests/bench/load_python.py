@@ -10,11 +10,18 @@ from tests.bench.load import LoadSpec, empty_result, percentile
 
 # --- Python asyncio generator ---------------------------------------------------------------------
 
+class StaleConnection(Exception):
+    """The server had closed this idle keep-alive connection (gunicorn's --keep-alive, 2 s by default) before
+    the request reached it: not one byte of a response came back. Like a browser, send it again on a new
+    connection (the server never saw the request, so this is safe for a POST too)."""
+
+
 class _Conn:
     def __init__(self, host: str, port: int):
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.reused = False  # a response already came back on this connection
 
     async def ensure(self) -> None:
         if self.writer is None:
@@ -24,12 +31,18 @@ class _Conn:
         if self.writer is not None:
             self.writer.close()
         self.reader = self.writer = None
+        self.reused = False
 
     async def roundtrip(self, raw: bytes) -> tuple[int, bytes]:
         """Send one request and read one response (Content-Length, chunked or close-delimited)."""
-        self.writer.write(raw)
-        await self.writer.drain()
-        head = await self.reader.readuntil(b"\r\n\r\n")
+        try:
+            self.writer.write(raw)
+            await self.writer.drain()
+            head = await self.reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError) as exc:
+            if self.reused and not getattr(exc, "partial", b""):
+                raise StaleConnection() from exc
+            raise
         status_line, *header_lines = head.decode("latin-1").split("\r\n")
         status = int(status_line.split(" ", 2)[1])
         headers = {}
@@ -49,9 +62,21 @@ class _Conn:
         else:
             body = await self.reader.read()
             headers["connection"] = "close"
+        self.reused = True
         if headers.get("connection") == "close":
             self.close()
         return status, body
+
+    async def send(self, raw: bytes, stats: _Stats) -> tuple[int, bytes]:
+        """``roundtrip``, once more on a fresh connection if the server had closed this idle one."""
+        await self.ensure()
+        try:
+            return await self.roundtrip(raw)
+        except StaleConnection:
+            stats.stale_retries += 1
+            self.close()
+            await self.ensure()
+            return await self.roundtrip(raw)
 
 
 class _Stats:
@@ -60,6 +85,7 @@ class _Stats:
         self.ok = 0
         self.errors: dict[str, int] = {}
         self.sample = ""
+        self.stale_retries = 0  # requests sent again after the server closed an idle keep-alive connection
 
     def record(self, seconds: float, status: int | None, body: bytes = b"", error: str = "") -> None:
         self.latencies.append(seconds)
@@ -100,9 +126,8 @@ async def _closed_loop(spec: LoadSpec, base_url: str, salt: int, duration: float
             n += 1
             raw = _raw_request(spec, parts.netloc, _body(spec, salt, i, n * spec.connections + i))
             try:
-                await conn.ensure()
                 t0 = time.perf_counter()
-                status, body = await asyncio.wait_for(conn.roundtrip(raw), 10)
+                status, body = await asyncio.wait_for(conn.send(raw, stats), 10)
                 stats.record(time.perf_counter() - t0, status, body)
             except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 conn.close()
@@ -127,8 +152,7 @@ async def _open_loop(spec: LoadSpec, base_url: str, salt: int, duration: float, 
         async with slots:
             conn = idle.pop() if idle else _Conn(parts.hostname, parts.port)
             try:
-                await conn.ensure()
-                status, body = await asyncio.wait_for(conn.roundtrip(raw), 10)
+                status, body = await asyncio.wait_for(conn.send(raw, stats), 10)
                 stats.record(time.perf_counter() - scheduled, status, body)
                 idle.append(conn)
             except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
@@ -176,7 +200,7 @@ def python_load(base_url: str, spec: LoadSpec, salt: int, duration: float | None
         latency_ms={"mean": round(sum(lat) / len(lat), 2) if lat else 0.0,
                     **{f"p{q}": round(percentile(lat, q), 2) for q in (50, 90, 95, 99)},
                     "max": round(lat[-1], 2) if lat else 0.0},
-        error_sample=stats.sample[:300],
+        error_sample=stats.sample[:300], stale_retries=stats.stale_retries,
     )
     if rate:
         result.update(offered_rps=rate, max_connections=max_connections)
