@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 WAKE_KEY = "hotline:routing:wake"
 WAKE_TTL = 30      # seconds: with no worker running, at most one queued job per this interval
-BATCH = 50         # cases per transaction
+BATCH = 50         # cases per transaction (PostgreSQL)
+SQLITE_BATCH = 5   # SQLite: one writer at a time, so short transactions — registrations wait for the lock
 
 
 def wake() -> None:
@@ -109,10 +110,11 @@ def _route_batch(ids: list[int], now: datetime) -> dict:
     return counts
 
 
-def route_pending(now: datetime | None = None, batch: int = BATCH, max_batches: int | None = None) -> dict:
+def route_pending(now: datetime | None = None, batch: int | None = None, max_batches: int | None = None) -> dict:
     """Route the pending cases, ``batch`` per transaction, until none is left (or ``max_batches``).
     Returns counts. ``now`` is injected by tests; otherwise each batch uses the current time."""
     woken()
+    batch = batch or (BATCH if is_postgres() else SQLITE_BATCH)
     counts = {"routed": 0, "skipped": 0, "failed": 0, "batches": 0}
     while max_batches is None or counts["batches"] < max_batches:
         ids = _claim(batch)

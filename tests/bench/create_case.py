@@ -185,8 +185,9 @@ def routing_markdown(ctx, results: dict) -> list[str]:
             for key, title in (("create_case", "closed loop"), ("create_case_paced", "open loop")):
                 r = (run.get(key) or {}).get("routing")
                 if r:
-                    rows.append([db, label, title, r["workers"], r["created"], r["backlog_at_stop"], r["drain_s"],
-                                 r["still_pending"], "" if r["cpu_ms_per_case"] is None else r["cpu_ms_per_case"]])
+                    rows.append([db, label, title, r["workers"], r.get("pending_before", 0), r["created"],
+                                 r["backlog_at_stop"], r["drain_s"], r["still_pending"],
+                                 "" if r["cpu_ms_per_case"] is None else r["cpu_ms_per_case"]])
     if not rows:
         return ["", "Routing job: no RQ worker ran (`--routing-workers 0`): the rates above are the web tier's "
                 "alone; the routing job's cost is not on these cores.", ""]
@@ -195,8 +196,8 @@ def routing_markdown(ctx, results: dict) -> list[str]:
             "2 cores: the best server again, with RQ workers routing the new cases at the same time (suggestions, "
             "duplicate check, auto-dispatch). Backlog = cases still waiting when the load stopped; it drains "
             "afterwards:", "",
-            table(["DB", "server", "run", "RQ workers", "cases created", "backlog at stop", "drain s",
-                   "left after drain", "worker CPU ms per case"], rows)]
+            table(["DB", "server", "run", "RQ workers", "waiting before", "cases created", "backlog at stop",
+                   "drain s", "left after drain", "worker CPU ms per routed case"], rows)]
 
 
 def _lat(result: dict, key: str) -> str:
