@@ -58,8 +58,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, default=2.0, help="seconds of discarded load before each run (2)")
     p.add_argument("--connections", type=int, default=16, help="concurrent connections (16)")
     p.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
-    p.add_argument("--servers", default="sync:4,gthread:4x4",
-                   help="gunicorn configs to compare, e.g. sync:4,gthread:4x4 (default)")
+    p.add_argument("--servers", default="sync:4,gthread:3x4,gthread:4x4",
+                   help="gunicorn configs to compare (default sync:4,gthread:3x4,gthread:4x4)")
     p.add_argument("--rate", type=float, default=create_case.TARGET_RATE,
                    help="create-case open-loop rate in requests/s (200; 0 = skip)")
     p.add_argument("--routing-workers", type=int, default=1,
