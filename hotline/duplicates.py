@@ -21,7 +21,7 @@ from hotline.models.types import UTCDateTime
 from routing.duplicates import band_keys, find_duplicates
 
 CANDIDATES = 30           # rows handed to rapidfuzz at most (the ones sharing the most bands)
-PER_KEY = 30              # newest postings read per probe key
+PER_KEY = 300             # newest postings read per probe key (bench dup_check: recall 0.60 at 30, 0.69 from 300 on)
 CLOSED = ("closed", "merged")
 NO_DISTRICT = "-"
 
