@@ -33,6 +33,32 @@ def run_jobs(app) -> int:
     return pending
 
 
+def at_once(app, job, n: int = 2, timeout: float = 60) -> list:
+    """Run ``job()`` in ``n`` threads, each in its own app context, released together (a barrier); returns the
+    results. Raises the first exception a thread met — two schedulers or workers at the same moment."""
+    import threading
+
+    barrier, results, errors = threading.Barrier(n), [], []
+
+    def run():
+        try:
+            with app.app_context():
+                barrier.wait(timeout=10)
+                results.append(job())
+        except Exception as exc:  # re-raised below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    if errors:
+        raise errors[0]
+    assert len(results) == n, "a thread did not finish in time"
+    return results
+
+
 def routed(app, api_client, created: dict) -> dict:
     """The case after the routing job its registration woke has run (as a worker runs it a moment later):
     suggestions, duplicates, place and auto-dispatch are in place."""

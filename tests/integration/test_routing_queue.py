@@ -3,7 +3,6 @@ pending case once (suggestions, duplicate keys, auto-dispatch), skips closed one
 and two jobs at once route each case exactly once."""
 from __future__ import annotations
 
-import threading
 import uuid
 
 import sqlalchemy as sa
@@ -11,7 +10,7 @@ from rq import Queue
 
 from hotline.extensions import connect_redis, db
 from hotline.models import Case, CaseDupKey, CaseRouting
-from tests.helpers import new_case, run_jobs
+from tests.helpers import at_once, new_case, run_jobs
 from tests.integration.sla_support import SocketCapture
 
 
@@ -117,23 +116,9 @@ def test_a_failing_case_does_not_block_the_others(app, api):
 def test_two_jobs_at_once_route_each_case_once(app, api):
     agent = api("agent1")
     created = [new_case(agent, _phone(), content=_text(f"第{i}号楼前停车难")) for i in range(12)]
-    results, errors = [], []
+    from hotline.routing_queue import route_pending
 
-    def drain():
-        from hotline.routing_queue import route_pending
-
-        try:
-            with app.app_context():
-                results.append(route_pending(batch=3))
-        except Exception as exc:  # reported by the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=drain) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors and len(results) == 2
+    results = at_once(app, lambda: route_pending(batch=3))
     assert sum(r["routed"] for r in results) >= len(created)
     for case in created:
         assert _row(app, case["number"])[:2] == (False, 1)

@@ -3,7 +3,6 @@ data written by the database) and one ``sla.card`` message each, a summary notic
 red cards their escalation instant — also with two sweepers working through small batches at the same time."""
 from __future__ import annotations
 
-import threading
 from collections import namedtuple
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +14,7 @@ from hotline.extensions import db
 from hotline.models import Assignment, Case, CaseEvent, OutboxMessage, SlaCard
 from hotline.realtime.publish import PayloadError, check_payload, department_rooms
 from hotline.sqlfuncs import local_minute, utc_iso
+from tests.helpers import at_once
 from tests.integration.sla_support import SH, SocketCapture, dispatch_at, sh, unit
 from workers.jobs import sla as sla_job
 
@@ -138,23 +138,8 @@ def test_two_sweepers_through_small_batches_card_each_once(app, phone):
     mine = _dispatch_many(app, phone, START + timedelta(days=1), signed=7, unsigned=2)  # 11 cards
     yellow = _assignments(app, [next(iter(mine.values()))])[0].yellow_contact_at
     capture = SocketCapture(app)
-    barrier, results, errors = threading.Barrier(2), [], []
-
-    def run():
-        try:
-            with app.app_context():
-                barrier.wait(timeout=10)
-                results.append(sla_job.sweep_sla(yellow, batch=2))
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
     try:
-        assert not errors, errors
+        at_once(app, lambda: sla_job.sweep_sla(yellow, batch=2))
         state = _state(app, list(mine))
         assert len(state["cards"]) == len({(c.number, c.milestone, c.level) for c in state["cards"]}) == 11
         assert sorted(e.data["card_id"] for e in state["events"]) == sorted(c.id for c in state["cards"])

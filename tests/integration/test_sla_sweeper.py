@@ -2,7 +2,6 @@
 notices and ``sla.card`` messages), two sweepers at once, re-runs, pauses and escalation to the superior unit."""
 from __future__ import annotations
 
-import threading
 from datetime import UTC, timedelta
 
 import pytest
@@ -11,6 +10,7 @@ import sqlalchemy as sa
 from hotline.cases import sla
 from hotline.extensions import db
 from hotline.models import Assignment, CaseEvent, OutboxMessage, SlaCard, SlaTimer
+from tests.helpers import at_once
 from tests.integration.sla_support import SocketCapture, dispatch_at, sh
 from workers.jobs import sla as sla_job
 
@@ -124,24 +124,8 @@ def test_two_sweepers_at_once_write_one_card(app, phone):
     yellow = _assignment(app, aid)["yellow_contact_at"]
     assert yellow == sh(2026, 3, 10, 17, 12)  # Tue 10:00 + 7 h 12 min of office time
     capture = SocketCapture(app)
-    barrier, results, errors = threading.Barrier(2), [], []
-
-    def run():
-        try:
-            with app.app_context():
-                barrier.wait(timeout=10)
-                results.append(sla_job.sweep_sla(yellow))
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
     try:
-        assert not errors, errors
-        assert len(results) == 2
+        assert len(at_once(app, lambda: sla_job.sweep_sla(yellow))) == 2
         assert _cards(app, aid) == [("contact", "yellow", sh(2026, 3, 11, 10))]
         assert len(_events(app, number, "yellow_card")) == 1
         assert [m["number"] for m in capture.cards(number)] == [number]
