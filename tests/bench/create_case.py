@@ -303,16 +303,18 @@ def markdown(ctx, results: dict) -> str:
 
 
 WHY = """Why (measured on this 2-core machine, where gunicorn, PostgreSQL, Redis and wrk share the cores):
-- PostgreSQL: a create-case makes ~25 database round trips (19 statements, 2 connection checkouts each
-  with a pre-ping and a BEGIN, COMMIT, and the ROLLBACK of the transaction the post-commit reload
-  opened; the bare insert makes 7) plus 2 Redis calls. A sync worker serves one request at a time and
+- PostgreSQL: a create-case makes 4 statements (the token's user, the caller's phone, citizen + phone
+  in one INSERT … RETURNING, case + first event in another), plus the pool's pre-ping, BEGIN and COMMIT,
+  and 3 Redis calls (case number, Socket.IO emit, routing wake-up); the bare insert makes 4 INSERTs.
+  Routing runs afterwards in the RQ worker ("+ RQ" rows). A sync worker serves one request at a time and
   sits idle during every round trip; gthread keeps up to 4 requests per process in flight, so one
   thread's Python runs while the others wait (the GIL is released during I/O). gthread also keeps
   connections alive: no TCP connect/accept per request, most of the difference on the trivial endpoint.
 - SQLite: the app begins every transaction with BEGIN IMMEDIATE, so a request holds the single write
   lock from its first query (the token lookup) to its commit, and again from the post-commit reload to
   the end of the request: requests are serialised whatever the worker model, and more concurrent
-  writers only add busy-timeout sleeps (higher p95/p99 with gthread).
+  writers only add busy-timeout sleeps (higher p95/p99 with gthread). The routing job holds the same
+  lock while it routes a batch, which is why the "+ RQ" row on SQLite is far below the web tier alone.
 - Cost: threads add a few MB per worker. Recommendation: gthread (4 workers x 4 threads) for PostgreSQL,
   the production database; sync (lower tail latency) or gthread alike on SQLite.
 - Either way create-case is CPU-bound in the workers (see "worker CPU ms/req"): 2 cores cannot reach
