@@ -14,8 +14,10 @@ partial match means little, and plain ``ratio`` is used.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -35,8 +37,15 @@ class Candidate:
     created_at: datetime | None = None
 
 
+_NOT_ALNUM = re.compile(r"[\W_]+")  # \w is str.isalnum() plus "_"
+
+
+@lru_cache(maxsize=1024)
 def _clean(text: str) -> str:
-    return "".join(ch for ch in normalize(text) if ch.isalnum())
+    """Normalised letters and digits only. Cached: the routing job compares each new case with the newest
+    similar open cases, which are mostly the same ones from case to case during a burst of reports, and
+    computes the keys of one text under several scopes."""
+    return _NOT_ALNUM.sub("", normalize(text))
 
 
 def similar(text_a: str, text_b: str, method: str = DEFAULT_METHOD) -> float:
