@@ -75,6 +75,7 @@ class Settings:
     auto_dispatch: bool = False
     auto_dispatch_threshold: float = 0.95  # bodies, CV: ≈ 80 % of cases above it at ≈ 0.98 precision (bench/routing)
     refcache_ttl: float = 1.0             # seconds a process trusts its cached units/categories before re-checking
+    refcache_max_age: int = 300           # cached units, categories, routing tables are rebuilt at least this often
     duplicate_window_days: int = 30        # 并单: open cases registered within this many days are compared
     duplicate_threshold: float = 0.6       # rapidfuzz similarity (0..1) from which a case is a likely duplicate
     routing_base_data: str = ""            # folder of *.tsv added to closed cases when the router is retrained

@@ -52,7 +52,10 @@ def _prepare(obj, related: dict) -> tuple[sa.Mapper, dict, tuple | None, dict]:
             pk = (prop.key, column)
             continue
         value = state.get(prop.key, _NOTHING)
-        values[column.key] = _default(column) if value is _NOTHING else value
+        # like the ORM's flush: an attribute left as None is omitted, so the column's default applies
+        unset = value is _NOTHING or (value is None and column.default is not None
+                                      and not column.type.should_evaluate_none)
+        values[column.key] = _default(column) if unset else value
     return mapper, values, pk, related
 
 

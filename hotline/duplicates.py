@@ -110,6 +110,18 @@ _SELECT = ("SELECT c.id, c.number, c.content, c.created_at, c.status, c.title FR
 _TOP = "SELECT case_id, count(*) AS hits FROM ({postings}) p GROUP BY case_id ORDER BY hits DESC LIMIT :top"
 
 
+SQLITE_COMPOUND = 400  # SQLite refuses a compound SELECT of more than 500 terms (SQLITE_MAX_COMPOUND_SELECT)
+
+
+def _union_all(selects: list[str]) -> str:
+    """``selects`` joined by UNION ALL, nested in chunks when there are more than SQLite allows in one compound
+    (a case with no place probes every district: 16 keys × (1 + districts))."""
+    if len(selects) <= SQLITE_COMPOUND:
+        return " UNION ALL ".join(selects)
+    chunks = [selects[i:i + SQLITE_COMPOUND] for i in range(0, len(selects), SQLITE_COMPOUND)]
+    return _union_all([f"SELECT case_id FROM ({' UNION ALL '.join(chunk)})" for chunk in chunks])  # noqa: S608 — our own SELECTs
+
+
 @lru_cache(maxsize=64)
 def _statement(dialect: str, n_keys: int, with_areas: bool) -> sa.TextClause:
     """The candidate query, as SQL text built once per process and shape (a SQLAlchemy construct of this
@@ -124,9 +136,9 @@ def _statement(dialect: str, n_keys: int, with_areas: bool) -> sa.TextClause:
                     "(SELECT case_id FROM case_dup_keys WHERE key = q.key ORDER BY case_id DESC LIMIT :per_key) d")
         areas = "AND (c.district_id = ANY(CAST(:areas AS INTEGER[])) OR c.district_id IS NULL) " if with_areas else ""
     else:
-        postings = " UNION ALL ".join(
+        postings = _union_all([
             f"SELECT case_id FROM (SELECT case_id FROM case_dup_keys WHERE key = :k{i} "  # noqa: S608 — names only
-            "ORDER BY case_id DESC LIMIT :per_key)" for i in range(n_keys))
+            "ORDER BY case_id DESC LIMIT :per_key)" for i in range(n_keys)])
         areas = "AND (c.district_id IN (SELECT value FROM json_each(:areas)) OR c.district_id IS NULL) " \
             if with_areas else ""
     text = sa.text(_SELECT.format(top=_TOP.format(postings=postings), areas=areas))

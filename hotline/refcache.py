@@ -2,7 +2,8 @@
 level-1 name. They change only through the admin's routing pages and the seed, which bump the routing
 version in Redis after their commit (``hotline.routing_service.bump_version``); each process reads that
 version at most once a second (``HOTLINE_REFCACHE_TTL``) and reloads on a change, so an edit reaches every
-process within a second.
+process within a second. The version also changes every ``HOTLINE_REFCACHE_MAX_AGE`` seconds (300), so a
+bump lost to a Redis failure after the commit leaves the cache stale for at most that long.
 
 A hit is attached to the request's session with ``merge(load=False)``: no SQL, and the case can refer to it
 like any loaded row.

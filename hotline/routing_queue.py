@@ -8,16 +8,21 @@ reports; the job's cost is spread over as many workers as there are.
 
 Nothing is lost: the mark is durable (the partial index ``ix_cases_routing_pending`` holds the queue), the
 wake-up is only a hint, and the scheduler runs the job every minute as well. Two jobs at once are safe: on
-PostgreSQL each claims its batch with ``FOR UPDATE SKIP LOCKED``; SQLite serialises the writers.
+PostgreSQL each claims its batch with ``FOR UPDATE SKIP LOCKED``; SQLite serialises the writers. One limit
+of running jobs in parallel: a batch's duplicate-check keys become visible to the other jobs when it commits,
+so two reports of the same matter routed at the same moment in two jobs' batches do not see each other (the
+dispatcher can still merge them; one worker, or a burst inside one batch, sees them).
 """
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
+from flask import current_app, g
+from rq.timeouts import BaseTimeoutException
 
 from hotline.dbutil import is_postgres
 from hotline.extensions import connect_redis, db
@@ -30,6 +35,7 @@ WAKE_KEY = "hotline:routing:wake"
 WAKE_TTL = 30      # seconds: with no worker running, at most one queued job per this interval
 BATCH = 50         # cases per transaction (PostgreSQL)
 SQLITE_BATCH = 5   # SQLite: one writer at a time, so short transactions — registrations wait for the lock
+BUDGET = 120.0     # seconds a job routes before it hands the rest to a new job (RQ's default timeout: 180 s)
 
 
 def wake() -> None:
@@ -84,6 +90,8 @@ def _route_one(case_id: int, now: datetime) -> str:
         with savepoint():
             route_new_case(case, now)
         return "routed"
+    except BaseTimeoutException:  # the job ran out of time: nothing is wrong with the case, it stays pending
+        raise
     except Exception:
         log.exception("routing case %s failed", case_id)
         if db.session.get(CaseRouting, case_id) is None:
@@ -102,6 +110,8 @@ def _route_batch(ids: list[int], now: datetime) -> dict:
             for case in cases:
                 route_new_case(case, now)
         return {"routed": len(cases), "skipped": len(ids) - len(cases), "failed": 0}
+    except BaseTimeoutException:
+        raise
     except Exception:
         log.warning("routing batch of %d cases failed; routing them one by one", len(ids), exc_info=True)
     counts = {"routed": 0, "skipped": 0, "failed": 0}
@@ -110,20 +120,29 @@ def _route_batch(ids: list[int], now: datetime) -> dict:
     return counts
 
 
-def route_pending(now: datetime | None = None, batch: int | None = None, max_batches: int | None = None) -> dict:
-    """Route the pending cases, ``batch`` per transaction, until none is left (or ``max_batches``).
-    Returns counts. ``now`` is injected by tests; otherwise each batch uses the current time."""
+def route_pending(now: datetime | None = None, batch: int | None = None, max_batches: int | None = None,
+                  max_seconds: float = BUDGET) -> dict:
+    """Route the pending cases, ``batch`` per transaction, until none is left (or ``max_batches``). A backlog
+    longer than ``max_seconds`` (a worker was down for hours) is left to a follow-up job queued at the end, so
+    no job runs into RQ's timeout. Returns counts (``more``: a follow-up job was queued). ``now`` is injected
+    by tests; otherwise each batch uses the current time."""
     woken()
     batch = batch or (BATCH if is_postgres() else SQLITE_BATCH)
-    counts = {"routed": 0, "skipped": 0, "failed": 0, "batches": 0}
+    counts = {"routed": 0, "skipped": 0, "failed": 0, "batches": 0, "more": False}
+    started = time.monotonic()
     while max_batches is None or counts["batches"] < max_batches:
         ids = _claim(batch)
         if not ids:
             break
+        g.pop("routing_tables", None)  # each batch sees the admin's latest rules and mapping
         for key, value in _route_batch(ids, now or datetime.now(UTC)).items():
             counts[key] += value
         db.session.execute(sa.update(Case).where(Case.id.in_(ids)).values(routing_pending=False)
                            .execution_options(synchronize_session=False))
         db.session.commit()  # the batch's emits and enqueues run now
         counts["batches"] += 1
+        if time.monotonic() - started >= max_seconds:  # at least one batch per job: always progress
+            wake()
+            counts["more"] = True
+            break
     return counts

@@ -9,10 +9,12 @@ at its next request.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app, g
 
 from hotline.extensions import connect_redis, db
@@ -112,11 +114,16 @@ def current_version() -> str:
 
 
 def _version() -> str:
+    """The counter in Redis plus the current period of ``refcache_max_age`` seconds: a bump lost after its
+    commit (Redis unavailable at that moment) or a counter lost with Redis's data leaves caches stale for at
+    most that long, since every process rebuilds when the period changes."""
+    settings = current_app.config["HOTLINE"]
     try:
-        return (connect_redis(current_app.config["HOTLINE"]).get(VERSION_KEY) or b"0").decode()
+        counter = (connect_redis(settings).get(VERSION_KEY) or b"0").decode()
     except Exception:  # Redis down: rebuild every time rather than serve stale tables
         current_app.logger.warning("routing version unavailable; rebuilding the routing tables")
         return ""
+    return f"{counter}.{int(time.time() // max(1, settings.refcache_max_age))}"
 
 
 def bump_version() -> None:
@@ -173,7 +180,8 @@ def route_new_case(case: Case, now: datetime) -> CaseRouting:
     place = result.place
     if case.district is None and place is not None:
         code = place.street_code or place.district_code
-        case.district = db.session.get(Department, units[code]) if code in units else None
+        if code in units:
+            _fill_place(case, units[code])
     duplicates = find_for_case(case, now)
     routing = db.session.get(CaseRouting, case.id)  # an emergency transfer may have come first
     if routing is None:
@@ -193,6 +201,20 @@ def route_new_case(case: Case, now: datetime) -> CaseRouting:
         note += f"（命中规则 {result.rule_id}）"
     ops.dispatch(case, db.session.get(Department, units[top["department_code"]]), None, now, note=note, auto=True)
     return routing
+
+
+def _fill_place(case: Case, unit_id: int) -> None:
+    """Store the place the gazetteer found without bumping the case's version: the agent who registered the
+    case a moment ago still holds a valid version (routing is nobody's edit), and an agent's own choice of
+    place, saved before or after, wins."""
+    table = Case.__table__
+    filled = db.session.execute(sa.update(table).where(table.c.id == case.id, table.c.district_id.is_(None))
+                                .values(district_id=unit_id)).rowcount
+    if filled:
+        so.attributes.set_committed_value(case, "district_id", unit_id)
+        so.attributes.set_committed_value(case, "district", db.session.get(Department, unit_id))
+    else:
+        db.session.expire(case, ["district_id", "district"])
 
 
 def _auto_dispatch(case: Case, result, duplicates: list, settings) -> bool:

@@ -50,3 +50,36 @@ def test_units_and_categories_are_cached_until_the_version_changes(app):
                 counter.close()
     finally:
         settings.refcache_ttl = old_ttl
+
+
+def test_a_lost_version_bump_is_outlived_by_the_max_age(app):
+    """An admin's edit whose bump never reached Redis (it failed after the commit) is seen once the
+    max-age period turns over, without any bump."""
+    import time
+
+    from hotline import refcache
+    from hotline.models import Department
+    from hotline.routing_service import bump_version
+
+    settings = app.config["HOTLINE"]
+    old = settings.refcache_ttl, settings.refcache_max_age
+    settings.refcache_ttl, settings.refcache_max_age = 0.0, 2
+    rename = sa.update(Department).where(Department.code == "D01")
+    with app.app_context():
+        original = db.session.scalar(sa.select(Department.name).where(Department.code == "D01"))
+        try:
+            time.sleep(2.02 - time.time() % 2)  # at the start of a period: the steps below take milliseconds
+            assert refcache.active_unit("D01").name == original
+            db.session.execute(rename.values(name="改名后的区"))
+            db.session.commit()  # no bump_version(): as if the INCR after the commit had failed
+            db.session.remove()
+            assert refcache.active_unit("D01").name == original  # the same period: still the cached row
+            time.sleep(2.02 - time.time() % 2)  # into the next period
+            db.session.remove()
+            assert refcache.active_unit("D01").name == "改名后的区"
+        finally:
+            settings.refcache_ttl, settings.refcache_max_age = old
+            db.session.remove()
+            db.session.execute(rename.values(name=original))
+            bump_version()
+            db.session.commit()

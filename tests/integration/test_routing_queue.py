@@ -142,3 +142,39 @@ def test_keys_older_than_the_window_are_pruned(app, api):
         assert prune_dup_keys() > 0
         assert prune_dup_keys() == 0  # idempotent
     assert _row(app, old["number"])[2] == 0 and _row(app, recent["number"])[2] > 0
+
+
+def test_the_place_found_by_routing_keeps_the_agents_version(app, api):
+    """Routing fills in the street the text names; the agent's version from the registration stays valid
+    (routing is nobody's edit), so the agent's next action is not refused as stale."""
+    agent = api("agent1")
+    case = new_case(agent, _phone(), kind="consult", content=_text("和平街道和平路的路灯不亮"),
+                    district_code=None, address=None)
+    assert case["district_code"] is None
+    assert _route(app)["routed"] >= 1
+    routed = agent.get(f"/cases/{case['number']}").get_json()
+    assert routed["district_code"] == "D01S01" and routed["version"] == case["version"]
+    answered = agent.post(f"/cases/{case['number']}/answer",
+                          json={"answer": "已转告路灯管理所", "version": case["version"]})
+    assert answered.status_code == 200, answered.get_json()
+    assert answered.get_json()["status"] == "closed"
+
+
+def test_a_long_backlog_is_handed_to_a_follow_up_job(app, api):
+    """A job that has used its time budget stops after a whole batch and queues the next job itself."""
+    from hotline.routing_queue import WAKE_KEY, route_pending
+
+    agent = api("agent1")
+    run_jobs(app)  # nothing pending from earlier tests: the one batch below takes the first of these cases
+    created = [new_case(agent, _phone(), content=_text(f"{i}号井盖缺失")) for i in range(3)]
+    with app.app_context():
+        redis = connect_redis(app.config["HOTLINE"])
+        queue = Queue("default", connection=redis)
+        queue.empty()  # the job the registrations queued: this test runs the queue itself
+        redis.delete(WAKE_KEY)
+        counts = route_pending(batch=1, max_seconds=0)
+        assert (counts["batches"], counts["routed"], counts["failed"], counts["more"]) == (1, 1, 0, True)
+        assert queue.count == 1 and redis.exists(WAKE_KEY)
+    assert sorted(_row(app, c["number"])[0] for c in created) == [False, True, True]
+    run_jobs(app)  # the follow-up job routes the rest
+    assert [_row(app, c["number"])[:2] for c in created] == [(False, 1)] * 3
