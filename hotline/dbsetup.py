@@ -1,5 +1,6 @@
 """Engine tuning: SQLite gets WAL, a busy timeout, foreign keys, BEGIN IMMEDIATE transactions
-(so concurrent writers queue instead of failing on a lock upgrade) and the functions of hotline/sqlfuncs.py."""
+(so concurrent writers queue instead of failing on a lock upgrade; a read-only transaction can ask for a
+plain BEGIN) and the functions of hotline/sqlfuncs.py."""
 from __future__ import annotations
 
 from sqlalchemy import event
@@ -8,6 +9,7 @@ from sqlalchemy.engine import Engine
 from hotline import sqlfuncs
 
 _configured: set[int] = set()
+READ_ONLY = "hotline_sqlite_read_only"  # execution option: ``session.connection(execution_options={READ_ONLY: True})``
 
 
 def configure_engine(engine: Engine) -> None:
@@ -28,4 +30,6 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # a transaction opened for reads only (READ_ONLY) takes no write lock: with WAL it neither waits for
+        # nor blocks the writers; it must not write (SQLite would refuse the lock upgrade while busy)
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")

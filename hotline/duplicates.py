@@ -170,27 +170,32 @@ def candidates(content: str, unit: Department | None, since: datetime, exclude_i
 
 
 def find(content: str, unit: Department | None, now: datetime, *, exclude_id: int | None = None,
-         limit: int = 5) -> list[dict]:
-    """Likely duplicates of ``content`` placed at ``unit``: ``[{number, title, status, score, created_at}]``."""
+         limit: int = 5, peers: tuple = ()) -> list[dict]:
+    """Likely duplicates of ``content`` placed at ``unit``: ``[{number, title, status, score, created_at}]``.
+    ``peers``: (case, unit) of cases routed just before in the same batch whose keys are not stored yet."""
     settings = current_app.config["HOTLINE"]
     content = (content or "").strip()
     if len(content) < 2:
         return []
     since = now - timedelta(days=settings.duplicate_window_days)
-    rows = candidates(content, unit, since, exclude_id)
+    rows = [*candidates(content, unit, since, exclude_id), *_peer_rows(content, unit, peers)]
     by_id = {r.id: r for r in rows}
-    found = find_duplicates((content, None), [(r.id, r.content, None, r.created_at) for r in rows],
+    found = find_duplicates((content, None), [(r.id, r.content, None, r.created_at) for r in by_id.values()],
                             threshold=settings.duplicate_threshold, limit=limit)
     return [{"number": by_id[i].number, "title": by_id[i].title, "status": by_id[i].status, "score": score,
              "created_at": by_id[i].created_at.isoformat()} for i, score in found]
 
 
-def find_for_case(case: Case, now: datetime) -> list[dict]:
-    """Duplicates of a just-registered case (then its own keys are stored)."""
-    db.session.flush()
-    found = find(case.content, case.district, now, exclude_id=case.id)
-    remember(case)
-    return found
+def _peer_rows(content: str, unit: Department | None, peers: tuple) -> list:
+    """The peers that the candidate query would return if their keys were stored: a shared key, the same area
+    (open and inside the window: they were registered a moment ago)."""
+    if not peers:
+        return []
+    probe = set(_probe_keys(content, unit))
+    areas = area_ids(unit)
+    return [case for case, at in peers
+            if (areas is None or at is None or at.id in areas)
+            and probe.intersection(k for scope in scopes_of(at) for k in band_keys(case.content, scope))]
 
 
 def rebuild_keys(batch: int = 2000) -> int:

@@ -8,7 +8,8 @@ reports; the job's cost is spread over as many workers as there are.
 
 Nothing is lost: the mark is durable (the partial index ``ix_cases_routing_pending`` holds the queue), the
 wake-up is only a hint, and the scheduler runs the job every minute as well. Two jobs at once are safe: on
-PostgreSQL each claims its batch with ``FOR UPDATE SKIP LOCKED``; SQLite serialises the writers. One limit
+PostgreSQL each claims its batch with ``FOR UPDATE SKIP LOCKED``; SQLite serialises the writers (and plans
+each case in a read transaction first, so the single write lock is held only to store the result). One limit
 of running jobs in parallel: a batch's duplicate-check keys become visible to the other jobs when it commits,
 so two reports of the same matter routed at the same moment in two jobs' batches do not see each other (the
 dispatcher can still merge them; one worker, or a burst inside one batch, sees them).
@@ -24,6 +25,7 @@ import sqlalchemy.orm as so
 from flask import current_app, g
 from rq.timeouts import BaseTimeoutException
 
+from hotline.dbsetup import READ_ONLY
 from hotline.dbutil import is_postgres
 from hotline.extensions import connect_redis, db
 from hotline.models import Case, CaseRouting, Department
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 WAKE_KEY = "hotline:routing:wake"
 WAKE_TTL = 30      # seconds: with no worker running, at most one queued job per this interval
 BATCH = 50         # cases per transaction (PostgreSQL)
-SQLITE_BATCH = 5   # SQLite: one writer at a time, so short transactions — registrations wait for the lock
+SQLITE_BATCH = 5   # SQLite: planned without the write lock, then stored in a short write transaction
 BUDGET = 120.0     # seconds a job routes before it hands the rest to a new job (RQ's default timeout: 180 s)
 
 
@@ -100,15 +102,48 @@ def _route_one(case_id: int, now: datetime) -> str:
         return "failed"
 
 
-def _route_batch(ids: list[int], now: datetime) -> dict:
+def _plan_unlocked(batch: int, now: datetime) -> dict:
+    """SQLite: plan the next cases (suggestions, place, duplicates: the CPU of routing) in a read transaction,
+    which takes no write lock, so registrations go on meanwhile; the write transaction after it only stores
+    the plans. A case whose planning fails, or that changed in between, is planned again there."""
+    from hotline.routing_service import plan_routing
+
+    if db.session().in_transaction():  # not at a transaction's start: plan inside the write transaction
+        return {}
+    db.session.connection(execution_options={READ_ONLY: True})
+    plans, peers = {}, []
+    try:
+        ids = _claim(batch)
+        cases = db.session.scalars(sa.select(Case).where(Case.id.in_(ids)).order_by(Case.id).options(
+            so.selectinload(Case.district).selectinload(Department.parent),
+            so.lazyload(Case.events), so.lazyload(Case.assignments))).all()
+        for case in cases:
+            if case.status in ("closed", "merged"):
+                continue
+            try:
+                plan = plans[case.id] = plan_routing(case, now, tuple(peers))
+            except BaseTimeoutException:
+                raise
+            except Exception:
+                log.warning("planning the routing of case %s failed", case.id, exc_info=True)
+                continue
+            unit = case.district or (db.session.get(Department, plan.place_id) if plan.place_id else None)
+            peers.append((case, unit))  # its keys are stored only in the write transaction
+    finally:
+        db.session.rollback()
+    return plans
+
+
+def _route_batch(ids: list[int], now: datetime, plans: dict | None = None) -> dict:
     """All of the batch in one savepoint; if any case fails, the batch again case by case, each in its own."""
     from hotline.routing_service import route_new_case
 
+    plans = plans or {}
     try:
         with savepoint():
             cases = _load(ids)
             for case in cases:
-                route_new_case(case, now)
+                route_new_case(case, now, plans.get(case.id))
         return {"routed": len(cases), "skipped": len(ids) - len(cases), "failed": 0}
     except BaseTimeoutException:
         raise
@@ -131,11 +166,13 @@ def route_pending(now: datetime | None = None, batch: int | None = None, max_bat
     counts = {"routed": 0, "skipped": 0, "failed": 0, "batches": 0, "more": False}
     started = time.monotonic()
     while max_batches is None or counts["batches"] < max_batches:
+        when = now or datetime.now(UTC)
+        g.pop("routing_tables", None)  # each batch sees the admin's latest rules and mapping
+        plans = {} if is_postgres() else _plan_unlocked(batch, when)
         ids = _claim(batch)
         if not ids:
             break
-        g.pop("routing_tables", None)  # each batch sees the admin's latest rules and mapping
-        for key, value in _route_batch(ids, now or datetime.now(UTC)).items():
+        for key, value in _route_batch(ids, when, plans).items():
             counts[key] += value
         db.session.execute(sa.update(Case).where(Case.id.in_(ids)).values(routing_pending=False)
                            .execution_options(synchronize_session=False))

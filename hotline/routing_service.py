@@ -167,22 +167,51 @@ def _address_of(case: Case) -> str | None:
     return "".join(parts) or None
 
 
-def route_new_case(case: Case, now: datetime) -> CaseRouting:
+@dataclass
+class RoutingPlan:
+    """What the router found for a case, computed with reads only (see ``plan_routing``)."""
+    content: str                 # the text and place it was computed for: a plan for an edited case is redone
+    district_id: int | None
+    result: object               # routing.engine.Suggestion
+    place_id: int | None         # the unit the gazetteer found for a case registered without a place
+    duplicates: list
+
+
+def plan_routing(case: Case, now: datetime, peers: tuple = ()) -> RoutingPlan:
+    """Suggestions, the place and likely duplicates of a registered case. Reads only, so on SQLite the job
+    runs it in a read transaction that does not hold the write lock registrations wait for; ``peers``: (case,
+    unit) planned before it in that transaction, whose duplicate-check keys are not stored yet."""
+    from hotline.duplicates import find
+
+    units = tables().departments
+    result = suggest_for(case.content, _address_of(case))
+    unit, place_id = case.district, None
+    if unit is None and result.place is not None:
+        code = result.place.street_code or result.place.district_code
+        if code in units:
+            place_id = units[code]
+            unit = db.session.get(Department, place_id)
+    duplicates = find(case.content, unit, now, exclude_id=case.id, peers=peers)
+    return RoutingPlan(case.content, case.district_id, result, place_id, duplicates)
+
+
+def route_new_case(case: Case, now: datetime, plan: RoutingPlan | None = None) -> CaseRouting:
     """Run the router on a registered case (the routing job, a moment after registration): store its
     suggestions and likely duplicates, fill in the place the gazetteer found, and — with auto-dispatch on —
-    dispatch a confident case that is still waiting for a dispatcher to the suggested unit."""
+    dispatch a confident case that is still waiting for a dispatcher to the suggested unit. ``plan``: computed
+    beforehand by ``plan_routing`` (redone if the case's text or place changed since)."""
     from hotline.cases import operations as ops
-    from hotline.duplicates import find_for_case
+    from hotline.duplicates import remember
 
     settings = current_app.config["HOTLINE"]
     units = tables().departments
-    result = suggest_for(case.content, _address_of(case))
-    place = result.place
-    if case.district is None and place is not None:
-        code = place.street_code or place.district_code
-        if code in units:
-            _fill_place(case, units[code])
-    duplicates = find_for_case(case, now)
+    if plan is None or (plan.content, plan.district_id) != (case.content, case.district_id):
+        db.session.flush()
+        plan = plan_routing(case, now)
+    result, duplicates = plan.result, plan.duplicates
+    if plan.place_id is not None and case.district is None:
+        _fill_place(case, plan.place_id)
+    remember(case)  # its duplicate-check keys, after its own look-up
     routing = db.session.get(CaseRouting, case.id)  # an emergency transfer may have come first
     if routing is None:
         routing = CaseRouting(case_id=case.id, created_at=now)
