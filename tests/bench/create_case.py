@@ -313,8 +313,9 @@ WHY = """Why (measured on this 2-core machine, where gunicorn, PostgreSQL, Redis
 - SQLite: the app begins every transaction with BEGIN IMMEDIATE, so a request holds the single write
   lock from its first query (the token lookup) to its commit, and again from the post-commit reload to
   the end of the request: requests are serialised whatever the worker model, and more concurrent
-  writers only add busy-timeout sleeps (higher p95/p99 with gthread). The routing job holds the same
-  lock while it routes a batch, which is why the "+ RQ" row on SQLite is far below the web tier alone.
+  writers only add busy-timeout sleeps (higher p95/p99 with gthread). The routing job plans each batch
+  in a read transaction (no write lock) and takes the lock only to store it; the "+ RQ" row is still
+  below the web tier alone, since the worker's CPU and its short writes come out of the same 2 cores.
 - Cost: threads add a few MB per worker. Recommendation: gthread (4 workers x 4 threads) for PostgreSQL,
   the production database; sync (lower tail latency) or gthread alike on SQLite.
 - Either way create-case is CPU-bound in the workers (see "worker CPU ms/req"): 2 cores cannot reach
