@@ -182,4 +182,5 @@ def route_pending(now: datetime | None = None, batch: int | None = None, max_bat
             wake()
             counts["more"] = True
             break
+    db.session.rollback()  # the last, empty claim's transaction (on SQLite it holds the write lock)
     return counts
