@@ -147,6 +147,17 @@ def detached(cls, columns: dict):
     return obj
 
 
+def labelled(table: sa.Table, prefix: str) -> list:
+    """``table``'s columns labelled ``prefix`` + name: several tables' rows in one Core select, split again by
+    ``unprefixed``."""
+    return [c.label(f"{prefix}{c.key}") for c in table.c]
+
+
+def unprefixed(row, prefix: str) -> dict:
+    """The values of a ``labelled`` row that carry ``prefix``, by column name."""
+    return {k[len(prefix):]: v for k, v in row.items() if k.startswith(prefix)}
+
+
 def attached(cls, columns: dict, **related):
     """A row read with Core, as a loaded instance of ``cls`` in the session — the ORM's loading machinery is
     several times the cost of the query on the hottest paths. The session's own instance when it holds one."""

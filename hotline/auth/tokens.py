@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 
-from hotline.dbinsert import attached
+from hotline.dbinsert import attached, labelled, unprefixed
 from hotline.extensions import db
 from hotline.models import ApiToken, Department, User
 
@@ -21,7 +21,7 @@ def create_token(user: User) -> str:
 def _user_by_token_hash():
     """Built once per process: every API request runs it. Core columns, labelled u_/d_ (user, unit)."""
     users, units, tokens = User.__table__, Department.__table__, ApiToken.__table__
-    return (sa.select(*(c.label(f"u_{c.key}") for c in users.c), *(c.label(f"d_{c.key}") for c in units.c))
+    return (sa.select(*labelled(users, "u_"), *labelled(units, "d_"))
             .select_from(users.join(tokens, tokens.c.user_id == users.c.id)
                          .outerjoin(units, units.c.id == users.c.department_id))
             .where(tokens.c.token_hash == sa.bindparam("token_hash"), tokens.c.revoked_at.is_(None),
@@ -36,5 +36,5 @@ def user_for_token(token: str) -> User | None:
         return None
     unit = None
     if row["d_id"] is not None:
-        unit = attached(Department, {k[2:]: v for k, v in row.items() if k.startswith("d_")})
-    return attached(User, {k[2:]: v for k, v in row.items() if k.startswith("u_")}, department=unit)
+        unit = attached(Department, unprefixed(row, "d_"))
+    return attached(User, unprefixed(row, "u_"), department=unit)

@@ -21,6 +21,14 @@ RECENT = 10  # past cases, calls, ratings and external records shown (newest fir
 _OPEN = ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATES))  # our own enum values: safe to inline
 
 
+def _cases(which: str, limit: int) -> str:
+    """The caller's open or past cases (from ``k``) as a JSON array, newest first."""
+    return f"""(SELECT json_agg(json_build_object('number', x.number, 'status', x.status, 'kind', x.kind,
+        'title', x.title, 'created_at', x.created_at, 'department_code', d.code) ORDER BY x.id DESC)
+     FROM (SELECT * FROM k WHERE {which} ORDER BY id DESC LIMIT {limit}) x
+     LEFT JOIN departments d ON d.id = x.lead_department_id)"""  # noqa: S608 — this module's constants only
+
+
 def _statement(citizen_from: str) -> sa.TextClause:
     # ``k`` is read once per look-up (one index range scan of the caller's cases) and used three times:
     # open cases, past cases and the recent-contacts count.
@@ -33,14 +41,8 @@ k AS MATERIALIZED (
 SELECT c.id, c.name_enc, c.tags, c.merged_into_id,
     (SELECT json_agg(json_build_object('phone', p.masked, 'kind', p.kind) ORDER BY p.id)
      FROM citizen_phones p WHERE p.citizen_id = c.id) AS phones,
-    (SELECT json_agg(json_build_object('number', x.number, 'status', x.status, 'kind', x.kind, 'title', x.title,
-                                       'created_at', x.created_at, 'department_code', d.code) ORDER BY x.id DESC)
-     FROM (SELECT * FROM k WHERE is_open ORDER BY id DESC LIMIT {OPEN_LIMIT}) x
-     LEFT JOIN departments d ON d.id = x.lead_department_id) AS open_cases,
-    (SELECT json_agg(json_build_object('number', x.number, 'status', x.status, 'kind', x.kind, 'title', x.title,
-                                       'created_at', x.created_at, 'department_code', d.code) ORDER BY x.id DESC)
-     FROM (SELECT * FROM k WHERE NOT is_open ORDER BY id DESC LIMIT {RECENT}) x
-     LEFT JOIN departments d ON d.id = x.lead_department_id) AS past_cases,
+    {_cases("is_open", OPEN_LIMIT)} AS open_cases,
+    {_cases("NOT is_open", RECENT)} AS past_cases,
     (SELECT json_agg(json_build_object('call_id', x.call_id, 'status', x.status,
                                        'at', coalesce(x.ringing_at, x.created_at),
                                        'duration_seconds', x.duration_seconds) ORDER BY x.id DESC)

@@ -10,7 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from hotline.citizens.phones import Phone, mask, normalize
 from hotline.citizens.privacy import DataCipher
-from hotline.dbinsert import attached, insert_loaded_pair
+from hotline.dbinsert import attached, insert_loaded_pair, labelled, unprefixed
 from hotline.extensions import db
 from hotline.models import Citizen, CitizenPhone
 
@@ -27,7 +27,7 @@ def phone_hash(phone: Phone) -> str:
 def _phone_by_hash():
     """Built once per process (on every registration's and look-up's path): Core columns, labelled p_/c_."""
     phones, citizens = CitizenPhone.__table__, Citizen.__table__
-    return (sa.select(*(c.label(f"p_{c.key}") for c in phones.c), *(c.label(f"c_{c.key}") for c in citizens.c))
+    return (sa.select(*labelled(phones, "p_"), *labelled(citizens, "c_"))
             .select_from(phones.join(citizens, citizens.c.id == phones.c.citizen_id))
             .where(phones.c.phone_hash == sa.bindparam("digest")))
 
@@ -37,8 +37,8 @@ def _phone_row(digest: str) -> CitizenPhone | None:
     row = db.session.execute(_phone_by_hash(), {"digest": digest}).mappings().first()
     if row is None:
         return None
-    citizen = attached(Citizen, {k[2:]: v for k, v in row.items() if k.startswith("c_")})
-    return attached(CitizenPhone, {k[2:]: v for k, v in row.items() if k.startswith("p_")}, citizen=citizen)
+    citizen = attached(Citizen, unprefixed(row, "c_"))
+    return attached(CitizenPhone, unprefixed(row, "p_"), citizen=citizen)
 
 
 def find_phone(raw: str | Phone) -> CitizenPhone | None:
