@@ -157,6 +157,7 @@ class Model:
         if not texts:
             return np.zeros((0, len(self.classes)))
         return np.vstack([self._proba_one(t) for t in texts])
+
     def proba_case(self, title: str | None, body: str | None) -> np.ndarray:
         """Probabilities for a case from its title and body together (one row): the geometric mean of the
         title's and the body's calibrated probabilities, renormalised; either may be missing."""
