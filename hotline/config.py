@@ -87,6 +87,9 @@ class Settings:
     repeat_caller_contacts: int = 3
     repeat_caller_days: int = 30
     max_content_chars: int = 5000
+    # POST /routing/suggest reads longer texts than a case may hold: a citizen's letter in the labelled
+    # history runs to 12,220 characters (the classifier itself reads the first 1,000)
+    routing_max_chars: int = 20000
     testing: bool = False
     bench_endpoints: bool = False
     sql_echo: bool = False

@@ -16,7 +16,8 @@ from hotline.routing_service import suggest_for, tables
 @api_bp.post("/routing/suggest")
 def routing_suggest():
     check_role(current_user, *STAFF_ROLES)
-    max_len = current_app.config["HOTLINE"].max_content_chars
+    settings = current_app.config["HOTLINE"]
+    max_len = max(settings.max_content_chars, settings.routing_max_chars)
     data = parse({"content": Str("诉求内容", required=True, max_len=max_len, min_len=2),
                   "address": Str("地址", max_len=300)})
     return jsonify(suggest_for(data["content"], data["address"]).to_dict())

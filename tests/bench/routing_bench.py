@@ -13,7 +13,8 @@ it), the coverage at which precision reaches 99 %, and for cases with both a tit
 the combined prediction. A label-noise section counts near-duplicate groups whose labels disagree. Then,
 each in a fresh subprocess: training on all of DATA (wall time, peak RSS), and serving (RSS added by
 importing + loading the model + first call, classify latency per case for titles and bodies, and the whole
-`engine.suggest`). Finally a duplicates check of the similarity methods on synthetic re-reports. The model
+`engine.suggest`). Then a duplicates check of the similarity methods on synthetic re-reports, and the
+served path on a held-out 20 % (``tests.bench.routing_api``: `flask routing train`, then the API). The model
 lives in a temp folder and is deleted: nothing trained on the data is written into the project. Prints
 markdown, writes JSON.
 """
@@ -322,6 +323,10 @@ def markdown(res: dict) -> str:
               "probability ≥ 0.9 (mostly multi-topic messages or labels that contradict the text)."]
     lines += ["", "| duplicates (synthetic re-reports vs same-category texts) | AUC | ms/pair |", "| --- | --- | --- |"]
     lines += [f"| {k} | {v['auc']} | {v['ms_per_pair']} |" for k, v in res["duplicates"].items()]
+    if "served" in res:
+        from tests.bench.routing_api import markdown as served_markdown
+
+        lines += ["", served_markdown(res["served"]).replace("## ", "### ", 1)]
     return "\n".join(lines) + "\n"
 
 
@@ -336,7 +341,10 @@ def measure(data: str, folds: int = 5, jobs: int = 2, sample: int = 400, with_wo
             path = os.path.join(tmp, f"{algorithm}.npz")
             res["train"][algorithm] = _child(["--child-train", data, path, algorithm])
             res["serve"][algorithm] = _child(["--child-serve", path, data, str(sample)])
+    from tests.bench import routing_api  # the acceptance path: CLI training, then POST /routing/suggest
+
     res |= {"data": os.path.abspath(data), "duplicates": duplicates_check(data), "targets": TARGETS,
+            "served": routing_api.measure(data),
             "wall_seconds": round(time.perf_counter() - started, 1),
             "loadavg_1min": {"start": round(load_before[0], 2), "end": round(os.getloadavg()[0], 2)}}
     return res

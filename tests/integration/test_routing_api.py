@@ -57,3 +57,21 @@ def test_emergency_and_out_of_scope_and_bad_input(app, api):
     bad = agent.post("/routing/suggest", json={"content": ""})
     assert bad.status_code == 400 and "content" in bad.get_json()["error"]["fields"]
     assert api("handler_zjj").post("/routing/suggest", json={"content": "测试内容"}).status_code == 200
+
+
+def test_a_long_letter_gets_suggestions_and_a_too_long_one_a_clear_error(app, api):
+    """A citizen's letter may run past a case's content limit (the labelled history holds one of 12,220
+    characters): suggestions read it; past HOTLINE_ROUTING_MAX_CHARS the answer is a field error in Chinese."""
+    settings = app.config["HOTLINE"]
+    assert settings.routing_max_chars > settings.max_content_chars
+    agent = api("agent1")
+    repeats = settings.max_content_chars // 9 + 10
+    letter = "尊敬的领导：小区楼下的工地夜间施工噪音扰民，" + "我们多次反映无果，" * repeats
+    assert settings.max_content_chars < len(letter) <= settings.routing_max_chars
+    resp = agent.post("/routing/suggest", json={"content": letter})
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["suggestions"]
+    too_long = agent.post("/routing/suggest", json={"content": "噪" * (settings.routing_max_chars + 1)})
+    assert too_long.status_code == 400
+    error = too_long.get_json()["error"]
+    assert "content" in error["fields"] and f"不能超过{settings.routing_max_chars}个字" in error["message"]
