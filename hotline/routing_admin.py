@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from hotline.extensions import db
 from hotline.models import Category, Department, RoutingRule
 from hotline.routing_service import bump_version, rule_of
-from routing.rules import RuleError
+from routing.rules import RuleError, check_speed
 
 RULE_FIELDS = ("priority", "keyword", "regex", "category", "area", "department", "enabled", "note")
 
@@ -45,7 +45,7 @@ def save_rule(rule: RoutingRule | None, values: dict) -> RoutingRule:
             if name in values:
                 setattr(target, name, values[name])
         try:
-            rule_of(target)
+            check_speed(rule_of(target))
         except RuleError as err:
             if rule is not None:
                 db.session.expire(target)

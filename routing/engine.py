@@ -102,7 +102,9 @@ def suggest(text: str, address: str | None = None, *, model=None, mapping: dict,
         notes.append(NO_MODEL_NOTE)
 
     top_category = ranked[0][0] if ranked else None
-    rule = apply(rules, text, top_category, place)
+    skipped: list = []
+    rule = apply(rules, text, top_category, place, skipped)
+    notes += [f"规则 {rid} 的正则表达式匹配超时，已跳过，请管理员简化" for rid in skipped]
     suggestions = [{"category": c, "department_code": resolve_department(c, mapping, place), "score": round(p, 4)}
                    for c, p in ranked]
     if rule is not None:

@@ -119,6 +119,10 @@ def test_admin_rule_overrides_the_model_and_is_editable(app, api, trained):
             "department_code"] == "RSJ"
         bad = admin.post("/routing/rules", json={"regex": "(欠薪", "department_code": "D01"})
         assert bad.status_code == 400 and "regex" in bad.get_json()["error"]["fields"]
+        stored = admin.get("/routing/rules").get_json()["items"]
+        slow = admin.post("/routing/rules", json={"regex": "(欠|欠欠)+$", "department_code": "D01"})
+        assert slow.status_code == 400 and "过慢" in slow.get_json()["error"]["fields"]["regex"]
+        assert admin.get("/routing/rules").get_json()["items"] == stored
         empty = admin.post("/routing/rules", json={"department_code": "D01"})
         assert empty.status_code == 400 and "至少" in empty.get_json()["error"]["message"]
         assert agent.post("/routing/rules", json={"keyword": "x", "department_code": "D01"}).status_code == 403

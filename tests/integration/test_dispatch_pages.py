@@ -115,6 +115,8 @@ def test_admin_pages_rules_and_categories(app, api, browser):
         labour = db.session.query(Category).filter_by(level=1, name="劳动和社会保障").one().id
     bad = admin.post("/admin/routing/rules", {"regex": "(坏", "department": str(shj), "priority": "1"})
     assert bad.status_code == 400 and "正则表达式无效" in bad.get_data(as_text=True)
+    slow = admin.post("/admin/routing/rules", {"regex": "(坏|坏坏)+$", "department": str(shj), "priority": "1"})
+    assert slow.status_code == 400 and "正则表达式匹配过慢" in slow.get_data(as_text=True)
     resp = admin.post("/admin/routing/rules", {"keyword": "秸秆焚烧", "department": str(shj), "priority": "5",
                                                "enabled": "y", "note": "环保专项"}, follow=True)
     assert "已保存，立即生效" in resp.get_data(as_text=True)

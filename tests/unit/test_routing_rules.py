@@ -71,3 +71,41 @@ def test_highest_priority_wins_then_smallest_id():
     assert apply([low, high, tie], "电梯坏了") is high
     assert apply([tie, low], "电梯坏了") is tie
     assert apply([], "电梯坏了") is None
+
+
+# (a|aa)+$ backtracks exponentially on a run of "a" that does not end the text: on re it takes ~2^(n/1.4)
+# steps, on the regex package it runs out of the time limit
+CATASTROPHIC = r"(a|aa)+$"
+
+
+def test_a_regex_that_runs_out_of_time_does_not_match_and_is_reported():
+    slow = rule(1, priority=9, regex=CATASTROPHIC, unit="SCJ")
+    fine = rule(2, priority=1, keyword="aaa", unit="ZJJ")
+    skipped: list = []
+    assert apply([slow, fine], "a" * 60 + "!", skipped=skipped) is fine
+    assert skipped == [1]
+    skipped.clear()
+    assert apply([slow, fine], "aaaa", skipped=skipped) is slow and skipped == []   # a quick match still counts
+
+
+def test_check_speed_refuses_a_catastrophic_regex_and_passes_ordinary_ones():
+    from routing.rules import check_speed
+
+    with pytest.raises(RuleError, match="正则表达式匹配过慢"):
+        check_speed(rule(1, regex=CATASTROPHIC))
+    with pytest.raises(RuleError, match="过慢"):      # built from the pattern's own characters, not only "a"
+        check_speed(rule(2, regex=r"(噪|噪噪)+$"))
+    for slow in (r"(x+x+)+y", r"(\w+\s?)+$"):
+        with pytest.raises(RuleError, match="过慢"):
+            check_speed(rule(3, regex=slow))
+    for ordinary in (r"\d+路公交", r"(噪音|扰民).*(夜间|凌晨)", r"^[\u4e00-\u9fa5]{2,8}小区", r"[0-9]+号楼\s*\d*单元"):
+        check_speed(rule(3, regex=ordinary))
+    check_speed(rule(4, keyword="噪音"))            # no regex: nothing to check
+
+
+def test_the_engine_notes_a_skipped_rule():
+    from routing.engine import suggest
+
+    s = suggest("a" * 60 + "!", model=None, mapping={}, gazetteer=None,
+                rules=[rule(5, regex=CATASTROPHIC, unit="SCJ")])
+    assert s.rule_id is None and "规则 5 的正则表达式匹配超时" in s.note
