@@ -17,6 +17,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app, g
 
+from hotline.dbutil import insert_ignore
 from hotline.extensions import connect_redis, db
 from hotline.models import Case, CaseRouting, Category, Department, RoutingRule
 from hotline.transactions import after_commit
@@ -212,10 +213,7 @@ def route_new_case(case: Case, now: datetime, plan: RoutingPlan | None = None) -
     if plan.place_id is not None and case.district is None:
         _fill_place(case, plan.place_id)
     remember(case)  # its duplicate-check keys, after its own look-up
-    routing = db.session.get(CaseRouting, case.id)  # an emergency transfer may have come first
-    if routing is None:
-        routing = CaseRouting(case_id=case.id, created_at=now)
-        db.session.add(routing)
+    routing = routing_row(case.id, now)  # an emergency transfer may have come first
     routing.suggestions, routing.auto, routing.emergency = result.suggestions, result.auto, result.emergency
     routing.out_of_scope, routing.duplicates, routing.note = result.out_of_scope, duplicates, result.note
     if not _auto_dispatch(case, result, duplicates, settings):
@@ -229,6 +227,18 @@ def route_new_case(case: Case, now: datetime, plan: RoutingPlan | None = None) -
     if result.rule_id is not None:
         note += f"（命中规则 {result.rule_id}）"
     ops.dispatch(case, db.session.get(Department, units[top["department_code"]]), None, now, note=note, auto=True)
+    return routing
+
+
+def routing_row(case_id: int, now: datetime) -> CaseRouting:
+    """The case's routing row, created if missing with INSERT … ON CONFLICT DO NOTHING: the routing job and an
+    agent's emergency transfer may both create it at the same moment (on PostgreSQL the second insert waits
+    for the first transaction and then does nothing, instead of failing on the primary key)."""
+    routing = db.session.get(CaseRouting, case_id)
+    if routing is None:
+        db.session.execute(insert_ignore(CaseRouting.__table__, ["case_id"]).values(
+            case_id=case_id, suggestions=[], auto=False, duplicates=[], note="", created_at=now))
+        routing = db.session.get(CaseRouting, case_id)
     return routing
 
 

@@ -14,8 +14,9 @@ from hotline.cases.errors import NotAllowed, RuleRefused
 from hotline.cases.operations import _assign, publish_update, record
 from hotline.cases.workflow import state_label, transition
 from hotline.extensions import db
-from hotline.models import Assignment, Case, CaseEvent, CaseRouting, Category, Department, User
+from hotline.models import Assignment, Case, CaseEvent, Category, Department, User
 from hotline.notify import notify_department
+from hotline.routing_service import routing_row
 
 EMERGENCY_LINES = {"110": "转警（110）", "119": "转119（消防）", "120": "转120（急救）", "122": "转122（交警）"}
 
@@ -64,11 +65,7 @@ def transfer_emergency(case: Case, actor: User, number: str, note: str, now: dat
         raise RuleRefused("unknown_line", "只能转接 110、119、120 或 122")
     before, after = transition(case, "transfer")
     case.closed_at = now
-    routing = db.session.get(CaseRouting, case.id)
-    if routing is None:
-        routing = CaseRouting(case_id=case.id, suggestions=[], duplicates=[], created_at=now)
-        db.session.add(routing)
-    routing.transferred_to = number
+    routing_row(case.id, now).transferred_to = number  # the routing job may be creating the same row
     label = EMERGENCY_LINES[number]
     record(case, "transfer", actor, before, after, note=f"{label}{'：' + note if note else ''}",
            data={"number": number})

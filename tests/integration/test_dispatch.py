@@ -214,6 +214,41 @@ def test_emergency_transfer_is_recorded_and_closes_the_case(app, api, phone):
     assert again.status_code == 422
 
 
+def test_an_emergency_transfer_while_the_routing_job_writes_the_routing_row(app, api, phone):
+    """The routing job creates a case's routing row in its own transaction; an agent who transfers the
+    emergency at that moment waits for it (PostgreSQL: the primary key of the uncommitted row; SQLite: the
+    write lock) and then succeeds, keeping what the job wrote, instead of failing on the duplicate key."""
+    import threading
+    import time
+    from datetime import UTC, datetime
+
+    from hotline.extensions import db
+    from hotline.models import Case, CaseRouting
+
+    agent = api("agent1")
+    case = new_case(agent, phone, content="厨房煤气泄漏，闻到很大的味道", category=None)  # not routed yet
+    with app.app_context():
+        case_id = db.session.scalar(sa.select(Case.id).where(Case.number == case["number"]))
+        db.session.rollback()  # SQLite: this session's transaction would hold the write lock
+        job = db.engine.connect()
+        job_tx = job.begin()
+        job.execute(sa.insert(CaseRouting.__table__).values(
+            case_id=case_id, suggestions=[], auto=False, duplicates=[], emergency="119", note="路由任务写入",
+            created_at=datetime.now(UTC)))
+        answer: dict = {}
+        agent_thread = threading.Thread(target=lambda: answer.update(resp=agent.post(
+            f"/cases/{case['number']}/transfer", json={"number": "119", "note": "三方通话"})))
+        agent_thread.start()
+        time.sleep(0.5)  # the transfer is now waiting for the job's transaction
+        job_tx.commit()
+        job.close()
+        agent_thread.join(60)
+    assert answer["resp"].status_code == 200, answer["resp"].get_json()
+    assert answer["resp"].get_json()["status"] == "closed"
+    stored = agent.get(f"/cases/{case['number']}/routing").get_json()
+    assert stored["transferred_to"] == "119" and stored["emergency"] == "119" and "路由任务写入" in stored["note"]
+
+
 def test_out_of_scope_case_is_not_auto_dispatched(app, api, trained, phone):
     with settings(app, auto_dispatch=True, auto_dispatch_threshold=0.0):
         case = routed(app, api("agent1"), new_case(api("agent1"), phone, category=None, address="",
