@@ -173,15 +173,28 @@ def find(content: str, unit: Department | None, now: datetime, *, exclude_id: in
          limit: int = 5, peers: tuple = ()) -> list[dict]:
     """Likely duplicates of ``content`` placed at ``unit``: ``[{number, title, status, score, created_at}]``.
     ``peers``: (case, unit) of cases routed just before in the same batch whose keys are not stored yet."""
-    settings = current_app.config["HOTLINE"]
     content = (content or "").strip()
     if len(content) < 2:
         return []
-    since = now - timedelta(days=settings.duplicate_window_days)
-    rows = [*candidates(content, unit, since, exclude_id), *_peer_rows(content, unit, peers)]
+    since = now - timedelta(days=current_app.config["HOTLINE"].duplicate_window_days)
+    return _scored(content, [*candidates(content, unit, since, exclude_id), *_peer_rows(content, unit, peers)],
+                   limit)
+
+
+def find_among(content: str, unit: Department | None, peers: tuple, limit: int = 5) -> list[dict]:
+    """Like ``find``, but only among ``peers`` ((case, unit) pairs, e.g. cases another routing job has just
+    committed), with no look-up in the key index."""
+    content = (content or "").strip()
+    if len(content) < 2:
+        return []
+    return _scored(content, [case for case in _peer_rows(content, unit, peers) if case.status not in CLOSED], limit)
+
+
+def _scored(content: str, rows: list, limit: int) -> list[dict]:
+    """rapidfuzz's verdict over candidate rows (id, number, title, content, status, created_at)."""
     by_id = {r.id: r for r in rows}
     found = find_duplicates((content, None), [(r.id, r.content, None, r.created_at) for r in by_id.values()],
-                            threshold=settings.duplicate_threshold, limit=limit)
+                            threshold=current_app.config["HOTLINE"].duplicate_threshold, limit=limit)
     return [{"number": by_id[i].number, "title": by_id[i].title, "status": by_id[i].status, "score": score,
              "created_at": by_id[i].created_at.isoformat()} for i, score in found]
 
@@ -195,7 +208,14 @@ def _peer_rows(content: str, unit: Department | None, peers: tuple) -> list:
     areas = area_ids(unit)
     return [case for case, at in peers
             if (areas is None or at is None or at.id in areas)
-            and probe.intersection(k for scope in scopes_of(at) for k in band_keys(case.content, scope))]
+            and not probe.isdisjoint(_stored_keys(case.content, tuple(scopes_of(at))))]
+
+
+@lru_cache(maxsize=2048)
+def _stored_keys(content: str, scopes: tuple[str, ...]) -> frozenset[int]:
+    """The keys ``remember`` stores for a text placed in ``scopes``: a routing job compares each of its cases
+    with the same peers (up to a batch of another job's cases), so each peer's keys are computed once."""
+    return frozenset(k for scope in scopes for k in band_keys(content, scope))
 
 
 def rebuild_keys(batch: int = 2000) -> int:

@@ -9,10 +9,21 @@ reports; the job's cost is spread over as many workers as there are.
 Nothing is lost: the mark is durable (the partial index ``ix_cases_routing_pending`` holds the queue), the
 wake-up is only a hint, and the scheduler runs the job every minute as well. Two jobs at once are safe: on
 PostgreSQL each claims its batch with ``FOR UPDATE SKIP LOCKED``; SQLite serialises the writers (and plans
-each case in a read transaction first, so the single write lock is held only to store the result). One limit
-of running jobs in parallel: a batch's duplicate-check keys become visible to the other jobs when it commits,
-so two reports of the same matter routed at the same moment in two jobs' batches do not see each other (the
-dispatcher can still merge them; one worker, or a burst inside one batch, sees them).
+each case in a read transaction first, so the single write lock is held only to store the result).
+
+Duplicates across parallel jobs (PostgreSQL): a batch's duplicate-check keys become visible to the other jobs
+only when it commits, so two reports of the same matter routed at the same moment in two jobs' batches would
+not see each other. Each job therefore notes the last committed batch (``routing_batches``) before it looks
+up duplicates, and just before its commit takes a transaction-level advisory lock (``COMMIT_LOCK``), checks
+its cases in memory against the cases of the batches committed since, and records its own batch: the later
+of two such reports lists the earlier. Only that check and the commit are serialised. Measured on
+PostgreSQL with backlogs of 1,000–3,000 near-identical reports (the worst case: every case a candidate of
+every other), 2 jobs against 1 drained 1.40–1.43× faster with this check, 1.55–1.93× with no check, and
+1.0× with a lock held around the whole duplicate look-up (the most expensive part of routing).
+
+On SQLite every job plans and claims the oldest pending cases: a plan made before another job's commit is
+for the cases that job has just routed, so it is dropped and the next batch is planned inside the write
+transaction, which sees every commit.
 """
 from __future__ import annotations
 
@@ -28,7 +39,7 @@ from rq.timeouts import BaseTimeoutException
 from hotline.dbsetup import READ_ONLY
 from hotline.dbutil import is_postgres
 from hotline.extensions import connect_redis, db
-from hotline.models import Case, CaseRouting, Department
+from hotline.models import Case, CaseRouting, Department, RoutingBatch
 from hotline.transactions import savepoint
 
 log = logging.getLogger(__name__)
@@ -38,6 +49,7 @@ WAKE_TTL = 30      # seconds: with no worker running, at most one queued job per
 BATCH = 50         # cases per transaction (PostgreSQL)
 SQLITE_BATCH = 5   # SQLite: planned without the write lock, then stored in a short write transaction
 BUDGET = 120.0     # seconds a job routes before it hands the rest to a new job (RQ's default timeout: 180 s)
+COMMIT_LOCK = 0x12345D0B  # PostgreSQL advisory lock: routing jobs record their batches and commit in turn
 
 
 def wake() -> None:
@@ -155,6 +167,53 @@ def _route_batch(ids: list[int], now: datetime, plans: dict | None = None) -> di
     return counts
 
 
+def last_batch() -> int:
+    """Id of the newest committed routing batch (0: none), read before the batch looks up duplicates."""
+    return db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(RoutingBatch.id), 0)))
+
+
+def commit_turn(ids: list[int], seen: int, now: datetime) -> None:
+    """PostgreSQL, just before the batch's commit: wait for the lock (held until this commit, so the batches
+    recorded before it are committed), list the cases of the batches committed since ``seen`` as duplicates
+    where they are, and record this batch."""
+    db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(COMMIT_LOCK)))
+    others = [i for row in db.session.scalars(sa.select(RoutingBatch.case_ids).where(RoutingBatch.id > seen))
+              for i in row]
+    if others:
+        _late_duplicates(ids, others)
+    db.session.add(RoutingBatch(case_ids=list(ids), created_at=now))
+    db.session.flush()
+
+
+def _late_duplicates(ids: list[int], others: list[int]) -> None:
+    """Add the cases ``others`` (routed by another job meanwhile) to the duplicates of the cases ``ids``."""
+    from hotline.duplicates import find_among
+
+    cases = {c.id: c for c in db.session.scalars(sa.select(Case).where(Case.id.in_([*ids, *others]))
+                                                  .execution_options(populate_existing=True))}
+
+    def unit(case: Case) -> Department | None:  # district_id as stored (routing fills it with a Core UPDATE)
+        return db.session.get(Department, case.district_id) if case.district_id else None
+
+    peers = tuple((cases[i], unit(cases[i])) for i in others if i in cases)
+    for case_id in ids:
+        case = cases.get(case_id)
+        routing = db.session.get(CaseRouting, case_id)
+        if case is None or routing is None or case.status in ("closed", "merged"):
+            continue
+        late = find_among(case.content, unit(case), peers)
+        if late:
+            best: dict[str, dict] = {}
+            for d in sorted([*routing.duplicates, *late], key=lambda d: -d["score"]):
+                best.setdefault(d["number"], d)
+            routing.duplicates = list(best.values())[:5]
+
+
+def prune_batches(cutoff: datetime) -> int:
+    """Daily: batches recorded before ``cutoff`` (a job never runs for longer than RQ's timeout)."""
+    return db.session.execute(sa.delete(RoutingBatch).where(RoutingBatch.created_at < cutoff)).rowcount or 0
+
+
 def route_pending(now: datetime | None = None, batch: int | None = None, max_batches: int | None = None,
                   max_seconds: float = BUDGET) -> dict:
     """Route the pending cases, ``batch`` per transaction, until none is left (or ``max_batches``). A backlog
@@ -172,10 +231,13 @@ def route_pending(now: datetime | None = None, batch: int | None = None, max_bat
         ids = _claim(batch)
         if not ids:
             break
+        seen = last_batch() if is_postgres() else None
         for key, value in _route_batch(ids, when, plans).items():
             counts[key] += value
         db.session.execute(sa.update(Case).where(Case.id.in_(ids)).values(routing_pending=False)
                            .execution_options(synchronize_session=False))
+        if seen is not None:
+            commit_turn(ids, seen, when)
         db.session.commit()  # the batch's emits and enqueues run now
         counts["batches"] += 1
         if time.monotonic() - started >= max_seconds:  # at least one batch per job: always progress

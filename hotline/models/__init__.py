@@ -7,7 +7,7 @@ from hotline.models.knowledge import KbEntry, KbFeedback, KbIndexState, KbSynony
 from hotline.models.outbox import Notification, OutboxMessage
 from hotline.models.ratings import Rating, RatingInvitation, Rectification
 from hotline.models.records import AuditLog, CitizenEvent, ExternalRecord
-from hotline.models.routing import CaseCitizen, CaseDupKey, CaseRouting, RoutingRule
+from hotline.models.routing import CaseCitizen, CaseDupKey, CaseRouting, RoutingBatch, RoutingRule
 from hotline.models.sla import Holiday, SlaCard, SlaExtension, SlaPause, SlaPolicy, SlaTimer, Supervision
 from hotline.models.users import ApiToken, User
 from hotline.models.wechat import WechatMessage
@@ -39,6 +39,7 @@ __all__ = [
     "Rating",
     "RatingInvitation",
     "Rectification",
+    "RoutingBatch",
     "RoutingRule",
     "SlaCard",
     "SlaExtension",

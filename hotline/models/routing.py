@@ -76,3 +76,15 @@ class CaseDupKey(db.Model):
 
     key: so.Mapped[int] = so.mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
     case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), primary_key=True, index=True)
+
+
+class RoutingBatch(db.Model):
+    """A routing job's batch (PostgreSQL), written just before its commit under the job's advisory lock, so
+    ids follow commit order: a job reads the last id before it looks up duplicates, and before committing it
+    checks its cases against the batches committed since (``hotline.routing_queue``). Pruned daily."""
+
+    __tablename__ = "routing_batches"
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    case_ids: so.Mapped[list] = so.mapped_column(JSONType, default=list)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

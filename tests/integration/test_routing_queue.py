@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 import sqlalchemy as sa
 from rq import Queue
 
@@ -178,3 +179,57 @@ def test_a_long_backlog_is_handed_to_a_follow_up_job(app, api):
     assert sorted(_row(app, c["number"])[0] for c in created) == [False, True, True]
     run_jobs(app)  # the follow-up job routes the rest
     assert [_row(app, c["number"])[:2] for c in created] == [(False, 1)] * 3
+
+
+def test_reports_of_one_matter_routed_by_two_jobs_at_once_find_each_other(app, api):
+    """PostgreSQL: another job has routed a report (its keys stored, nothing committed) and is committing (its
+    turn taken, its batch recorded) when a second job routes a report of the same matter. The second job's
+    look-up cannot see the first report; at its own commit it waits for its turn and then lists the first
+    report as a duplicate, found among the cases of the batch committed meanwhile."""
+    import threading
+    import time
+    from datetime import UTC, datetime
+
+    from hotline.duplicates import remember
+    from hotline.routing_queue import commit_turn, last_batch
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite's jobs take turns with the write lock")
+    agent = api("agent1")
+    run_jobs(app)  # nothing pending from earlier tests
+    text = "幸福路18号小区门口的自来水管爆裂了，水流满地，请尽快派人抢修"
+    first = new_case(agent, _phone(), content=text)
+    second = new_case(agent, _phone(), content=text + "，已经流了一个小时")
+    with app.app_context():
+        other = db.session.scalar(sa.select(Case).where(Case.number == first["number"]))
+        db.session.execute(sa.update(Case).where(Case.id == other.id).values(routing_pending=False))
+        remember(other)
+        commit_turn([other.id], last_batch(), datetime.now(UTC))  # the other job, about to commit
+        done: dict = {}
+        job = threading.Thread(target=lambda: done.update(counts=_route(app)))
+        job.start()
+        time.sleep(1.0)  # the job has routed the second report and waits for its turn
+        db.session.commit()
+        job.join(60)
+    assert done["counts"]["routed"] == 1
+    found = agent.get(f"/cases/{second['number']}/routing").get_json()["duplicates"]
+    assert first["number"] in {d["number"] for d in found}
+
+
+def test_routing_batches_older_than_a_day_are_pruned(app):
+    from datetime import UTC, datetime, timedelta
+
+    from hotline.models import RoutingBatch
+    from workers.jobs.routing import prune_dup_keys
+
+    now = datetime.now(UTC)
+    with app.app_context():
+        old = RoutingBatch(case_ids=[1], created_at=now - timedelta(days=2))
+        new = RoutingBatch(case_ids=[2], created_at=now - timedelta(hours=1))
+        db.session.add_all([old, new])
+        db.session.commit()
+        old_id, new_id = old.id, new.id
+        prune_dup_keys(now)
+        kept = set(db.session.scalars(sa.select(RoutingBatch.id).where(RoutingBatch.id.in_([old_id, new_id]))))
+    assert kept == {new_id}

@@ -40,15 +40,19 @@ def route_cases(now: datetime | None = None) -> dict:
 @job
 def prune_dup_keys(now: datetime | None = None) -> int:
     """Daily: duplicate-check keys of open cases older than the window are dropped (batch by batch, one commit
-    each). Idempotent. Returns the keys deleted."""
+    each), and the routing jobs' batch records older than a day. Idempotent. Returns the keys deleted."""
     from hotline.duplicates import prune_batch
+    from hotline.routing_queue import prune_batches
 
-    cutoff = (now or datetime.now(UTC)) - timedelta(days=current_app.config["HOTLINE"].duplicate_window_days)
+    now = now or datetime.now(UTC)
+    cutoff = now - timedelta(days=current_app.config["HOTLINE"].duplicate_window_days)
     deleted, after = 0, 0
     while after is not None:
         count, after = prune_batch(cutoff, after)
         deleted += count
         db.session.commit()
+    prune_batches(now - timedelta(days=1))
+    db.session.commit()
     return deleted
 
 
