@@ -211,7 +211,7 @@ def _peer_rows(content: str, unit: Department | None, peers: tuple) -> list:
             and not probe.isdisjoint(_stored_keys(case.content, tuple(scopes_of(at))))]
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=512)
 def _stored_keys(content: str, scopes: tuple[str, ...]) -> frozenset[int]:
     """The keys ``remember`` stores for a text placed in ``scopes``: a routing job compares each of its cases
     with the same peers (up to a batch of another job's cases), so each peer's keys are computed once."""
