@@ -233,3 +233,22 @@ def test_routing_batches_older_than_a_day_are_pruned(app):
         prune_dup_keys(now)
         kept = set(db.session.scalars(sa.select(RoutingBatch.id).where(RoutingBatch.id.in_([old_id, new_id]))))
     assert kept == {new_id}
+
+
+def test_a_burst_routed_by_two_jobs_in_small_batches_links_every_pair(app, api):
+    """Six reports of one matter, two jobs at once, two cases per batch: for every pair of reports, one of
+    the two lists the other as a likely duplicate, whichever jobs and batches they were routed in."""
+    from hotline.routing_queue import route_pending
+
+    agent = api("agent1")
+    run_jobs(app)
+    text = "光明路66号门口的路灯已经坏了一个星期，晚上一片漆黑，行人容易摔倒"
+    created = [new_case(agent, _phone(), content=text + "，请尽快修理" + "！" * i) for i in range(6)]
+    results = at_once(app, lambda: route_pending(batch=2))
+    assert sum(r["routed"] for r in results) == 6
+    listed = {c["number"]: {d["number"] for d in agent.get(f"/cases/{c['number']}/routing").get_json()["duplicates"]}
+              for c in created}
+    numbers = [c["number"] for c in created]
+    unlinked = [(a, b) for i, a in enumerate(numbers) for b in numbers[i + 1:]
+                if a not in listed[b] and b not in listed[a]]
+    assert not unlinked
