@@ -213,7 +213,10 @@ def route_new_case(case: Case, now: datetime, plan: RoutingPlan | None = None) -
     if plan.place_id is not None and case.district is None:
         _fill_place(case, plan.place_id)
     remember(case)  # its duplicate-check keys, after its own look-up
-    routing = routing_row(case.id, now)  # an emergency transfer may have come first
+    routing = db.session.get(CaseRouting, case.id)  # an emergency transfer may have come first
+    if routing is None:  # a transfer inserting it at this moment: the batch is redone case by case
+        routing = CaseRouting(case_id=case.id, created_at=now)
+        db.session.add(routing)
     routing.suggestions, routing.auto, routing.emergency = result.suggestions, result.auto, result.emergency
     routing.out_of_scope, routing.duplicates, routing.note = result.out_of_scope, duplicates, result.note
     if not _auto_dispatch(case, result, duplicates, settings):
@@ -231,9 +234,11 @@ def route_new_case(case: Case, now: datetime, plan: RoutingPlan | None = None) -
 
 
 def routing_row(case_id: int, now: datetime) -> CaseRouting:
-    """The case's routing row, created if missing with INSERT … ON CONFLICT DO NOTHING: the routing job and an
-    agent's emergency transfer may both create it at the same moment (on PostgreSQL the second insert waits
-    for the first transaction and then does nothing, instead of failing on the primary key)."""
+    """The case's routing row, created if missing with INSERT … ON CONFLICT DO NOTHING: an agent's emergency
+    transfer may create it while the routing job is creating it (on PostgreSQL the transfer's insert waits for
+    the job's transaction and then does nothing, instead of failing on the primary key). The job itself adds
+    the row through the ORM (batched with its other inserts); if a transfer committed one first, its batch
+    fails on the key and is routed again case by case, finding the row."""
     routing = db.session.get(CaseRouting, case_id)
     if routing is None:
         db.session.execute(insert_ignore(CaseRouting.__table__, ["case_id"]).values(
