@@ -96,3 +96,10 @@ def section_command(name: str) -> str:
     """How a benchmark's section was produced (the report's own header has it too, in an HTML comment)."""
     args = sys.argv[1:] if sys.argv[0].endswith("run.py") else ["--only", name]
     return " ".join([".venv/bin/python -m tests.bench.run", *args])
+
+
+def save(out: Path, results: dict, markdown: str) -> None:
+    """One benchmark's results as OUT (JSON) and OUT with .md (the markdown it printed)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    out.with_suffix(".md").write_text(markdown, encoding="utf-8")

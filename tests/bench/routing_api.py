@@ -18,7 +18,6 @@ no held-out text has its own title/body or a re-post in the training rows, the h
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -186,10 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     res = measure(args.data, ("grouped", "plain") if args.split == "both" else (args.split,))
     md = markdown(res)
     print(md)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, ensure_ascii=False, indent=2), encoding="utf-8")
-    out.with_suffix(".md").write_text(md, encoding="utf-8")
+    from tests.bench.report import save
+
+    save(Path(args.out), res, md)
     return 0
 
 

@@ -389,10 +389,9 @@ def main(argv: list[str] | None = None) -> int:
     print(md)
     print(f"total {res['wall_seconds']} s; machine load average (1 min) {res['loadavg_1min']['start']} at start, "
           f"{res['loadavg_1min']['end']} at end (2 cores: latency and CV times above ~2 are inflated)")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, ensure_ascii=False, indent=2), encoding="utf-8")
-    out.with_suffix(".md").write_text(md, encoding="utf-8")
+    from tests.bench.report import save
+
+    save(Path(args.out), res, md)
     return 0
 
 
