@@ -24,7 +24,7 @@ install-dev: $(VENV)/.installed-dev
 
 ## make run: migrate, seed the demo city if empty, start web + worker + scheduler
 run: install
-	$(PY) -m hotline.devserver --host $(HOST) --port $(PORT)
+	$(PY) -m hotline.cli.devserver --host $(HOST) --port $(PORT)
 
 ## make test: install and run the whole suite (embedded SQLite + Redis unless DATABASE_URL/REDIS_URL)
 test: install-dev browser

@@ -6,8 +6,9 @@ import logging
 from flask import Flask
 from socketio import RedisManager
 
+from hotline import extensions
 from hotline.config import ROOT, Settings
-from hotline.extensions import connect_redis, csrf, db, limiter, login_manager, migrate, redis_url_for, socketio
+from hotline.extensions import connect_redis, csrf, limiter, login_manager, migrate, redis_url_for, socketio
 
 
 def create_app(config: Settings | dict | None = None) -> Flask:
@@ -22,8 +23,9 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     from hotline import models  # noqa: F401 — register every table
     from hotline.citizens.privacy import DataCipher
 
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    sql = extensions.db  # not `db`: that name is the hotline.db package
+    sql.init_app(app)
+    migrate.init_app(app, sql, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
     old_keys = tuple(k.strip() for k in settings.data_keys_old.split(",") if k.strip())
@@ -39,17 +41,15 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     socketio.init_app(app, client_manager=RedisManager(redis_url, channel="hotline-socketio"),
                       cors_allowed_origins=[], async_mode="threading")
 
-    from hotline import dbsetup, errors, security
+    from hotline.db import engine as dbsetup
+    from hotline import errors
+    from hotline.auth import security
 
     with app.app_context():
-        dbsetup.configure_engine(db.engine)
+        dbsetup.configure_engine(sql.engine)
     security.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)
-
-    from hotline import cli
-
-    cli.init_app(app)
     return app
 
 
@@ -59,9 +59,9 @@ def _register_blueprints(app: Flask) -> None:
     from hotline.cases.views import cases_bp
     from hotline.console.views import console_bp
     from hotline.departments.views import departments_bp
-    from hotline.health import health_bp
+    from hotline.web.health import health_bp
     from hotline.kb.views import kb_pages
-    from hotline.monitor.actions import sla_actions_bp
+    from hotline.sla.pages import sla_actions_bp
     from hotline.monitor.views import monitor_bp
     from hotline.open311.views import open311_bp
     from hotline.portal.views import portal_bp
@@ -84,12 +84,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(portal_bp, url_prefix="/portal")
     app.register_blueprint(wechat_bp)
     app.register_blueprint(open311_bp, url_prefix="/open311/v2")
-    from hotline.admin.views import admin_bp
-    from hotline.dispatch_pages import dispatch_bp
+    from hotline.dispatch.admin_pages import admin_bp
+    from hotline.dispatch.pages import dispatch_bp
 
     app.register_blueprint(dispatch_bp)
     app.register_blueprint(admin_bp)
-    if app.config["HOTLINE"].bench_endpoints:
-        from hotline.bench_views import bench_bp
-
-        app.register_blueprint(bench_bp)

@@ -91,7 +91,6 @@ class Settings:
     # history runs to 12,220 characters (the classifier itself reads the first 1,000)
     routing_max_chars: int = 20000
     testing: bool = False
-    bench_endpoints: bool = False
     sql_echo: bool = False
     # 好差评 and SMS (hotline/ratings, hotline/channels): links in messages start with public_url
     public_url: str = "http://127.0.0.1:5000"

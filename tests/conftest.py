@@ -38,7 +38,7 @@ def _reset_postgres(url: str) -> None:
 def app(tmp_path_factory):
     from flask_migrate import upgrade
 
-    from hotline import create_app
+    from hotline import cli, create_app
     from hotline.extensions import connect_redis
     from hotline.seed.loader import seed_demo
 
@@ -48,6 +48,7 @@ def app(tmp_path_factory):
         _reset_postgres(url)
     app = create_app({"instance": instance, "database_url": url, "redis_url": os.environ.get("REDIS_URL", ""),
                       "testing": True, "login_rate_limit": "1000 per minute"})
+    cli.register(app)
     with app.app_context():
         upgrade()
         seed_demo()

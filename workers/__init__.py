@@ -5,7 +5,7 @@ from flask import current_app
 from rq import Queue
 
 from hotline.extensions import connect_redis
-from hotline.transactions import after_commit
+from hotline.db.transactions import after_commit
 
 QUEUES = ("default", "notifications")
 

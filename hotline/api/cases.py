@@ -8,9 +8,10 @@ import sqlalchemy as sa
 from flask import current_app, jsonify, request
 from flask_login import current_user
 
-from hotline.api import api_bp, lookups
+from hotline.api import api_bp
+from hotline.web import lookups
 from hotline.api.serializers import case_summary, case_to_dict
-from hotline.api.validation import Bool, Int, Str, expect_version, json_body, parse
+from hotline.web.validation import Bool, Int, Str, expect_version, json_body, parse
 from hotline.auth.permissions import can_view_case, check_role, visible_cases_filter
 from hotline.cases import operations as ops
 from hotline.cases.workflow import STATE_LABELS

@@ -7,13 +7,13 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from hotline.api import api_bp
-from hotline.api.validation import Str, json_body, parse
+from hotline.web.validation import Str, json_body, parse
 from hotline.auth.permissions import check_role
 from hotline.citizens import operations as cops
 from hotline.citizens.file import file_summary, lookup_file, resolve
 from hotline.citizens.phones import normalize
 from hotline.citizens.profile import find_phone
-from hotline.dbutil import autocommit_reads
+from hotline.db.dialect import autocommit_reads
 from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.models import Citizen

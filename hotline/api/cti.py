@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from flask import current_app, jsonify, request
 
 from hotline.api import api_bp
-from hotline.api.validation import Str, parse, webhook_json
+from hotline.web.validation import Str, parse, webhook_json
 from hotline.citizens import calls
 from hotline.errors import ApiError
 from hotline.extensions import db

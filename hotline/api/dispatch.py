@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import jsonify
 from flask_login import current_user
 
-from hotline.api import api_bp, lookups
+from hotline.api import api_bp
+from hotline.web import lookups
 from hotline.api.cases import CENTRE, DEPT, _case_for, _done, now
-from hotline.api.validation import Str, expect_version, json_body, parse
+from hotline.web.validation import Str, expect_version, json_body, parse
 from hotline.auth.permissions import check_role
 from hotline.cases import dispatching
 from hotline.cases.citizens import case_citizens, merged_cases
-from hotline.dispatch_queue import queue
+from hotline.dispatch.workbench import queue
 from hotline.extensions import db
 from hotline.models import CaseRouting
 

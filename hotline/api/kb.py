@@ -7,9 +7,10 @@ import sqlalchemy as sa
 from flask import jsonify, request
 from flask_login import current_user
 
-from hotline.api import api_bp, lookups
+from hotline.api import api_bp
+from hotline.web import lookups
 from hotline.api.kb_input import parse_entry
-from hotline.api.validation import Int, Str, json_body, parse
+from hotline.web.validation import Int, Str, json_body, parse
 from hotline.auth.permissions import STAFF_ROLES, check_role
 from hotline.errors import ApiError, error_response
 from hotline.extensions import db

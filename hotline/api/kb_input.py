@@ -5,7 +5,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from hotline.api.validation import Str, parse
+from hotline.web.validation import Str, parse
 from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.kb.entries import EntryData

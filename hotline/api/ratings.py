@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from flask import current_app, jsonify, request
 from flask_login import current_user
 
-from hotline.api import api_bp, lookups
+from hotline.api import api_bp
+from hotline.web import lookups
 from hotline.api.cases import now
-from hotline.api.validation import Bool, Int, Str, parse, webhook_json
+from hotline.web.validation import Bool, Int, Str, parse, webhook_json
 from hotline.auth.permissions import check_role
 from hotline.citizens.phones import try_normalize
 from hotline.citizens.profile import phone_hash

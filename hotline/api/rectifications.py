@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from hotline.api import api_bp
 from hotline.api.cases import now
-from hotline.api.validation import Bool, Int, Str, json_body, parse
+from hotline.web.validation import Bool, Int, Str, json_body, parse
 from hotline.auth.permissions import check_role, department_scope
 from hotline.cases.errors import StaleVersion
 from hotline.errors import ApiError

@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 from flask import current_app, jsonify
 from flask_login import current_user
 
-from hotline.api import api_bp, lookups
-from hotline.api.validation import Str, parse
+from hotline.api import api_bp
+from hotline.web import lookups
+from hotline.web.validation import Str, parse
 from hotline.auth.permissions import STAFF_ROLES, check_role
-from hotline.duplicates import find
-from hotline.routing_service import suggest_for, tables
+from hotline.dispatch.duplicates import find
+from hotline.dispatch.service import suggest_for, tables
 
 
 @api_bp.post("/routing/suggest")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_login import current_user
 
-from hotline import routing_admin as ra
-from hotline.api import api_bp, lookups
-from hotline.api.validation import Bool, Int, Str, json_body, parse
+from hotline.dispatch import rules_admin as ra
+from hotline.api import api_bp
+from hotline.web import lookups
+from hotline.web.validation import Bool, Int, Str, json_body, parse
 from hotline.auth.permissions import check_role
 from hotline.errors import ApiError
 from hotline.extensions import db

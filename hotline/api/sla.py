@@ -20,9 +20,9 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from hotline.api import api_bp
-from hotline.api.validation import Str, json_body, parse
+from hotline.web.validation import Str, json_body, parse
 from hotline.auth.permissions import CENTRE_ROLES, check_role
-from hotline.cases import deadlines, sla
+from hotline.sla import deadlines, clock as sla
 from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.models import Category, Holiday, SlaPolicy

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from hotline.api import api_bp, lookups
+from hotline.api import api_bp
+from hotline.web import lookups
 from hotline.api.cases import DEPT, _case_for, _done, now
-from hotline.api.validation import Bool, Int, Str, expect_version, json_body, parse
-from hotline.cases import supervision as sup
+from hotline.web.validation import Bool, Int, Str, expect_version, json_body, parse
+from hotline.sla import supervision as sup
 
 MAX_EXTENSION_DAYS = 30
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 
-from hotline.dbinsert import attached, labelled, unprefixed
+from hotline.db.insert import attached, labelled, unprefixed
 from hotline.extensions import db
 from hotline.models import ApiToken, Department, User
 

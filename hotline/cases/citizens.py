@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from hotline.dbutil import insert_ignore
+from hotline.db.dialect import insert_ignore
 from hotline.extensions import db
 from hotline.models import Case, CaseCitizen, Citizen, CitizenPhone
 

@@ -9,14 +9,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from hotline.cases import timers
+from hotline.sla import timers
 from hotline.cases.errors import NotAllowed, RuleRefused
 from hotline.cases.operations import _assign, publish_update, record
 from hotline.cases.workflow import state_label, transition
 from hotline.extensions import db
 from hotline.models import Assignment, Case, CaseEvent, Category, Department, User
-from hotline.notify import notify_department
-from hotline.routing_service import routing_row
+from hotline.channels.notify import notify_department
+from hotline.dispatch.service import routing_row
 
 EMERGENCY_LINES = {"110": "转警（110）", "119": "转119（消防）", "120": "转120（急救）", "122": "转122（交警）"}
 

@@ -6,21 +6,21 @@ from datetime import datetime
 
 from sqlalchemy.orm.attributes import set_committed_value
 
-from hotline.cases import timers
+from hotline.sla import timers
 from hotline.cases.errors import NotAllowed, RuleRefused
 from hotline.cases.numbers import next_number
 from hotline.cases.workflow import ACTION_LABELS, state_label, transition
 from hotline.channels import notices as citizen_notices
 from hotline.citizens.phones import Phone
 from hotline.citizens.profile import get_or_create
-from hotline.dbinsert import insert_loaded_pair
+from hotline.db.insert import insert_loaded_pair
 from hotline.extensions import db
 from hotline.models import Assignment, Case, CaseEvent, Category, CitizenPhone, Department, User
 from hotline.models.cases import CHANNELS
-from hotline.notify import notify_department, notify_role
+from hotline.channels.notify import notify_department, notify_role
 from hotline.realtime.publish import department_rooms, publish
-from hotline.routing_queue import wake as wake_router
-from hotline.transactions import after_commit
+from hotline.dispatch.routing_queue import wake as wake_router
+from hotline.db.transactions import after_commit
 
 
 @dataclass
@@ -53,7 +53,7 @@ def record(case: Case, action: str, actor: User | None, before: str | None, afte
                       data=data or {})
     db.session.add(event)
     if after in ("closed", "merged") and before != after:
-        from hotline.duplicates import forget  # no longer a duplicate candidate
+        from hotline.dispatch.duplicates import forget  # no longer a duplicate candidate
 
         forget(case)
     return event
@@ -78,7 +78,7 @@ def publish_update(case: Case, action: str) -> None:
 
 def create_case(data: NewCase, actor: User | None, now: datetime, actor_label: str | None = None) -> Case:
     """Register a case: the case row and its first timeline event in one statement on PostgreSQL (the intake's
-    hot path skips the ORM's unit of work: ``hotline.dbinsert``); routing follows in a job after the commit."""
+    hot path skips the ORM's unit of work: ``hotline.db.insert``); routing follows in a job after the commit."""
     phone_row = data.phone_row or get_or_create(data.phone, data.citizen_name, now)
     confidential = data.kind == "report" if data.confidential is None else data.confidential
     case, event = insert_loaded_pair(

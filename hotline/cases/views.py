@@ -34,7 +34,7 @@ from hotline.citizens.profile import citizen_name
 from hotline.extensions import db
 from hotline.models import Assignment, Case, Department, User
 from hotline.models.cases import KINDS
-from hotline.monitor.panel import panel as sla_panel
+from hotline.sla.panel import panel as sla_panel
 
 cases_bp = Blueprint("cases", __name__)
 cases_bp.before_request(page_role_guard(*STAFF_ROLES))
@@ -175,7 +175,7 @@ def render_case(case: Case, bound: dict | None = None, status: int = 200):
     forms = {a: bound.get(a) or build_form(a, case) for a in actions}
     forms.update(bound)
     suggestion = f.suggested_department(case) if "dispatch" in forms else None
-    from hotline.dispatch_pages import routing_panel
+    from hotline.dispatch.pages import routing_panel
 
     return render_template("cases/detail.html", case=case, forms=forms, citizen=_citizen(case),
                            lead=case.lead_assignment(), suggestion=suggestion,

@@ -57,7 +57,7 @@ ACTION_LABELS = {
     "contact": "首次联系市民", "return": "退回", "redispatch": "改派", "reject_return": "驳回退回",
     "reply": "答复", "reopen": "重办", "merge": "并单", "merged_in": "并入工单", "assist": "协办派单",
     "subdispatch": "二次派单", "transfer": "转紧急热线", "reclassify": "更正分类",
-    # time-limit supervision (hotline/cases/supervision.py, sweeper.py)
+    # time-limit supervision (hotline/sla/supervision.py, sweeper.py)
     "pause": "暂停计时", "resume": "恢复计时", "extension": "申请延期", "extension_request": "申请延期",
     "extension_decision": "延期审批", "supervise": "催办督办", "supervise_ack": "确认督办",
     "yellow_card": "黄牌预警", "red_card": "红牌超时", "escalate": "超时升级",

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from hotline.citizens.file import file_summary
 from hotline.citizens.phones import try_normalize
 from hotline.citizens.profile import get_or_create
-from hotline.dbutil import insert_ignore
+from hotline.db.dialect import insert_ignore
 from hotline.extensions import db
 from hotline.models import Call, User
 from hotline.realtime.publish import publish

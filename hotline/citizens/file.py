@@ -12,7 +12,7 @@ from hotline.citizens.file_sql import OPEN_LIMIT, RECENT
 from hotline.citizens.phones import Phone
 from hotline.citizens.privacy import mask_name
 from hotline.citizens.profile import cipher, find_phone, phone_hash
-from hotline.dbutil import is_postgres
+from hotline.db.dialect import is_postgres
 from hotline.extensions import db
 from hotline.models import Call, Case, Citizen, CitizenPhone, Department, ExternalRecord, Rating
 from hotline.models.ratings import rating_dict

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from hotline.citizens.profile import cipher
-from hotline.dbutil import insert_ignore
+from hotline.db.dialect import insert_ignore
 from hotline.extensions import db
 from hotline.models import Citizen, CitizenPhone
 

@@ -9,7 +9,7 @@ from flask import request
 from hotline.citizens.file import CARE_TAGS, resolve
 from hotline.citizens.phones import Phone
 from hotline.citizens.profile import cipher, get_or_create, phone_hash, phone_number
-from hotline.dbutil import insert_ignore
+from hotline.db.dialect import insert_ignore
 from hotline.extensions import db
 from hotline.models import (
     AuditLog,

@@ -10,7 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from hotline.citizens.phones import Phone, mask, normalize
 from hotline.citizens.privacy import DataCipher
-from hotline.dbinsert import attached, insert_loaded_pair, labelled, unprefixed
+from hotline.db.insert import attached, insert_loaded_pair, labelled, unprefixed
 from hotline.extensions import db
 from hotline.models import Citizen, CitizenPhone
 
@@ -33,7 +33,7 @@ def _phone_by_hash():
 
 
 def _phone_row(digest: str) -> CitizenPhone | None:
-    """The phone row with its citizen, attached to the session as loaded instances (``hotline.dbinsert``)."""
+    """The phone row with its citizen, attached to the session as loaded instances (``hotline.db.insert``)."""
     row = db.session.execute(_phone_by_hash(), {"digest": digest}).mappings().first()
     if row is None:
         return None
@@ -50,7 +50,7 @@ def get_or_create(phone: Phone, name: str | None = None, now: datetime | None = 
 
     The phone's unique blind index decides the race: the loser's INSERT does nothing, its fresh
     citizen row is deleted again, and it uses the winner's file. New rows are written with one INSERT
-    each, or both in one on PostgreSQL (``hotline.dbinsert``): this is on every registration's path.
+    each, or both in one on PostgreSQL (``hotline.db.insert``): this is on every registration's path.
     """
     digest = phone_hash(phone)
     existing = _phone_row(digest)

@@ -15,7 +15,7 @@ from hotline.cases.forms import CaseForm
 from hotline.cases.workflow import OPEN_STATES
 from hotline.citizens.phones import Phone, PhoneError, normalize
 from hotline.citizens.profile import phone_number
-from hotline.console import filters
+from hotline.web import filters
 from hotline.extensions import db
 from hotline.models import Call, Case, Category, CitizenPhone
 
@@ -139,9 +139,9 @@ def categories():
 @console_bp.get("/dispatch")
 def dispatch_queue():
     """The dispatcher's workbench: waiting cases (most urgent, then oldest first) with the router's top-3
-    suggestions, the return queue with accept/reject, and improper returns per unit (hotline/dispatch_queue.py)."""
+    suggestions, the return queue with accept/reject, and improper returns per unit (hotline/dispatch/workbench.py)."""
     from hotline.cases.forms import department_groups
-    from hotline.dispatch_queue import queue
+    from hotline.dispatch.workbench import queue
 
     data = queue(QUEUE_LIMIT)
     return render_template("console/dispatch.html", data=data, limit=QUEUE_LIMIT,

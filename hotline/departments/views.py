@@ -11,7 +11,7 @@ from flask_login import current_user
 from hotline.auth.permissions import department_scope, page_role_guard
 from hotline.extensions import db
 from hotline.models import Assignment, Department
-from hotline.monitor.queries import milestone_levels
+from hotline.sla.queries import milestone_levels
 
 departments_bp = Blueprint("departments", __name__)
 departments_bp.before_request(page_role_guard("department_handler", "department_admin"))

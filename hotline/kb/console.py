@@ -2,7 +2,7 @@
 so a bad answer stores nothing."""
 from __future__ import annotations
 
-from hotline.api.validation import Str
+from hotline.web.validation import Str
 from hotline.extensions import db
 from hotline.models import KbEntry
 

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from hotline.extensions import db
 from hotline.models import Case, Department, KbEntry, KbFeedback, User
-from hotline.notify import notify_department, notify_role
+from hotline.channels.notify import notify_department, notify_role
 
 KINDS = {"not_found": "知识库中没有找到", "outdated": "知识条目内容过时"}
 

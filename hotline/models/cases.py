@@ -144,7 +144,7 @@ class Assignment(db.Model):
     reply_result: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     return_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
     extensions_used: so.Mapped[int] = so.mapped_column(default=0)
-    # SLA timers (hotline/cases/timers.py): the limits in force (policy snapshot + approved extensions),
+    # SLA timers (hotline/sla/timers.py): the limits in force (policy snapshot + approved extensions),
     # the instants 80 % of each limit is used, the start of an open pause, and the escalation to the
     # superior unit. The next instant the sweeper must look at it lives in sla_timers (``next_card_at``).
     sla_limits: so.Mapped[dict | None] = so.mapped_column(JSONType)

@@ -81,7 +81,7 @@ class CaseDupKey(db.Model):
 class RoutingBatch(db.Model):
     """A routing job's batch (PostgreSQL), written just before its commit under the job's advisory lock, so
     ids follow commit order: a job reads the last id before it looks up duplicates, and before committing it
-    checks its cases against the batches committed since (``hotline.routing_queue``). Pruned daily."""
+    checks its cases against the batches committed since (``hotline.dispatch.routing_queue``). Pruned daily."""
 
     __tablename__ = "routing_batches"
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, render_template
 
 from hotline.auth.permissions import page_role_guard
-from hotline.cases import deadlines
-from hotline.monitor import queries
+from hotline.sla import deadlines
+from hotline.sla import queries
 
 monitor_bp = Blueprint("monitor", __name__)
 monitor_bp.before_request(page_role_guard("monitor", "supervisor"))

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from hotline.api.validation import Str
+from hotline.web.validation import Str
 from hotline.auth.tokens import user_for_token
 from hotline.cases import operations as ops
 from hotline.cases.workflow import OPEN_STATES

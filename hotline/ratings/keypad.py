@@ -9,7 +9,7 @@ from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.models import Call, Case, RatingInvitation
 from hotline.ratings import service
-from hotline.transactions import savepoint
+from hotline.db.transactions import savepoint
 
 
 def rate_by_keypad(call: Call, score: int, at: datetime) -> dict:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 
-from hotline.api.validation import Str
+from hotline.web.validation import Str
 from hotline.errors import ApiError
 from hotline.extensions import db, limiter
 from hotline.models import Assignment, Case, Rectification

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from hotline.cases import deadlines, sla
+from hotline.sla import deadlines, clock as sla
 from hotline.cases.errors import NotAllowed, RuleRefused
 from hotline.extensions import db
 from hotline.models import Case, Rating, Rectification, User
 from hotline.models.ratings import SCORE_LABELS
-from hotline.notify import notify_department, notify_role
+from hotline.channels.notify import notify_department, notify_role
 from hotline.realtime.publish import publish
 
 STAGES = {"verifying": "待核实", "rectifying": "整改中", "revisiting": "待回访", "explaining": "待解释",

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from hotline.extensions import db
 from hotline.models import Case, Rectification
-from hotline.notify import notify_department, notify_role
+from hotline.channels.notify import notify_department, notify_role
 from hotline.ratings.rectification import STAGES
 from hotline.realtime.publish import department_rooms, publish
 

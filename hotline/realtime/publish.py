@@ -22,7 +22,7 @@ from __future__ import annotations
 from socketio import RedisManager
 
 from hotline.extensions import socketio
-from hotline.transactions import after_commit
+from hotline.db.transactions import after_commit
 
 NAMESPACE = "/console"
 PIPELINE = 500

@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from hotline.auth.passwords import hash_password
-from hotline.cases.deadlines import default_rules
+from hotline.sla.deadlines import default_rules
 from hotline.extensions import db
 from hotline.models import Category, Department, SlaPolicy, User
 from hotline.seed import city
@@ -100,7 +100,7 @@ def seed_demo() -> dict:
     from hotline.seed.kb import seed_kb
 
     report["kb_entries_added"] = seed_kb()
-    from hotline.routing_service import bump_version
+    from hotline.dispatch.service import bump_version
 
     bump_version()  # every process reloads its cached units, categories and routing tables
     db.session.commit()

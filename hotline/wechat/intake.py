@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from flask import current_app
 from limits import parse_many
 
-from hotline.api.validation import Str
+from hotline.web.validation import Str
 from hotline.cases import operations as ops
 from hotline.citizens.identities import find_wechat, get_or_create_wechat, wechat_hash
-from hotline.dbutil import insert_ignore
+from hotline.db.dialect import insert_ignore
 from hotline.extensions import db, limiter
 from hotline.models import Case, WechatMessage
 from hotline.portal.status import as_text, citizen_status

@@ -1,7 +1,7 @@
 """routing batches
 
 routing_batches: the batches routing jobs committed (PostgreSQL), ids in commit order; a job checks its cases
-against the batches committed while it was routing (hotline/routing_queue.py). Pruned daily.
+against the batches committed while it was routing (hotline/dispatch/routing_queue.py). Pruned daily.
 
 Revision ID: 87995d871f1c
 Revises: dcfb61576bed

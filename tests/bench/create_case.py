@@ -226,7 +226,7 @@ def markdown(ctx, results: dict) -> str:
         + (f"plus create-case as an open loop at {s['paced_rate']:g} requests/s (Python generator, latency from "
            "the scheduled send time; skipped when the closed loop already served less than 90 % of that). "
            if s["paced_rate"] else "")
-        + "Servers: gunicorn `wsgi:app` with " + ", ".join(f"`{x}`" for x in s["servers"])
+        + "Servers: gunicorn `tests.bench.wsgi:app` with " + ", ".join(f"`{x}`" for x in s["servers"])
         + " workers, bench endpoints enabled, fresh database per run (demo seed).")
     lines.append("")
     rows = []

@@ -3,14 +3,14 @@
 A dedicated database (``hotline_bench_dup``, dropped afterwards unless --keep) is migrated and seeded with the
 project's CLI, then filled by COPY (psycopg, rows streamed from a seeded generator, CHUNK rows per COPY) with
 cases spread over the last 30 days and every district/street of the demo city, and the duplicate-check keys
-of the open ones (``case_dup_keys``, computed with the app's own ``hotline.duplicates`` scopes and
+of the open ones (``case_dup_keys``, computed with the app's own ``hotline.dispatch.duplicates`` scopes and
 ``routing.duplicates.band_keys``). Texts are generated from place + problem + detail + request phrases (many
 reports share the problem phrases, as real ones do: an adversarial case for any text index); open share by
 age: ≤ 2 days 70 %, ≤ 10 days 35 %, older 8 % (the rest closed or merged). The indexes of the two tables are
 dropped for the load and rebuilt afterwards, then VACUUM (ANALYZE).
 
 Probes run in one process with the app (as a web worker would, connected and warmed up):
-``hotline.duplicates.find(content, unit, now)`` — the candidate query (keys + place + window) and
+``hotline.dispatch.duplicates.find(content, unit, now)`` — the candidate query (keys + place + window) and
 rapidfuzz — timed per call; half the probes are re-reports of an open case (clauses dropped or swapped,
 characters replaced: recall is reported), half new texts. Then ``POST /api/v1/routing/duplicates`` through the
 Flask test client (gazetteer, auth, JSON included).
@@ -126,7 +126,7 @@ def _areas(conn) -> list[tuple[int, str, list[str]]]:
 def load(url: str, count: int) -> dict:
     import psycopg
 
-    from hotline.duplicates import scopes_of  # noqa: F401 — the scopes above mirror it (checked in child)
+    from hotline.dispatch.duplicates import scopes_of  # noqa: F401 — the scopes above mirror it (checked in child)
 
     started = time.monotonic()
     with psycopg.connect(url) as conn:
@@ -186,7 +186,7 @@ def child(argv: list[str]) -> None:
     import sqlalchemy as sa
 
     from hotline import create_app
-    from hotline.duplicates import find, scopes_of
+    from hotline.dispatch.duplicates import find, scopes_of
     from hotline.extensions import db
     from hotline.models import Case, Department
 
@@ -231,7 +231,7 @@ def child(argv: list[str]) -> None:
                                headers=headers)
             http.append((time.perf_counter() - started) * 1000)
             assert resp.status_code == 200, resp.get_json()
-        from hotline.duplicates import candidates
+        from hotline.dispatch.duplicates import candidates
 
         plan_sql = []
         sa.event.listen(db.engine, "before_cursor_execute",
@@ -310,7 +310,7 @@ def markdown(r: dict) -> str:
              f"(indexes rebuilt, VACUUM ANALYZE: {r['load_seconds']} s in all). {r['probes']} probes, half "
              "re-reports of an open case, half new matters, each placed at a district or street.", "",
              table(["what", "p50 ms", "p95 ms", "p99 ms"],
-                   [["hotline.duplicates.find (query + rapidfuzz)", f["p50"], f["p95"], f["p99"]],
+                   [["hotline.dispatch.duplicates.find (query + rapidfuzz)", f["p50"], f["p95"], f["p99"]],
                     ["POST /api/v1/routing/duplicates (test client)", h["p50"], h["p95"], h["p99"]]]), "",
              f"Re-reports found: {r['rereport_recall']:.1%} of {r['rereports']}; mean duplicates shown per probe "
              f"{r['mean_found']}. Load average during the probes: {r['loadavg']}.", "",

@@ -163,7 +163,7 @@ def hot_spots(results: dict) -> list[str]:
     lines.append(f"- {heavy['statements_per_request']:g} statements per look-up ({kinds}): the token's user, then "
                  f"the whole file in one statement (`hotline/citizens/file_sql.py`: the phone's citizen, its cases "
                  f"read once, the shown lists as JSON arrays, the counts). Round trips per look-up: the pool's "
-                 f"pre-ping and these statements; the view runs them in AUTOCOMMIT (`hotline.dbutil."
+                 f"pre-ping and these statements; the view runs them in AUTOCOMMIT (`hotline.db.dialect."
                  f"autocommit_reads`), so there is no BEGIN before them and no ROLLBACK when the session closes.")
     lines.append(f"- Inside PostgreSQL the statements take {pg_ms:.2f} ms together (index scans: "
                  f"`uq_citizen_phones_phone_hash`, `ix_cases_citizen_id`, `ix_calls_citizen_id`, "

@@ -28,12 +28,12 @@ from tests.bench.server import BENCH_DB, DbTarget, Instance
 # (indent, label, module, attribute): timers are wrapped around module.attribute, the name the caller
 # looks up at call time. Inner steps are included in their parents.
 STEPS = [
-    (0, "auth: bearer token → user (SELECT api_tokens + lazy SELECT users)", "hotline.security", "user_for_token"),
+    (0, "auth: bearer token → user (SELECT api_tokens + lazy SELECT users)", "hotline.auth.security", "user_for_token"),
     (0, "view api.cases.create_case", "@views", "api.create_case"),
     (1, "validation.parse", "hotline.api.cases", "parse"),
     (1, "phones.normalize (phonenumbers)", "hotline.api.cases", "normalize"),
-    (1, "lookups.district (SELECT departments)", "hotline.api.lookups", "district"),
-    (1, "lookups.category (SELECT categories, by path then by name)", "hotline.api.lookups", "category"),
+    (1, "lookups.district (SELECT departments)", "hotline.web.lookups", "district"),
+    (1, "lookups.category (SELECT categories, by path then by name)", "hotline.web.lookups", "category"),
     (1, "operations.create_case", "hotline.cases.operations", "create_case"),
     (2, "profile.get_or_create (SELECT, INSERT citizen + flush, INSERT phone, SELECT)",
      "hotline.cases.operations", "get_or_create"),
@@ -150,11 +150,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _profile(instance: Instance, args) -> int:
-    from hotline import create_app
     from hotline.extensions import db
+    from tests.bench.wsgi import create_bench_app
 
-    app = create_app({"instance": instance.folder, "database_url": instance.database_url,
-                      "bench_endpoints": True})
+    app = create_bench_app({"instance": instance.folder, "database_url": instance.database_url})
     client = app.test_client()
     headers = {"Authorization": f"Bearer {instance.token}", "Content-Type": "application/json"}
     serial = iter(range(10**7))
@@ -235,7 +234,7 @@ def _profile(instance: Instance, args) -> int:
 def _profile_routing(app, args) -> None:
     """The routing job over every case the run created (the same text each: the duplicate check's worst case)."""
     from hotline.extensions import db
-    from hotline.routing_queue import pending_count, route_pending
+    from hotline.dispatch.routing_queue import pending_count, route_pending
 
     with app.app_context():
         pending = pending_count()

@@ -1,5 +1,5 @@
 """RQ workers beside the web server during a create-case run: registration only queues the routing
-(hotline/routing_queue.py), so an honest throughput figure has the routing job running on the same cores.
+(hotline/dispatch/routing_queue.py), so an honest throughput figure has the routing job running on the same cores.
 
 ``with RoutingWorkers(instance, n) as workers:`` starts ``n`` ``flask worker`` processes of the instance;
 afterwards ``workers.report(created_before)`` waits for the routing backlog to drain and returns how many

@@ -97,7 +97,7 @@ class Instance:
     @property
     def env(self) -> dict[str, str]:
         env = _clean_env()
-        env.update(HOTLINE_INSTANCE=str(self.folder), HOTLINE_BENCH_ENDPOINTS="1")
+        env.update(HOTLINE_INSTANCE=str(self.folder))
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
         if self.redis_url:
@@ -226,7 +226,7 @@ class Gunicorn:
         self.logfile = instance.folder / f"gunicorn-{config.worker_class}-{self.port}.log"
 
     def __enter__(self) -> Gunicorn:
-        cmd = [sys.executable, "-m", "gunicorn", "wsgi:app", "-b", f"127.0.0.1:{self.port}", *self.config.args(),
+        cmd = [sys.executable, "-m", "gunicorn", "tests.bench.wsgi:app", "-b", f"127.0.0.1:{self.port}", *self.config.args(),
                "--backlog", "2048", "--timeout", "120", "--graceful-timeout", "10", "--log-level", "warning"]
         with open(self.logfile, "w") as out:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.instance.env, stdout=out, stderr=subprocess.STDOUT)

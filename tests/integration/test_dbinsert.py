@@ -1,4 +1,4 @@
-"""hotline/dbinsert.py writes a new row in one statement and attaches it as a loaded instance: the stored row
+"""hotline/db/insert.py writes a new row in one statement and attaches it as a loaded instance: the stored row
 and the instance must be what the ORM's own flush would have made of the same object."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tests.helpers import new_case
 
 
 def test_none_is_omitted_like_the_orm_so_the_column_default_applies(app, api):
-    from hotline.dbinsert import insert_loaded
+    from hotline.db.insert import insert_loaded
 
     case = new_case(api("agent1"), "137" + f"{uuid.uuid4().int % 10**8:08d}")
     with app.app_context():

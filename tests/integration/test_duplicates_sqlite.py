@@ -1,4 +1,4 @@
-"""The SQLite form of the duplicate-check candidate query (hotline/duplicates.py) against a real SQLite
+"""The SQLite form of the duplicate-check candidate query (hotline/dispatch/duplicates.py) against a real SQLite
 database: a city with many districts makes a case with no place probe more keys than SQLite allows terms in
 one compound SELECT (500), so the query nests them."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from hotline.duplicates import _statement
+from hotline.dispatch.duplicates import _statement
 from hotline.models import Case, CaseDupKey
 
 

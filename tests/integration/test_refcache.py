@@ -1,4 +1,4 @@
-"""The per-process cache of units and categories (hotline/refcache.py): a hit costs no SQL and is attached to
+"""The per-process cache of units and categories (hotline/db/refcache.py): a hit costs no SQL and is attached to
 the request's session; a bumped routing version is seen once the check interval has passed."""
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ class Statements:
 
 
 def test_units_and_categories_are_cached_until_the_version_changes(app):
-    from hotline import refcache
+    from hotline.db import refcache
     from hotline.extensions import connect_redis
-    from hotline.routing_service import VERSION_KEY
+    from hotline.dispatch.service import VERSION_KEY
 
     settings = app.config["HOTLINE"]
     old_ttl, settings.refcache_ttl = settings.refcache_ttl, 0.0  # check the version on every call
@@ -57,9 +57,9 @@ def test_a_lost_version_bump_is_outlived_by_the_max_age(app):
     max-age period turns over, without any bump."""
     import time
 
-    from hotline import refcache
+    from hotline.db import refcache
     from hotline.models import Department
-    from hotline.routing_service import bump_version
+    from hotline.dispatch.service import bump_version
 
     settings = app.config["HOTLINE"]
     old = settings.refcache_ttl, settings.refcache_max_age

@@ -1,4 +1,4 @@
-"""Routing is planned with reads only (hotline.routing_service.plan_routing) and stored afterwards: on SQLite
+"""Routing is planned with reads only (hotline.dispatch.service.plan_routing) and stored afterwards: on SQLite
 the job plans in a read transaction that leaves the single write lock to registrations, and a plan made for a
 text that has changed since is redone."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from hotline.dbsetup import READ_ONLY
+from hotline.db.engine import READ_ONLY
 from hotline.extensions import db
 from hotline.models import Case, CaseRouting
 from tests.helpers import new_case, run_jobs
@@ -39,7 +39,7 @@ def test_a_read_only_transaction_leaves_the_write_lock_free(app):
 
 
 def test_a_plan_for_a_changed_text_is_redone(app, api):
-    from hotline.routing_service import plan_routing, route_new_case
+    from hotline.dispatch.service import plan_routing, route_new_case
 
     agent = api("agent1")
     case = new_case(agent, "135" + f"{uuid.uuid4().int % 10**8:08d}", category=None,
@@ -61,7 +61,7 @@ def test_a_plan_for_a_changed_text_is_redone(app, api):
 def test_reports_of_one_matter_in_one_batch_are_duplicates_of_each_other(app, api):
     """A burst of reports routed in one batch: each later one lists the earlier ones, although on SQLite they
     were all planned before any of their duplicate-check keys was stored."""
-    from hotline.routing_queue import route_pending
+    from hotline.dispatch.routing_queue import route_pending
 
     agent = api("agent1")
     run_jobs(app)  # nothing pending from earlier tests: the three below make one batch

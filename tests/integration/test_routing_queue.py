@@ -35,7 +35,7 @@ def _row(app, number: str) -> tuple[bool, int, int]:
 
 
 def _route(app) -> dict:
-    from hotline.routing_queue import route_pending
+    from hotline.dispatch.routing_queue import route_pending
 
     with app.app_context():
         return route_pending()
@@ -96,7 +96,7 @@ def test_a_case_dispatched_by_hand_first_keeps_its_unit(app, api):
 
 
 def test_a_failing_case_does_not_block_the_others(app, api):
-    from hotline.duplicates import scopes_of
+    from hotline.dispatch.duplicates import scopes_of
     from routing.duplicates import band_keys
 
     agent = api("agent1")
@@ -117,7 +117,7 @@ def test_a_failing_case_does_not_block_the_others(app, api):
 def test_two_jobs_at_once_route_each_case_once(app, api):
     agent = api("agent1")
     created = [new_case(agent, _phone(), content=_text(f"第{i}号楼前停车难")) for i in range(12)]
-    from hotline.routing_queue import route_pending
+    from hotline.dispatch.routing_queue import route_pending
 
     results = at_once(app, lambda: route_pending(batch=3))
     assert sum(r["routed"] for r in results) >= len(created)
@@ -163,7 +163,7 @@ def test_the_place_found_by_routing_keeps_the_agents_version(app, api):
 
 def test_a_long_backlog_is_handed_to_a_follow_up_job(app, api):
     """A job that has used its time budget stops after a whole batch and queues the next job itself."""
-    from hotline.routing_queue import WAKE_KEY, route_pending
+    from hotline.dispatch.routing_queue import WAKE_KEY, route_pending
 
     agent = api("agent1")
     run_jobs(app)  # nothing pending from earlier tests: the one batch below takes the first of these cases
@@ -190,8 +190,8 @@ def test_reports_of_one_matter_routed_by_two_jobs_at_once_find_each_other(app, a
     import time
     from datetime import UTC, datetime
 
-    from hotline.duplicates import remember
-    from hotline.routing_queue import commit_turn, last_batch
+    from hotline.dispatch.duplicates import remember
+    from hotline.dispatch.routing_queue import commit_turn, last_batch
 
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
@@ -238,7 +238,7 @@ def test_routing_batches_older_than_a_day_are_pruned(app):
 def test_a_burst_routed_by_two_jobs_in_small_batches_links_every_pair(app, api):
     """Six reports of one matter, two jobs at once, two cases per batch: for every pair of reports, one of
     the two lists the other as a likely duplicate, whichever jobs and batches they were routed in."""
-    from hotline.routing_queue import route_pending
+    from hotline.dispatch.routing_queue import route_pending
 
     agent = api("agent1")
     run_jobs(app)

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotline.cases import deadlines, sla
+from hotline.sla import deadlines, clock as sla
 from tests.helpers import new_case
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from hotline.cases import sla
+from hotline.sla import clock as sla
 from hotline.cases.errors import RuleRefused
 from hotline.extensions import db
 from hotline.models import Assignment, Case, OutboxMessage, SlaCard
@@ -80,7 +80,7 @@ def test_extension_approved_moves_deadline_denied_does_not_third_refused(app, ap
 
 
 def test_extension_after_the_reply_deadline_is_refused(app, phone):
-    from hotline.cases import supervision
+    from hotline.sla import supervision
 
     number, aid = dispatch_at(app, phone, sh(2026, 4, 1, 10), department="ZJJ")
     with app.app_context():
@@ -105,7 +105,7 @@ def test_extension_input_and_roles(api, phone):
 
 def test_pause_stops_the_clock_and_resume_moves_deadlines(app, api, phone):
     number, aid = dispatch_at(app, phone, sh(2026, 4, 7, 10), department="ZJJ")  # Tuesday
-    from hotline.cases import supervision
+    from hotline.sla import supervision
 
     handler = user  # a demo user, loaded inside the app context
     with app.app_context():

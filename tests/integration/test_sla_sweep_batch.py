@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from hotline.cases import deadlines, sweeper, timers
+from hotline.sla import deadlines, sweeper, timers
 from hotline.extensions import db
 from hotline.models import Assignment, Case, CaseEvent, OutboxMessage, SlaCard
 from hotline.realtime.publish import PayloadError, check_payload, department_rooms
-from hotline.sqlfuncs import local_minute, utc_iso
+from hotline.db.sqlfuncs import local_minute, utc_iso
 from tests.helpers import at_once
 from tests.integration.sla_support import SH, SocketCapture, dispatch_at, sh, unit
 from workers.jobs import sla as sla_job

@@ -7,7 +7,7 @@ from datetime import UTC, timedelta
 import pytest
 import sqlalchemy as sa
 
-from hotline.cases import sla
+from hotline.sla import clock as sla
 from hotline.extensions import db
 from hotline.models import Assignment, CaseEvent, OutboxMessage, SlaCard, SlaTimer
 from tests.helpers import at_once

@@ -1,8 +1,8 @@
-"""Helpers for the hotline.cases.sla table tests: Shanghai datetimes and limits in one short call."""
+"""Helpers for the hotline.sla.clock table tests: Shanghai datetimes and limits in one short call."""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from hotline.cases.sla import Limit
+from hotline.sla.clock import Limit
 
 SH = ZoneInfo("Asia/Shanghai")
 

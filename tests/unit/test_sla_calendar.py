@@ -1,4 +1,4 @@
-"""Table tests for hotline.cases.sla's calendar arithmetic: deadlines, pauses, overrides, missing years and
+"""Table tests for hotline.sla.clock's calendar arithmetic: deadlines, pauses, overrides, missing years and
 work minutes. Expected values worked out by hand from the 2025/2026 official calendar (chinese_calendar 1.11.0),
 office hours 09:00-18:00, 1 working day = 9 h."""
 
@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from hotline.cases import sla
+from hotline.sla import clock as sla
 from tests.unit.sla_support import SH, ch, nd, sh, wd, wh
 
 WorkCalendar = sla.WorkCalendar

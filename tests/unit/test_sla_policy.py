@@ -1,11 +1,11 @@
-"""Table tests for hotline.cases.sla's policy side: elapsed fraction and cards, limits, the default policy
+"""Table tests for hotline.sla.clock's policy side: elapsed fraction and cards, limits, the default policy
 and its overrides, category limits. Same calendar and office hours as test_sla_calendar.py."""
 
 from datetime import timedelta
 
 import pytest
 
-from hotline.cases import sla
+from hotline.sla import clock as sla
 from tests.unit.sla_support import ch, sh, wd, wh
 
 Limit, WorkCalendar = sla.Limit, sla.WorkCalendar

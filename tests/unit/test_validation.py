@@ -1,11 +1,11 @@
-"""Validators of request bodies (hotline/api/validation.py): zh-CN messages, markup refused, plain text kept."""
+"""Validators of request bodies (hotline/web/validation.py): zh-CN messages, markup refused, plain text kept."""
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from hotline.api.validation import Bool, Int, Str, expect_version, json_body, parse
+from hotline.web.validation import Bool, Int, Str, expect_version, json_body, parse
 from hotline.cases.errors import StaleVersion
 from hotline.errors import ApiError
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from hotline.extensions import db
 from hotline.kb import entries
 from hotline.models import KbEntry
-from hotline.notify import notify_department, notify_role
+from hotline.channels.notify import notify_department, notify_role
 from workers.context import job
 
 WARN_DAYS = 30

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from hotline import channels
-from hotline.dbutil import is_postgres
+from hotline.db.dialect import is_postgres
 from hotline.extensions import db
 from hotline.models import Case, Department, Notification, OutboxMessage, User
 from hotline.realtime.publish import publish

@@ -1,10 +1,10 @@
-"""Routing jobs. ``route_cases``: the routing queue (hotline/routing_queue.py).
+"""Routing jobs. ``route_cases``: the routing queue (hotline/dispatch/routing_queue.py).
 
 Scheduled retraining of the router (RQ cron, daily): closed cases' final categories — after the dispatchers'
 corrections — plus the base training data (``HOTLINE_ROUTING_BASE_DATA``, *.tsv) when configured.
 
 The model is written atomically into the instance folder; every web process and worker reloads it at its next
-suggestion (``hotline.routing_service.load_model`` caches by the file's mtime). Safe to run twice: the last
+suggestion (``hotline.dispatch.service.load_model`` caches by the file's mtime). Safe to run twice: the last
 run's file wins, both trained from the same rows. ``now`` is injected for tests.
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ def closed_samples(since: datetime) -> tuple[list[str], list[str]]:
 def route_cases(now: datetime | None = None) -> dict:
     """Route the cases registered since the last run (suggestions, duplicates, auto-dispatch): woken after
     each registration's commit, and run by the scheduler every minute in case a wake-up was lost."""
-    from hotline.routing_queue import route_pending
+    from hotline.dispatch.routing_queue import route_pending
 
     return route_pending(now)
 
@@ -41,8 +41,8 @@ def route_cases(now: datetime | None = None) -> dict:
 def prune_dup_keys(now: datetime | None = None) -> int:
     """Daily: duplicate-check keys of open cases older than the window are dropped (batch by batch, one commit
     each), and the routing jobs' batch records older than a day. Idempotent. Returns the keys deleted."""
-    from hotline.duplicates import prune_batch
-    from hotline.routing_queue import prune_batches
+    from hotline.dispatch.duplicates import prune_batch
+    from hotline.dispatch.routing_queue import prune_batches
 
     now = now or datetime.now(UTC)
     cutoff = now - timedelta(days=current_app.config["HOTLINE"].duplicate_window_days)

@@ -1,6 +1,6 @@
 """The SLA sweeper job (RQ cron, every minute): cards, then escalations, one commit per batch.
 
-Safe to run twice and on two schedulers at once (see hotline/cases/sweeper.py). ``now`` is injected for
+Safe to run twice and on two schedulers at once (see hotline/sla/sweeper.py). ``now`` is injected for
 tests and the bench; the scheduler passes nothing and the job reads the clock once.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ import gc
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from hotline.cases import sweeper
+from hotline.sla import sweeper
 from hotline.extensions import db
 from workers.context import job
 

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
 from hotline.auth.permissions import STAFF_ROLES, check_role, page_role_guard
-from hotline.cases import supervision as sup
+from hotline.sla import supervision as sup
 from hotline.cases.errors import RuleRefused
 from hotline.cases.page_actions import commit_action, load_case
 

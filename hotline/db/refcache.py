@@ -1,6 +1,6 @@
 """Per-process cache of reference rows every registration looks up: units by code, categories by path or
 level-1 name. They change only through the admin's routing pages and the seed, which bump the routing
-version in Redis after their commit (``hotline.routing_service.bump_version``); each process reads that
+version in Redis after their commit (``hotline.dispatch.service.bump_version``); each process reads that
 version at most once a second (``HOTLINE_REFCACHE_TTL``) and reloads on a change, so an edit reaches every
 process within a second. The version also changes every ``HOTLINE_REFCACHE_MAX_AGE`` seconds (300), so a
 bump lost to a Redis failure after the commit leaves the cache stale for at most that long.
@@ -16,7 +16,7 @@ import time
 import sqlalchemy as sa
 from flask import current_app
 
-from hotline.dbinsert import detached
+from hotline.db.insert import detached
 from hotline.extensions import db
 from hotline.models import Category, Department
 
@@ -60,7 +60,7 @@ def _detached(cls, row) -> object | None:
 
 def _cached(key: tuple, cls, *queries):
     """The first row the ``queries`` (Core selects of ``cls``'s table) find, attached to the session."""
-    from hotline.routing_service import current_version
+    from hotline.dispatch.service import current_version
 
     def load():
         for query in queries:

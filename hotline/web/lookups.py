@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from hotline import refcache
+from hotline.db import refcache
 from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.models import Case, Category, Department, KbEntry

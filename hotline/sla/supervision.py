@@ -10,12 +10,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from hotline.cases import deadlines, timers
+from hotline.sla import deadlines, timers
 from hotline.cases.errors import NotAllowed, RuleRefused
 from hotline.cases.operations import _own_assignment, publish_update, record
 from hotline.extensions import db
 from hotline.models import Assignment, Case, Department, SlaExtension, SlaPause, Supervision, User
-from hotline.notify import notify_department, notify_role, notify_user
+from hotline.channels.notify import notify_department, notify_role, notify_user
 
 MAX_EXTENSIONS = 2
 SUPERVISION_LEVELS = {"remind": "催办", "supervise": "督办"}

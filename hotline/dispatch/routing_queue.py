@@ -37,11 +37,11 @@ import sqlalchemy.orm as so
 from flask import current_app, g
 from rq.timeouts import BaseTimeoutException
 
-from hotline.dbsetup import READ_ONLY
-from hotline.dbutil import is_postgres
+from hotline.db.engine import READ_ONLY
+from hotline.db.dialect import is_postgres
 from hotline.extensions import connect_redis, db
 from hotline.models import Case, CaseRouting, Department, RoutingBatch
-from hotline.transactions import savepoint
+from hotline.db.transactions import savepoint
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def _load(ids: list[int]) -> list[Case]:
 def _route_one(case_id: int, now: datetime) -> str:
     """Route one claimed case in a savepoint: 'routed', 'skipped' (closed or merged meanwhile) or 'failed'
     (the error is logged and noted for the dispatcher; the case is not retried forever)."""
-    from hotline.routing_service import route_new_case
+    from hotline.dispatch.service import route_new_case
 
     case = db.session.get(Case, case_id)
     if case is None or case.status in ("closed", "merged"):
@@ -119,7 +119,7 @@ def _plan_unlocked(batch: int, now: datetime) -> dict:
     """SQLite: plan the next cases (suggestions, place, duplicates: the CPU of routing) in a read transaction,
     which takes no write lock, so registrations go on meanwhile; the write transaction after it only stores
     the plans. A case whose planning fails, or that changed in between, is planned again there."""
-    from hotline.routing_service import plan_routing
+    from hotline.dispatch.service import plan_routing
 
     if db.session().in_transaction():  # not at a transaction's start: plan inside the write transaction
         return {}
@@ -149,7 +149,7 @@ def _plan_unlocked(batch: int, now: datetime) -> dict:
 
 def _route_batch(ids: list[int], now: datetime, plans: dict | None = None) -> dict:
     """All of the batch in one savepoint; if any case fails, the batch again case by case, each in its own."""
-    from hotline.routing_service import route_new_case
+    from hotline.dispatch.service import route_new_case
 
     plans = plans or {}
     try:
@@ -188,7 +188,7 @@ def commit_turn(ids: list[int], seen: int, now: datetime) -> None:
 
 def _late_duplicates(ids: list[int], others: list[int]) -> None:
     """Add the cases ``others`` (routed by another job meanwhile) to the duplicates of the cases ``ids``."""
-    from hotline.duplicates import find_among
+    from hotline.dispatch.duplicates import find_among
 
     cases = {c.id: c for c in db.session.scalars(sa.select(Case).where(Case.id.in_([*ids, *others]))
                                                   .execution_options(populate_existing=True))}

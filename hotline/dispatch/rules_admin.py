@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from hotline.extensions import db
 from hotline.models import Category, Department, RoutingRule
-from hotline.routing_service import bump_version, rule_of
+from hotline.dispatch.service import bump_version, rule_of
 from routing.rules import RuleError, check_speed
 
 RULE_FIELDS = ("priority", "keyword", "regex", "category", "area", "department", "enabled", "note")

@@ -5,7 +5,7 @@
 - POST /dispatch/cases/NUMBER/merge       并单 into a master case
 - POST /dispatch/cases/NUMBER/transfer    one-click transfer of an emergency to 110/119/120/122
 - POST /dispatch/cases/NUMBER/subdispatch a district hands its case on to one of its streets (二次派单)
-The workbench page itself is console.dispatch_queue (data: hotline.dispatch_queue.queue).
+The workbench page itself is console.dispatch_queue (data: hotline.dispatch.workbench.queue).
 """
 from __future__ import annotations
 

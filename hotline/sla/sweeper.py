@@ -1,6 +1,6 @@
 """The SLA sweeper: yellow/red cards and escalations for whatever crossed a threshold — set-based, idempotent.
 
-``sweep_cards(now)`` handles one batch (statements in hotline/cases/sweep_sql.py):
+``sweep_cards(now)`` handles one batch (statements in hotline/sla/sweep_sql.py):
 
 1. claim — ``next_card_at`` of up to ``limit`` due timers (``next_card_at <= now``: an index range scan, so the
    cost follows what is due, not the number of open cases) moves to the assignment's next instant after
@@ -33,13 +33,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from hotline.cases import deadlines, sweep_sql, timers
-from hotline.cases.sweep_sql import ACTOR, MILESTONE_LABELS
-from hotline.dbbulk import update_rows
-from hotline.dbutil import is_postgres
+from hotline.sla import deadlines, sweep_sql, timers
+from hotline.sla.sweep_sql import ACTOR, MILESTONE_LABELS
+from hotline.db.bulk import update_rows
+from hotline.db.dialect import is_postgres
 from hotline.extensions import db
 from hotline.models import Assignment, Department, SlaCard
-from hotline.notify import notify_many
+from hotline.channels.notify import notify_many
 from hotline.realtime.publish import department_rooms, publish, publish_many
 
 BATCH = 5000

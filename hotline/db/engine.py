@@ -1,12 +1,12 @@
 """Engine tuning: SQLite gets WAL, a busy timeout, foreign keys, BEGIN IMMEDIATE transactions
 (so concurrent writers queue instead of failing on a lock upgrade; a read-only transaction can ask for a
-plain BEGIN) and the functions of hotline/sqlfuncs.py."""
+plain BEGIN) and the functions of hotline/db/sqlfuncs.py."""
 from __future__ import annotations
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from hotline import sqlfuncs
+from hotline.db import sqlfuncs
 
 _configured: set[int] = set()
 READ_ONLY = "hotline_sqlite_read_only"  # execution option: ``session.connection(execution_options={READ_ONLY: True})``

@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from hotline.cases.timers import ACTIVE
+from hotline.sla.timers import ACTIVE
 from hotline.extensions import db
 from hotline.models import Assignment, Case, Department, SlaCard
 

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from hotline.cases import supervision as sup
-from hotline.cases import timers
+from hotline.sla import supervision as sup
+from hotline.sla import timers
 from hotline.extensions import db
 from hotline.models import Case, SlaCard, SlaExtension, SlaPause, Supervision, User
-from hotline.monitor.queries import milestone_levels
+from hotline.sla.queries import milestone_levels
 
 MILESTONE_LABELS = {"sign": "签收", "contact": "首次联系", "reply": "答复"}
 SUPERVISION_LEVELS = sup.SUPERVISION_LEVELS

@@ -1,4 +1,4 @@
-"""The statements of one card-sweep batch (hotline/cases/sweeper.py): claim, cards, timeline events — set-based.
+"""The statements of one card-sweep batch (hotline/sla/sweeper.py): claim, cards, timeline events — set-based.
 
 The candidate cards, the cards and their events are INSERT … SELECT: no row of them is built in Python. On
 PostgreSQL the whole batch is ONE statement (data-modifying CTEs: claim → cards → events → what the sweeper
@@ -16,12 +16,12 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from hotline.cases import timers
-from hotline.cases.sla import MILESTONES
+from hotline.sla import timers
+from hotline.sla.clock import MILESTONES
 from hotline.extensions import db
 from hotline.models import Assignment, Case, CaseEvent, Department, SlaCard, SlaTimer
 from hotline.models.types import UTCDateTime
-from hotline.sqlfuncs import json_object, least, local_minute, utc_iso
+from hotline.db.sqlfuncs import json_object, least, local_minute, utc_iso
 
 ACTOR = "系统（时限监控）"
 MILESTONE_LABELS = {"sign": "签收", "contact": "首次联系", "reply": "答复"}

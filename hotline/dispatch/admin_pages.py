@@ -1,5 +1,5 @@
 """Admin pages for routing: override rules (keyword / regex / category / area → unit, priority, enabled) and
-the category → responsible unit mapping. zh-CN, CSRF (Flask-WTF); the edits go through hotline.routing_admin."""
+the category → responsible unit mapping. zh-CN, CSRF (Flask-WTF); the edits go through hotline.dispatch.rules_admin."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from wtforms import BooleanField, HiddenField, IntegerField, StringField
 from wtforms.validators import NumberRange, Optional
 
-from hotline import routing_admin as ra
+from hotline.dispatch import rules_admin as ra
 from hotline.auth.permissions import page_role_guard
 from hotline.cases.forms import PickField, ZhForm, _text, department_groups, district_groups
 from hotline.extensions import db

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from hotline.cases import deadlines, sla
+from hotline.sla import deadlines, clock as sla
 from hotline.extensions import db
 from hotline.models import Assignment, SlaPause
 

@@ -3,23 +3,10 @@ from __future__ import annotations
 
 import click
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import with_appcontext
 
 from hotline.extensions import db
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(seed)
-    app.cli.add_command(token)
-    app.cli.add_command(worker)
-    app.cli.add_command(scheduler)
-    app.cli.add_command(keys)
-    app.cli.add_command(cti)
-    app.cli.add_command(routing)
-    from hotline.kb.cli import kb
-
-    app.cli.add_command(kb)
 
 
 @click.command()
@@ -109,7 +96,7 @@ def cti():
 @click.option("--talk", default=3.0, show_default=True, help="Seconds between answered and ended.")
 def cti_simulate(url: str, caller: str, agent: str, talk: float):
     """Post signed ringing/answered/ended events, as the call platform would."""
-    from hotline.cti_simulator import simulate_call
+    from hotline.cli.cti_simulator import simulate_call
 
     call_id = simulate_call(url, current_app.config["HOTLINE"].cti_secret, caller, agent, talk,
                             echo=click.echo)
@@ -149,8 +136,9 @@ def routing_train(data_dir: str):
 @with_appcontext
 def routing_dupkeys():
     """Rebuild the duplicate-check keys of every open case (after an upgrade from a version without them)."""
-    from hotline.duplicates import rebuild_keys
+    from hotline.dispatch.duplicates import rebuild_keys
 
     count = rebuild_keys()
     db.session.commit()
     click.echo(f"已为 {count} 件在办工单重建查重索引")
+COMMANDS = (seed, token, worker, scheduler, keys, cti, routing)

@@ -22,7 +22,7 @@ import chinese_calendar
 import sqlalchemy as sa
 from flask import current_app
 
-from hotline.cases import sla
+from hotline.sla import clock as sla
 from hotline.extensions import db
 from hotline.models import Case, Holiday, SlaPolicy
 

@@ -17,10 +17,10 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app, g
 
-from hotline.dbutil import insert_ignore
+from hotline.db.dialect import insert_ignore
 from hotline.extensions import connect_redis, db
 from hotline.models import Case, CaseRouting, Category, Department, RoutingRule
-from hotline.transactions import after_commit
+from hotline.db.transactions import after_commit
 from routing.engine import suggest
 from routing.gazetteer import Gazetteer
 from routing.model import Model, ModelError, model_path
@@ -182,7 +182,7 @@ def plan_routing(case: Case, now: datetime, peers: tuple = ()) -> RoutingPlan:
     """Suggestions, the place and likely duplicates of a registered case. Reads only, so on SQLite the job
     runs it in a read transaction that does not hold the write lock registrations wait for; ``peers``: (case,
     unit) planned before it in that transaction, whose duplicate-check keys are not stored yet."""
-    from hotline.duplicates import find
+    from hotline.dispatch.duplicates import find
 
     units = tables().departments
     result = suggest_for(case.content, _address_of(case))
@@ -202,7 +202,7 @@ def route_new_case(case: Case, now: datetime, plan: RoutingPlan | None = None) -
     dispatch a confident case that is still waiting for a dispatcher to the suggested unit. ``plan``: computed
     beforehand by ``plan_routing`` (redone if the case's text or place changed since)."""
     from hotline.cases import operations as ops
-    from hotline.duplicates import remember
+    from hotline.dispatch.duplicates import remember
 
     settings = current_app.config["HOTLINE"]
     units = tables().departments

@@ -27,7 +27,7 @@ NO_DISTRICT = "-"
 
 
 def tables():
-    from hotline.routing_service import tables as routing_tables  # cached per process by the routing version
+    from hotline.dispatch.service import tables as routing_tables  # cached per process by the routing version
 
     return routing_tables()
 

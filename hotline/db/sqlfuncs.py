@@ -1,6 +1,6 @@
 """SQL functions PostgreSQL and SQLite spell differently, compiled per dialect, so set-based statements are written
 once. SQLite gets two small Python functions registered on every connection (``register_sqlite``, called by
-hotline/dbsetup.py): it has no time-zone conversion.
+hotline/db/engine.py): it has no time-zone conversion.
 
 - ``least(a, b, …)``: the smallest non-NULL argument (NULL when all are);
 - ``local_minute(utc, zone)``: ``'YYYY-MM-DD HH:MM'`` of a naive-UTC column in the named IANA zone;

@@ -1,0 +1,1 @@
+"""Shared HTTP helpers: request-body validation, code/name look-ups, Jinja filters, the health endpoint."""
