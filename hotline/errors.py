@@ -1,4 +1,5 @@
 """Errors: JSON for the API ({"error": {code, message, fields}}), friendly pages elsewhere. Never a trace."""
+
 from __future__ import annotations
 
 import logging
@@ -40,8 +41,11 @@ class ApiError(Exception):
 
 def wants_json() -> bool:
     path = request.path
-    return path.startswith(("/api/", "/open311/", "/healthz")) or request.is_json or (
-        request.accept_mimetypes.best == "application/json")
+    return (
+        path.startswith(("/api/", "/open311/", "/healthz"))
+        or request.is_json
+        or (request.accept_mimetypes.best == "application/json")
+    )
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None):

@@ -1,4 +1,5 @@
 """Extension singletons and the Redis connection. Imports no application code."""
+
 from __future__ import annotations
 
 import contextlib

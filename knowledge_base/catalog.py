@@ -4,6 +4,7 @@ Columns (API.md): kind (service_item|article), code, title, body, department_cod
 the service-item fields (unit, conditions, materials, fees, time_limit, place, hours, phone, online),
 districts, valid_from, valid_to. Tags and districts are separated by ; ， , 、 or |.
 """
+
 from __future__ import annotations
 
 import csv
@@ -14,8 +15,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BASE_COLUMNS = ("kind", "code", "title", "body", "department_code", "category", "tags")
-EXTRA_COLUMNS = ("unit", "conditions", "materials", "fees", "time_limit", "place", "hours", "phone", "online",
-                 "districts", "valid_from", "valid_to")
+EXTRA_COLUMNS = (
+    "unit",
+    "conditions",
+    "materials",
+    "fees",
+    "time_limit",
+    "place",
+    "hours",
+    "phone",
+    "online",
+    "districts",
+    "valid_from",
+    "valid_to",
+)
 COLUMNS = BASE_COLUMNS + EXTRA_COLUMNS
 FORMATS = (".csv", ".json", ".xlsx")
 _SPLIT = re.compile(r"[;；,，、|]")
@@ -90,7 +103,7 @@ def read(path: str | Path) -> list[Row]:
     if isinstance(items, dict) and isinstance(items.get("entries"), list):
         items = items["entries"]
     if not isinstance(items, list):
-        raise CatalogError("JSON 文件须为对象数组，如 [{\"kind\": \"service_item\", ...}]")
+        raise CatalogError('JSON 文件须为对象数组，如 [{"kind": "service_item", ...}]')
     rows = []
     for n, item in enumerate(items, start=1):
         if not isinstance(item, dict):

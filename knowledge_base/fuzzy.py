@@ -1,6 +1,7 @@
 """Typo tolerance for queries: homophones (pinyin, the usual input-method slip: 公基金 → 公积金) and one wrong
 character (rapidfuzz Levenshtein distance 1: 营业执找 → 营业执照), against the index's keyword vocabulary
 (title and tag words only, so a typo is corrected into something an entry is *about*)."""
+
 from __future__ import annotations
 
 from rapidfuzz.distance import Levenshtein

@@ -10,6 +10,7 @@ at the next search.
 Ranking: BM25-style term weights (precomputed per entry by ``text.term_vector``) × idf × query-term weight
 (1.0 typed, 0.9 synonym, 0.8/0.6 typo correction, 0.5 substring), then × (1 + 0.25·usage + 0.1·freshness).
 """
+
 from __future__ import annotations
 
 import math
@@ -164,8 +165,9 @@ class SearchIndex:
             total = int(lengths.sum())
             names = list(dict.fromkeys(chain.from_iterable(d.terms for d in docs)))
             term_ids = {t: i for i, t in enumerate(names)}
-            t = np.fromiter(map(term_ids.__getitem__, chain.from_iterable(d.terms for d in docs)), dtype=np.uint32,
-                            count=total)
+            t = np.fromiter(
+                map(term_ids.__getitem__, chain.from_iterable(d.terms for d in docs)), dtype=np.uint32, count=total
+            )
             w = np.fromiter(chain.from_iterable(d.terms.values() for d in docs), dtype=np.float32, count=total)
             s = np.repeat(np.arange(first, first + len(docs), dtype=np.uint32), lengths)
             self._bulk_keywords(docs, names, t, w, lengths)
@@ -193,7 +195,7 @@ class SearchIndex:
         counts: Counter = Counter()
         first = len(self._ids) - len(docs)
         for i, doc in enumerate(docs):
-            kws = doc.keywords if doc.keywords is not None else tuple(picked[bounds[i]:bounds[i + 1]])
+            kws = doc.keywords if doc.keywords is not None else tuple(picked[bounds[i] : bounds[i + 1]])
             self._keywords[first + i] = kws
             counts.update(kws)
         for word, count in counts.items():
@@ -232,8 +234,10 @@ class SearchIndex:
                 if not keep.any():
                     del self._postings[term]
                     continue
-                self._postings[term] = (array("I", remap[s[keep]].astype(np.uint32).tobytes()),
-                                        array("f", np.frombuffer(weights, dtype=np.float32)[keep].tobytes()))
+                self._postings[term] = (
+                    array("I", remap[s[keep]].astype(np.uint32).tobytes()),
+                    array("f", np.frombuffer(weights, dtype=np.float32)[keep].tobytes()),
+                )
             idx = np.flatnonzero(alive)
             for name in ("_ids", "_usage", "_updated", "_vfrom", "_vto", "_cat", "_unit", "_dist"):
                 old = getattr(self, name)
@@ -266,11 +270,11 @@ class SearchIndex:
             cuts = self.tokenizer.boundaries(run) if len(run) >= 2 else set()
             for size in range(min(6, len(run)), 1, -1):
                 for i in range(len(run) - size + 1):
-                    window = run[i:i + size]
+                    window = run[i : i + size]
                     if window in postings:
                         put(window, 0.5)
                     elif size <= 5 and i in cuts and i + size in cuts:  # typos only on whole segments
-                        for word, conf in self.vocab.corrections(window, syl[i:i + size]):
+                        for word, conf in self.vocab.corrections(window, syl[i : i + size]):
                             put(word, conf * (0.8 if size >= 3 else 0.6))
         for term, weight in list(terms.items()):
             for other in self.synonyms.get(term, ()):
@@ -297,8 +301,8 @@ class SearchIndex:
                 matched.append(term)
             mask = (scores > 0) & np.frombuffer(bytes(self._alive), dtype=np.uint8).astype(bool)
             if today:
-                mask &= (np.frombuffer(self._vfrom, dtype=np.int32) <= today)
-                mask &= (np.frombuffer(self._vto, dtype=np.int32) >= today)
+                mask &= np.frombuffer(self._vfrom, dtype=np.int32) <= today
+                mask &= np.frombuffer(self._vto, dtype=np.int32) >= today
             mask = self._apply_filters(mask, filters)
             cand = np.flatnonzero(mask)
             if not len(cand):
@@ -313,9 +317,17 @@ class SearchIndex:
             k = min(limit, len(cand))
             best = np.argpartition(-final, k - 1)[:k]
             best = best[np.argsort(-final[best], kind="stable")]
-            return [Hit(id=int(self._ids[cand[i]]), code=self._codes[cand[i]], title=self._titles[cand[i]],
-                        kind=KINDS[self._kind[cand[i]]], score=round(float(final[i]), 3), matched=matched)
-                    for i in best]
+            return [
+                Hit(
+                    id=int(self._ids[cand[i]]),
+                    code=self._codes[cand[i]],
+                    title=self._titles[cand[i]],
+                    kind=KINDS[self._kind[cand[i]]],
+                    score=round(float(final[i]), 3),
+                    matched=matched,
+                )
+                for i in best
+            ]
 
     def _apply_filters(self, mask, filters: Filters | None):
         if not filters:
@@ -336,11 +348,25 @@ class SearchIndex:
         """Approximate bytes held by the index structures (arrays, posting lists, dictionaries)."""
         import sys
 
-        total = sum(sys.getsizeof(a) for a in (self._ids, self._alive, self._kind, self._usage, self._updated,
-                                                 self._vfrom, self._vto, self._cat, self._unit, self._dist))
+        total = sum(
+            sys.getsizeof(a)
+            for a in (
+                self._ids,
+                self._alive,
+                self._kind,
+                self._usage,
+                self._updated,
+                self._vfrom,
+                self._vto,
+                self._cat,
+                self._unit,
+                self._dist,
+            )
+        )
         total += sys.getsizeof(self._postings) + sum(
             sys.getsizeof(t) + sys.getsizeof(p) + sys.getsizeof(p[0]) + sys.getsizeof(p[1])
-            for t, p in self._postings.items())
+            for t, p in self._postings.items()
+        )
         total += sys.getsizeof(self._slot_of) + 64 * len(self._slot_of)
         total += sum(sys.getsizeof(t) for t in self._titles) + sum(sys.getsizeof(c) for c in self._codes)
         return total

@@ -1,5 +1,6 @@
 """Default synonym groups of the hotline (what callers say → what the catalogue says). Seeded into the
 kb_synonyms table, where admins extend them; search expands a query term into the other terms of its group."""
+
 from __future__ import annotations
 
 DEFAULT_GROUPS: list[tuple[str, ...]] = [
@@ -43,6 +44,7 @@ DEFAULT_GROUPS: list[tuple[str, ...]] = [
     ("租房", "租赁", "房屋租赁"),
     ("物业", "物业服务", "物业公司"),
     ("缴费", "交费", "交钱", "缴纳", "交"),
-    ("停水", "没水"), ("停电", "没电"),
+    ("停水", "没水"),
+    ("停电", "没电"),
     ("转移", "转入", "转出", "迁移"),
 ]

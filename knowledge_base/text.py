@@ -4,6 +4,7 @@ Entries are tokenised once, when written (``term_vector``), and the vector is st
 the index in a new process then costs no segmentation at all (jieba runs at ~200,000 characters/s here, so a
 50,000-entry catalogue would take minutes to segment).
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,8 +24,16 @@ STOPWORDS = frozenset(_STOP_TEXT.split())
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 _HAN = re.compile(r"[\u4e00-\u9fff]+")
 # field -> weight in the term vector
-FIELD_WEIGHTS = {"title": 3.0, "code": 3.0, "tags": 2.0, "aliases": 2.0, "category": 0.8, "unit": 0.6,
-                 "fields": 0.5, "body": 1.0}
+FIELD_WEIGHTS = {
+    "title": 3.0,
+    "code": 3.0,
+    "tags": 2.0,
+    "aliases": 2.0,
+    "category": 0.8,
+    "unit": 0.6,
+    "fields": 0.5,
+    "body": 1.0,
+}
 K1, B, AVG_LEN = 1.2, 0.5, 150.0  # BM25 saturation, length normalisation, typical weighted length
 
 
@@ -65,11 +74,13 @@ class Tokenizer:
                 continue
             for tok in self._jieba.cut_for_search(chunk, HMM=False):
                 tok = tok.strip()
-                if tok and tok not in STOPWORDS and not (len(tok) == 1 and not tok.isdigit() and _HAN.match(tok)
-                                                         and tok not in SINGLE_OK):
+                if (
+                    tok
+                    and tok not in STOPWORDS
+                    and not (len(tok) == 1 and not tok.isdigit() and _HAN.match(tok) and tok not in SINGLE_OK)
+                ):
                     out.append(tok)
         return out
-
 
     def boundaries(self, run: str) -> set[int]:
         """Offsets where jieba's (non-search) segmentation of ``run`` puts a word boundary (0 and len included)."""

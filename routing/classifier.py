@@ -34,6 +34,7 @@ never imports scikit-learn. ``Model.save``/``load`` write/read one ``.npz`` (``a
 code runs on load) with a magic string and a format version, and refuse files outside the folder the
 caller names as trusted (the app's instance folder).
 """
+
 from __future__ import annotations
 
 import os
@@ -48,11 +49,32 @@ from routing.evaluation import CVMetrics, cross_validate, score_metrics
 from routing.model import FORMAT_VERSION, MAGIC, MODEL_FILE, Featurizer, Model, ModelError, NBPart, model_path
 from routing.text import head
 
-__all__ = ["ALGORITHMS", "FORMAT_VERSION", "MAGIC", "MODEL_FILE", "CVMetrics", "Featurizer", "LabelledData", "Model",
-           "ModelError", "cross_validate", "load_tsv", "load_tsv_dir", "model_path", "score_metrics", "train"]
+__all__ = [
+    "ALGORITHMS",
+    "FORMAT_VERSION",
+    "MAGIC",
+    "MODEL_FILE",
+    "CVMetrics",
+    "Featurizer",
+    "LabelledData",
+    "Model",
+    "ModelError",
+    "cross_validate",
+    "load_tsv",
+    "load_tsv_dir",
+    "model_path",
+    "score_metrics",
+    "train",
+]
 
-_CHARS = {"char_range": (1, 2), "use_words": False, "C": 1.0, "min_df": "auto", "calibrate": True,
-          "class_weight": "balanced"}
+_CHARS = {
+    "char_range": (1, 2),
+    "use_words": False,
+    "C": 1.0,
+    "min_df": "auto",
+    "calibrate": True,
+    "class_weight": "balanced",
+}
 ALGORITHMS: dict[str, dict] = {
     # chosen: best measured that meets the latency/memory budget (numbers: tests/bench/README.md)
     "svm_nb_memory": {**_CHARS, "nb": True, "memory": True},
@@ -71,8 +93,17 @@ def _options(opts: dict) -> dict:
     algorithm = opts.pop("algorithm", DEFAULT_ALGORITHM)
     if algorithm not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {algorithm!r}; choose from {sorted(ALGORITHMS)}")
-    out = {"algorithm": algorithm, "class_weight": None, "nb": False, "memory": False, **ALGORITHMS[algorithm],
-           "calibration_folds": 3, "calibrator": "temperature", "max_chars": 1000, "seed": 0}
+    out = {
+        "algorithm": algorithm,
+        "class_weight": None,
+        "nb": False,
+        "memory": False,
+        **ALGORITHMS[algorithm],
+        "calibration_folds": 3,
+        "calibrator": "temperature",
+        "max_chars": 1000,
+        "seed": 0,
+    }
     unknown = set(opts) - set(out)
     if unknown:
         raise ValueError(f"unknown training options: {sorted(unknown)}")
@@ -120,11 +151,11 @@ def _tfidf(counts, idf: np.ndarray):
 
 @dataclass
 class _Fitted:
-    cols: np.ndarray      # columns of the count matrix kept (document frequency ≥ min_df)
+    cols: np.ndarray  # columns of the count matrix kept (document frequency ≥ min_df)
     idf: np.ndarray
     svm: object
     nb_ratio: np.ndarray | None = None  # (n_features, n_classes) log-count ratios
-    nb_svms: list | None = None         # one binary LinearSVC per class on the ratio-scaled features
+    nb_svms: list | None = None  # one binary LinearSVC per class on the ratio-scaled features
 
 
 def _nb_scaled(x, ratio: np.ndarray):
@@ -170,8 +201,9 @@ def _decision(fitted: _Fitted, counts) -> tuple[np.ndarray, np.ndarray | None, o
     scores = np.column_stack([-scores, scores]) if scores.ndim == 1 else scores
     nb = None
     if fitted.nb_svms is not None:
-        nb = np.column_stack([clf.decision_function(_nb_scaled(x, fitted.nb_ratio[:, k]))
-                              for k, clf in enumerate(fitted.nb_svms)])
+        nb = np.column_stack(
+            [clf.decision_function(_nb_scaled(x, fitted.nb_ratio[:, k])) for k, clf in enumerate(fitted.nb_svms)]
+        )
     return scores, nb, x
 
 
@@ -197,8 +229,9 @@ def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
     """The T minimising the log-loss of softmax(T · scores) against class indices ``y`` (out-of-fold scores)."""
     from scipy.optimize import minimize_scalar
 
-    return float(np.exp(minimize_scalar(lambda log_t: _nll(np.exp(log_t) * scores, y), bounds=(-3.0, 5.0),
-                                        method="bounded").x))
+    return float(
+        np.exp(minimize_scalar(lambda log_t: _nll(np.exp(log_t) * scores, y), bounds=(-3.0, 5.0), method="bounded").x)
+    )
 
 
 def fit_score_weights(scores: np.ndarray, nb_scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -206,8 +239,12 @@ def fit_score_weights(scores: np.ndarray, nb_scores: np.ndarray, y: np.ndarray) 
     from scipy.optimize import minimize
 
     start = np.log(max(fit_temperature(scores, y), 1e-3))
-    res = minimize(lambda w: _nll(np.exp(w[0]) * scores + np.exp(w[1]) * nb_scores, y), [start, start],
-                   method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-6})
+    res = minimize(
+        lambda w: _nll(np.exp(w[0]) * scores + np.exp(w[1]) * nb_scores, y),
+        [start, start],
+        method="Nelder-Mead",
+        options={"xatol": 1e-3, "fatol": 1e-6},
+    )
     return float(np.exp(res.x[0])), float(np.exp(res.x[1]))
 
 
@@ -260,20 +297,38 @@ def _train_counts(counts, terms: list[str], labels_arr: np.ndarray, options: dic
         cal_w, cal_b = cal["weights"], cal["intercept"]
     nb = None
     if fitted.nb_svms is not None:
-        nb = NBPart(fitted.nb_ratio.astype(np.float32),
-                    np.column_stack([c.coef_.ravel() for c in fitted.nb_svms]).astype(np.float32),
-                    np.array([float(c.intercept_[0]) for c in fitted.nb_svms]), float(cal["c"]))
+        nb = NBPart(
+            fitted.nb_ratio.astype(np.float32),
+            np.column_stack([c.coef_.ravel() for c in fitted.nb_svms]).astype(np.float32),
+            np.array([float(c.intercept_[0]) for c in fitted.nb_svms]),
+            float(cal["c"]),
+        )
     mem = memory_mod.build(x, np.searchsorted(classes, labels_arr), k) if options["memory"] else None
-    meta = {"trained_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "n": int(counts.shape[0]),
-            "counts": {c: int((labels_arr == c).sum()) for c in classes},
-            "features": len(fitted.cols), "train_seconds": round(time.perf_counter() - started, 2)}
+    meta = {
+        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "n": int(counts.shape[0]),
+        "counts": {c: int((labels_arr == c).sum()) for c in classes},
+        "features": len(fitted.cols),
+        "train_seconds": round(time.perf_counter() - started, 2),
+    }
     if "a" in cal:
         meta["temperature"] = round(float(cal["a"]), 4)
     if nb is not None:
         meta["nb_weight"] = round(nb.scale, 4)
     vocabulary = {terms[j]: i for i, j in enumerate(fitted.cols.tolist())}
-    model = Model(vocabulary, fitted.idf.astype(np.float32), np.ascontiguousarray(coef.T, dtype=np.float32),
-                  intercept.astype(np.float64), cal_w, cal_b, classes, options, meta, nb=nb, memory=mem)
+    model = Model(
+        vocabulary,
+        fitted.idf.astype(np.float32),
+        np.ascontiguousarray(coef.T, dtype=np.float32),
+        intercept.astype(np.float64),
+        cal_w,
+        cal_b,
+        classes,
+        options,
+        meta,
+        nb=nb,
+        memory=mem,
+    )
 
     def proba_rows(rows, n_chars: np.ndarray) -> np.ndarray:
         scores, nb_scores, xr = _decision(fitted, rows)
@@ -288,6 +343,7 @@ def _train_counts(counts, terms: list[str], labels_arr: np.ndarray, options: dic
 
 
 # --- data ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class LabelledData:

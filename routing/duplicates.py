@@ -12,6 +12,7 @@ partial match means little, and plain ``ratio`` is used.
 
 ``find_duplicates`` also requires the same place when both places are known.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,7 +34,7 @@ MIN_PARTIAL = 8
 class Candidate:
     id: object
     text: str
-    place: object | None        # gazetteer Place (or anything with district_code/street_code) or None
+    place: object | None  # gazetteer Place (or anything with district_code/street_code) or None
     created_at: datetime | None = None
 
 
@@ -82,8 +83,13 @@ def same_place(a, b) -> bool:
     return getattr(a, "district_code", None) == getattr(b, "district_code", None)
 
 
-def find_duplicates(new: tuple[str, object | None], candidates, threshold: float = DEFAULT_THRESHOLD,
-                    method: str = DEFAULT_METHOD, limit: int = 5) -> list[tuple[object, float]]:
+def find_duplicates(
+    new: tuple[str, object | None],
+    candidates,
+    threshold: float = DEFAULT_THRESHOLD,
+    method: str = DEFAULT_METHOD,
+    limit: int = 5,
+) -> list[tuple[object, float]]:
     """(id, score) of candidates at least ``threshold`` similar to ``new = (text, place)``, best first.
 
     ``candidates``: ``(id, text, place, created_at)`` tuples or :class:`Candidate`; newer first on ties.
@@ -92,8 +98,9 @@ def find_duplicates(new: tuple[str, object | None], candidates, threshold: float
     clean = _clean(text or "")  # once, not once per candidate
     found: list[tuple[object, float, datetime | None]] = []
     for cand in candidates:
-        cid, ctext, cplace, created = (cand.id, cand.text, cand.place, cand.created_at) \
-            if isinstance(cand, Candidate) else tuple(cand)
+        cid, ctext, cplace, created = (
+            (cand.id, cand.text, cand.place, cand.created_at) if isinstance(cand, Candidate) else tuple(cand)
+        )
         if not same_place(place, cplace):
             continue
         score = _similar_clean(clean, _clean(ctext or ""), method)
@@ -120,8 +127,10 @@ def _hash_params():
 
     rnd = random.Random(12345)  # fixed: keys must be the same in every process and every release
     n = BANDS * ROWS
-    return (np.array([rnd.randrange(1, _PRIME) for _ in range(n)], dtype=np.int64)[:, None],
-            np.array([rnd.randrange(0, _PRIME) for _ in range(n)], dtype=np.int64)[:, None])
+    return (
+        np.array([rnd.randrange(1, _PRIME) for _ in range(n)], dtype=np.int64)[:, None],
+        np.array([rnd.randrange(0, _PRIME) for _ in range(n)], dtype=np.int64)[:, None],
+    )
 
 
 _A, _B = _hash_params()
@@ -138,9 +147,13 @@ def band_keys(text: str, scope: str = "") -> list[int]:
     chars = _clean(text or "")
     if not chars:
         return []
-    grams = {chars[i:i + 2] for i in range(max(1, len(chars) - 1))}
+    grams = {chars[i : i + 2] for i in range(max(1, len(chars) - 1))}
     values = np.fromiter((zlib.crc32(g.encode()) for g in grams), dtype=np.int64, count=len(grams))
     minima = ((_A * values + _B) % _PRIME).min(axis=1).reshape(BANDS, ROWS)
     prefix = f"{scope}|".encode()
-    return [int.from_bytes(hashlib.blake2b(prefix + bytes([band]) + row.tobytes(), digest_size=8).digest(),
-                           "big", signed=True) for band, row in enumerate(minima)]
+    return [
+        int.from_bytes(
+            hashlib.blake2b(prefix + bytes([band]) + row.tobytes(), digest_size=8).digest(), "big", signed=True
+        )
+        for band, row in enumerate(minima)
+    ]

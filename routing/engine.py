@@ -16,6 +16,7 @@ Order of decisions:
    district; any other category to its mapped city department;
 6. auto = a model is loaded, nothing flagged, and the top score ≥ threshold (or a rule decided).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -33,10 +34,10 @@ UNSEEN_MIN = 0.6  # keyword share of a category unknown to the model (0.6 = its 
 
 @dataclass
 class Suggestion:
-    suggestions: list[dict]              # [{category, department_code, score}], best first, at most k
+    suggestions: list[dict]  # [{category, department_code, score}], best first, at most k
     auto: bool
-    emergency: str | None = None         # "119" | "110" | "120" | "122"
-    out_of_scope: dict | None = None     # {reason, answer}
+    emergency: str | None = None  # "119" | "110" | "120" | "122"
+    out_of_scope: dict | None = None  # {reason, answer}
     place: Place | None = None
     rule_id: int | str | None = None
     model_used: bool = False
@@ -45,13 +46,21 @@ class Suggestion:
 
     def to_dict(self) -> dict:
         """JSON-ready: the API.md shape plus the extras."""
-        return {"suggestions": self.suggestions, "auto": self.auto, "emergency": self.emergency,
-                "out_of_scope": self.out_of_scope, "place": asdict(self.place) if self.place else None,
-                "rule_id": self.rule_id, "model_used": self.model_used, "note": self.note}
+        return {
+            "suggestions": self.suggestions,
+            "auto": self.auto,
+            "emergency": self.emergency,
+            "out_of_scope": self.out_of_scope,
+            "place": asdict(self.place) if self.place else None,
+            "rule_id": self.rule_id,
+            "model_used": self.model_used,
+            "note": self.note,
+        }
 
 
-def mapping_from_seed(level1_departments: dict[str, str], category_departments: dict[str, dict],
-                      min_local_share: float = 0.5) -> dict[str, tuple[str, bool]]:
+def mapping_from_seed(
+    level1_departments: dict[str, str], category_departments: dict[str, dict], min_local_share: float = 0.5
+) -> dict[str, tuple[str, bool]]:
     """Level-1 mapping from the seed tables: unit = LEVEL1_DEPARTMENTS, local when at least
     ``min_local_share`` of its level-2 categories are 属地 (``{"department", "local"}`` values)."""
     out: dict[str, tuple[str, bool]] = {}
@@ -75,8 +84,17 @@ def resolve_department(category: str, mapping: dict, place: Place | None) -> str
     return unit
 
 
-def suggest(text: str, address: str | None = None, *, model=None, mapping: dict, gazetteer: Gazetteer | None,
-            rules: Iterable[Rule] = (), threshold: float = DEFAULT_THRESHOLD, k: int = 3) -> Suggestion:
+def suggest(
+    text: str,
+    address: str | None = None,
+    *,
+    model=None,
+    mapping: dict,
+    gazetteer: Gazetteer | None,
+    rules: Iterable[Rule] = (),
+    threshold: float = DEFAULT_THRESHOLD,
+    k: int = 3,
+) -> Suggestion:
     text = text or ""
     notes: list[str] = []
     emergency = detect(text)
@@ -105,8 +123,10 @@ def suggest(text: str, address: str | None = None, *, model=None, mapping: dict,
     skipped: list = []
     rule = apply(rules, text, top_category, place, skipped)
     notes += [f"规则 {rid} 的正则表达式匹配超时，已跳过，请管理员简化" for rid in skipped]
-    suggestions = [{"category": c, "department_code": resolve_department(c, mapping, place), "score": round(p, 4)}
-                   for c, p in ranked]
+    suggestions = [
+        {"category": c, "department_code": resolve_department(c, mapping, place), "score": round(p, 4)}
+        for c, p in ranked
+    ]
     if rule is not None:
         category = rule.category or top_category
         first = {"category": category, "department_code": rule.department_code, "score": 1.0}
@@ -114,8 +134,13 @@ def suggest(text: str, address: str | None = None, *, model=None, mapping: dict,
         notes.append(f"命中规则 {rule.id}" + (f"：{rule.note}" if rule.note else ""))
 
     confident = rule is not None or (unseen is None and bool(ranked) and ranked[0][1] >= threshold)  # unrounded
-    auto = (model is not None and confident and emergency is None and scope is None
-            and suggestions[0]["department_code"] is not None)
+    auto = (
+        model is not None
+        and confident
+        and emergency is None
+        and scope is None
+        and suggestions[0]["department_code"] is not None
+    )
     if emergency is not None:
         notes.append(f"疑似紧急情况（{emergency.phrase}），请立即转接 {emergency.number}")
     if scope is not None:
@@ -125,7 +150,13 @@ def suggest(text: str, address: str | None = None, *, model=None, mapping: dict,
     if not suggestions:
         notes.append("未能判断分类，请人工选择")
     return Suggestion(
-        suggestions=suggestions, auto=auto, emergency=emergency.number if emergency else None,
-        out_of_scope={"reason": scope.reason, "answer": scope.answer} if scope else None, place=place,
-        rule_id=rule.id if rule else None, model_used=model is not None, note="；".join(notes),
-        emergency_phrase=emergency.phrase if emergency else None)
+        suggestions=suggestions,
+        auto=auto,
+        emergency=emergency.number if emergency else None,
+        out_of_scope={"reason": scope.reason, "answer": scope.answer} if scope else None,
+        place=place,
+        rule_id=rule.id if rule else None,
+        model_used=model is not None,
+        note="；".join(notes),
+        emergency_phrase=emergency.phrase if emergency else None,
+    )

@@ -10,6 +10,7 @@ are trained together). ``near_duplicate_groups`` links them (label-free: text on
 
 Pure (no Flask / hotline imports); needs scikit-learn (training side only).
 """
+
 from __future__ import annotations
 
 import time
@@ -25,12 +26,12 @@ class CVMetrics:
     macro_f1: float
     accuracy: float
     top3_accuracy: float
-    precision_at_coverage: float   # precision of the most confident `coverage` share of cases
-    threshold_at_coverage: float   # top-1 probability at which that share is reached
+    precision_at_coverage: float  # precision of the most confident `coverage` share of cases
+    threshold_at_coverage: float  # top-1 probability at which that share is reached
     coverage: float
     folds: int
     n: int
-    seconds: float                 # wall time of the whole cross-validation
+    seconds: float  # wall time of the whole cross-validation
     per_class_f1: dict[str, float] = field(default_factory=dict)
 
 
@@ -54,19 +55,24 @@ def score_metrics(proba: np.ndarray, classes: list[str], labels: list[str], cove
         "top3_accuracy": float(top3.mean()),
         "precision_at_coverage": float(correct[by_conf[:keep]].mean()),
         "threshold_at_coverage": float(conf[by_conf[keep - 1]]),
-        "per_class_f1": {c: float(f) for c, f in zip(present, f1_score(y, pred, average=None, labels=present),
-                                                       strict=True)},
+        "per_class_f1": {
+            c: float(f) for c, f in zip(present, f1_score(y, pred, average=None, labels=present), strict=True)
+        },
     }
 
 
-def coverage_curve(proba: np.ndarray, classes: list[str], labels: list[str],
-                   coverages: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)) -> dict[str, float]:
+def coverage_curve(
+    proba: np.ndarray,
+    classes: list[str],
+    labels: list[str],
+    coverages: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+) -> dict[str, float]:
     """Precision of the most confident share of cases, for several shares (auto-dispatch trade-off)."""
     y = np.asarray(labels)
     top = proba.argmax(axis=1)
     correct = np.asarray(classes)[top] == y
     by_conf = np.argsort(-proba[np.arange(len(y)), top], kind="stable")
-    return {f"{c:.0%}": float(correct[by_conf[:max(1, round(c * len(y)))]].mean()) for c in coverages}
+    return {f"{c:.0%}": float(correct[by_conf[: max(1, round(c * len(y)))]].mean()) for c in coverages}
 
 
 def coverage_at_precision(proba: np.ndarray, classes: list[str], labels: list[str], target: float) -> float:
@@ -86,12 +92,16 @@ def at_threshold(proba: np.ndarray, classes: list[str], labels: list[str], thres
     top = proba.argmax(axis=1)
     sure = proba[np.arange(len(y)), top] >= threshold
     correct = np.asarray(classes)[top] == y
-    return {"threshold": threshold, "coverage": float(sure.mean()) if len(y) else 0.0,
-            "precision": float(correct[sure].mean()) if sure.any() else 1.0}
+    return {
+        "threshold": threshold,
+        "coverage": float(sure.mean()) if len(y) else 0.0,
+        "precision": float(correct[sure].mean()) if sure.any() else 1.0,
+    }
 
 
-def near_duplicate_groups(texts: list[str], threshold: float = 0.5, min_ngrams: int = 8,
-                          max_chars: int = 1000, block: int = 1500) -> np.ndarray:
+def near_duplicate_groups(
+    texts: list[str], threshold: float = 0.5, min_ngrams: int = 8, max_chars: int = 1000, block: int = 1500
+) -> np.ndarray:
     """Group id per text: texts are linked when the shorter shares ≥ ``threshold`` of its distinct
     character trigrams with the longer (a title inside its own body, a re-post) and has ≥ ``min_ngrams``
     of them; groups are the connected components. Uses the texts only, never the labels."""
@@ -104,18 +114,21 @@ def near_duplicate_groups(texts: list[str], threshold: float = 0.5, min_ngrams: 
         return np.zeros(0, dtype=np.int64)
     docs = [normalize(t)[:max_chars] for t in texts]
     try:
-        x = CountVectorizer(analyzer="char", ngram_range=(3, 3), lowercase=False, binary=True,
-                            dtype=np.float32).fit_transform(docs).tocsc()
+        x = (
+            CountVectorizer(analyzer="char", ngram_range=(3, 3), lowercase=False, binary=True, dtype=np.float32)
+            .fit_transform(docs)
+            .tocsc()
+        )
     except ValueError:  # no text has three characters
         return np.arange(n)
     sizes = np.asarray(x.sum(axis=1)).ravel()
-    shared = np.diff(x.indptr) >= 2            # a trigram of one text only links nothing
+    shared = np.diff(x.indptr) >= 2  # a trigram of one text only links nothing
     x = x[:, shared].tocsr()
     xt = x.T.tocsr()
     rows, cols = [], []
     for start in range(0, n, block):
-        inter = (x[start:start + block] @ xt).toarray()
-        smaller = np.minimum(sizes[start:start + block, None], sizes[None, :])
+        inter = (x[start : start + block] @ xt).toarray()
+        smaller = np.minimum(sizes[start : start + block, None], sizes[None, :])
         linked = (inter >= threshold * np.maximum(smaller, 1)) & (smaller >= min_ngrams)
         i, j = np.nonzero(linked)
         i += start
@@ -138,9 +151,14 @@ def group_label_conflicts(groups: np.ndarray, labels: list[str]) -> dict:
         sizes[g] = sizes.get(g, 0) + 1
     multi = [g for g, s in sizes.items() if s > 1]
     mixed = [g for g in multi if len(by_group[g]) > 1]
-    return {"texts": len(y), "groups": len(sizes), "multi_groups": len(multi),
-            "texts_in_multi_groups": int(sum(sizes[g] for g in multi)), "mixed_label_groups": len(mixed),
-            "texts_in_mixed_groups": int(sum(sizes[g] for g in mixed))}
+    return {
+        "texts": len(y),
+        "groups": len(sizes),
+        "multi_groups": len(multi),
+        "texts_in_multi_groups": int(sum(sizes[g] for g in multi)),
+        "mixed_label_groups": len(mixed),
+        "texts_in_mixed_groups": int(sum(sizes[g] for g in mixed)),
+    }
 
 
 def grouped_folds(labels: list[str], groups: np.ndarray, folds: int, seed: int = 0) -> list[tuple]:
@@ -170,8 +188,15 @@ def out_of_fold_proba(texts: list[str], labels: list[str], splits: list[tuple], 
     return proba, classes
 
 
-def cross_validate(texts: list[str], labels: list[str], folds: int = 5, coverage: float = 0.8,
-                   seed: int = 0, groups: np.ndarray | None = None, **opts) -> CVMetrics:
+def cross_validate(
+    texts: list[str],
+    labels: list[str],
+    folds: int = 5,
+    coverage: float = 0.8,
+    seed: int = 0,
+    groups: np.ndarray | None = None,
+    **opts,
+) -> CVMetrics:
     """Stratified k-fold CV of ``train(**opts)``: every case is scored by a model that never saw it (nor,
     with ``groups``, any text of its group)."""
     from sklearn.model_selection import StratifiedKFold
@@ -183,5 +208,4 @@ def cross_validate(texts: list[str], labels: list[str], folds: int = 5, coverage
         splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(labels)), labels))
     proba, classes = out_of_fold_proba(texts, labels, splits, **opts)
     m = score_metrics(proba, classes, labels, coverage)
-    return CVMetrics(coverage=coverage, folds=folds, n=len(texts), seconds=round(time.perf_counter() - started, 1),
-                     **m)
+    return CVMetrics(coverage=coverage, folds=folds, n=len(texts), seconds=round(time.perf_counter() - started, 1), **m)

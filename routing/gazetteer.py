@@ -11,6 +11,7 @@ Order of evidence, strongest first:
 3. rapidfuzz partial matching of long aliases (≥ 5 characters) for abbreviations and dropped words
    (address-sized input only, ≤ 80 characters).
 """
+
 from __future__ import annotations
 
 import re
@@ -23,10 +24,23 @@ from routing.text import normalize
 
 # place words, grouped into kinds whose members stand in for each other (小区 ≈ 社区 ≈ 花园 …)
 _KINDS: dict[str, str] = {
-    "街道": "admin", "街办": "admin", "镇": "admin", "乡": "admin",
-    "区": "district", "县": "district",
-    "路": "road", "街": "road", "大道": "road", "大街": "road", "巷": "road",
-    "小区": "estate", "社区": "estate", "花园": "estate", "家园": "estate", "新村": "estate", "村": "estate",
+    "街道": "admin",
+    "街办": "admin",
+    "镇": "admin",
+    "乡": "admin",
+    "区": "district",
+    "县": "district",
+    "路": "road",
+    "街": "road",
+    "大道": "road",
+    "大街": "road",
+    "巷": "road",
+    "小区": "estate",
+    "社区": "estate",
+    "花园": "estate",
+    "家园": "estate",
+    "新村": "estate",
+    "村": "estate",
 }
 _SUFFIXES = sorted(_KINDS, key=len, reverse=True)
 _MENTION = re.compile("(" + "|".join(_SUFFIXES) + r")(?:\d+号)?")
@@ -38,9 +52,9 @@ _PARTIAL_MAX_TEXT = 80
 class Place:
     district_code: str | None
     street_code: str | None
-    alias: str          # the gazetteer alias that matched
-    score: float        # 1.0 exact … ~0.7 weakest fuzzy
-    mention: str = ""   # the text that matched it
+    alias: str  # the gazetteer alias that matched
+    score: float  # 1.0 exact … ~0.7 weakest fuzzy
+    mention: str = ""  # the text that matched it
     method: str = "exact"  # exact | fuzzy | partial
 
 
@@ -48,9 +62,9 @@ class Place:
 class _Alias:
     text: str
     code: str
-    admin: bool          # the unit's own name or its short form (explicit, not a landmark)
-    stem: str            # alias without its place word
-    kind: str | None     # place-word kind, None when the alias has none
+    admin: bool  # the unit's own name or its short form (explicit, not a landmark)
+    stem: str  # alias without its place word
+    kind: str | None  # place-word kind, None when the alias has none
 
 
 def _split_suffix(alias: str) -> tuple[str, str | None]:
@@ -80,8 +94,10 @@ def _readings() -> dict[str, frozenset[str]]:
         code = int(key)
         if not 0x4E00 <= code <= 0x9FFF:
             continue
-        plain = frozenset("".join(c for c in unicodedata.normalize("NFD", r) if not unicodedata.combining(c))
-                          for r in value.split(","))
+        plain = frozenset(
+            "".join(c for c in unicodedata.normalize("NFD", r) if not unicodedata.combining(c))
+            for r in value.split(",")
+        )
         out[chr(code)] = interned.setdefault(plain, plain)
     return out
 
@@ -100,8 +116,12 @@ def homophones(a: str, b: str) -> bool:
 class Gazetteer:
     """areas: code → aliases; names: code → official name; parents: code → parent code."""
 
-    def __init__(self, areas: dict[str, list[str]], names: dict[str, str] | None = None,
-                 parents: dict[str, str | None] | None = None):
+    def __init__(
+        self,
+        areas: dict[str, list[str]],
+        names: dict[str, str] | None = None,
+        parents: dict[str, str | None] | None = None,
+    ):
         names = names or {}
         parents = parents or {}
         codes = set(areas)  # only the places of the gazetteer; other units of `names` are ignored
@@ -156,8 +176,7 @@ class Gazetteer:
 
     # --- fuzzy ---------------------------------------------------------------------------
 
-    def _fuzzy(self, text: str, allowed: set[str] | None,
-               streets_only: bool) -> tuple[float, _Alias, str, str] | None:
+    def _fuzzy(self, text: str, allowed: set[str] | None, streets_only: bool) -> tuple[float, _Alias, str, str] | None:
         best: tuple[float, _Alias, str, str] | None = None
         for m in _MENTION.finditer(text):
             for alias in self._by_kind.get(_KINDS[m.group(1)], ()):
@@ -169,7 +188,7 @@ class Gazetteer:
                 for k in (n, n - 1):  # a typo, or a dropped character (an inserted one is another place: 中山北路)
                     if k < 2 or m.start() - k < 0:
                         continue
-                    stem = text[m.start() - k: m.start()]
+                    stem = text[m.start() - k : m.start()]
                     score = fuzz.ratio(stem, alias.stem)
                     if homophones(stem, alias.stem):
                         score = max(score, 92.0)
@@ -178,7 +197,7 @@ class Gazetteer:
                     if stem + m.group(1) != alias.text:
                         score *= 0.97 if stem == alias.stem else 1.0  # same name, sister place word
                     if best is None or score > best[0]:
-                        best = (score, alias, text[m.start() - k: m.end()], "fuzzy")
+                        best = (score, alias, text[m.start() - k : m.end()], "fuzzy")
         if len(text) > _PARTIAL_MAX_TEXT:
             return best  # partial matching of whole aliases: for address-sized input only
         for alias in self._long:
@@ -188,7 +207,7 @@ class Gazetteer:
                 continue
             res = fuzz.partial_ratio_alignment(alias.text, text, score_cutoff=85)
             if res is not None and (best is None or res.score > best[0]):
-                best = (res.score, alias, text[res.dest_start:res.dest_end], "partial")
+                best = (res.score, alias, text[res.dest_start : res.dest_end], "partial")
         return best
 
     def locate(self, text: str | None) -> Place | None:
@@ -197,8 +216,9 @@ class Gazetteer:
             return None
         hits = self._exact_hits(text)
         named = {a.code for _, _, a in hits if a.admin and a.code not in self.streets}
-        streets = [(s, a) for s, _, a in hits if a.code in self.streets
-                   and (not named or self.district_of(a.code) in named)]
+        streets = [
+            (s, a) for s, _, a in hits if a.code in self.streets and (not named or self.district_of(a.code) in named)
+        ]
         if streets:
             _, alias = min(streets, key=lambda sa: (-len(sa[1].text), sa[0]))
             return self._place(alias, 1.0, alias.text, "exact")

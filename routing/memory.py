@@ -17,23 +17,33 @@ blend constants were chosen on one fold seed from a 6-point grid (blend ∈ {0.3
 Pure numpy at scoring time (no scipy in the web process); ``build`` and ``vote_rows`` take scipy sparse
 matrices from the training side but only call their methods.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-DEFAULTS = {"k": 5, "power": 4.0, "max_df": 0.03, "max_terms": 250, "blend": 0.5, "eps": 0.05, "full_at": 100,
-            "max_texts": 20000, "seed": 0}
+DEFAULTS = {
+    "k": 5,
+    "power": 4.0,
+    "max_df": 0.03,
+    "max_terms": 250,
+    "blend": 0.5,
+    "eps": 0.05,
+    "full_at": 100,
+    "max_texts": 20000,
+    "seed": 0,
+}
 
 
 @dataclass
 class Memory:
-    indptr: np.ndarray    # (n_features + 1,) int64: postings of feature j are [indptr[j], indptr[j+1])
-    docs: np.ndarray      # (n_postings,) int32 training-text index
-    weights: np.ndarray   # (n_postings,) float32 the text's l2-normalised tf-idf value of that feature
-    labels: np.ndarray    # (n_texts,) int16 class index of each training text
-    keep: np.ndarray      # (n_features,) bool: the feature takes part in the memory
+    indptr: np.ndarray  # (n_features + 1,) int64: postings of feature j are [indptr[j], indptr[j+1])
+    docs: np.ndarray  # (n_postings,) int32 training-text index
+    weights: np.ndarray  # (n_postings,) float32 the text's l2-normalised tf-idf value of that feature
+    labels: np.ndarray  # (n_texts,) int16 class index of each training text
+    keep: np.ndarray  # (n_features,) bool: the feature takes part in the memory
     n_classes: int
     k: int = DEFAULTS["k"]
     max_terms: int = DEFAULTS["max_terms"]
@@ -62,8 +72,9 @@ class Memory:
         # positions of all postings of the query's features, without a Python loop
         offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
         pos = np.arange(total) + offsets
-        sims = np.bincount(self.docs[pos], weights=self.weights[pos] * np.repeat(vals / norm, lengths),
-                           minlength=len(self.labels))
+        sims = np.bincount(
+            self.docs[pos], weights=self.weights[pos] * np.repeat(vals / norm, lengths), minlength=len(self.labels)
+        )
         return self._vote_from_sims(sims[None, :])[0]
 
     def vote_rows(self, rows) -> np.ndarray:
@@ -82,9 +93,9 @@ class Memory:
         out = np.zeros((q.shape[0], self.n_classes))
         matrix = self._matrix_t()
         for start in range(0, q.shape[0], 1000):
-            block = q[start:start + 1000]
-            sims = np.asarray((block @ matrix).todense()) / norms[start:start + 1000, None]
-            out[start:start + 1000] = self._vote_from_sims(sims)
+            block = q[start : start + 1000]
+            sims = np.asarray((block @ matrix).todense()) / norms[start : start + 1000, None]
+            out[start : start + 1000] = self._vote_from_sims(sims)
         return out
 
     def _strongest(self, idx: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -99,8 +110,9 @@ class Memory:
         """Features × texts CSC-as-CSR view for ``vote_rows`` (scipy is there on the training side)."""
         from scipy.sparse import csr_matrix
 
-        return csr_matrix((self.weights.astype(np.float64), self.docs, self.indptr),
-                          shape=(len(self.keep), len(self.labels)))
+        return csr_matrix(
+            (self.weights.astype(np.float64), self.docs, self.indptr), shape=(len(self.keep), len(self.labels))
+        )
 
     def _vote_from_sims(self, sims: np.ndarray) -> np.ndarray:
         k = min(self.k, sims.shape[1])
@@ -126,8 +138,10 @@ class Memory:
 
     @classmethod
     def from_arrays(cls, arrays, params: dict) -> Memory:
-        return cls(*(np.asarray(arrays[f"memory_{name}"]) for name in cls.ARRAYS),
-                   **{name: params[name] for name in cls.PARAMS})
+        return cls(
+            *(np.asarray(arrays[f"memory_{name}"]) for name in cls.ARRAYS),
+            **{name: params[name] for name in cls.PARAMS},
+        )
 
 
 def build(x, labels: np.ndarray, n_classes: int, **params) -> Memory:
@@ -146,6 +160,12 @@ def build(x, labels: np.ndarray, n_classes: int, **params) -> Memory:
     rows = rows.multiply(1.0 / norms[:, None]).tocsc()
     rows.eliminate_zeros()
     rows.sort_indices()
-    return Memory(rows.indptr.astype(np.int64), rows.indices.astype(np.int32), rows.data.astype(np.float32),
-                  labels.astype(np.int16), keep, n_classes,
-                  **{name: opts[name] for name in ("k", "max_terms", "power", "blend", "eps", "full_at")})
+    return Memory(
+        rows.indptr.astype(np.int64),
+        rows.indices.astype(np.int32),
+        rows.data.astype(np.float32),
+        labels.astype(np.int16),
+        keep,
+        n_classes,
+        **{name: opts[name] for name in ("k", "max_terms", "power", "blend", "eps", "full_at")},
+    )

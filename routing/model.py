@@ -7,6 +7,7 @@ process that scores cases never imports scikit-learn. ``save``/``load`` use one 
 outside the trusted folder. Format 2 adds the optional NB-SVM and memory arrays; format-1 files (the SVM
 alone) still load.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,6 +38,7 @@ class ModelError(Exception):
 @dataclass(frozen=True)
 class Featurizer:
     """Raw text → tokens (normalised, truncated, char n-grams [+ jieba words])."""
+
     char_range: tuple[int, int] = (1, 2)
     use_words: bool = False
     max_chars: int = 1000
@@ -48,15 +50,16 @@ class Featurizer:
 @dataclass
 class NBPart:
     """NB-SVM: per class k, score = w_k · l2(x ∘ r_k) + b_k on the l2 tf-idf x, added to the logits × ``scale``."""
-    ratio: np.ndarray          # (n_features, n_classes) float32 log-count ratios r_k
-    weights: np.ndarray        # (n_features, n_classes) float32
-    intercept: np.ndarray      # (n_classes,)
+
+    ratio: np.ndarray  # (n_features, n_classes) float32 log-count ratios r_k
+    weights: np.ndarray  # (n_features, n_classes) float32
+    intercept: np.ndarray  # (n_classes,)
     scale: float
 
     def scores(self, idx: np.ndarray, vals: np.ndarray) -> np.ndarray:
         if not len(idx):
             return self.intercept.astype(np.float64)
-        scaled = vals[:, None] * self.ratio[idx]                    # (nnz, n_classes)
+        scaled = vals[:, None] * self.ratio[idx]  # (nnz, n_classes)
         norms = np.sqrt(np.einsum("ij,ij->j", scaled, scaled))
         norms[norms == 0] = 1.0
         return np.einsum("ij,ij->j", scaled, self.weights[idx]) / norms + self.intercept
@@ -66,10 +69,11 @@ class NBPart:
 class Model:
     """A trained linear text model as plain arrays: scoring needs numpy only (no scikit-learn import in
     the web process) and the file is an ``.npz`` read with ``allow_pickle=False`` (no code runs on load)."""
+
     vocabulary: dict[str, int]
-    idf: np.ndarray            # (n_features,) float32
-    weights: np.ndarray        # (n_features, n_classes) float32, LinearSVC coef_.T
-    intercept: np.ndarray      # (n_classes,)
+    idf: np.ndarray  # (n_features,) float32
+    weights: np.ndarray  # (n_features, n_classes) float32, LinearSVC coef_.T
+    intercept: np.ndarray  # (n_classes,)
     cal_weights: np.ndarray | None  # (n_classes, n_classes) map of the scores before softmax (T·I: temperature)
     cal_intercept: np.ndarray | None
     classes: list[str]
@@ -183,10 +187,19 @@ class Model:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
-        header = {"magic": MAGIC, "format": FORMAT_VERSION, "classes": self.classes, "options": self.options,
-                  "meta": self.meta}
-        arrays = {"terms": np.array("\n".join(terms)), "idf": self.idf, "weights": self.weights,
-                  "intercept": self.intercept}
+        header = {
+            "magic": MAGIC,
+            "format": FORMAT_VERSION,
+            "classes": self.classes,
+            "options": self.options,
+            "meta": self.meta,
+        }
+        arrays = {
+            "terms": np.array("\n".join(terms)),
+            "idf": self.idf,
+            "weights": self.weights,
+            "intercept": self.intercept,
+        }
         if self.cal_weights is not None:
             arrays |= {"cal_weights": self.cal_weights, "cal_intercept": self.cal_intercept}
         if self.nb is not None:
@@ -218,13 +231,26 @@ class Model:
                 if header.get("format") not in READABLE_FORMATS:
                     raise ModelError(f"模型格式版本 {header.get('format')} 与程序（{FORMAT_VERSION}）不符，请重新训练")
                 terms = str(data["terms"]).split("\n")
-                cal = ("cal_weights" in data.files)
-                nb = NBPart(data["nb_ratio"], data["nb_weights"], data["nb_intercept"], float(header["nb_scale"])) \
-                    if "nb_ratio" in data.files else None
+                cal = "cal_weights" in data.files
+                nb = (
+                    NBPart(data["nb_ratio"], data["nb_weights"], data["nb_intercept"], float(header["nb_scale"]))
+                    if "nb_ratio" in data.files
+                    else None
+                )
                 memory = Memory.from_arrays(data, header["memory"]) if "memory" in header else None
-                return cls({t: i for i, t in enumerate(terms)}, data["idf"], data["weights"], data["intercept"],
-                           data["cal_weights"] if cal else None, data["cal_intercept"] if cal else None,
-                           header["classes"], header["options"], header.get("meta", {}), nb=nb, memory=memory)
+                return cls(
+                    {t: i for i, t in enumerate(terms)},
+                    data["idf"],
+                    data["weights"],
+                    data["intercept"],
+                    data["cal_weights"] if cal else None,
+                    data["cal_intercept"] if cal else None,
+                    header["classes"],
+                    header["options"],
+                    header.get("meta", {}),
+                    nb=nb,
+                    memory=memory,
+                )
         except ModelError:
             raise
         except (OSError, ValueError, KeyError) as exc:

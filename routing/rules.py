@@ -11,6 +11,7 @@ a rule whose regex runs out of time does not match and is reported (``apply``'s 
 When a rule is saved, ``check_speed`` also tries the regex on long repetitions of its own characters and
 refuses one that runs out of time there.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,7 +24,7 @@ import regex
 from routing.text import normalize
 
 MATCH_TIMEOUT = 0.05  # seconds one rule's regex may run on one text
-_PROBE_LENGTH = 400   # characters of a speed probe (a case text is at most a few thousand)
+_PROBE_LENGTH = 400  # characters of a speed probe (a case text is at most a few thousand)
 _log = logging.getLogger(__name__)
 
 
@@ -38,7 +39,7 @@ class Rule:
     keyword: str | None
     regex: str | None
     category: str | None
-    area: str | None          # district or street code; a district rule also covers its streets
+    area: str | None  # district or street code; a district rule also covers its streets
     department_code: str
     note: str = ""
     _pattern: regex.Pattern | None = field(default=None, init=False, repr=False, compare=False)
@@ -70,10 +71,16 @@ class Rule:
     def from_dict(cls, data: dict) -> Rule:
         """Build from stored data (keys as the fields; missing optional keys are None)."""
         try:
-            return cls(id=data["id"], priority=int(data.get("priority") or 0), keyword=data.get("keyword") or None,
-                       regex=data.get("regex") or None, category=data.get("category") or None,
-                       area=data.get("area") or None, department_code=data["department_code"],
-                       note=data.get("note") or "")
+            return cls(
+                id=data["id"],
+                priority=int(data.get("priority") or 0),
+                keyword=data.get("keyword") or None,
+                regex=data.get("regex") or None,
+                category=data.get("category") or None,
+                area=data.get("area") or None,
+                department_code=data["department_code"],
+                note=data.get("note") or "",
+            )
         except KeyError as exc:
             raise RuleError(f"规则缺少字段：{exc.args[0]}") from exc
         except (TypeError, ValueError) as exc:
@@ -95,18 +102,21 @@ def check_speed(rule: Rule) -> None:
             try:
                 rule._pattern.search(probe, timeout=MATCH_TIMEOUT)
             except TimeoutError:
-                raise RuleError(f"规则 {rule.id}：正则表达式匹配过慢（在 {len(probe)} 字的测试文本上超过 "
-                                f"{MATCH_TIMEOUT:g} 秒，多为嵌套重复如 (a|aa)+ 引起的回溯），"
-                                f"请简化：{rule.regex}") from None
+                raise RuleError(
+                    f"规则 {rule.id}：正则表达式匹配过慢（在 {len(probe)} 字的测试文本上超过 "
+                    f"{MATCH_TIMEOUT:g} 秒，多为嵌套重复如 (a|aa)+ 引起的回溯），"
+                    f"请简化：{rule.regex}"
+                ) from None
 
 
 def _keywords(keyword: str) -> list[str]:
-    """"噪音|扰民" or "噪音,扰民" or "噪音，扰民" → any of them (empty parts ignored)."""
+    """ "噪音|扰民" or "噪音,扰民" or "噪音，扰民" → any of them (empty parts ignored)."""
     return [k for k in re.split(r"[|,，、]", keyword) if k.strip()]
 
 
-def apply(rules: Iterable[Rule], text: str, category: str | None = None, place=None,
-          skipped: list | None = None) -> Rule | None:
+def apply(
+    rules: Iterable[Rule], text: str, category: str | None = None, place=None, skipped: list | None = None
+) -> Rule | None:
     """The highest-priority rule matching (text, category, place); ``place`` is a gazetteer Place or None.
     A rule whose regex runs out of time does not match; its id is appended to ``skipped``."""
     norm = normalize(text or "")
@@ -122,7 +132,10 @@ def apply(rules: Iterable[Rule], text: str, category: str | None = None, place=N
             if skipped is not None:
                 skipped.append(rule.id)
             continue
-        if best is None or rule.priority > best.priority or (
-                rule.priority == best.priority and str(rule.id) < str(best.id)):
+        if (
+            best is None
+            or rule.priority > best.priority
+            or (rule.priority == best.priority and str(rule.id) < str(best.id))
+        ):
             best = rule
     return best

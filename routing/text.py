@@ -10,6 +10,7 @@ at ~4× the classify time and ~+110 MB per process), so the chosen model uses ch
 ``strip_places`` removes anonymised place tokens of the training data ("A7县", "G市"); measured:
 removing them cost ~0.3 points (they correlate with the source region), so the default keeps them.
 """
+
 from __future__ import annotations
 
 import re
@@ -68,7 +69,7 @@ def char_ngrams(text: str, lo: int = 1, hi: int = 3) -> list[str]:
     out: list[str] = []
     n_chars = len(text)
     for n in range(lo, hi + 1):
-        out.extend(text[i:i + n] for i in range(n_chars - n + 1))
+        out.extend(text[i : i + n] for i in range(n_chars - n + 1))
     return out
 
 
@@ -92,8 +93,14 @@ def word_bigrams(tokens: list[str]) -> list[str]:
     return [f"{a}_{b}" for a, b in pairwise(tokens)]
 
 
-def features(text: str, *, char_range: tuple[int, int] = (1, 3), use_words: bool = False,
-             max_chars: int | None = None, drop_places: bool = False) -> list[str]:
+def features(
+    text: str,
+    *,
+    char_range: tuple[int, int] = (1, 3),
+    use_words: bool = False,
+    max_chars: int | None = None,
+    drop_places: bool = False,
+) -> list[str]:
     """Token list for one (already normalised) text: char n-grams, optionally prefixed jieba words."""
     text = truncate(text, max_chars)
     if drop_places:

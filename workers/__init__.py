@@ -1,11 +1,12 @@
 """RQ side: queues, enqueue-after-commit, and the app context jobs run in."""
+
 from __future__ import annotations
 
 from flask import current_app
 from rq import Queue
 
-from hotline.extensions import connect_redis
 from hotline.db.transactions import after_commit
+from hotline.extensions import connect_redis
 
 QUEUES = ("default", "notifications")
 

@@ -1,4 +1,5 @@
 """The @job decorator: run a job inside the app context, commit at its boundary, roll back on error."""
+
 from __future__ import annotations
 
 import functools

@@ -1,4 +1,5 @@
 """Start an RQ worker or RQ's cron scheduler against the app's Redis (embedded or REDIS_URL)."""
+
 from __future__ import annotations
 
 from flask import Flask

@@ -1,4 +1,5 @@
 """The cron table: what the scheduler enqueues, and how often. Loaded by `flask scheduler`."""
+
 from __future__ import annotations
 
 from rq import cron

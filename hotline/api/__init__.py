@@ -1,4 +1,5 @@
 """REST API under /api/v1 (JSON in, JSON out, errors per API.md)."""
+
 from flask import Blueprint
 
 api_bp = Blueprint("api", __name__)

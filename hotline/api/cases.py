@@ -1,4 +1,5 @@
 """Case endpoints: parse, load, authorize, call an operation, commit, answer JSON."""
+
 from __future__ import annotations
 
 import re
@@ -9,9 +10,7 @@ from flask import current_app, jsonify, request
 from flask_login import current_user
 
 from hotline.api import api_bp
-from hotline.web import lookups
 from hotline.api.serializers import case_summary, case_to_dict
-from hotline.web.validation import Bool, Int, Str, expect_version, json_body, parse
 from hotline.auth.permissions import can_view_case, check_role, visible_cases_filter
 from hotline.cases import operations as ops
 from hotline.cases.workflow import STATE_LABELS
@@ -20,6 +19,8 @@ from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.models import Case, Department
 from hotline.models.cases import CHANNELS, KINDS, URGENCIES
+from hotline.web import lookups
+from hotline.web.validation import Bool, Int, Str, expect_version, json_body, parse
 
 CENTRE = ("agent", "dispatcher", "monitor", "supervisor")
 DEPT = ("department_handler", "department_admin")
@@ -69,9 +70,15 @@ def create_case():
     check_role(current_user, "agent", "dispatcher", "monitor")
     data = parse(create_spec())
     new = ops.NewCase(
-        channel=data["channel"], kind=data["kind"], content=data["content"],
-        phone=normalize(data["citizen_phone"]), citizen_name=data["citizen_name"], title=data["title"] or "",
-        address=data["address"] or "", urgency=data["urgency"], call_id=data["call_id"],
+        channel=data["channel"],
+        kind=data["kind"],
+        content=data["content"],
+        phone=normalize(data["citizen_phone"]),
+        citizen_name=data["citizen_name"],
+        title=data["title"] or "",
+        address=data["address"] or "",
+        urgency=data["urgency"],
+        call_id=data["call_id"],
         district=lookups.district(data["district_code"]) if data["district_code"] else None,
         category=lookups.category(data["category"]) if data["category"] else None,
         confidential=data["confidential"],
@@ -95,20 +102,26 @@ def list_cases():
         statuses = [s for s in status.split(",") if s]
         unknown = [s for s in statuses if s not in STATE_LABELS]
         if unknown:
-            raise ApiError(400, "invalid_input", f"未知的状态：{'、'.join(unknown)[:40]}",
-                           {"status": "可选：" + "、".join(f"{k.value}（{v}）" for k, v in STATE_LABELS.items())})
+            raise ApiError(
+                400,
+                "invalid_input",
+                f"未知的状态：{'、'.join(unknown)[:40]}",
+                {"status": "可选：" + "、".join(f"{k.value}（{v}）" for k, v in STATE_LABELS.items())},
+            )
         query = query.where(Case.status.in_(statuses))
     if code := args.get("department"):
         dept = lookups.department(code, "department")
-        query = query.where(Case.lead_department_id.in_(
-            sa.select(Department.id).where(Department.path.startswith(dept.path))))
+        query = query.where(
+            Case.lead_department_id.in_(sa.select(Department.id).where(Department.path.startswith(dept.path)))
+        )
     if due := args.get("due_before"):
         try:
             moment = datetime.fromisoformat(due)
             moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
         except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00+01:00 has no UTC equivalent
-            raise ApiError(400, "invalid_input", "due_before 必须是日期或时间，如 2026-11-30",
-                           {"due_before": "日期格式不正确"}) from None
+            raise ApiError(
+                400, "invalid_input", "due_before 必须是日期或时间，如 2026-11-30", {"due_before": "日期格式不正确"}
+            ) from None
         query = query.where(Case.deadline_reply.is_not(None), Case.deadline_reply < moment)
     raw_page = args.get("page")
     if raw_page and re.fullmatch(r"[+-]?[0-9]{1,9}", raw_page.strip()):  # "²".isdigit() but int("²") fails
@@ -117,17 +130,21 @@ def list_cases():
     per_page = current_app.config["HOTLINE"].page_size
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     rows = db.session.scalars(query.order_by(Case.id.desc()).limit(per_page).offset((page - 1) * per_page))
-    return jsonify({"items": [case_summary(c) for c in rows], "page": page, "per_page": per_page,
-                    "total": total})
+    return jsonify({"items": [case_summary(c) for c in rows], "page": page, "per_page": per_page, "total": total})
 
 
 @api_bp.post("/cases/<number>/dispatch")
 def dispatch(number: str):
     case = _case_for(number, "dispatcher")
     body = json_body()
-    data = parse({"department_code": Str("承办单位代码", required=True, max_len=32),
-                  "role": Str("主办/协办", choices={"lead": "主办", "assist": "协办"}, default="lead"),
-                  "note": Str("派单意见", max_len=1000)}, body)
+    data = parse(
+        {
+            "department_code": Str("承办单位代码", required=True, max_len=32),
+            "role": Str("主办/协办", choices={"lead": "主办", "assist": "协办"}, default="lead"),
+            "note": Str("派单意见", max_len=1000),
+        },
+        body,
+    )
     expect_version(case, body)
     department = lookups.department(data["department_code"])
     ops.dispatch(case, department, current_user, now(), role=data["role"], note=data["note"] or "")
@@ -156,8 +173,13 @@ def contact(number: str):
 def reply(number: str):
     case = _case_for(number, *DEPT)
     body = json_body()
-    data = parse({"content": Str("答复内容", required=True, max_len=5000, min_len=2),
-                  "result": Str("办理结果", required=True, choices=RESULTS)}, body)
+    data = parse(
+        {
+            "content": Str("答复内容", required=True, max_len=5000, min_len=2),
+            "result": Str("办理结果", required=True, choices=RESULTS),
+        },
+        body,
+    )
     expect_version(case, body)
     ops.reply(case, current_user, data["content"], data["result"], now())
     return _done(case)
@@ -177,12 +199,21 @@ def return_case(number: str):
 def return_decision(number: str):
     case = _case_for(number, "dispatcher")
     body = json_body()
-    data = parse({"accept": Bool("是否同意退回", required=True),
-                  "department_code": Str("改派单位代码", max_len=32),
-                  "note": Str("审核意见", required=True, max_len=1000)}, body)
+    data = parse(
+        {
+            "accept": Bool("是否同意退回", required=True),
+            "department_code": Str("改派单位代码", max_len=32),
+            "note": Str("审核意见", required=True, max_len=1000),
+        },
+        body,
+    )
     if data["accept"] and not data["department_code"]:
-        raise ApiError(400, "invalid_input", "提交的内容有误：同意退回时必须指定改派单位",
-                       {"department_code": "同意退回时必须指定改派单位"})
+        raise ApiError(
+            400,
+            "invalid_input",
+            "提交的内容有误：同意退回时必须指定改派单位",
+            {"department_code": "同意退回时必须指定改派单位"},
+        )
     expect_version(case, body)
     department = lookups.department(data["department_code"]) if data["department_code"] else None
     ops.decide_return(case, current_user, data["accept"], department, data["note"], now())
@@ -203,8 +234,10 @@ def close(number: str):
 def answer(number: str):
     case = _case_for(number, "agent")
     body = json_body()
-    data = parse({"answer": Str("答复内容", required=True, max_len=5000, min_len=2),
-                  "kb_id": Int("知识条目编号", min_value=1)}, body)
+    data = parse(
+        {"answer": Str("答复内容", required=True, max_len=5000, min_len=2), "kb_id": Int("知识条目编号", min_value=1)},
+        body,
+    )
     if data["kb_id"] is not None and lookups.kb_entry(data["kb_id"]).status != "published":
         raise ApiError(400, "kb_entry_not_published", "只能引用已发布的知识条目", {"kb_id": "条目未发布"})
     expect_version(case, body)

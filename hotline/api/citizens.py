@@ -1,4 +1,5 @@
 """一号一档 endpoints: look-up by phone, external records, phones, tags, merge, audited unmasking."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -7,7 +8,6 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from hotline.api import api_bp
-from hotline.web.validation import Str, json_body, parse
 from hotline.auth.permissions import check_role
 from hotline.citizens import operations as cops
 from hotline.citizens.file import file_summary, lookup_file, resolve
@@ -17,6 +17,7 @@ from hotline.db.dialect import autocommit_reads
 from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.models import Citizen
+from hotline.web.validation import Str, json_body, parse
 
 CENTRE = ("agent", "dispatcher", "monitor", "supervisor")
 
@@ -52,12 +53,16 @@ def citizen_lookup():
 @api_bp.post("/citizens/records")
 def citizen_record():
     check_role(current_user, *CENTRE)
-    data = parse({"phone": Str("电话号码", required=True, max_len=64),
-                  "source": Str("来源系统", required=True, max_len=64),
-                  "ref": Str("来源编号", required=True, max_len=128),
-                  "title": Str("事项名称", required=True, max_len=300),
-                  "status": Str("状态", max_len=64, default=""),
-                  "occurred_at": Str("发生时间", max_len=40)})
+    data = parse(
+        {
+            "phone": Str("电话号码", required=True, max_len=64),
+            "source": Str("来源系统", required=True, max_len=64),
+            "ref": Str("来源编号", required=True, max_len=128),
+            "title": Str("事项名称", required=True, max_len=300),
+            "status": Str("状态", max_len=64, default=""),
+            "occurred_at": Str("发生时间", max_len=40),
+        }
+    )
     body = json_body()
     occurred = None
     if data["occurred_at"]:
@@ -67,8 +72,9 @@ def citizen_record():
             raise ApiError(400, "invalid_input", "发生时间格式不正确", {"occurred_at": "ISO 8601 时间"}) from None
         occurred = occurred if occurred.tzinfo else occurred.replace(tzinfo=UTC)
     extra = body.get("data") if isinstance(body.get("data"), dict) else {}
-    record, created = cops.add_record(normalize(data["phone"]), data["source"], data["ref"], data["title"],
-                                      data["status"], occurred, extra)
+    record, created = cops.add_record(
+        normalize(data["phone"]), data["source"], data["ref"], data["title"], data["status"], occurred, extra
+    )
     db.session.commit()
     return jsonify({"id": record.id, "citizen_id": record.citizen_id, "created": created}), 201 if created else 200
 
@@ -89,7 +95,7 @@ def citizen_tags(citizen_id: int):
     citizen = _citizen(citizen_id)
     tags = json_body().get("tags")
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise ApiError(400, "invalid_input", "tags 必须是文本数组，如 [\"elderly\"]", {"tags": "必须是文本数组"})
+        raise ApiError(400, "invalid_input", 'tags 必须是文本数组，如 ["elderly"]', {"tags": "必须是文本数组"})
     _rule(cops.set_tags, citizen, tags, current_user)
     db.session.commit()
     return jsonify(file_summary(citizen, datetime.now(UTC)))
@@ -98,9 +104,13 @@ def citizen_tags(citizen_id: int):
 @api_bp.post("/citizens/merge")
 def citizen_merge():
     check_role(current_user, "monitor", "agent")
-    data = parse({"source_phone": Str("被合并号码", required=True, max_len=64),
-                  "target_phone": Str("保留档案号码", required=True, max_len=64),
-                  "note": Str("说明", max_len=500, default="")})
+    data = parse(
+        {
+            "source_phone": Str("被合并号码", required=True, max_len=64),
+            "target_phone": Str("保留档案号码", required=True, max_len=64),
+            "note": Str("说明", max_len=500, default=""),
+        }
+    )
     rows = [find_phone(data["source_phone"]), find_phone(data["target_phone"])]
     if None in rows:
         raise ApiError(404, "citizen_not_found", "号码没有对应的市民档案")
@@ -117,4 +127,3 @@ def citizen_unmask(citizen_id: int):
     numbers = cops.unmask_phones(citizen, current_user)
     db.session.commit()
     return jsonify({"citizen_id": citizen.id, "phones": numbers})
-

@@ -1,4 +1,5 @@
 """GET /api/v1/console/changes?since=CURSOR — what a console missed while its socket was down."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -26,8 +27,11 @@ def console_changes():
         .join(Case, Case.id == CaseEvent.case_id)
         .outerjoin(Department, Department.id == Case.lead_department_id)
         .where(CaseEvent.id > since, visible_cases_filter(current_user))
-        .order_by(CaseEvent.id).limit(LIMIT)).all()
-    items = [{"cursor": r[0], "action": r[1], "number": r[2], "status": r[3], "version": r[4],
-              "department_code": r[5]} for r in rows]
-    return jsonify({"items": items, "cursor": items[-1]["cursor"] if items else since,
-                    "more": len(items) == LIMIT})
+        .order_by(CaseEvent.id)
+        .limit(LIMIT)
+    ).all()
+    items = [
+        {"cursor": r[0], "action": r[1], "number": r[2], "status": r[3], "version": r[4], "department_code": r[5]}
+        for r in rows
+    ]
+    return jsonify({"items": items, "cursor": items[-1]["cursor"] if items else since, "more": len(items) == LIMIT})

@@ -1,4 +1,5 @@
 """POST /api/v1/cti/events — call platform webhook, HMAC-SHA256 signed over the raw body."""
+
 from __future__ import annotations
 
 import hashlib
@@ -8,10 +9,10 @@ from datetime import UTC, datetime
 from flask import current_app, jsonify, request
 
 from hotline.api import api_bp
-from hotline.web.validation import Str, parse, webhook_json
 from hotline.citizens import calls
 from hotline.errors import ApiError
 from hotline.extensions import db
+from hotline.web.validation import Str, parse, webhook_json
 
 
 def _verify_signature(raw: bytes) -> None:
@@ -35,16 +36,19 @@ def cti_event():
     raw = request.get_data(cache=True)
     _verify_signature(raw)
     body = webhook_json(raw)
-    data = parse({
-        "event": Str("事件", required=True, choices=calls.EVENTS),
-        "call_id": Str("通话编号", required=True, max_len=64),
-        "caller": Str("主叫号码", required=True, max_len=64),
-        "callee": Str("被叫号码", max_len=64, default=""),
-        "agent": Str("坐席", max_len=64),
-        "at": Str("时间", required=True, max_len=40),
-        "recording_url": Str("录音地址", max_len=500),
-        "digits": Str("按键", max_len=8),
-    }, body)
+    data = parse(
+        {
+            "event": Str("事件", required=True, choices=calls.EVENTS),
+            "call_id": Str("通话编号", required=True, max_len=64),
+            "caller": Str("主叫号码", required=True, max_len=64),
+            "callee": Str("被叫号码", max_len=64, default=""),
+            "agent": Str("坐席", max_len=64),
+            "at": Str("时间", required=True, max_len=40),
+            "recording_url": Str("录音地址", max_len=500),
+            "digits": Str("按键", max_len=8),
+        },
+        body,
+    )
     score = None
     if data["event"] == "rating":
         from hotline.ratings.service import parse_digit_score
@@ -52,9 +56,15 @@ def cti_event():
         score = parse_digit_score(data["digits"] or "")
         if score is None:
             raise ApiError(400, "invalid_input", "评分按键必须是1到5", {"digits": "评分按键必须是1到5"})
-    evt = calls.CallEvent(event=data["event"], call_id=data["call_id"], caller=data["caller"],
-                          callee=data["callee"] or "", agent=data["agent"], at=_parse_time(data["at"]),
-                          recording_url=data["recording_url"])
+    evt = calls.CallEvent(
+        event=data["event"],
+        call_id=data["call_id"],
+        caller=data["caller"],
+        callee=data["callee"] or "",
+        agent=data["agent"],
+        at=_parse_time(data["at"]),
+        recording_url=data["recording_url"],
+    )
     call, duplicate = calls.handle(evt)
     rating = None
     if score is not None and not duplicate:
@@ -62,8 +72,13 @@ def cti_event():
 
         rating = rate_by_keypad(call, score, evt.at)
     db.session.commit()
-    answer = {"call_id": call.call_id, "status": call.status, "duplicate": duplicate,
-              "citizen_id": call.citizen_id, "duration_seconds": call.duration_seconds}
+    answer = {
+        "call_id": call.call_id,
+        "status": call.status,
+        "duplicate": duplicate,
+        "citizen_id": call.citizen_id,
+        "duration_seconds": call.duration_seconds,
+    }
     if data["event"] == "rating":
         answer["rating"] = rating
     return jsonify(answer)

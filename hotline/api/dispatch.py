@@ -1,40 +1,48 @@
 """Dispatch API: the dispatcher's queue, a case's routing result and citizens, second-level dispatch,
 emergency transfer, per-unit return counts."""
+
 from __future__ import annotations
 
 from flask import jsonify
 from flask_login import current_user
 
 from hotline.api import api_bp
-from hotline.web import lookups
 from hotline.api.cases import CENTRE, DEPT, _case_for, _done, now
-from hotline.web.validation import Str, expect_version, json_body, parse
 from hotline.auth.permissions import check_role
 from hotline.cases import dispatching
 from hotline.cases.citizens import case_citizens, merged_cases
 from hotline.dispatch.workbench import queue
 from hotline.extensions import db
 from hotline.models import CaseRouting
+from hotline.web import lookups
+from hotline.web.validation import Str, expect_version, json_body, parse
 
 
 def routing_block(case) -> dict:
     r = db.session.get(CaseRouting, case.id)
     master = case.merged_into_id and db.session.get(type(case), case.merged_into_id)
-    return {"pending": bool(case.routing_pending),  # the routing job has not run yet
-            "suggestions": r.suggestions if r else [], "auto": r.auto if r else False,
-            "emergency": r.emergency if r else None, "out_of_scope": r.out_of_scope if r else None,
-            "duplicates": r.duplicates if r else [], "note": r.note if r else "",
-            "transferred_to": r.transferred_to if r else None,
-            "merged_into": {"number": master.number, "status": master.status} if master else None,
-            "merged": [c.number for c in merged_cases(case)]}
+    return {
+        "pending": bool(case.routing_pending),  # the routing job has not run yet
+        "suggestions": r.suggestions if r else [],
+        "auto": r.auto if r else False,
+        "emergency": r.emergency if r else None,
+        "out_of_scope": r.out_of_scope if r else None,
+        "duplicates": r.duplicates if r else [],
+        "note": r.note if r else "",
+        "transferred_to": r.transferred_to if r else None,
+        "merged_into": {"number": master.number, "status": master.status} if master else None,
+        "merged": [c.number for c in merged_cases(case)],
+    }
 
 
 @api_bp.get("/cases/<number>/routing")
 def case_routing(number: str):
     case = _case_for(number, *CENTRE)
     body = routing_block(case)
-    body["citizens"] = [{"case_number": ref.case_number, "phone": ref.phone.masked if ref.phone else None}
-                        for ref in case_citizens(case)]
+    body["citizens"] = [
+        {"case_number": ref.case_number, "phone": ref.phone.masked if ref.phone else None}
+        for ref in case_citizens(case)
+    ]
     return jsonify(body)
 
 
@@ -50,8 +58,9 @@ def routing_queue():
 def subdispatch(number: str):
     case = _case_for(number, *DEPT)
     body = json_body()
-    data = parse({"department_code": Str("街道/镇代码", required=True, max_len=32),
-                  "note": Str("派单意见", max_len=1000)}, body)
+    data = parse(
+        {"department_code": Str("街道/镇代码", required=True, max_len=32), "note": Str("派单意见", max_len=1000)}, body
+    )
     expect_version(case, body)
     street = lookups.department(data["department_code"])
     dispatching.subdispatch(case, current_user, street, data["note"] or "", now())
@@ -62,8 +71,13 @@ def subdispatch(number: str):
 def transfer(number: str):
     case = _case_for(number, "agent", "dispatcher", "monitor")
     body = json_body()
-    data = parse({"number": Str("转接号码", required=True, choices=dispatching.EMERGENCY_LINES),
-                  "note": Str("转接说明", max_len=1000)}, body)
+    data = parse(
+        {
+            "number": Str("转接号码", required=True, choices=dispatching.EMERGENCY_LINES),
+            "note": Str("转接说明", max_len=1000),
+        },
+        body,
+    )
     expect_version(case, body)
     dispatching.transfer_emergency(case, current_user, data["number"], data["note"] or "", now())
     return _done(case)

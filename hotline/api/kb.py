@@ -1,4 +1,5 @@
 """Knowledge base API: search (GET /kb/search), entries with their lifecycle and versions, feedback."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -8,9 +9,7 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from hotline.api import api_bp
-from hotline.web import lookups
 from hotline.api.kb_input import parse_entry
-from hotline.web.validation import Int, Str, json_body, parse
 from hotline.auth.permissions import STAFF_ROLES, check_role
 from hotline.errors import ApiError, error_response
 from hotline.extensions import db
@@ -19,6 +18,8 @@ from hotline.kb.entries import TRANSITIONS, KbRefused
 from hotline.kb.service import search
 from hotline.models import Department, KbEntry, KbFeedback, KbVersion
 from hotline.models.knowledge import KB_KINDS, KB_STATUSES, SERVICE_FIELDS
+from hotline.web import lookups
+from hotline.web.validation import Int, Str, json_body, parse
 from knowledge_base.search import Filters
 
 MAX_QUERY = 200
@@ -43,17 +44,29 @@ def _int_arg(name: str, label: str, default: int, low: int, high: int) -> int:
 
 
 def entry_to_dict(e: KbEntry, full: bool = True) -> dict:
-    out = {"id": e.id, "kind": e.kind, "code": e.code, "title": e.title, "status": e.status,
-           "status_label": e.status_label, "version": e.version, "usage_count": e.usage_count,
-           "department_code": e.department.code if e.department else None,
-           "department_name": e.department.name if e.department else None,
-           "category": e.category.path if e.category else None, "tags": e.tags or [],
-           "districts": e.districts or [], "valid_from": e.valid_from.isoformat() if e.valid_from else None,
-           "valid_to": e.valid_to.isoformat() if e.valid_to else None, "updated_at": e.updated_at.isoformat()}
+    out = {
+        "id": e.id,
+        "kind": e.kind,
+        "code": e.code,
+        "title": e.title,
+        "status": e.status,
+        "status_label": e.status_label,
+        "version": e.version,
+        "usage_count": e.usage_count,
+        "department_code": e.department.code if e.department else None,
+        "department_name": e.department.name if e.department else None,
+        "category": e.category.path if e.category else None,
+        "tags": e.tags or [],
+        "districts": e.districts or [],
+        "valid_from": e.valid_from.isoformat() if e.valid_from else None,
+        "valid_to": e.valid_to.isoformat() if e.valid_to else None,
+        "updated_at": e.updated_at.isoformat(),
+    }
     if full:
         out["body"] = e.body
-        out["fields"] = {k: (e.fields or {}).get(k, "") for k in SERVICE_FIELDS} if e.kind == "service_item" \
-            else (e.fields or {})
+        out["fields"] = (
+            {k: (e.fields or {}).get(k, "") for k in SERVICE_FIELDS} if e.kind == "service_item" else (e.fields or {})
+        )
     return out
 
 
@@ -101,7 +114,8 @@ def kb_entries():
     if code := request.args.get("department", ""):
         unit = lookups.department(code, "department")
         query = query.join(Department, Department.id == KbEntry.department_id).where(
-            Department.path.startswith(unit.path))
+            Department.path.startswith(unit.path)
+        )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     rows = db.session.scalars(query.order_by(KbEntry.id).limit(50).offset((page - 1) * 50))
     return jsonify({"items": [entry_to_dict(e, full=False) for e in rows], "page": page, "total": total})
@@ -143,8 +157,12 @@ def kb_update(entry_id: int):
 @api_bp.post("/kb/entries/<int:entry_id>/transition")
 def kb_transition(entry_id: int):
     check_role(current_user, *entries.EDITOR_ROLES)
-    data = parse({"action": Str("操作", required=True, choices={k: v[2] for k, v in TRANSITIONS.items()}),
-                  "note": Str("说明", max_len=500)})
+    data = parse(
+        {
+            "action": Str("操作", required=True, choices={k: v[2] for k, v in TRANSITIONS.items()}),
+            "note": Str("说明", max_len=500),
+        }
+    )
     entry = _entry(entry_id)
     if not entries.owns(current_user, entry):
         raise ApiError(403, "forbidden", "只能处理本单位的知识条目")
@@ -159,24 +177,49 @@ def kb_versions(entry_id: int):
     check_role(current_user, *STAFF_ROLES)
     _entry(entry_id)
     rows = db.session.scalars(sa.select(KbVersion).where(KbVersion.entry_id == entry_id).order_by(KbVersion.version))
-    return jsonify({"items": [{"version": v.version, "status": v.status, "note": v.note, "snapshot": v.snapshot,
-                               "changed_by_id": v.changed_by_id, "at": v.created_at.isoformat()} for v in rows]})
+    return jsonify(
+        {
+            "items": [
+                {
+                    "version": v.version,
+                    "status": v.status,
+                    "note": v.note,
+                    "snapshot": v.snapshot,
+                    "changed_by_id": v.changed_by_id,
+                    "at": v.created_at.isoformat(),
+                }
+                for v in rows
+            ]
+        }
+    )
 
 
 @api_bp.post("/kb/feedback")
 def kb_feedback_create():
     check_role(current_user, *STAFF_ROLES)
     body = json_body()
-    data = parse({"kind": Str("反馈类型", required=True, choices=feedback.KINDS),
-                  "entry_id": Int("知识条目编号", min_value=1), "query": Str("搜索内容", max_len=MAX_QUERY),
-                  "note": Str("说明", max_len=1000), "case_number": Str("工单编号", max_len=32),
-                  "department_code": Str("建议负责单位代码", max_len=32)}, body)
+    data = parse(
+        {
+            "kind": Str("反馈类型", required=True, choices=feedback.KINDS),
+            "entry_id": Int("知识条目编号", min_value=1),
+            "query": Str("搜索内容", max_len=MAX_QUERY),
+            "note": Str("说明", max_len=1000),
+            "case_number": Str("工单编号", max_len=32),
+            "department_code": Str("建议负责单位代码", max_len=32),
+        },
+        body,
+    )
     if data["kind"] == "outdated" and data["entry_id"] is None:
-        raise ApiError(400, "invalid_input", "提交的内容有误：反馈“内容过时”时必须指明知识条目",
-                       {"entry_id": "缺少必填项：知识条目编号"})
+        raise ApiError(
+            400,
+            "invalid_input",
+            "提交的内容有误：反馈“内容过时”时必须指明知识条目",
+            {"entry_id": "缺少必填项：知识条目编号"},
+        )
     if data["kind"] == "not_found" and not data["query"]:
-        raise ApiError(400, "invalid_input", "提交的内容有误：反馈“没有找到”时请填写搜索内容",
-                       {"query": "缺少必填项：搜索内容"})
+        raise ApiError(
+            400, "invalid_input", "提交的内容有误：反馈“没有找到”时请填写搜索内容", {"query": "缺少必填项：搜索内容"}
+        )
     entry = None
     if data["entry_id"] is not None:
         entry = db.session.get(KbEntry, data["entry_id"])
@@ -184,8 +227,16 @@ def kb_feedback_create():
             raise ApiError(400, "unknown_kb_entry", f"知识库条目 {data['entry_id']} 不存在", {"entry_id": "不存在"})
     case = lookups.case_by_number(data["case_number"], field="case_number") if data["case_number"] else None
     unit = lookups.department(data["department_code"]) if data["department_code"] else None
-    fb = feedback.create(data["kind"], current_user, datetime.now(UTC), entry=entry, department=unit, case=case,
-                         query=data["query"] or "", note=data["note"] or "")
+    fb = feedback.create(
+        data["kind"],
+        current_user,
+        datetime.now(UTC),
+        entry=entry,
+        department=unit,
+        case=case,
+        query=data["query"] or "",
+        note=data["note"] or "",
+    )
     out = feedback.to_dict(fb)
     db.session.commit()
     return jsonify(out), 201
@@ -200,7 +251,8 @@ def kb_feedback_list():
     query = sa.select(KbFeedback).where(KbFeedback.status == status)
     if current_user.is_department_user:
         query = query.join(Department, Department.id == KbFeedback.department_id).where(
-            Department.path.startswith(current_user.department.path))
+            Department.path.startswith(current_user.department.path)
+        )
     rows = db.session.scalars(query.order_by(KbFeedback.id.desc()).limit(200))
     return jsonify({"items": [feedback.to_dict(f) for f in rows]})
 
@@ -211,8 +263,9 @@ def kb_feedback_resolve(feedback_id: int):
     fb = db.session.get(KbFeedback, feedback_id)
     if fb is None:
         raise ApiError(404, "not_found", f"反馈 {feedback_id} 不存在")
-    if current_user.role != "admin" and not (fb.department and fb.department.path.startswith(
-            current_user.department.path)):
+    if current_user.role != "admin" and not (
+        fb.department and fb.department.path.startswith(current_user.department.path)
+    ):
         raise ApiError(403, "forbidden", "只能处理本单位的反馈")
     json_body()
     feedback.resolve(fb, current_user, datetime.now(UTC))

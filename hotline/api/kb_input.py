@@ -1,16 +1,17 @@
 """Parse and check a KB entry body (API and import share the rules): zh-CN 400 with per-field reasons."""
+
 from __future__ import annotations
 
 from datetime import date
 
 import sqlalchemy as sa
 
-from hotline.web.validation import Str, parse
 from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.kb.entries import EntryData
 from hotline.models import Category, Department, KbEntry
 from hotline.models.knowledge import KB_KINDS, SERVICE_FIELDS
+from hotline.web.validation import Str, parse
 
 MAX_TAGS, MAX_TAG_LEN = 20, 30
 
@@ -19,7 +20,7 @@ def _str_list(value, label: str, max_items: int, max_len: int) -> tuple[list[str
     if value is None:
         return [], None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        return [], f"{label}必须是文本列表，如 [\"社保\", \"参保\"]"
+        return [], f'{label}必须是文本列表，如 ["社保", "参保"]'
     items = [v.strip() for v in value if v.strip()]
     if len(items) > max_items:
         return [], f"{label}最多{max_items}个"
@@ -40,18 +41,23 @@ def _date(value, label: str) -> tuple[date | None, str | None]:
 def parse_entry(body: dict, current: KbEntry | None = None) -> EntryData:
     problems: dict[str, str] = {}
     try:
-        data = parse({
-            "kind": Str("条目类型", required=True, choices=KB_KINDS),
-            "code": Str("事项编码", max_len=64),
-            "title": Str("标题", required=True, max_len=200, min_len=2),
-            "body": Str("正文", max_len=20000),
-            "department_code": Str("责任单位代码", required=True, max_len=32),
-            "category": Str("分类", max_len=255),
-        }, body)
+        data = parse(
+            {
+                "kind": Str("条目类型", required=True, choices=KB_KINDS),
+                "code": Str("事项编码", max_len=64),
+                "title": Str("标题", required=True, max_len=200, min_len=2),
+                "body": Str("正文", max_len=20000),
+                "department_code": Str("责任单位代码", required=True, max_len=32),
+                "category": Str("分类", max_len=255),
+            },
+            body,
+        )
     except ApiError as err:  # keep checking the rest: every problem of the entry is reported at once
         problems.update(err.fields)
-        data = {k: body.get(k) if isinstance(body.get(k), str) else None
-                for k in ("kind", "code", "title", "body", "department_code", "category")}
+        data = {
+            k: body.get(k) if isinstance(body.get(k), str) else None
+            for k in ("kind", "code", "title", "body", "department_code", "category")
+        }
     tags, err = _str_list(body.get("tags"), "标签", MAX_TAGS, MAX_TAG_LEN)
     if err:
         problems["tags"] = err
@@ -61,7 +67,7 @@ def parse_entry(body: dict, current: KbEntry | None = None) -> EntryData:
     fields = body.get("fields")
     fields = {} if fields is None else fields
     if not isinstance(fields, dict):
-        problems["fields"] = "事项要素必须是对象，如 {\"materials\": \"身份证\"}"
+        problems["fields"] = '事项要素必须是对象，如 {"materials": "身份证"}'
         fields = {}
     clean_fields = {}
     for key, value in fields.items():
@@ -81,8 +87,11 @@ def parse_entry(body: dict, current: KbEntry | None = None) -> EntryData:
         problems["valid_to"] = err
     if valid_from and valid_to and valid_to < valid_from:
         problems["valid_to"] = "失效日期不能早于生效日期"
-    department = db.session.scalar(sa.select(Department).where(Department.code == data["department_code"])) \
-        if data["department_code"] and "department_code" not in problems else None
+    department = (
+        db.session.scalar(sa.select(Department).where(Department.code == data["department_code"]))
+        if data["department_code"] and "department_code" not in problems
+        else None
+    )
     if department is None and "department_code" not in problems:
         problems["department_code"] = "单位代码不存在"
     category = None
@@ -91,8 +100,13 @@ def parse_entry(body: dict, current: KbEntry | None = None) -> EntryData:
         if category is None:
             problems["category"] = "分类不存在（请填写完整路径，如 劳动和社会保障/城镇职工社会保险）"
     if districts:
-        known = set(db.session.scalars(sa.select(Department.code).where(
-            Department.code.in_(districts), Department.kind.in_(("district", "street")))))
+        known = set(
+            db.session.scalars(
+                sa.select(Department.code).where(
+                    Department.code.in_(districts), Department.kind.in_(("district", "street"))
+                )
+            )
+        )
         unknown = [d for d in districts if d not in known]
         if unknown:
             problems["districts"] = f"不是区县或街道代码：{'、'.join(unknown[:5])}"
@@ -103,6 +117,16 @@ def parse_entry(body: dict, current: KbEntry | None = None) -> EntryData:
     if problems:
         first = next(iter(problems.values()))
         raise ApiError(400, "invalid_input", f"提交的内容有误：{first}", problems)
-    return EntryData(kind=data["kind"], title=data["title"], body=data["body"] or "", code=data["code"],
-                     department=department, category=category, tags=tags, districts=districts,
-                     fields=clean_fields, valid_from=valid_from, valid_to=valid_to)
+    return EntryData(
+        kind=data["kind"],
+        title=data["title"],
+        body=data["body"] or "",
+        code=data["code"],
+        department=department,
+        category=category,
+        tags=tags,
+        districts=districts,
+        fields=clean_fields,
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )

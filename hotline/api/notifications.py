@@ -1,4 +1,5 @@
 """GET /api/v1/notifications: the current user's in-app notices (newest first)."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -14,10 +15,23 @@ from hotline.models import Case, Notification
 @api_bp.get("/notifications")
 def list_notifications():
     check_role(current_user, *STAFF_ROLES)
-    query = (sa.select(Notification, Case.number).outerjoin(Case, Case.id == Notification.case_id)
-             .where(Notification.user_id == current_user.id).order_by(Notification.id.desc()).limit(50))
+    query = (
+        sa.select(Notification, Case.number)
+        .outerjoin(Case, Case.id == Notification.case_id)
+        .where(Notification.user_id == current_user.id)
+        .order_by(Notification.id.desc())
+        .limit(50)
+    )
     if request.args.get("unread") in ("1", "true"):
         query = query.where(Notification.read_at.is_(None))
-    items = [{"id": n.id, "text": n.text, "case_number": number, "created_at": n.created_at.isoformat(),
-              "read": n.read_at is not None} for n, number in db.session.execute(query)]
+    items = [
+        {
+            "id": n.id,
+            "text": n.text,
+            "case_number": number,
+            "created_at": n.created_at.isoformat(),
+            "read": n.read_at is not None,
+        }
+        for n, number in db.session.execute(query)
+    ]
     return jsonify({"items": items})

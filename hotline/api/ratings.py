@@ -1,5 +1,6 @@
 """好差评 endpoints for citizens and machines: POST /ratings (link token), POST /sms/inbound (gateway webhook,
 HMAC-signed), and GET /outbox?case=NUMBER (what was queued/sent to people about a case)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -10,9 +11,7 @@ from flask import current_app, jsonify, request
 from flask_login import current_user
 
 from hotline.api import api_bp
-from hotline.web import lookups
 from hotline.api.cases import now
-from hotline.web.validation import Bool, Int, Str, parse, webhook_json
 from hotline.auth.permissions import check_role
 from hotline.citizens.phones import try_normalize
 from hotline.citizens.profile import phone_hash
@@ -20,6 +19,8 @@ from hotline.errors import ApiError
 from hotline.extensions import db, limiter
 from hotline.models import Case, CitizenPhone, OutboxMessage
 from hotline.ratings import service
+from hotline.web import lookups
+from hotline.web.validation import Bool, Int, Str, parse, webhook_json
 
 RATING_SPEC = {
     "token": Str("评价凭证", required=True, max_len=100),
@@ -33,8 +34,12 @@ def rating_answer(rating, case: Case) -> dict:
     from hotline.models import Rectification
 
     rect = db.session.scalar(sa.select(Rectification.id).where(Rectification.rating_id == rating.id))
-    return {"rating": rating.to_dict(), "case_number": case.number, "case_status": case.status,
-            "rectification_id": rect}
+    return {
+        "rating": rating.to_dict(),
+        "case_number": case.number,
+        "case_status": case.status,
+        "rectification_id": rect,
+    }
 
 
 @api_bp.post("/ratings")
@@ -67,8 +72,9 @@ def sms_inbound():
     data = parse({"from": Str("发送号码", required=True, max_len=64), "id": Str("短信编号", max_len=64)}, body)
     text = body.get("text")
     if not isinstance(text, str) or len(text) > 1000:  # free text from a citizen: not validated as markup
-        raise ApiError(400, "invalid_input", "提交的内容有误：短信内容必须是不超过1000字的文本",
-                       {"text": "短信内容无效"})
+        raise ApiError(
+            400, "invalid_input", "提交的内容有误：短信内容必须是不超过1000字的文本", {"text": "短信内容无效"}
+        )
     data["text"] = text
     phone = try_normalize(data["from"])
     if phone is None:
@@ -81,8 +87,9 @@ def sms_inbound():
     invitation = service.latest_open_invitation(row.citizen_id, row.id, moment) if row else None
     if invitation is None:
         return jsonify({"rated": False, "code": "no_invitation", "message": "该号码没有待评价的工单"})
-    invitation = db.session.scalar(sa.select(type(invitation)).where(type(invitation).id == invitation.id)
-                                   .with_for_update())
+    invitation = db.session.scalar(
+        sa.select(type(invitation)).where(type(invitation).id == invitation.id).with_for_update()
+    )
     try:
         rating = service.submit(invitation, score, None, "", "sms", moment)
     except ApiError as err:  # a concurrent duplicate delivery of the same SMS
@@ -101,10 +108,26 @@ def outbox_for_case():
     if not number:
         raise ApiError(400, "invalid_input", "请指定工单编号：?case=工单编号", {"case": "缺少工单编号"})
     case = lookups.case_by_number(number)
-    rows = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.case_id == case.id)
-                              .order_by(OutboxMessage.id)).all()
-    return jsonify({"case_number": case.number, "items": [
-        {"id": m.id, "channel": m.channel, "recipient": m.recipient_masked, "text": m.text, "status": m.status,
-         "attempts": m.attempts, "kind": (m.payload or {}).get("kind"), "url": (m.payload or {}).get("url"),
-         "created_at": m.created_at.isoformat(), "sent_at": m.sent_at.isoformat() if m.sent_at else None}
-        for m in rows]})
+    rows = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.case_id == case.id).order_by(OutboxMessage.id)
+    ).all()
+    return jsonify(
+        {
+            "case_number": case.number,
+            "items": [
+                {
+                    "id": m.id,
+                    "channel": m.channel,
+                    "recipient": m.recipient_masked,
+                    "text": m.text,
+                    "status": m.status,
+                    "attempts": m.attempts,
+                    "kind": (m.payload or {}).get("kind"),
+                    "url": (m.payload or {}).get("url"),
+                    "created_at": m.created_at.isoformat(),
+                    "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+                }
+                for m in rows
+            ],
+        }
+    )

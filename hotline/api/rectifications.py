@@ -1,4 +1,5 @@
 """The 差评 loop over JSON: /rectifications (supervisors; department users see their unit's) and its actions."""
+
 from __future__ import annotations
 
 from flask import jsonify, request
@@ -6,7 +7,6 @@ from flask_login import current_user
 
 from hotline.api import api_bp
 from hotline.api.cases import now
-from hotline.web.validation import Bool, Int, Str, json_body, parse
 from hotline.auth.permissions import check_role, department_scope
 from hotline.cases.errors import StaleVersion
 from hotline.errors import ApiError
@@ -14,6 +14,7 @@ from hotline.extensions import db
 from hotline.models import Rectification
 from hotline.ratings import queries
 from hotline.ratings import rectification as loop
+from hotline.web.validation import Bool, Int, Str, json_body, parse
 
 DEPT = ("department_handler", "department_admin")
 
@@ -59,16 +60,26 @@ def get_rectification(rect_id: int):
 def verify(rect_id: int):
     rect = _load(rect_id, "supervisor")
     body = json_body()
-    data = parse({"outcome": Str("核实结论", required=True, choices=loop.OUTCOMES),
-                  "note": Str("核实情况", required=True, min_len=2, max_len=2000),
-                  "mode": Str("整改方式", choices=loop.MODES),
-                  "days": Int("整改期限（工作日）", min_value=1, max_value=loop.MAX_RECTIFY_DAYS)}, body)
+    data = parse(
+        {
+            "outcome": Str("核实结论", required=True, choices=loop.OUTCOMES),
+            "note": Str("核实情况", required=True, min_len=2, max_len=2000),
+            "mode": Str("整改方式", choices=loop.MODES),
+            "days": Int("整改期限（工作日）", min_value=1, max_value=loop.MAX_RECTIFY_DAYS),
+        },
+        body,
+    )
     if data["outcome"] == "reasonable" and not data["mode"]:
-        raise ApiError(400, "invalid_input", "提交的内容有误：合理差评须选择整改方式",
-                       {"mode": "可选：immediate（立行立改）、deadline（限期整改）"})
+        raise ApiError(
+            400,
+            "invalid_input",
+            "提交的内容有误：合理差评须选择整改方式",
+            {"mode": "可选：immediate（立行立改）、deadline（限期整改）"},
+        )
     if data["mode"] == "deadline" and not data["days"]:
-        raise ApiError(400, "invalid_input", "提交的内容有误：限期整改须填写期限（1到15个工作日）",
-                       {"days": "缺少整改期限"})
+        raise ApiError(
+            400, "invalid_input", "提交的内容有误：限期整改须填写期限（1到15个工作日）", {"days": "缺少整改期限"}
+        )
     _version(rect, body)
     loop.verify(rect, current_user, data["outcome"], data["note"], now(), mode=data["mode"], days=data["days"])
     return _done(rect)
@@ -88,9 +99,14 @@ def rectify(rect_id: int):
 def revisit(rect_id: int):
     rect = _load(rect_id, "supervisor")
     body = json_body()
-    data = parse({"score": Int("回访评分", required=True, min_value=1, max_value=5),
-                  "resolved": Bool("问题是否解决", required=True),
-                  "note": Str("回访记录", required=True, min_len=2, max_len=2000)}, body)
+    data = parse(
+        {
+            "score": Int("回访评分", required=True, min_value=1, max_value=5),
+            "resolved": Bool("问题是否解决", required=True),
+            "note": Str("回访记录", required=True, min_len=2, max_len=2000),
+        },
+        body,
+    )
     _version(rect, body)
     loop.revisit_call(rect, current_user, data["score"], data["resolved"], data["note"], now())
     return _done(rect)
@@ -120,9 +136,13 @@ def appeal(rect_id: int):
 def appeal_decision(rect_id: int):
     rect = _load(rect_id, "supervisor")
     body = json_body()
-    data = parse({"uphold": Bool("申诉是否成立", required=True),
-                  "note": Str("复核意见", required=True, min_len=2, max_len=2000)}, body)
+    data = parse(
+        {
+            "uphold": Bool("申诉是否成立", required=True),
+            "note": Str("复核意见", required=True, min_len=2, max_len=2000),
+        },
+        body,
+    )
     _version(rect, body)
     loop.decide_appeal(rect, current_user, data["uphold"], data["note"], now())
     return _done(rect)
-

@@ -1,4 +1,5 @@
 """Routing API: suggestions (category, unit, emergency, out-of-scope) and the duplicate check (并单)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -7,11 +8,11 @@ from flask import current_app, jsonify
 from flask_login import current_user
 
 from hotline.api import api_bp
-from hotline.web import lookups
-from hotline.web.validation import Str, parse
 from hotline.auth.permissions import STAFF_ROLES, check_role
 from hotline.dispatch.duplicates import find
 from hotline.dispatch.service import suggest_for, tables
+from hotline.web import lookups
+from hotline.web.validation import Str, parse
 
 
 @api_bp.post("/routing/suggest")
@@ -19,8 +20,9 @@ def routing_suggest():
     check_role(current_user, *STAFF_ROLES)
     settings = current_app.config["HOTLINE"]
     max_len = max(settings.max_content_chars, settings.routing_max_chars)
-    data = parse({"content": Str("诉求内容", required=True, max_len=max_len, min_len=2),
-                  "address": Str("地址", max_len=300)})
+    data = parse(
+        {"content": Str("诉求内容", required=True, max_len=max_len, min_len=2), "address": Str("地址", max_len=300)}
+    )
     return jsonify(suggest_for(data["content"], data["address"]).to_dict())
 
 
@@ -30,9 +32,13 @@ def routing_duplicates():
     and similar text within the configured window; the console calls it while the agent types."""
     check_role(current_user, "agent", "dispatcher", "monitor", "supervisor")
     max_len = current_app.config["HOTLINE"].max_content_chars
-    data = parse({"content": Str("诉求内容", required=True, max_len=max_len, min_len=2),
-                  "address": Str("地址", max_len=300),
-                  "district_code": Str("区县/街道代码", max_len=32)})
+    data = parse(
+        {
+            "content": Str("诉求内容", required=True, max_len=max_len, min_len=2),
+            "address": Str("地址", max_len=300),
+            "district_code": Str("区县/街道代码", max_len=32),
+        }
+    )
     unit = lookups.district(data["district_code"]) if data["district_code"] else None
     place = None
     if unit is None:
@@ -41,5 +47,10 @@ def routing_duplicates():
         code = (place.street_code or place.district_code) if place else None
         unit = lookups.district(code) if code else None
     found = find(data["content"], unit, datetime.now(UTC))
-    return jsonify({"duplicates": found, "district_code": unit.code if unit else None,
-                    "window_days": current_app.config["HOTLINE"].duplicate_window_days})
+    return jsonify(
+        {
+            "duplicates": found,
+            "district_code": unit.code if unit else None,
+            "window_days": current_app.config["HOTLINE"].duplicate_window_days,
+        }
+    )

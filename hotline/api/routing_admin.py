@@ -1,24 +1,31 @@
 """Admin API for routing data: override rules (/routing/rules) and the category → unit mapping
 (/routing/categories). Reading is open to dispatchers and monitors; changing is for admins."""
+
 from __future__ import annotations
 
 from flask import jsonify, request
 from flask_login import current_user
 
-from hotline.dispatch import rules_admin as ra
 from hotline.api import api_bp
-from hotline.web import lookups
-from hotline.web.validation import Bool, Int, Str, json_body, parse
 from hotline.auth.permissions import check_role
+from hotline.dispatch import rules_admin as ra
 from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.models import Category, RoutingRule
+from hotline.web import lookups
+from hotline.web.validation import Bool, Int, Str, json_body, parse
 
 READERS = ("dispatcher", "monitor", "supervisor")
-SPEC = {"priority": Int("优先级", min_value=-1000, max_value=1000), "keyword": Str("关键词", max_len=200),
-        "regex": Str("正则表达式", max_len=300), "category": Str("一级分类", max_len=100),
-        "area_code": Str("区域代码", max_len=32), "department_code": Str("承办单位代码", max_len=32),
-        "enabled": Bool("是否启用"), "note": Str("说明", max_len=200)}
+SPEC = {
+    "priority": Int("优先级", min_value=-1000, max_value=1000),
+    "keyword": Str("关键词", max_len=200),
+    "regex": Str("正则表达式", max_len=300),
+    "category": Str("一级分类", max_len=100),
+    "area_code": Str("区域代码", max_len=32),
+    "department_code": Str("承办单位代码", max_len=32),
+    "enabled": Bool("是否启用"),
+    "note": Str("说明", max_len=200),
+}
 
 
 def _values(body: dict, partial: bool) -> dict:
@@ -89,9 +96,15 @@ def delete_rule(rule_id: int):
 
 
 def _category_dict(c: Category) -> dict:
-    return {"id": c.id, "name": c.name, "path": c.path, "level": c.level, "local": c.local,
-            "department_code": c.department.code if c.department else None,
-            "department_name": c.department.name if c.department else None}
+    return {
+        "id": c.id,
+        "name": c.name,
+        "path": c.path,
+        "level": c.level,
+        "local": c.local,
+        "department_code": c.department.code if c.department else None,
+        "department_name": c.department.name if c.department else None,
+    }
 
 
 @api_bp.get("/routing/categories")

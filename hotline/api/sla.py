@@ -7,6 +7,7 @@ GET  /api/v1/sla/holidays?year=Y   centre staff: the overrides (this year on wit
 POST /api/v1/sla/holidays          admin: {day, is_workday, note?} or {days: [...]} → upsert
 DELETE /api/v1/sla/holidays/DAY    admin
 """
+
 from __future__ import annotations
 
 import math
@@ -20,16 +21,21 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from hotline.api import api_bp
-from hotline.web.validation import Str, json_body, parse
 from hotline.auth.permissions import CENTRE_ROLES, check_role
-from hotline.sla import deadlines, clock as sla
 from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.models import Category, Holiday, SlaPolicy
 from hotline.models.cases import KINDS
+from hotline.sla import clock as sla
+from hotline.sla import deadlines
+from hotline.web.validation import Str, json_body, parse
 
-UNIT_LABELS = {"clock_hours": "小时（自然时间）", "work_hours": "工作小时", "work_days": "工作日",
-               "natural_days": "自然日"}
+UNIT_LABELS = {
+    "clock_hours": "小时（自然时间）",
+    "work_hours": "工作小时",
+    "work_days": "工作日",
+    "natural_days": "自然日",
+}
 MAX_AMOUNT = {"clock_hours": 24 * 366, "work_hours": 9 * 366, "work_days": 366, "natural_days": 366}
 
 
@@ -39,30 +45,41 @@ def _today() -> date:
 
 def _policy_dict(row: SlaPolicy | None) -> dict:
     rules = row.rules if row else deadlines.default_rules()
-    return {"version": row.version if row else 0, "note": row.note if row else "", "rules": rules,
-            "office_hours": rules.get(deadlines.OFFICE_HOURS_KEY, deadlines.DEFAULT_OFFICE_HOURS),
-            "created_at": row.created_at.isoformat() if row else None,
-            "units": UNIT_LABELS, "warnings": deadlines.calendar_warnings(_today())}
+    return {
+        "version": row.version if row else 0,
+        "note": row.note if row else "",
+        "rules": rules,
+        "office_hours": rules.get(deadlines.OFFICE_HOURS_KEY, deadlines.DEFAULT_OFFICE_HOURS),
+        "created_at": row.created_at.isoformat() if row else None,
+        "units": UNIT_LABELS,
+        "warnings": deadlines.calendar_warnings(_today()),
+    }
 
 
 def _active() -> SlaPolicy | None:
-    return db.session.scalar(sa.select(SlaPolicy).where(SlaPolicy.active.is_(True))
-                             .order_by(SlaPolicy.version.desc()).limit(1))
+    return db.session.scalar(
+        sa.select(SlaPolicy).where(SlaPolicy.active.is_(True)).order_by(SlaPolicy.version.desc()).limit(1)
+    )
 
 
 @api_bp.get("/sla/policy")
 def get_policy():
     check_role(current_user, *CENTRE_ROLES)
     data = _policy_dict(_active())
-    data["history"] = [{"version": v, "note": n, "active": a, "created_at": c.isoformat()} for v, n, a, c in
-                       db.session.execute(sa.select(SlaPolicy.version, SlaPolicy.note, SlaPolicy.active,
-                                                    SlaPolicy.created_at).order_by(SlaPolicy.version.desc()))]
+    data["history"] = [
+        {"version": v, "note": n, "active": a, "created_at": c.isoformat()}
+        for v, n, a, c in db.session.execute(
+            sa.select(SlaPolicy.version, SlaPolicy.note, SlaPolicy.active, SlaPolicy.created_at).order_by(
+                SlaPolicy.version.desc()
+            )
+        )
+    ]
     return jsonify(data)
 
 
 def _check_limit(key: str, value) -> str | None:
     if not isinstance(value, dict):
-        return "应为 {\"amount\": 数量, \"unit\": 单位}"
+        return '应为 {"amount": 数量, "unit": 单位}'
     amount, unit = value.get("amount"), value.get("unit")
     if unit not in sla.UNITS:
         return "单位无效，可选：" + "、".join(f"{k}（{v}）" for k, v in UNIT_LABELS.items())
@@ -80,7 +97,7 @@ def _check_key(key: str) -> str | None:
     if selector in sla.TIERS or selector in KINDS:
         return None
     if selector.startswith(sla.CATEGORY_PREFIX):
-        path = selector[len(sla.CATEGORY_PREFIX):]
+        path = selector[len(sla.CATEGORY_PREFIX) :]
         if db.session.scalar(sa.select(Category.id).where(Category.path == path)) is None:
             return f"分类不存在：{path[:60]}"
         return None
@@ -91,7 +108,7 @@ def _check_office_hours(value) -> tuple[dict | None, str | None]:
     try:
         start, end = dtime.fromisoformat(value["start"]), dtime.fromisoformat(value["end"])
     except (TypeError, KeyError, ValueError):
-        return None, "办公时间应为 {\"start\": \"09:00\", \"end\": \"18:00\"}"
+        return None, '办公时间应为 {"start": "09:00", "end": "18:00"}'
     if start >= end:
         return None, "办公时间的开始必须早于结束"
     return {"start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}, None
@@ -127,8 +144,14 @@ def post_policy():
     rules = validate_rules(body.get("rules"))
     latest = db.session.scalar(sa.select(sa.func.max(SlaPolicy.version))) or 0
     db.session.execute(sa.update(SlaPolicy).where(SlaPolicy.active.is_(True)).values(active=False))
-    row = SlaPolicy(version=latest + 1, rules=rules, active=True, note=note, created_by_id=current_user.id,
-                    created_at=datetime.now(UTC))
+    row = SlaPolicy(
+        version=latest + 1,
+        rules=rules,
+        active=True,
+        note=note,
+        created_by_id=current_user.id,
+        created_at=datetime.now(UTC),
+    )
     db.session.add(row)
     try:
         db.session.commit()
@@ -170,9 +193,14 @@ def list_holidays():
     else:
         query = query.where(Holiday.day >= date(_today().year, 1, 1))
     rows = [_holiday_dict(h) for h in db.session.scalars(query)]
-    return jsonify({"year": int(raw) if raw else None, "holidays": rows,
-                    "library_knows_year": deadlines.library_knows(int(raw)) if raw else None,
-                    "warnings": deadlines.calendar_warnings(_today())})
+    return jsonify(
+        {
+            "year": int(raw) if raw else None,
+            "holidays": rows,
+            "library_knows_year": deadlines.library_knows(int(raw)) if raw else None,
+            "warnings": deadlines.calendar_warnings(_today()),
+        }
+    )
 
 
 @api_bp.post("/sla/holidays")
@@ -185,12 +213,17 @@ def post_holidays():
     saved = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            raise ApiError(400, "invalid_input", f"提交的内容有误：第 {i + 1} 项必须是对象",
-                           {f"days.{i}": "必须是对象"})
+            raise ApiError(
+                400, "invalid_input", f"提交的内容有误：第 {i + 1} 项必须是对象", {f"days.{i}": "必须是对象"}
+            )
         day = _parse_day(item.get("day"))
         if not isinstance(item.get("is_workday"), bool):
-            raise ApiError(400, "invalid_input", "提交的内容有误：is_workday 必须是 true（调休上班）或 false（放假）",
-                           {"is_workday": "必须是 true 或 false"})
+            raise ApiError(
+                400,
+                "invalid_input",
+                "提交的内容有误：is_workday 必须是 true（调休上班）或 false（放假）",
+                {"is_workday": "必须是 true 或 false"},
+            )
         note = parse({"note": Str("说明", max_len=100)}, item)["note"] or ""
         saved.append(db.session.merge(Holiday(day=day, is_workday=item["is_workday"], note=note)))
     db.session.commit()

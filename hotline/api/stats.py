@@ -1,4 +1,5 @@
 """统一考核: GET /api/v1/stats/departments?from=DATE&to=DATE — the assessment rates of every unit, ranked."""
+
 from __future__ import annotations
 
 import logging
@@ -24,8 +25,9 @@ def _day(name: str, label: str, default: date) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise ApiError(400, "invalid_input", f"{label}格式不正确，应为 YYYY-MM-DD", {name: "日期格式为 YYYY-MM-DD"}) \
-            from None
+        raise ApiError(
+            400, "invalid_input", f"{label}格式不正确，应为 YYYY-MM-DD", {name: "日期格式为 YYYY-MM-DD"}
+        ) from None
 
 
 def _weights(settings) -> tuple[dict, dict]:
@@ -61,15 +63,35 @@ def department_stats():
         unit = units.get(unit_id)
         if unit is None:
             continue
-        rows.append({"department_code": unit.code, "department_name": unit.name, "kind": unit.kind,
-                     **metrics.rates(c, scores, mix),
-                     "counts": {"dispatched": c.dispatched, "responded": c.responded,
-                                "replied_on_time": c.replied_on_time, "ratings": c.ratings,
-                                "scores": {str(k): v for k, v in sorted(c.scores.items())},
-                                "resolved_yes": c.resolved_yes, "resolved_answered": c.resolved_answered,
-                                "returns": c.returns, "improper_returns": c.improper_returns,
-                                "extensions": c.extensions, "reopened": c.reopened,
-                                "yellow_cards": c.yellow_cards, "red_cards": c.red_cards}})
-    return jsonify({"from": first.isoformat(), "to": last.isoformat(), "timezone": settings.timezone,
-                    "weights": {"scores": {str(k): v for k, v in scores.items()}, "composite": mix},
-                    "departments": metrics.rank(rows)})
+        rows.append(
+            {
+                "department_code": unit.code,
+                "department_name": unit.name,
+                "kind": unit.kind,
+                **metrics.rates(c, scores, mix),
+                "counts": {
+                    "dispatched": c.dispatched,
+                    "responded": c.responded,
+                    "replied_on_time": c.replied_on_time,
+                    "ratings": c.ratings,
+                    "scores": {str(k): v for k, v in sorted(c.scores.items())},
+                    "resolved_yes": c.resolved_yes,
+                    "resolved_answered": c.resolved_answered,
+                    "returns": c.returns,
+                    "improper_returns": c.improper_returns,
+                    "extensions": c.extensions,
+                    "reopened": c.reopened,
+                    "yellow_cards": c.yellow_cards,
+                    "red_cards": c.red_cards,
+                },
+            }
+        )
+    return jsonify(
+        {
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "timezone": settings.timezone,
+            "weights": {"scores": {str(k): v for k, v in scores.items()}, "composite": mix},
+            "departments": metrics.rank(rows),
+        }
+    )

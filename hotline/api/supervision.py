@@ -1,14 +1,15 @@
 """Time-limit supervision endpoints on a case: pause/resume, extension and its decision, 催办/督办 and its
 acknowledgement. Same shape as hotline/api/cases.py: parse, load, authorize, operate, commit, answer the case."""
+
 from __future__ import annotations
 
 from flask_login import current_user
 
 from hotline.api import api_bp
-from hotline.web import lookups
 from hotline.api.cases import DEPT, _case_for, _done, now
-from hotline.web.validation import Bool, Int, Str, expect_version, json_body, parse
 from hotline.sla import supervision as sup
+from hotline.web import lookups
+from hotline.web.validation import Bool, Int, Str, expect_version, json_body, parse
 
 MAX_EXTENSION_DAYS = 30
 
@@ -35,8 +36,13 @@ def resume(number: str):
 def request_extension(number: str):
     case = _case_for(number, "department_handler")
     body = json_body()
-    data = parse({"days": Int("延期天数", required=True, min_value=1, max_value=MAX_EXTENSION_DAYS),
-                  "reason": Str("延期理由", required=True, max_len=1000, min_len=2)}, body)
+    data = parse(
+        {
+            "days": Int("延期天数", required=True, min_value=1, max_value=MAX_EXTENSION_DAYS),
+            "reason": Str("延期理由", required=True, max_len=1000, min_len=2),
+        },
+        body,
+    )
     expect_version(case, body)
     sup.request_extension(case, current_user, data["days"], data["reason"], now())
     return _done(case)
@@ -56,9 +62,14 @@ def decide_extension(number: str):
 def supervise(number: str):
     case = _case_for(number, "supervisor")
     body = json_body()
-    data = parse({"level": Str("督办级别", required=True, choices=sup.SUPERVISION_LEVELS),
-                  "note": Str("督办意见", required=True, max_len=1000, min_len=2),
-                  "department_code": Str("督办单位代码", max_len=32)}, body)
+    data = parse(
+        {
+            "level": Str("督办级别", required=True, choices=sup.SUPERVISION_LEVELS),
+            "note": Str("督办意见", required=True, max_len=1000, min_len=2),
+            "department_code": Str("督办单位代码", max_len=32),
+        },
+        body,
+    )
     expect_version(case, body)
     unit = lookups.department(data["department_code"]) if data["department_code"] else None
     sup.supervise(case, current_user, data["level"], data["note"], unit, now())

@@ -1,4 +1,5 @@
 """Who may do what: role checks and per-department data isolation, in one place."""
+
 from __future__ import annotations
 
 from functools import wraps

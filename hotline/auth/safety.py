@@ -1,4 +1,5 @@
 """Redirect targets that cannot leave the site."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit

@@ -1,4 +1,5 @@
 """Session and bearer-token authentication, CSRF for browser posts, security headers."""
+
 from __future__ import annotations
 
 from flask import Flask, request

@@ -1,4 +1,5 @@
 """API bearer tokens: shown once, stored as a SHA-256 hash."""
+
 from __future__ import annotations
 
 import secrets
@@ -21,11 +22,15 @@ def create_token(user: User) -> str:
 def _user_by_token_hash():
     """Built once per process: every API request runs it. Core columns, labelled u_/d_ (user, unit)."""
     users, units, tokens = User.__table__, Department.__table__, ApiToken.__table__
-    return (sa.select(*labelled(users, "u_"), *labelled(units, "d_"))
-            .select_from(users.join(tokens, tokens.c.user_id == users.c.id)
-                         .outerjoin(units, units.c.id == users.c.department_id))
-            .where(tokens.c.token_hash == sa.bindparam("token_hash"), tokens.c.revoked_at.is_(None),
-                   users.c.active.is_(True)))
+    return (
+        sa.select(*labelled(users, "u_"), *labelled(units, "d_"))
+        .select_from(
+            users.join(tokens, tokens.c.user_id == users.c.id).outerjoin(units, units.c.id == users.c.department_id)
+        )
+        .where(
+            tokens.c.token_hash == sa.bindparam("token_hash"), tokens.c.revoked_at.is_(None), users.c.active.is_(True)
+        )
+    )
 
 
 def user_for_token(token: str) -> User | None:

@@ -1,4 +1,5 @@
 """Login / logout pages (Flask-Login sessions, CSRF-protected form, rate-limited)."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa

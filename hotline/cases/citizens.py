@@ -2,6 +2,7 @@
 
 ``merge`` moves the duplicate's citizens (its caller and whoever had been merged into it) onto the master,
 so the master's reply and rating invitation reach all of them (``case_citizens``)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,22 +18,31 @@ from hotline.models import Case, CaseCitizen, Citizen, CitizenPhone
 class CaseCitizenRef:
     citizen: Citizen
     phone: CitizenPhone | None
-    case_number: str       # the case the citizen called about (the master or a merged duplicate)
+    case_number: str  # the case the citizen called about (the master or a merged duplicate)
 
 
 def _link(master: Case, citizen_id: int, phone_id: int | None, via: Case) -> None:
     if citizen_id == master.citizen_id:
         return
-    db.session.execute(insert_ignore(CaseCitizen, ["case_id", "citizen_id"]).values(
-        case_id=master.id, citizen_id=citizen_id, phone_id=phone_id, via_case_id=via.id,
-        created_at=master.updated_at))
+    db.session.execute(
+        insert_ignore(CaseCitizen, ["case_id", "citizen_id"]).values(
+            case_id=master.id,
+            citizen_id=citizen_id,
+            phone_id=phone_id,
+            via_case_id=via.id,
+            created_at=master.updated_at,
+        )
+    )
 
 
 def move_citizens(duplicate: Case, master: Case) -> None:
     """Give the master the duplicate's caller and the citizens the duplicate already answered for."""
     _link(master, duplicate.citizen_id, duplicate.phone_id, duplicate)
-    rows = db.session.execute(sa.select(CaseCitizen.citizen_id, CaseCitizen.phone_id, CaseCitizen.via_case_id)
-                              .where(CaseCitizen.case_id == duplicate.id)).all()
+    rows = db.session.execute(
+        sa.select(CaseCitizen.citizen_id, CaseCitizen.phone_id, CaseCitizen.via_case_id).where(
+            CaseCitizen.case_id == duplicate.id
+        )
+    ).all()
     for citizen_id, phone_id, via_id in rows:
         _link(master, citizen_id, phone_id, db.session.get(Case, via_id) or duplicate)
 
@@ -40,8 +50,12 @@ def move_citizens(duplicate: Case, master: Case) -> None:
 def case_citizens(master: Case) -> list[CaseCitizenRef]:
     """Every citizen the case answers for, its own caller first, each once (with the number they used)."""
     out = [CaseCitizenRef(master.citizen, master.phone, master.number)]
-    rows = db.session.execute(sa.select(CaseCitizen, Case.number).join(Case, Case.id == CaseCitizen.via_case_id)
-                              .where(CaseCitizen.case_id == master.id).order_by(CaseCitizen.id)).all()
+    rows = db.session.execute(
+        sa.select(CaseCitizen, Case.number)
+        .join(Case, Case.id == CaseCitizen.via_case_id)
+        .where(CaseCitizen.case_id == master.id)
+        .order_by(CaseCitizen.id)
+    ).all()
     seen = {master.citizen_id}
     for link, number in rows:
         if link.citizen_id in seen:

@@ -3,20 +3,21 @@
 
 Like operations.py: change data, write a CaseEvent, publish after commit, flush (never commit).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from hotline.sla import timers
 from hotline.cases.errors import NotAllowed, RuleRefused
 from hotline.cases.operations import _assign, publish_update, record
 from hotline.cases.workflow import state_label, transition
-from hotline.extensions import db
-from hotline.models import Assignment, Case, CaseEvent, Category, Department, User
 from hotline.channels.notify import notify_department
 from hotline.dispatch.service import routing_row
+from hotline.extensions import db
+from hotline.models import Assignment, Case, CaseEvent, Category, Department, User
+from hotline.sla import timers
 
 EMERGENCY_LINES = {"110": "转警（110）", "119": "转119（消防）", "120": "转120（急救）", "122": "转122（交警）"}
 
@@ -28,17 +29,33 @@ def subdispatch(case: Case, actor: User, street: Department, note: str, now: dat
         raise NotAllowed("只有区县承办人员可以二次派单给所属街道")
     if street.kind != "street" or street.parent_id != unit.id:
         raise RuleRefused("not_a_sub_unit", f"{street.name}不是{unit.name}下属的街道/镇，不能二次派单")
-    mine = next((a for a in reversed(case.assignments)
-                 if a.department_id == unit.id and a.role == "lead" and a.status in ("pending", "signed")), None)
+    mine = next(
+        (
+            a
+            for a in reversed(case.assignments)
+            if a.department_id == unit.id and a.role == "lead" and a.status in ("pending", "signed")
+        ),
+        None,
+    )
     if mine is None:
-        raise RuleRefused("no_assignment", f"工单当前状态为「{state_label(case.status)}」，"
-                                           f"没有由{unit.name}主办的待办任务，不能二次派单")
+        raise RuleRefused(
+            "no_assignment",
+            f"工单当前状态为「{state_label(case.status)}」，没有由{unit.name}主办的待办任务，不能二次派单",
+        )
     before, after = transition(case, "subdispatch")
     mine.status = "delegated"
     timers.rearm(mine)  # the district's clock stops; the street's own deadlines start now
     assignment = _assign(case, street, "lead", actor, now, parent=mine)
-    record(case, "subdispatch", actor, before, after, note=note, department=street,
-           data={"from_department": unit.code, "role": "lead"})
+    record(
+        case,
+        "subdispatch",
+        actor,
+        before,
+        after,
+        note=note,
+        department=street,
+        data={"from_department": unit.code, "role": "lead"},
+    )
     notify_department(street.id, f"{unit.name}将工单 {case.number} 派至{street.name}，请及时签收", case.id)
     publish_update(case, "subdispatch")
     return assignment
@@ -52,8 +69,15 @@ def reclassify(case: Case, actor: User, category: Category, now: datetime) -> bo
         return False
     old = case.category.path if case.category else "未分类"
     case.category = category
-    record(case, "reclassify", actor, case.status, case.status, note=f"分类更正：{old} → {category.path}",
-           data={"from": old, "to": category.path})
+    record(
+        case,
+        "reclassify",
+        actor,
+        case.status,
+        case.status,
+        note=f"分类更正：{old} → {category.path}",
+        data={"from": old, "to": category.path},
+    )
     publish_update(case, "reclassify")
     return True
 
@@ -67,8 +91,9 @@ def transfer_emergency(case: Case, actor: User, number: str, note: str, now: dat
     case.closed_at = now
     routing_row(case.id, now).transferred_to = number  # the routing job may be creating the same row
     label = EMERGENCY_LINES[number]
-    record(case, "transfer", actor, before, after, note=f"{label}{'：' + note if note else ''}",
-           data={"number": number})
+    record(
+        case, "transfer", actor, before, after, note=f"{label}{'：' + note if note else ''}", data={"number": number}
+    )
     publish_update(case, "transfer")
 
 
@@ -79,13 +104,25 @@ def return_counts(since: datetime | None = None) -> list[dict]:
     if since is not None:
         conds.append(ev.created_at >= since)
     rows = db.session.execute(
-        sa.select(Department.code, Department.name,
-                  sa.func.sum(sa.case((ev.action == "return", 1), else_=0)).label("returns"),
-                  sa.func.sum(sa.case((ev.action == "reject_return", 1), else_=0)).label("improper"))
-        .join(Department, Department.id == ev.department_id).where(*conds)
-        .group_by(Department.code, Department.name)).all()
-    out = [{"department_code": r.code, "department_name": r.name, "returns": int(r.returns or 0),
+        sa.select(
+            Department.code,
+            Department.name,
+            sa.func.sum(sa.case((ev.action == "return", 1), else_=0)).label("returns"),
+            sa.func.sum(sa.case((ev.action == "reject_return", 1), else_=0)).label("improper"),
+        )
+        .join(Department, Department.id == ev.department_id)
+        .where(*conds)
+        .group_by(Department.code, Department.name)
+    ).all()
+    out = [
+        {
+            "department_code": r.code,
+            "department_name": r.name,
+            "returns": int(r.returns or 0),
             "improper_returns": int(r.improper or 0),
-            "improper_rate": round(int(r.improper or 0) / int(r.returns), 4) if r.returns else 0.0} for r in rows]
+            "improper_rate": round(int(r.improper or 0) / int(r.returns), 4) if r.returns else 0.0,
+        }
+        for r in rows
+    ]
     out.sort(key=lambda r: (-r["improper_returns"], -r["returns"], r["department_code"]))
     return out

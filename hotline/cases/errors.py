@@ -1,4 +1,5 @@
 """Domain errors raised by case operations; the API turns them into JSON errors."""
+
 from __future__ import annotations
 
 

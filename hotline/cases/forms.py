@@ -1,4 +1,5 @@
 """WTForms classes of the staff pages (zh-CN messages) and the choice lists they need."""
+
 from __future__ import annotations
 
 import re
@@ -63,8 +64,10 @@ class CaseForm(ZhForm):
     category3 = PickField("三级分类", choices=[])
     district = PickField("所属区县/街道", choices=[])
     address = StringField("事发地址", validators=_text("事发地址", False, 300))
-    content = TextAreaField("诉求内容", validators=[DataRequired("请填写诉求内容"),
-                                                    Length(min=2, message="诉求内容至少需要2个字"), _no_control_chars])
+    content = TextAreaField(
+        "诉求内容",
+        validators=[DataRequired("请填写诉求内容"), Length(min=2, message="诉求内容至少需要2个字"), _no_control_chars],
+    )
     confidential = BooleanField("为来电人保密（举报件默认保密）")
 
     def validate_phone(self, field) -> None:
@@ -79,10 +82,14 @@ class CaseForm(ZhForm):
     def fill_choices(self) -> None:
         """Category selects follow the submitted parents, so a re-rendered form keeps its picks."""
         self.category1.choices = {"": "请选择一级分类", **category_options(None)}
-        self.category2.choices = {"": "二级分类", **(category_options(self.category1.data)
-                                                    if self.category1.data else {})}
-        self.category3.choices = {"": "三级分类", **(category_options(self.category2.data)
-                                                    if self.category2.data else {})}
+        self.category2.choices = {
+            "": "二级分类",
+            **(category_options(self.category1.data) if self.category1.data else {}),
+        }
+        self.category3.choices = {
+            "": "三级分类",
+            **(category_options(self.category2.data) if self.category2.data else {}),
+        }
         self.district.choices = {"": "未指定", **district_groups()}
 
     def chosen_category(self) -> Category | None:
@@ -113,8 +120,11 @@ class DispatchForm(ActionForm):
 
 
 class ReturnDecisionForm(ActionForm):
-    decision = RadioField("审核结果", validators=[DataRequired("请选择审核结果")],
-                          choices={"accept": "同意退回，改派其他单位", "reject": "驳回退回，原单位继续办理"})
+    decision = RadioField(
+        "审核结果",
+        validators=[DataRequired("请选择审核结果")],
+        choices={"accept": "同意退回，改派其他单位", "reject": "驳回退回，原单位继续办理"},
+    )
     department = PickField("改派单位", choices=[])
     note = TextAreaField("审核意见", validators=_text("审核意见", True, 1000))
 
@@ -161,9 +171,11 @@ def category_options(parent_id: str | int | None) -> dict[str, str]:
 
 def district_groups() -> dict[str, dict[str, str]]:
     """Districts with their streets, one optgroup per district (the district itself first)."""
-    rows = db.session.scalars(sa.select(Department).where(Department.active.is_(True),
-                                                          Department.kind.in_(("district", "street")))
-                              .order_by(Department.path)).all()
+    rows = db.session.scalars(
+        sa.select(Department)
+        .where(Department.active.is_(True), Department.kind.in_(("district", "street")))
+        .order_by(Department.path)
+    ).all()
     names = {d.id: d.name for d in rows if d.kind == "district"}
     groups: dict[str, dict[str, str]] = {d.name: {str(d.id): f"{d.name}（全区）"} for d in rows if d.kind == "district"}
     for d in rows:

@@ -1,4 +1,5 @@
 """Readable, sortable case numbers: GD20261122-000123 (a per-day sequence, shared by all processes)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -33,5 +34,5 @@ def next_number(now: datetime, prefix: str = "GD") -> str:
         highest = db.session.scalar(
             sa.select(Case.number).where(Case.number.like(head + "%")).order_by(Case.number.desc()).limit(1)
         )
-        seq = redis.eval(_NEXT, 1, key, int(highest[len(head):]) if highest else 0)
+        seq = redis.eval(_NEXT, 1, key, int(highest[len(head) :]) if highest else 0)
     return f"{head}{int(seq):06d}"

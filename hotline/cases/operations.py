@@ -1,4 +1,5 @@
 """Case operations: change data, write a CaseEvent, publish after commit, flush (never commit)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,21 +7,21 @@ from datetime import datetime
 
 from sqlalchemy.orm.attributes import set_committed_value
 
-from hotline.sla import timers
 from hotline.cases.errors import NotAllowed, RuleRefused
 from hotline.cases.numbers import next_number
 from hotline.cases.workflow import ACTION_LABELS, state_label, transition
 from hotline.channels import notices as citizen_notices
+from hotline.channels.notify import notify_department, notify_role
 from hotline.citizens.phones import Phone
 from hotline.citizens.profile import get_or_create
 from hotline.db.insert import insert_loaded_pair
+from hotline.db.transactions import after_commit
+from hotline.dispatch.routing_queue import wake as wake_router
 from hotline.extensions import db
 from hotline.models import Assignment, Case, CaseEvent, Category, CitizenPhone, Department, User
 from hotline.models.cases import CHANNELS
-from hotline.channels.notify import notify_department, notify_role
 from hotline.realtime.publish import department_rooms, publish
-from hotline.dispatch.routing_queue import wake as wake_router
-from hotline.db.transactions import after_commit
+from hotline.sla import timers
 
 
 @dataclass
@@ -44,13 +45,30 @@ def _label(actor: User | None, fallback: str = "系统") -> str:
     return f"{actor.name}（{actor.role_label}）" if actor else fallback
 
 
-def record(case: Case, action: str, actor: User | None, before: str | None, after: str | None, *,
-           note: str = "", department: Department | None = None, data: dict | None = None,
-           actor_label: str | None = None) -> CaseEvent:
+def record(
+    case: Case,
+    action: str,
+    actor: User | None,
+    before: str | None,
+    after: str | None,
+    *,
+    note: str = "",
+    department: Department | None = None,
+    data: dict | None = None,
+    actor_label: str | None = None,
+) -> CaseEvent:
     """Write one timeline event and publish ``case.updated`` after commit."""
-    event = CaseEvent(case=case, action=action, from_status=before, to_status=after, actor=actor,
-                      actor_label=actor_label or _label(actor), department=department, note=note,
-                      data=data or {})
+    event = CaseEvent(
+        case=case,
+        action=action,
+        from_status=before,
+        to_status=after,
+        actor=actor,
+        actor_label=actor_label or _label(actor),
+        department=department,
+        note=note,
+        data=data or {},
+    )
     db.session.add(event)
     if after in ("closed", "merged") and before != after:
         from hotline.dispatch.duplicates import forget  # no longer a duplicate candidate
@@ -71,9 +89,18 @@ def _rooms(case: Case) -> list[str]:
 def publish_update(case: Case, action: str) -> None:
     db.session.flush()
     lead = case.lead_department
-    publish("case.updated", {"number": case.number, "status": case.status, "version": case.version,
-                             "action": action, "department_code": lead.code if lead else None,
-                             "cursor": case.events[-1].id}, _rooms(case))
+    publish(
+        "case.updated",
+        {
+            "number": case.number,
+            "status": case.status,
+            "version": case.version,
+            "action": action,
+            "department_code": lead.code if lead else None,
+            "cursor": case.events[-1].id,
+        },
+        _rooms(case),
+    )
 
 
 def create_case(data: NewCase, actor: User | None, now: datetime, actor_label: str | None = None) -> Case:
@@ -82,30 +109,74 @@ def create_case(data: NewCase, actor: User | None, now: datetime, actor_label: s
     phone_row = data.phone_row or get_or_create(data.phone, data.citizen_name, now)
     confidential = data.kind == "report" if data.confidential is None else data.confidential
     case, event = insert_loaded_pair(
-        Case(number=next_number(now), kind=data.kind, channel=data.channel, urgency=data.urgency,
-             status="registered", title=data.title or data.content[:30], content=data.content,
-             address=data.address, confidential=confidential, call_id=data.call_id, created_at=now,
-             updated_at=now, routing_pending=True),  # the routing job: suggestions, duplicates, auto-dispatch
-        CaseEvent(action="create", from_status=None, to_status="registered",
-                  actor_label=actor_label or _label(actor), note=f"{CHANNELS.get(data.channel, data.channel)}受理",
-                  data={"channel": data.channel}, created_at=now),
-        "case", parent_related={"citizen": phone_row.citizen, "phone": phone_row, "district": data.district,
-                                "category": data.category, "created_by": actor, "lead_department": None,
-                                "assignments": [], "events": []},
-        child_related={"actor": actor, "department": None})
+        Case(
+            number=next_number(now),
+            kind=data.kind,
+            channel=data.channel,
+            urgency=data.urgency,
+            status="registered",
+            title=data.title or data.content[:30],
+            content=data.content,
+            address=data.address,
+            confidential=confidential,
+            call_id=data.call_id,
+            created_at=now,
+            updated_at=now,
+            routing_pending=True,
+        ),  # the routing job: suggestions, duplicates, auto-dispatch
+        CaseEvent(
+            action="create",
+            from_status=None,
+            to_status="registered",
+            actor_label=actor_label or _label(actor),
+            note=f"{CHANNELS.get(data.channel, data.channel)}受理",
+            data={"channel": data.channel},
+            created_at=now,
+        ),
+        "case",
+        parent_related={
+            "citizen": phone_row.citizen,
+            "phone": phone_row,
+            "district": data.district,
+            "category": data.category,
+            "created_by": actor,
+            "lead_department": None,
+            "assignments": [],
+            "events": [],
+        },
+        child_related={"actor": actor, "department": None},
+    )
     set_committed_value(case, "events", [event])
-    publish("case.created", {"number": case.number, "status": case.status, "kind": case.kind,
-                             "urgency": case.urgency, "department_code": None,
-                             "created_at": now.isoformat(), "version": case.version, "cursor": event.id},
-            ["role:agent", "role:dispatcher", "role:monitor"])
+    publish(
+        "case.created",
+        {
+            "number": case.number,
+            "status": case.status,
+            "kind": case.kind,
+            "urgency": case.urgency,
+            "department_code": None,
+            "created_at": now.isoformat(),
+            "version": case.version,
+            "cursor": event.id,
+        },
+        ["role:agent", "role:dispatcher", "role:monitor"],
+    )
     after_commit(wake_router)  # the routing job runs right after the commit
     return case
 
 
-def _assign(case: Case, department: Department, role: str, actor: User | None, now: datetime,
-            parent: Assignment | None = None) -> Assignment:
-    assignment = Assignment(case=case, department=department, role=role, status="pending", parent_id=parent.id
-                            if parent else None, assigned_by_id=actor.id if actor else None, assigned_at=now)
+def _assign(
+    case: Case, department: Department, role: str, actor: User | None, now: datetime, parent: Assignment | None = None
+) -> Assignment:
+    assignment = Assignment(
+        case=case,
+        department=department,
+        role=role,
+        status="pending",
+        parent_id=parent.id if parent else None,
+        assigned_by_id=actor.id if actor else None,
+        assigned_at=now,
+    )
     db.session.add(assignment)
     if role == "lead":
         case.lead_department = department
@@ -113,12 +184,21 @@ def _assign(case: Case, department: Department, role: str, actor: User | None, n
     return assignment
 
 
-def dispatch(case: Case, department: Department, actor: User | None, now: datetime, *, role: str = "lead",
-             note: str = "", auto: bool = False) -> Assignment:
+def dispatch(
+    case: Case,
+    department: Department,
+    actor: User | None,
+    now: datetime,
+    *,
+    role: str = "lead",
+    note: str = "",
+    auto: bool = False,
+) -> Assignment:
     if role == "assist":
         if case.status not in ("dispatched", "handling"):
-            raise RuleRefused("invalid_transition",
-                              f"工单当前状态为「{state_label(case.status)}」，请先派出主办单位，再添加协办单位")
+            raise RuleRefused(
+                "invalid_transition", f"工单当前状态为「{state_label(case.status)}」，请先派出主办单位，再添加协办单位"
+            )
         if any(a.department_id == department.id for a in case.active_assignments()):
             raise RuleRefused("already_assigned", f"{department.name}已在办理该工单")
         assignment = _assign(case, department, "assist", actor, now)
@@ -126,9 +206,17 @@ def dispatch(case: Case, department: Department, actor: User | None, now: dateti
     else:
         before, after = transition(case, "dispatch")
         assignment = _assign(case, department, "lead", actor, now)
-        record(case, "dispatch", actor, before, after, note=note or ("自动派单" if auto else ""),
-               department=department, data={"auto": auto, "role": role},
-               actor_label=None if actor else "系统（自动派单）")
+        record(
+            case,
+            "dispatch",
+            actor,
+            before,
+            after,
+            note=note or ("自动派单" if auto else ""),
+            department=department,
+            data={"auto": auto, "role": role},
+            actor_label=None if actor else "系统（自动派单）",
+        )
     notify_department(department.id, f"新工单 {case.number} 已派至{department.name}，请及时签收", case.id)
     publish_update(case, "dispatch")
     return assignment
@@ -145,8 +233,10 @@ def _own_assignment(case: Case, actor: User, statuses: tuple[str, ...], action: 
     label = ACTION_LABELS.get(action, action)
     if any(a.status == "pending" for a in mine):
         raise RuleRefused("not_signed", f"您所在单位尚未签收该工单，请先签收，再{label}")
-    raise RuleRefused("no_assignment", f"工单当前状态为「{state_label(case.status)}」，"
-                                       f"没有派给您所在单位的待办任务，不能执行「{label}」操作")
+    raise RuleRefused(
+        "no_assignment",
+        f"工单当前状态为「{state_label(case.status)}」，没有派给您所在单位的待办任务，不能执行「{label}」操作",
+    )
 
 
 def sign(case: Case, actor: User, now: datetime) -> None:
@@ -184,8 +274,16 @@ def reply(case: Case, actor: User, content: str, result: str, now: datetime) -> 
         citizen_notices.case_replied(case, content, assignment.department.name)
     else:
         before = after = case.status
-    record(case, "reply", actor, before, after, note=content, department=assignment.department,
-           data={"result": result, "role": assignment.role})
+    record(
+        case,
+        "reply",
+        actor,
+        before,
+        after,
+        note=content,
+        department=assignment.department,
+        data={"result": result, "role": assignment.role},
+    )
     if assignment.role == "lead":
         from hotline.ratings.invitations import invite_after_reply  # 好差评: the reply + a rating link
 
@@ -197,8 +295,16 @@ def return_case(case: Case, actor: User, reason: str, now: datetime) -> None:
     assignment = _own_assignment(case, actor, ("pending", "signed"), "return")
     if assignment.role != "lead":
         assignment.status, assignment.return_reason = "returned", reason
-        record(case, "return", actor, case.status, case.status, note=reason, department=assignment.department,
-               data={"role": "assist"})
+        record(
+            case,
+            "return",
+            actor,
+            case.status,
+            case.status,
+            note=reason,
+            department=assignment.department,
+            data={"role": "assist"},
+        )
     else:
         before, after = transition(case, "return")
         assignment.status, assignment.return_reason = "returned", reason
@@ -207,8 +313,9 @@ def return_case(case: Case, actor: User, reason: str, now: datetime) -> None:
     publish_update(case, "return")
 
 
-def decide_return(case: Case, actor: User, accept: bool, department: Department | None, note: str,
-                  now: datetime) -> None:
+def decide_return(
+    case: Case, actor: User, accept: bool, department: Department | None, note: str, now: datetime
+) -> None:
     returned = next((a for a in reversed(case.assignments) if a.role == "lead" and a.status == "returned"), None)
     if case.status != "returned" or returned is None:
         # raises InvalidTransition with the state's message
@@ -218,16 +325,32 @@ def decide_return(case: Case, actor: User, accept: bool, department: Department 
             raise RuleRefused("department_required", "同意退回时必须指定改派单位")
         before, after = transition(case, "redispatch")
         _assign(case, department, "lead", actor, now)
-        record(case, "redispatch", actor, before, after, note=note, department=department,
-               data={"from_department": returned.department.code, "accepted": True})
+        record(
+            case,
+            "redispatch",
+            actor,
+            before,
+            after,
+            note=note,
+            department=department,
+            data={"from_department": returned.department.code, "accepted": True},
+        )
         notify_department(department.id, f"新工单 {case.number} 已改派至{department.name}，请及时签收", case.id)
     else:
         before, after = transition(case, "reject_return")
         returned.status = "pending"  # back to the same unit, its original deadlines keep running
         timers.rearm(returned)
         case.lead_department = returned.department
-        record(case, "reject_return", actor, before, after, note=note, department=returned.department,
-               data={"improper_return": True})
+        record(
+            case,
+            "reject_return",
+            actor,
+            before,
+            after,
+            note=note,
+            department=returned.department,
+            data={"improper_return": True},
+        )
         notify_department(returned.department_id, f"工单 {case.number} 的退回申请被驳回：{note}", case.id)
     publish_update(case, "return_decision")
 
@@ -264,8 +387,15 @@ def merge(case: Case, master: Case, actor: User, now: datetime) -> None:
     for a in case.active_assignments():
         a.status = "cancelled"
     record(case, "merge", actor, before, after, note=f"并入 {master.number}", data={"master": master.number})
-    record(master, "merged_in", actor, master.status, master.status, note=f"{case.number} 并入本单",
-           data={"duplicate": case.number})
+    record(
+        master,
+        "merged_in",
+        actor,
+        master.status,
+        master.status,
+        note=f"{case.number} 并入本单",
+        data={"duplicate": case.number},
+    )
     from hotline.cases.citizens import move_citizens  # the master's reply and rating reach them all
 
     db.session.flush()

@@ -2,6 +2,7 @@
 time-limit forms (monitor/actions.py). Load the case the user may see; run one action on it — the form's
 version checked, committed, its outcome flashed — and go back. A domain refusal (invalid transition, rule,
 stale copy) or a concurrent change becomes a flashed message, never a 500, and nothing is stored."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -31,8 +32,15 @@ def load_case(number: str) -> Case:
     return case
 
 
-def commit_action(row, version: str | None, run: Callable[[datetime], str], back: str, *,
-                  errors: tuple = DOMAIN_ERRORS, stale: str = "工单已被他人同时修改，请刷新后重试"):
+def commit_action(
+    row,
+    version: str | None,
+    run: Callable[[datetime], str],
+    back: str,
+    *,
+    errors: tuple = DOMAIN_ERRORS,
+    stale: str = "工单已被他人同时修改，请刷新后重试",
+):
     """``run(now)`` on ``row`` (a case, a rectification …: anything with a ``version``) when the form's
     ``version`` (if any) is still the row's, then commit; flash the message it returns, or the refusal
     (``errors`` carry a zh-CN ``message``), and redirect to ``back``. Every staff form action ends here."""

@@ -3,6 +3,7 @@
 Views stay thin: parse the form, load the case, authorize, call the operation, commit, redirect.
 Domain refusals (invalid transition, rule, stale copy) become a flashed message, never a 500.
 """
+
 from __future__ import annotations
 
 import math
@@ -49,8 +50,14 @@ def own_assignment(case: Case, user: User) -> Assignment | None:
     """The open task of the user's own unit on this case (operations act on exactly that one)."""
     if not user.is_department_user or user.department_id is None:
         return None
-    return next((a for a in reversed(case.assignments)
-                 if a.department_id == user.department_id and a.status in ("pending", "signed")), None)
+    return next(
+        (
+            a
+            for a in reversed(case.assignments)
+            if a.department_id == user.department_id and a.status in ("pending", "signed")
+        ),
+        None,
+    )
 
 
 def available_actions(case: Case, user: User) -> list[str]:
@@ -177,9 +184,16 @@ def render_case(case: Case, bound: dict | None = None, status: int = 200):
     suggestion = f.suggested_department(case) if "dispatch" in forms else None
     from hotline.dispatch.pages import routing_panel
 
-    return render_template("cases/detail.html", case=case, forms=forms, citizen=_citizen(case),
-                           lead=case.lead_assignment(), suggestion=suggestion,
-                           sla=sla_panel(case, current_user), routing=routing_panel(case, current_user)), status
+    return render_template(
+        "cases/detail.html",
+        case=case,
+        forms=forms,
+        citizen=_citizen(case),
+        lead=case.lead_assignment(),
+        suggestion=suggestion,
+        sla=sla_panel(case, current_user),
+        routing=routing_panel(case, current_user),
+    ), status
 
 
 @cases_bp.get("/cases/<number>")
@@ -212,8 +226,7 @@ def _filters(args) -> tuple[list, dict, list[str]]:
         conds.append(Case.kind == kind)
         shown["kind"] = kind
     if unit := _department(args.get("department")):
-        conds.append(Case.lead_department_id.in_(sa.select(Department.id)
-                                                 .where(Department.path.startswith(unit.path))))
+        conds.append(Case.lead_department_id.in_(sa.select(Department.id).where(Department.path.startswith(unit.path))))
         shown["department"] = str(unit.id)
     if due := args.get("due_before", "").strip():
         try:
@@ -239,9 +252,22 @@ def index():
     page = max(page, 1)
     per_page = current_app.config["HOTLINE"].page_size
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.options(so.selectinload(Case.lead_department), so.selectinload(Case.category))
-                              .order_by(Case.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
+    rows = db.session.scalars(
+        query.options(so.selectinload(Case.lead_department), so.selectinload(Case.category))
+        .order_by(Case.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
     units = {"": "全部单位", **f.department_groups(department_scope(current_user))}
-    return render_template("cases/list.html", cases=rows, shown=shown, problems=problems, units=units,
-                           page=page, pages=max(1, math.ceil(total / per_page)), total=total,
-                           states=STATE_LABELS, kinds=KINDS)
+    return render_template(
+        "cases/list.html",
+        cases=rows,
+        shown=shown,
+        problems=problems,
+        units=units,
+        page=page,
+        pages=max(1, math.ceil(total / per_page)),
+        total=total,
+        states=STATE_LABELS,
+        kinds=KINDS,
+    )

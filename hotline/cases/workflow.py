@@ -1,4 +1,5 @@
 """The case state machine (DOMAIN.md): states, the transition table and the one function that moves a case."""
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -53,18 +54,45 @@ TRANSITIONS: dict[tuple[CaseState, str], CaseState] = {
 }
 
 ACTION_LABELS = {
-    "create": "登记", "answer": "直接办结", "close": "办结", "dispatch": "派单", "sign": "签收",
-    "contact": "首次联系市民", "return": "退回", "redispatch": "改派", "reject_return": "驳回退回",
-    "reply": "答复", "reopen": "重办", "merge": "并单", "merged_in": "并入工单", "assist": "协办派单",
-    "subdispatch": "二次派单", "transfer": "转紧急热线", "reclassify": "更正分类",
+    "create": "登记",
+    "answer": "直接办结",
+    "close": "办结",
+    "dispatch": "派单",
+    "sign": "签收",
+    "contact": "首次联系市民",
+    "return": "退回",
+    "redispatch": "改派",
+    "reject_return": "驳回退回",
+    "reply": "答复",
+    "reopen": "重办",
+    "merge": "并单",
+    "merged_in": "并入工单",
+    "assist": "协办派单",
+    "subdispatch": "二次派单",
+    "transfer": "转紧急热线",
+    "reclassify": "更正分类",
     # time-limit supervision (hotline/sla/supervision.py, sweeper.py)
-    "pause": "暂停计时", "resume": "恢复计时", "extension": "申请延期", "extension_request": "申请延期",
-    "extension_decision": "延期审批", "supervise": "催办督办", "supervise_ack": "确认督办",
-    "yellow_card": "黄牌预警", "red_card": "红牌超时", "escalate": "超时升级",
+    "pause": "暂停计时",
+    "resume": "恢复计时",
+    "extension": "申请延期",
+    "extension_request": "申请延期",
+    "extension_decision": "延期审批",
+    "supervise": "催办督办",
+    "supervise_ack": "确认督办",
+    "yellow_card": "黄牌预警",
+    "red_card": "红牌超时",
+    "escalate": "超时升级",
     # 好差评 and the 差评 loop (hotline/ratings)
-    "rating_invite": "评价邀请", "reply_notice": "答复告知", "rate": "市民评价", "rating_poor": "差评转核实",
-    "rating_verify": "差评核实", "rectify": "整改反馈", "rectify_revisit": "整改回访", "rating_explain": "解释说明",
-    "rating_appeal": "差评申诉", "rating_appeal_decision": "申诉复核",
+    "rating_invite": "评价邀请",
+    "reply_notice": "答复告知",
+    "rate": "市民评价",
+    "rating_poor": "差评转核实",
+    "rating_verify": "差评核实",
+    "rectify": "整改反馈",
+    "rectify_revisit": "整改回访",
+    "rating_explain": "解释说明",
+    "rating_appeal": "差评申诉",
+    "rating_appeal_decision": "申诉复核",
 }
 
 

@@ -5,6 +5,7 @@ The relay (workers/jobs/outbox.py) delivers ``inapp`` itself and hands every oth
 failure (the relay counts the attempt and retries later). Senders run after the change committed, inside
 the relay job; they must be safe to run twice for one message (pass ``message.id`` as the client reference).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

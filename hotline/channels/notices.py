@@ -1,4 +1,5 @@
 """Notices to the citizen about their case, sent by the channel the case came from (outbox, after commit)."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -13,8 +14,9 @@ def case_replied(case: Case, reply_text: str, department_name: str) -> None:
     from hotline.channels import wechat  # wechatpy is loaded only when a WeChat citizen is notified
 
     summary = reply_text if len(reply_text) <= 80 else reply_text[:80] + "…"
-    text = (f"您的诉求（工单 {case.number}）已由{department_name}答复：{summary}"
-            f" 回复「查询 {case.number}」可查看办理详情。")
+    text = (
+        f"您的诉求（工单 {case.number}）已由{department_name}答复：{summary} 回复「查询 {case.number}」可查看办理详情。"
+    )
     base = current_app.config["HOTLINE"].portal_base_url.rstrip("/")
     url = f"{base}/portal/status?number={case.number}" if base else None
     wechat.queue_notice(case, text, title="您的诉求已有答复", url=url)

@@ -1,4 +1,5 @@
 """Queue in-app notices through the outbox (delivered after commit by the relay job)."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -24,8 +25,11 @@ def _queue(recipient: str, text: str, case_id: int | None) -> None:
     from workers import enqueue_on_commit
     from workers.jobs.outbox import relay_outbox
 
-    db.session.add(OutboxMessage(channel="inapp", recipient=recipient, recipient_masked=recipient,
-                                 case_id=case_id, text=text, payload={}))
+    db.session.add(
+        OutboxMessage(
+            channel="inapp", recipient=recipient, recipient_masked=recipient, case_id=case_id, text=text, payload={}
+        )
+    )
     enqueue_on_commit(relay_outbox)
 
 
@@ -37,7 +41,22 @@ def notify_many(notices: list[tuple[str, str, int | None]]) -> None:
 
     if not notices:
         return
-    db.session.execute(sa.insert(OutboxMessage), [
-        {"channel": "inapp", "recipient": r, "recipient_masked": r, "case_id": c, "text": t, "payload": {},
-         "status": "pending", "attempts": 0, "last_error": "", "created_at": utcnow()} for r, t, c in notices])
+    db.session.execute(
+        sa.insert(OutboxMessage),
+        [
+            {
+                "channel": "inapp",
+                "recipient": r,
+                "recipient_masked": r,
+                "case_id": c,
+                "text": t,
+                "payload": {},
+                "status": "pending",
+                "attempts": 0,
+                "last_error": "",
+                "created_at": utcnow(),
+            }
+            for r, t, c in notices
+        ],
+    )
     enqueue_on_commit(relay_outbox)

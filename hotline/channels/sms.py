@@ -4,6 +4,7 @@ The gateway gets a POST of the JSON object HOTLINE_SMS_GATEWAY_TEMPLATE whose st
 ``{to}`` (E.164 number), ``{text}`` and ``{id}`` (the outbox id, a client reference for the gateway's dedupe),
 with ``Authorization: Bearer HOTLINE_SMS_GATEWAY_TOKEN`` when set. Any 2xx answer is success.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,12 @@ def post_to_gateway(settings, to: str, text: str, ref: str) -> None:
         headers["Authorization"] = f"Bearer {settings.sms_gateway_token}"
     if not settings.sms_gateway_url.startswith(("http://", "https://")):
         raise SendError("HOTLINE_SMS_GATEWAY_URL must be an http(s) URL")
-    req = urllib.request.Request(settings.sms_gateway_url, data=body, headers=headers,  # noqa: S310
-                                 method="POST")
+    req = urllib.request.Request(  # noqa: S310 — http(s) checked above
+        settings.sms_gateway_url,
+        data=body,
+        headers=headers,
+        method="POST",
+    )
     try:
         with urllib.request.urlopen(req, timeout=settings.sms_gateway_timeout) as resp:  # noqa: S310 — http(s) checked
             status = resp.status
@@ -69,7 +74,11 @@ def send_sms(message, now: datetime) -> None:
     settings = current_app.config["HOTLINE"]
     to = current_app.extensions["hotline_cipher"].decrypt(message.recipient)
     if not settings.sms_gateway_url:
-        log.info("SMS (logging sender, no gateway configured) #%s to %s: %s", message.id,
-                 message.recipient_masked, message.text)
+        log.info(
+            "SMS (logging sender, no gateway configured) #%s to %s: %s",
+            message.id,
+            message.recipient_masked,
+            message.text,
+        )
         return
     post_to_gateway(settings, to, message.text, str(message.id))

@@ -3,6 +3,7 @@
 The API base URL is a setting (HOTLINE_WECHAT_API_BASE), so tests point it at a fake WeChat server speaking the
 same HTTP API. The access token is cached in Redis (shared by every process, refreshed by wechatpy on expiry).
 """
+
 from __future__ import annotations
 
 from flask import current_app
@@ -24,8 +25,10 @@ class HotlineWeChatClient(WeChatClient):
         self.API_BASE_URL = base.rstrip("/") + "/cgi-bin/"
 
     def fetch_access_token(self):
-        return self._fetch_access_token(url=self.API_BASE_URL + "token", params={
-            "grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
+        return self._fetch_access_token(
+            url=self.API_BASE_URL + "token",
+            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+        )
 
 
 def client() -> HotlineWeChatClient:
@@ -47,8 +50,14 @@ def queue_notice(case: Case, text: str, *, title: str, url: str | None = None) -
     if identity is None or not is_wechat(identity):
         return None
     payload = {"title": title, "number": case.number, "status": case.status, "url": url}
-    message = OutboxMessage(channel="wechat", recipient=identity.phone_enc, recipient_masked=identity.masked,
-                            case_id=case.id, text=text, payload=payload)
+    message = OutboxMessage(
+        channel="wechat",
+        recipient=identity.phone_enc,
+        recipient_masked=identity.masked,
+        case_id=case.id,
+        text=text,
+        payload=payload,
+    )
     db.session.add(message)
     enqueue_on_commit(relay_outbox, queue="notifications")
     return message
@@ -77,7 +86,8 @@ def send(message: OutboxMessage, now=None) -> None:
     if not template_id:
         raise RuntimeError("no WeChat template id (HOTLINE_WECHAT_TEMPLATE_NOTICE)")
     openid = cipher().decrypt(message.recipient)
-    answer = client().message.send_template(openid, template_id, template_data(message),
-                                            url=(message.payload or {}).get("url"))
+    answer = client().message.send_template(
+        openid, template_id, template_data(message), url=(message.payload or {}).get("url")
+    )
     if answer.get("errcode", 0) != 0:  # wechatpy raises for errcode != 0 already; belt and braces
         raise RuntimeError(f"WeChat refused: {answer}")

@@ -1,4 +1,5 @@
 """Call events from the call platform (CTI): idempotent, order-independent, pops the file on ringing."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,8 +31,11 @@ class CallEvent:
 
 
 def _load_call(call_id: str, at: datetime) -> Call:
-    db.session.execute(insert_ignore(Call.__table__, ["call_id"]).values(
-        call_id=call_id, status="ringing", created_at=at, callee="", seen_events=[]))
+    db.session.execute(
+        insert_ignore(Call.__table__, ["call_id"]).values(
+            call_id=call_id, status="ringing", created_at=at, callee="", seen_events=[]
+        )
+    )
     return db.session.scalar(sa.select(Call).where(Call.call_id == call_id).with_for_update())
 
 
@@ -77,5 +81,14 @@ def _publish_ringing(call: Call, evt: CallEvent, agent: User | None) -> None:
     masked = db.session.get(CitizenPhone, call.phone_id).masked if call.phone_id else "未知号码"
     summary = file_summary(db.session.get(Citizen, call.citizen_id), evt.at) if call.citizen_id else None
     rooms = [f"user:{agent.id}"] if agent else ["role:agent"]
-    publish("call.ringing", {"call_id": call.call_id, "caller": masked, "agent": agent.username if agent else None,
-                             "at": evt.at.isoformat(), "citizen": summary}, rooms)
+    publish(
+        "call.ringing",
+        {
+            "call_id": call.call_id,
+            "caller": masked,
+            "agent": agent.username if agent else None,
+            "at": evt.at.isoformat(),
+            "citizen": summary,
+        },
+        rooms,
+    )

@@ -1,4 +1,5 @@
 """一号一档: the citizen file an agent sees when a call rings (cases, calls, ratings, records, flags)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -30,10 +31,15 @@ def resolve(citizen: Citizen) -> Citizen:
 
 
 def _case_row(row) -> dict:
-    return {"number": row["number"], "status": row["status"],
-            "status_label": STATE_LABELS.get(CaseState(row["status"]), row["status"]), "kind": row["kind"],
-            "title": row["title"], "created_at": row["created_at"].isoformat(),
-            "department_code": row["department_code"]}
+    return {
+        "number": row["number"],
+        "status": row["status"],
+        "status_label": STATE_LABELS.get(CaseState(row["status"]), row["status"]),
+        "kind": row["kind"],
+        "title": row["title"],
+        "created_at": row["created_at"].isoformat(),
+        "department_code": row["department_code"],
+    }
 
 
 def _cases(citizen_id: int) -> tuple[list, list]:
@@ -43,10 +49,23 @@ def _cases(citizen_id: int) -> tuple[list, list]:
 
     def arm(is_open: bool, limit: int):
         status = case.status.in_(open_values) if is_open else case.status.not_in(open_values)
-        inner = (sa.select(case.id, case.number, case.status, case.kind, case.title, case.created_at,
-                           dept.code.label("department_code"), sa.literal(is_open).label("is_open"))
-                 .select_from(Case.__table__.outerjoin(Department.__table__, dept.id == case.lead_department_id))
-                 .where(case.citizen_id == citizen_id, status).order_by(case.id.desc()).limit(limit).subquery())
+        inner = (
+            sa.select(
+                case.id,
+                case.number,
+                case.status,
+                case.kind,
+                case.title,
+                case.created_at,
+                dept.code.label("department_code"),
+                sa.literal(is_open).label("is_open"),
+            )
+            .select_from(Case.__table__.outerjoin(Department.__table__, dept.id == case.lead_department_id))
+            .where(case.citizen_id == citizen_id, status)
+            .order_by(case.id.desc())
+            .limit(limit)
+            .subquery()
+        )
         return sa.select(inner)
 
     rows = db.session.execute(sa.union_all(arm(True, OPEN_LIMIT), arm(False, RECENT))).all()
@@ -56,12 +75,24 @@ def _cases(citizen_id: int) -> tuple[list, list]:
 
 def _counts(citizen_id: int, since: datetime) -> tuple[int, int]:
     """Poor ratings ever and contacts (cases + calls) since ``since``: one statement."""
-    poor = (sa.select(sa.func.count()).select_from(Rating)
-            .where(Rating.citizen_id == citizen_id, Rating.score <= 2).scalar_subquery())
-    cases = (sa.select(sa.func.count()).select_from(Case)
-             .where(Case.citizen_id == citizen_id, Case.created_at >= since).scalar_subquery())
-    calls = (sa.select(sa.func.count()).select_from(Call)
-             .where(Call.citizen_id == citizen_id, Call.created_at >= since).scalar_subquery())
+    poor = (
+        sa.select(sa.func.count())
+        .select_from(Rating)
+        .where(Rating.citizen_id == citizen_id, Rating.score <= 2)
+        .scalar_subquery()
+    )
+    cases = (
+        sa.select(sa.func.count())
+        .select_from(Case)
+        .where(Case.citizen_id == citizen_id, Case.created_at >= since)
+        .scalar_subquery()
+    )
+    calls = (
+        sa.select(sa.func.count())
+        .select_from(Call)
+        .where(Call.citizen_id == citizen_id, Call.created_at >= since)
+        .scalar_subquery()
+    )
     row = db.session.execute(sa.select(poor.label("poor"), cases.label("cases"), calls.label("calls"))).one()
     return row.poor, row.cases + row.calls
 
@@ -69,24 +100,44 @@ def _counts(citizen_id: int, since: datetime) -> tuple[int, int]:
 def _parts(citizen_id: int, since: datetime) -> dict:
     """The portable path (any database): one query per part of the file."""
     open_cases, past_cases = _cases(citizen_id)
-    calls = db.session.scalars(sa.select(Call).where(Call.citizen_id == citizen_id)
-                               .order_by(Call.id.desc()).limit(RECENT)).all()
-    ratings = db.session.scalars(sa.select(Rating).where(Rating.citizen_id == citizen_id)
-                                 .order_by(Rating.id.desc()).limit(RECENT)).all()
-    records = db.session.scalars(sa.select(ExternalRecord).where(ExternalRecord.citizen_id == citizen_id)
-                                 .order_by(ExternalRecord.id.desc()).limit(RECENT)).all()
+    calls = db.session.scalars(
+        sa.select(Call).where(Call.citizen_id == citizen_id).order_by(Call.id.desc()).limit(RECENT)
+    ).all()
+    ratings = db.session.scalars(
+        sa.select(Rating).where(Rating.citizen_id == citizen_id).order_by(Rating.id.desc()).limit(RECENT)
+    ).all()
+    records = db.session.scalars(
+        sa.select(ExternalRecord)
+        .where(ExternalRecord.citizen_id == citizen_id)
+        .order_by(ExternalRecord.id.desc())
+        .limit(RECENT)
+    ).all()
     poor, contacts = _counts(citizen_id, since)
-    phones = db.session.execute(sa.select(CitizenPhone.masked, CitizenPhone.kind)
-                                .where(CitizenPhone.citizen_id == citizen_id).order_by(CitizenPhone.id)).all()
+    phones = db.session.execute(
+        sa.select(CitizenPhone.masked, CitizenPhone.kind)
+        .where(CitizenPhone.citizen_id == citizen_id)
+        .order_by(CitizenPhone.id)
+    ).all()
     return {
         "phones": [{"phone": p.masked, "kind": p.kind} for p in phones],
-        "open_cases": open_cases, "past_cases": past_cases,
-        "calls": [{"call_id": c.call_id, "status": c.status, "at": c.ringing_at or c.created_at,
-                   "duration_seconds": c.duration_seconds} for c in calls],
+        "open_cases": open_cases,
+        "past_cases": past_cases,
+        "calls": [
+            {
+                "call_id": c.call_id,
+                "status": c.status,
+                "at": c.ringing_at or c.created_at,
+                "duration_seconds": c.duration_seconds,
+            }
+            for c in calls
+        ],
         "ratings": ratings,
-        "records": [{"source": r.source, "ref": r.ref, "title": r.title, "status": r.status,
-                     "occurred_at": r.occurred_at} for r in records],
-        "poor": poor, "contacts": contacts,
+        "records": [
+            {"source": r.source, "ref": r.ref, "title": r.title, "status": r.status, "occurred_at": r.occurred_at}
+            for r in records
+        ],
+        "poor": poor,
+        "contacts": contacts,
     }
 
 
@@ -126,12 +177,17 @@ def _summary(citizen_id: int, name_enc: str | None, tags: list | None, parts: di
         "phones": parts["phones"],
         "tags": tags,
         "care": [CARE_TAGS[t] for t in tags if t in CARE_TAGS],
-        "flags": {"repeat_caller": contacts >= settings.repeat_caller_contacts, "contacts_recent": contacts,
-                  "poor_ratings": parts["poor"], "special_care": any(t in CARE_TAGS for t in tags)},
+        "flags": {
+            "repeat_caller": contacts >= settings.repeat_caller_contacts,
+            "contacts_recent": contacts,
+            "poor_ratings": parts["poor"],
+            "special_care": any(t in CARE_TAGS for t in tags),
+        },
         "open_cases": [_case_row(c) for c in parts["open_cases"]],
         "past_cases": [_case_row(c) for c in parts["past_cases"]],
         "calls": [{**c, "at": c["at"].isoformat()} for c in parts["calls"]],
         "ratings": [rating_dict(r) for r in parts["ratings"]],
-        "records": [{**r, "occurred_at": r["occurred_at"].isoformat() if r["occurred_at"] else None}
-                    for r in parts["records"]],
+        "records": [
+            {**r, "occurred_at": r["occurred_at"].isoformat() if r["occurred_at"] else None} for r in parts["records"]
+        ],
     }

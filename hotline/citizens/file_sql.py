@@ -6,6 +6,7 @@ built by PostgreSQL (already limited to what the file shows, newest first) and t
 flags. ``hotline.citizens.file`` turns it into the same dict as its portable path (SQLite), which runs
 one plain query per part instead.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -63,8 +64,10 @@ SELECT c.id, c.name_enc, c.tags, c.merged_into_id,
 FROM c""")  # noqa: S608 — only this module's constants are formatted in; values are bound
 
 
-BY_PHONE_HASH = _statement("SELECT ci.id, ci.name_enc, ci.tags, ci.merged_into_id FROM citizen_phones p "
-                           "JOIN citizens ci ON ci.id = p.citizen_id WHERE p.phone_hash = :key")
+BY_PHONE_HASH = _statement(
+    "SELECT ci.id, ci.name_enc, ci.tags, ci.merged_into_id FROM citizen_phones p "
+    "JOIN citizens ci ON ci.id = p.citizen_id WHERE p.phone_hash = :key"
+)
 BY_CITIZEN_ID = _statement("SELECT id, name_enc, tags, merged_into_id FROM citizens WHERE id = :key")
 
 
@@ -80,6 +83,7 @@ def fetch(session, statement: sa.TextClause, key, since: datetime):
 
 def parts(row) -> dict:
     """The row's lists as the portable path returns them: case/rating rows with attributes, aware datetimes."""
+
     def cases(items):
         return [{**c, "created_at": utc(c["created_at"])} for c in items or []]
 

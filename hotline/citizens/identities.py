@@ -5,6 +5,7 @@ is encrypted at rest, and the masked form never shows it. So a case registered o
 citizen and a "phone" row like any other, and the citizen file lists the identity next to the numbers.
 Code that dials or texts a number must skip rows of kind "wechat" (see ``is_wechat``).
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -44,16 +45,22 @@ def get_or_create_wechat(openid: str) -> CitizenPhone:
     """The identity row (and its citizen) of ``openid``; concurrent first messages both succeed
     (the unique blind index decides, the loser's fresh citizen row is removed again)."""
     digest = wechat_hash(openid)
-    existing = db.session.scalar(sa.select(CitizenPhone).where(CitizenPhone.phone_hash == digest)
-                                 .options(so.joinedload(CitizenPhone.citizen)))
+    existing = db.session.scalar(
+        sa.select(CitizenPhone).where(CitizenPhone.phone_hash == digest).options(so.joinedload(CitizenPhone.citizen))
+    )
     if existing is not None:
         return existing
     citizen = Citizen(name_enc=None, tags=[], phones=[])
     db.session.add(citizen)
     db.session.flush()
     stmt = insert_ignore(CitizenPhone, ["phone_hash"]).values(
-        citizen_id=citizen.id, phone_hash=digest, phone_enc=cipher().encrypt(openid),
-        masked=wechat_masked(openid), kind=WECHAT, created_at=citizen.created_at)
+        citizen_id=citizen.id,
+        phone_hash=digest,
+        phone_enc=cipher().encrypt(openid),
+        masked=wechat_masked(openid),
+        kind=WECHAT,
+        created_at=citizen.created_at,
+    )
     inserted = db.session.scalar(stmt.returning(CitizenPhone))
     if inserted is None:
         db.session.delete(citizen)

@@ -1,4 +1,5 @@
 """Changes to citizen files: add a phone, tags, external records, merge two files; unmask with audit."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -39,11 +40,17 @@ def add_phone(citizen: Citizen, phone: Phone, actor: User | None) -> CitizenPhon
         return existing
     from hotline.citizens.phones import mask
 
-    row = CitizenPhone(citizen_id=citizen.id, phone_hash=phone_hash(phone), phone_enc=cipher().encrypt(phone.key),
-                       masked=mask(phone.e164), kind=phone.kind)
+    row = CitizenPhone(
+        citizen_id=citizen.id,
+        phone_hash=phone_hash(phone),
+        phone_enc=cipher().encrypt(phone.key),
+        masked=mask(phone.e164),
+        kind=phone.kind,
+    )
     db.session.add(row)
-    db.session.add(CitizenEvent(citizen_id=citizen.id, action="phone_added", actor_id=actor.id if actor else None,
-                                note=row.masked))
+    db.session.add(
+        CitizenEvent(citizen_id=citizen.id, action="phone_added", actor_id=actor.id if actor else None, note=row.masked)
+    )
     return row
 
 
@@ -53,8 +60,11 @@ def set_tags(citizen: Citizen, tags: list[str], actor: User) -> None:
         raise CitizenRuleError("unknown_tag", f"未知的标签：{'、'.join(unknown)}；可选：{'、'.join(CARE_TAGS)}")
     before = list(citizen.tags or [])
     citizen.tags = sorted(set(tags))
-    db.session.add(CitizenEvent(citizen_id=citizen.id, action="tags_changed", actor_id=actor.id,
-                                data={"from": before, "to": citizen.tags}))
+    db.session.add(
+        CitizenEvent(
+            citizen_id=citizen.id, action="tags_changed", actor_id=actor.id, data={"from": before, "to": citizen.tags}
+        )
+    )
 
 
 def merge(source: Citizen, target: Citizen, actor: User, note: str = "") -> Citizen:
@@ -69,23 +79,35 @@ def merge(source: Citizen, target: Citizen, actor: User, note: str = "") -> Citi
         target.name_enc = source.name_enc
     source.merged_into_id = target.id
     for citizen, action, other in ((target, "merged_in", source), (source, "merged_into", target)):
-        db.session.add(CitizenEvent(citizen_id=citizen.id, action=action, actor_id=actor.id, note=note,
-                                    data={"other_citizen_id": other.id}))
+        db.session.add(
+            CitizenEvent(
+                citizen_id=citizen.id, action=action, actor_id=actor.id, note=note, data={"other_citizen_id": other.id}
+            )
+        )
     db.session.flush()
     db.session.expire_all()
     return db.session.get(Citizen, target.id)
 
 
-def add_record(phone: Phone, source: str, ref: str, title: str, status: str, occurred_at: datetime | None,
-               data: dict) -> tuple[ExternalRecord, bool]:
+def add_record(
+    phone: Phone, source: str, ref: str, title: str, status: str, occurred_at: datetime | None, data: dict
+) -> tuple[ExternalRecord, bool]:
     """Store a record from another system for the number's file; the same (source, ref) again updates it."""
     citizen = resolve(get_or_create(phone).citizen)
     stmt = insert_ignore(ExternalRecord.__table__, ["source", "ref"]).values(
-        citizen_id=citizen.id, source=source, ref=ref, title=title, status=status, occurred_at=occurred_at,
-        data=data, created_at=datetime.now(UTC))
+        citizen_id=citizen.id,
+        source=source,
+        ref=ref,
+        title=title,
+        status=status,
+        occurred_at=occurred_at,
+        data=data,
+        created_at=datetime.now(UTC),
+    )
     created = db.session.execute(stmt.returning(ExternalRecord.__table__.c.id)).scalar() is not None
-    record = db.session.scalar(sa.select(ExternalRecord).where(ExternalRecord.source == source,
-                                                               ExternalRecord.ref == ref))
+    record = db.session.scalar(
+        sa.select(ExternalRecord).where(ExternalRecord.source == source, ExternalRecord.ref == ref)
+    )
     if not created:
         record.title, record.status, record.data = title, status, data
     return record, created
@@ -94,7 +116,14 @@ def add_record(phone: Phone, source: str, ref: str, title: str, status: str, occ
 def unmask_phones(citizen: Citizen, actor: User, case: Case | None = None) -> list[str]:
     """Full numbers of a file, for staff who must call back; every call is written to the audit log."""
     phones = db.session.scalars(sa.select(CitizenPhone).where(CitizenPhone.citizen_id == citizen.id)).all()
-    db.session.add(AuditLog(user_id=actor.id, action="unmask_phone", citizen_id=citizen.id,
-                            case_id=case.id if case else None, detail=f"{len(phones)} 个号码",
-                            ip=(request.remote_addr or "")[:64]))
+    db.session.add(
+        AuditLog(
+            user_id=actor.id,
+            action="unmask_phone",
+            citizen_id=citizen.id,
+            case_id=case.id if case else None,
+            detail=f"{len(phones)} 个号码",
+            ip=(request.remote_addr or "")[:64],
+        )
+    )
     return [phone_number(p) for p in phones]

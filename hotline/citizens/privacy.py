@@ -3,6 +3,7 @@
 Ciphertexts are text ``"<key id>:<base64(nonce + AES-GCM ciphertext)>"`` so keys can be rotated:
 old key ids stay readable while new values use the current key.
 """
+
 from __future__ import annotations
 
 import base64
@@ -16,9 +17,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 
 def _derive(secret: str, purpose: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"hotline-12345", info=purpose).derive(
-        secret.encode()
-    )
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"hotline-12345", info=purpose).derive(secret.encode())
 
 
 class DataCipher:

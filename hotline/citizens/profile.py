@@ -1,4 +1,5 @@
 """一号一档: find or create the citizen file of a phone number (safe under concurrency)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -27,9 +28,11 @@ def phone_hash(phone: Phone) -> str:
 def _phone_by_hash():
     """Built once per process (on every registration's and look-up's path): Core columns, labelled p_/c_."""
     phones, citizens = CitizenPhone.__table__, Citizen.__table__
-    return (sa.select(*labelled(phones, "p_"), *labelled(citizens, "c_"))
-            .select_from(phones.join(citizens, citizens.c.id == phones.c.citizen_id))
-            .where(phones.c.phone_hash == sa.bindparam("digest")))
+    return (
+        sa.select(*labelled(phones, "p_"), *labelled(citizens, "c_"))
+        .select_from(phones.join(citizens, citizens.c.id == phones.c.citizen_id))
+        .where(phones.c.phone_hash == sa.bindparam("digest"))
+    )
 
 
 def _phone_row(digest: str) -> CitizenPhone | None:
@@ -60,11 +63,25 @@ def get_or_create(phone: Phone, name: str | None = None, now: datetime | None = 
         return existing
     now = now or datetime.now(UTC)
     citizen, inserted = insert_loaded_pair(
-        Citizen(name_enc=cipher().encrypt(name) if name else None, tags=[], created_at=now, updated_at=now,
-                merged_into_id=None),
-        CitizenPhone(phone_hash=digest, phone_enc=cipher().encrypt(phone.key), masked=mask(phone.e164),
-                     kind=phone.kind, created_at=now),
-        "citizen", parent_related={"phones": []}, child_related={}, child_on_conflict=["phone_hash"])
+        Citizen(
+            name_enc=cipher().encrypt(name) if name else None,
+            tags=[],
+            created_at=now,
+            updated_at=now,
+            merged_into_id=None,
+        ),
+        CitizenPhone(
+            phone_hash=digest,
+            phone_enc=cipher().encrypt(phone.key),
+            masked=mask(phone.e164),
+            kind=phone.kind,
+            created_at=now,
+        ),
+        "citizen",
+        parent_related={"phones": []},
+        child_related={},
+        child_on_conflict=["phone_hash"],
+    )
     if inserted is None:  # another request registered the number first: use its file
         db.session.delete(citizen)
         db.session.flush()

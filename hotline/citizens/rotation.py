@@ -1,4 +1,5 @@
 """Re-encrypt personal data with the current data key (after HOTLINE_DATA_KEY changed)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -23,14 +24,16 @@ def rotate(progress: Callable[[str], None] = print) -> int:
         done = 0
         total = db.session.scalar(sa.select(sa.func.count()).select_from(model).where(col.is_not(None)))
         while True:
-            rows = db.session.execute(sa.select(model.id, col).where(model.id > last_id, col.is_not(None))
-                                      .order_by(model.id).limit(BATCH)).all()
+            rows = db.session.execute(
+                sa.select(model.id, col).where(model.id > last_id, col.is_not(None)).order_by(model.id).limit(BATCH)
+            ).all()
             if not rows:
                 break
             for row_id, value in rows:
                 if c.needs_rotation(value):
-                    db.session.execute(sa.update(model).where(model.id == row_id)
-                                       .values({column: c.encrypt(c.decrypt(value))}))
+                    db.session.execute(
+                        sa.update(model).where(model.id == row_id).values({column: c.encrypt(c.decrypt(value))})
+                    )
                     changed += 1
             last_id = rows[-1][0]
             done += len(rows)

@@ -1,4 +1,5 @@
 """Flask CLI commands: seed, token, worker, scheduler."""
+
 from __future__ import annotations
 
 import click
@@ -98,8 +99,7 @@ def cti_simulate(url: str, caller: str, agent: str, talk: float):
     """Post signed ringing/answered/ended events, as the call platform would."""
     from hotline.cli.cti_simulator import simulate_call
 
-    call_id = simulate_call(url, current_app.config["HOTLINE"].cti_secret, caller, agent, talk,
-                            echo=click.echo)
+    call_id = simulate_call(url, current_app.config["HOTLINE"].cti_secret, caller, agent, talk, echo=click.echo)
     click.echo(call_id)
 
 
@@ -109,8 +109,13 @@ def routing():
 
 
 @routing.command("train")
-@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder of *.tsv files: text<TAB>level-1 category.")
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder of *.tsv files: text<TAB>level-1 category.",
+)
 @with_appcontext
 def routing_train(data_dir: str):
     """Train the classifier on DIR/*.tsv and store it in the instance folder (loaded by every process)."""
@@ -141,4 +146,6 @@ def routing_dupkeys():
     count = rebuild_keys()
     db.session.commit()
     click.echo(f"已为 {count} 件在办工单重建查重索引")
+
+
 COMMANDS = (seed, token, worker, scheduler, keys, cti, routing)

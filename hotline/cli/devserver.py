@@ -1,4 +1,5 @@
 """`make run`: migrate, seed the demo city if empty, then run web + worker + scheduler until Ctrl-C."""
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     procs = {
         "worker": subprocess.Popen([*flask, "worker"], cwd=ROOT, env=env),
         "scheduler": subprocess.Popen([*flask, "scheduler"], cwd=ROOT, env=env),
-        "web": subprocess.Popen([*flask, "run", "--host", args.host, "--port", str(args.port)], cwd=ROOT,
-                                env=env),
+        "web": subprocess.Popen([*flask, "run", "--host", args.host, "--port", str(args.port)], cwd=ROOT, env=env),
     }
     url = f"http://{args.host}:{args.port}/"
     print(f"\n12345 热线已启动：{url}  （登录后进入话务台；Ctrl-C 停止）\n", flush=True)

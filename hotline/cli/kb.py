@@ -1,4 +1,5 @@
 """`flask kb import FILE [--partial]`, `flask kb export FILE`, `flask kb reindex`."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -9,10 +10,20 @@ from flask.cli import with_appcontext
 
 from hotline.extensions import db
 
-FIELD_LABELS = {"kind": "条目类型", "code": "事项编码", "title": "标题", "body": "正文",
-                "department_code": "责任单位代码",
-                "category": "分类", "tags": "标签", "districts": "适用区县", "valid_from": "生效日期",
-                "valid_to": "失效日期", "columns": "列", "row": "整行"}
+FIELD_LABELS = {
+    "kind": "条目类型",
+    "code": "事项编码",
+    "title": "标题",
+    "body": "正文",
+    "department_code": "责任单位代码",
+    "category": "分类",
+    "tags": "标签",
+    "districts": "适用区县",
+    "valid_from": "生效日期",
+    "valid_to": "失效日期",
+    "columns": "列",
+    "row": "整行",
+}
 
 
 @click.group("kb")
@@ -32,8 +43,7 @@ def kb_import(path: str, partial: bool, draft: bool):
     from knowledge_base.catalog import CatalogError
 
     try:
-        report = importer.run(path, None, datetime.now(UTC), partial=partial,
-                              status="draft" if draft else "published")
+        report = importer.run(path, None, datetime.now(UTC), partial=partial, status="draft" if draft else "published")
     except CatalogError as err:
         raise click.ClickException(str(err)) from None
     for row in report.bad:
@@ -41,8 +51,10 @@ def kb_import(path: str, partial: bool, draft: bool):
         click.echo(f"第 {row.line} 行：{reasons}", err=True)
     if report.bad and not partial:
         db.session.rollback()
-        raise click.ClickException(f"共 {report.total} 行，其中 {len(report.bad)} 行有错误，未导入任何条目。"
-                                   f"请修正后重新导入，或加 --partial 只导入正确的行。")
+        raise click.ClickException(
+            f"共 {report.total} 行，其中 {len(report.bad)} 行有错误，未导入任何条目。"
+            f"请修正后重新导入，或加 --partial 只导入正确的行。"
+        )
     db.session.commit()
     skipped = f"，跳过有错误的 {len(report.bad)} 行（--partial）" if report.bad else ""
     same = f"，{report.unchanged} 条内容未变" if report.unchanged else ""

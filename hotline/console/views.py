@@ -1,4 +1,5 @@
 """Agent console (case registration) and the dispatcher's queues."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -15,9 +16,9 @@ from hotline.cases.forms import CaseForm
 from hotline.cases.workflow import OPEN_STATES
 from hotline.citizens.phones import Phone, PhoneError, normalize
 from hotline.citizens.profile import phone_number
-from hotline.web import filters
 from hotline.extensions import db
 from hotline.models import Call, Case, Category, CitizenPhone
+from hotline.web import filters
 
 console_bp = Blueprint("console", __name__)
 console_bp.before_request(page_role_guard("agent", "dispatcher", "monitor", "supervisor"))
@@ -38,20 +39,33 @@ def _my_cases_today() -> list[Case]:
     zone = ZoneInfo(current_app.config["HOTLINE"].timezone)
     midnight = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     return db.session.scalars(
-        sa.select(Case).where(Case.created_by_id == current_user.id, Case.created_at >= midnight.astimezone(UTC))
-        .options(so.selectinload(Case.category)).order_by(Case.id.desc()).limit(20)).all()
+        sa.select(Case)
+        .where(Case.created_by_id == current_user.id, Case.created_at >= midnight.astimezone(UTC))
+        .options(so.selectinload(Case.category))
+        .order_by(Case.id.desc())
+        .limit(20)
+    ).all()
 
 
 def _team_queue() -> list[Case]:
     """The latest open cases of the whole centre (updated live on the console)."""
     return db.session.scalars(
-        sa.select(Case).where(Case.status.in_(OPEN)).options(so.selectinload(Case.category))
-        .order_by(Case.id.desc()).limit(20)).all()
+        sa.select(Case)
+        .where(Case.status.in_(OPEN))
+        .options(so.selectinload(Case.category))
+        .order_by(Case.id.desc())
+        .limit(20)
+    ).all()
 
 
 def _render_console(form: CaseForm, status: int = 200):
-    return render_template("console/index.html", form=form, can_register=_can_register(),
-                           my_cases=_my_cases_today(), team_queue=_team_queue()), status
+    return render_template(
+        "console/index.html",
+        form=form,
+        can_register=_can_register(),
+        my_cases=_my_cases_today(),
+        team_queue=_team_queue(),
+    ), status
 
 
 def _phone_for(form: CaseForm) -> Phone:
@@ -95,10 +109,16 @@ def create_case():
             form.phone.errors.append(err.message)
         else:
             new = ops.NewCase(
-                channel=form.channel.data, kind=form.kind.data, content=form.content.data.strip(), phone=phone,
+                channel=form.channel.data,
+                kind=form.kind.data,
+                content=form.content.data.strip(),
+                phone=phone,
                 citizen_name=(form.citizen_name.data or "").strip() or None,
-                address=(form.address.data or "").strip(), district=form.chosen_district(),
-                urgency=form.urgency.data, category=form.chosen_category(), confidential=form.confidential.data,
+                address=(form.address.data or "").strip(),
+                district=form.chosen_district(),
+                urgency=form.urgency.data,
+                category=form.chosen_category(),
+                confidential=form.confidential.data,
                 call_id=(form.call_id.data or None),
             )
             case = ops.create_case(new, current_user, datetime.now(UTC))
@@ -130,9 +150,16 @@ def categories():
     parent = request.args.get("parent", "")
     level = Category.parent_id == int(parent) if parent.isdigit() else Category.level == 1
     query = sa.select(Category).where(level).options(so.selectinload(Category.department)).order_by(Category.id)
-    items = [{"id": c.id, "name": c.name, "level": c.level,
-              "department": c.department.name if c.department else None, "local": c.local}
-             for c in db.session.scalars(query)]
+    items = [
+        {
+            "id": c.id,
+            "name": c.name,
+            "level": c.level,
+            "department": c.department.name if c.department else None,
+            "local": c.local,
+        }
+        for c in db.session.scalars(query)
+    ]
     return jsonify({"items": items})
 
 
@@ -144,5 +171,10 @@ def dispatch_queue():
     from hotline.dispatch.workbench import queue
 
     data = queue(QUEUE_LIMIT)
-    return render_template("console/dispatch.html", data=data, limit=QUEUE_LIMIT,
-                           units=department_groups(), can_dispatch=current_user.role in DISPATCH_ROLES)
+    return render_template(
+        "console/dispatch.html",
+        data=data,
+        limit=QUEUE_LIMIT,
+        units=department_groups(),
+        can_dispatch=current_user.role in DISPATCH_ROLES,
+    )

@@ -1,4 +1,5 @@
 """Small dialect helpers shared by SQLite and PostgreSQL code paths."""
+
 from __future__ import annotations
 
 from sqlalchemy.dialects import postgresql, sqlite

@@ -1,6 +1,7 @@
 """Engine tuning: SQLite gets WAL, a busy timeout, foreign keys, BEGIN IMMEDIATE transactions
 (so concurrent writers queue instead of failing on a lock upgrade; a read-only transaction can ask for a
 plain BEGIN) and the functions of hotline/db/sqlfuncs.py."""
+
 from __future__ import annotations
 
 from sqlalchemy import event

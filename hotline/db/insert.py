@@ -9,6 +9,7 @@ so later reads need no SQL and later changes are ordinary ORM updates (``version
 inserted value). Many-to-one relationships are passed as keywords: their foreign keys are taken from them
 and they are set as loaded values; collections likewise (``events=[]``: nothing to lazy-load).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -43,8 +44,9 @@ def _prepare(obj, related: dict) -> tuple[sa.Mapper, dict, tuple | None, dict]:
         prop = mapper.relationships[name]
         if prop.direction.name == "MANYTOONE":
             for local, remote in prop.local_remote_pairs:
-                state[mapper.get_property_by_column(local).key] = \
+                state[mapper.get_property_by_column(local).key] = (
                     None if value is None else getattr(value, mapper_key(value, remote))
+                )
     values, pk = {}, None
     for prop in mapper.column_attrs:
         column = prop.columns[0]
@@ -53,8 +55,9 @@ def _prepare(obj, related: dict) -> tuple[sa.Mapper, dict, tuple | None, dict]:
             continue
         value = state.get(prop.key, _NOTHING)
         # like the ORM's flush: an attribute left as None is omitted, so the column's default applies
-        unset = value is _NOTHING or (value is None and column.default is not None
-                                      and not column.type.should_evaluate_none)
+        unset = value is _NOTHING or (
+            value is None and column.default is not None and not column.type.should_evaluate_none
+        )
         values[column.key] = _default(column) if unset else value
     return mapper, values, pk, related
 
@@ -73,8 +76,9 @@ def insert_loaded(obj, *, on_conflict: list[str] | None = None, **related):
     """INSERT ``obj`` (a new, transient instance), attach it and return it; with ``on_conflict`` (unique
     columns) the INSERT does nothing on a conflict and ``None`` is returned (``obj`` stays unsaved)."""
     mapper, values, pk, related = _prepare(obj, related)
-    stmt = _statement(mapper.local_table, tuple(on_conflict or ()), pk[1] if pk else None,
-                      db.session.get_bind().dialect.name)
+    stmt = _statement(
+        mapper.local_table, tuple(on_conflict or ()), pk[1] if pk else None, db.session.get_bind().dialect.name
+    )
     result = db.session.execute(stmt, values)
     if pk is not None:
         new_id = result.scalar()
@@ -86,8 +90,9 @@ def insert_loaded(obj, *, on_conflict: list[str] | None = None, **related):
     return _attach(obj, mapper, values, related)
 
 
-def insert_loaded_pair(parent, child, link: str, *, parent_related: dict, child_related: dict,
-                       child_on_conflict: list[str] | None = None):
+def insert_loaded_pair(
+    parent, child, link: str, *, parent_related: dict, child_related: dict, child_on_conflict: list[str] | None = None
+):
     """A new row and a new row referring to it (``child``'s many-to-one ``link`` is ``parent``), both attached
     like ``insert_loaded``. PostgreSQL writes both in ONE statement (the parent's INSERT as a CTE); elsewhere
     two. Returns (parent, child) — child None when ``child_on_conflict`` refused it (the parent is written
@@ -98,10 +103,16 @@ def insert_loaded_pair(parent, child, link: str, *, parent_related: dict, child_
     p_mapper, p_values, p_pk, parent_related = _prepare(parent, parent_related)
     c_mapper, c_values, c_pk, child_related = _prepare(child, child_related)
     prop = c_mapper.relationships[link]
-    (fk, _remote), = prop.local_remote_pairs
+    ((fk, _remote),) = prop.local_remote_pairs
     c_values.pop(fk.key, None)
-    stmt = _pair_statement(p_mapper.local_table, tuple(p_values), c_mapper.local_table, tuple(c_values), fk.key,
-                           tuple(child_on_conflict or ()))
+    stmt = _pair_statement(
+        p_mapper.local_table,
+        tuple(p_values),
+        c_mapper.local_table,
+        tuple(c_values),
+        fk.key,
+        tuple(child_on_conflict or ()),
+    )
     params = {**{f"p_{k}": v for k, v in p_values.items()}, **{f"c_{k}": v for k, v in c_values.items()}}
     parent_id, child_id = db.session.execute(stmt, params).one()
     p_values[p_pk[1].key] = parent_id
@@ -113,15 +124,26 @@ def insert_loaded_pair(parent, child, link: str, *, parent_related: dict, child_
 
 
 @lru_cache(maxsize=16)
-def _pair_statement(parent: sa.Table, p_cols: tuple[str, ...], child: sa.Table, c_cols: tuple[str, ...], fk: str,
-                    on_conflict: tuple[str, ...]):
+def _pair_statement(
+    parent: sa.Table,
+    p_cols: tuple[str, ...],
+    child: sa.Table,
+    c_cols: tuple[str, ...],
+    fk: str,
+    on_conflict: tuple[str, ...],
+):
     """WITH p AS (INSERT INTO parent … RETURNING id), c AS (INSERT INTO child (fk, …) SELECT p.id, … FROM p
     [ON CONFLICT DO NOTHING] RETURNING id) SELECT (SELECT id FROM p), (SELECT id FROM c)."""
     p_pk, c_pk = parent.primary_key.columns.values()[0], child.primary_key.columns.values()[0]
-    p = (postgresql.insert(parent).values({k: sa.bindparam(f"p_{k}", type_=parent.c[k].type) for k in p_cols})
-         .returning(p_pk).cte("parent_row"))
-    source = sa.select(p.c[p_pk.key], *(sa.cast(sa.bindparam(f"c_{k}", type_=child.c[k].type), child.c[k].type)
-                                         for k in c_cols))
+    p = (
+        postgresql.insert(parent)
+        .values({k: sa.bindparam(f"p_{k}", type_=parent.c[k].type) for k in p_cols})
+        .returning(p_pk)
+        .cte("parent_row")
+    )
+    source = sa.select(
+        p.c[p_pk.key], *(sa.cast(sa.bindparam(f"c_{k}", type_=child.c[k].type), child.c[k].type) for k in c_cols)
+    )
     c = postgresql.insert(child).from_select([fk, *c_cols], source)
     if on_conflict:
         c = c.on_conflict_do_nothing(index_elements=list(on_conflict))
@@ -133,8 +155,11 @@ def _pair_statement(parent: sa.Table, p_cols: tuple[str, ...], child: sa.Table, 
 def _statement(table: sa.Table, on_conflict: tuple[str, ...], returning: sa.Column | None, dialect: str):
     """One statement object per table and shape, values as parameters: SQLAlchemy compiles it once."""
     module = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(table).on_conflict_do_nothing(index_elements=list(on_conflict)) if on_conflict \
+    stmt = (
+        module.insert(table).on_conflict_do_nothing(index_elements=list(on_conflict))
+        if on_conflict
         else sa.insert(table)
+    )
     return stmt.returning(returning) if returning is not None else stmt
 
 
@@ -155,7 +180,7 @@ def labelled(table: sa.Table, prefix: str) -> list:
 
 def unprefixed(row, prefix: str) -> dict:
     """The values of a ``labelled`` row that carry ``prefix``, by column name."""
-    return {k[len(prefix):]: v for k, v in row.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in row.items() if k.startswith(prefix)}
 
 
 def attached(cls, columns: dict, **related):

@@ -8,6 +8,7 @@ bump lost to a Redis failure after the commit leaves the cache stale for at most
 A hit is attached to the request's session with ``merge(load=False)``: no SQL, and the case can refer to it
 like any loaded row.
 """
+
 from __future__ import annotations
 
 import threading
@@ -83,12 +84,15 @@ def _cached(key: tuple, cls, *queries):
 
 def active_unit(code: str) -> Department | None:
     units = Department.__table__
-    return _cached(("unit", code), Department,
-                   sa.select(units).where(units.c.code == code, units.c.active.is_(True)))
+    return _cached(("unit", code), Department, sa.select(units).where(units.c.code == code, units.c.active.is_(True)))
 
 
 def category(value: str) -> Category | None:
     """A category by full path ("城乡建设/物业管理/…") or by level-1 name."""
     cats = Category.__table__
-    return _cached(("category", value), Category, sa.select(cats).where(cats.c.path == value),
-                   sa.select(cats).where(cats.c.level == 1, cats.c.name == value))
+    return _cached(
+        ("category", value),
+        Category,
+        sa.select(cats).where(cats.c.path == value),
+        sa.select(cats).where(cats.c.level == 1, cats.c.name == value),
+    )

@@ -7,6 +7,7 @@ hotline/db/engine.py): it has no time-zone conversion.
 - ``utc_iso(utc)``: ``datetime.isoformat()`` of that UTC instant (``…T…+00:00``, microseconds only when not zero);
 - ``json_object(key, value, …)``: a JSON object (PostgreSQL: jsonb).
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -66,8 +67,10 @@ class utc_iso(FunctionElement):
 @compiles(utc_iso)
 def _utc_iso(element, compiler, **kw):
     utc = compiler.process(element.clauses, **kw)
-    return (f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN to_char({utc}, 'US') = '000000' "
-            f"THEN '' ELSE to_char({utc}, '.US') END || '+00:00')")
+    return (
+        f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN to_char({utc}, 'US') = '000000' "
+        f"THEN '' ELSE to_char({utc}, '.US') END || '+00:00')"
+    )
 
 
 @compiles(utc_iso, "sqlite")

@@ -1,4 +1,5 @@
 """Run side effects only after the database commit succeeds (and drop them on rollback)."""
+
 from __future__ import annotations
 
 import logging

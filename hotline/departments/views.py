@@ -1,4 +1,5 @@
 """Department portal: the unit's inbox (its own and its sub-units' assignments) and recent history."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -21,9 +22,12 @@ HISTORY_LIMIT = 50
 
 
 def _assignments(scope: Department, statuses: tuple[str, ...]):
-    return (sa.select(Assignment).join(Department, Assignment.department_id == Department.id)
-            .where(Department.path.startswith(scope.path), Assignment.status.in_(statuses))
-            .options(so.selectinload(Assignment.case)))
+    return (
+        sa.select(Assignment)
+        .join(Department, Assignment.department_id == Department.id)
+        .where(Department.path.startswith(scope.path), Assignment.status.in_(statuses))
+        .options(so.selectinload(Assignment.case))
+    )
 
 
 @departments_bp.get("/")
@@ -34,12 +38,17 @@ def inbox():
     if scope is not None:
         pending = Assignment.status == "pending"
         # unsigned first (by sign deadline), then those in hand (by reply deadline)
-        order = (sa.case((pending, 0), else_=1),
-                 sa.case((pending, Assignment.deadline_sign), else_=Assignment.deadline_reply))
-        open_rows = db.session.scalars(_assignments(scope, ("pending", "signed")).order_by(*order)
-                                       .limit(INBOX_LIMIT)).all()
-        history = db.session.scalars(_assignments(scope, ("replied", "returned"))
-                                     .order_by(Assignment.id.desc()).limit(HISTORY_LIMIT)).all()
+        order = (
+            sa.case((pending, 0), else_=1),
+            sa.case((pending, Assignment.deadline_sign), else_=Assignment.deadline_reply),
+        )
+        open_rows = db.session.scalars(
+            _assignments(scope, ("pending", "signed")).order_by(*order).limit(INBOX_LIMIT)
+        ).all()
+        history = db.session.scalars(
+            _assignments(scope, ("replied", "returned")).order_by(Assignment.id.desc()).limit(HISTORY_LIMIT)
+        ).all()
     levels = milestone_levels(open_rows, datetime.now(UTC))  # colours from the SLA cards (working time)
-    return render_template("departments/inbox.html", scope=scope, tab=tab, open_rows=open_rows, history=history,
-                           levels=levels)
+    return render_template(
+        "departments/inbox.html", scope=scope, tab=tab, open_rows=open_rows, history=history, levels=levels
+    )

@@ -1,5 +1,6 @@
 """Admin pages for routing: override rules (keyword / regex / category / area → unit, priority, enabled) and
 the category → responsible unit mapping. zh-CN, CSRF (Flask-WTF); the edits go through hotline.dispatch.rules_admin."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -7,9 +8,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from wtforms import BooleanField, HiddenField, IntegerField, StringField
 from wtforms.validators import NumberRange, Optional
 
-from hotline.dispatch import rules_admin as ra
 from hotline.auth.permissions import page_role_guard
 from hotline.cases.forms import PickField, ZhForm, _text, department_groups, district_groups
+from hotline.dispatch import rules_admin as ra
 from hotline.extensions import db
 from hotline.models import Category, Department, RoutingRule
 
@@ -18,8 +19,9 @@ admin_bp.before_request(page_role_guard("admin"))
 
 
 class RuleForm(ZhForm):
-    priority = IntegerField("优先级", default=0,
-                            validators=[Optional(), NumberRange(-1000, 1000, "优先级应在-1000到1000之间")])
+    priority = IntegerField(
+        "优先级", default=0, validators=[Optional(), NumberRange(-1000, 1000, "优先级应在-1000到1000之间")]
+    )
     keyword = StringField("关键词（多个用 | 或逗号分隔）", validators=_text("关键词", False, 200))
     regex = StringField("正则表达式", validators=_text("正则表达式", False, 300))
     category = PickField("一级分类", choices=[])
@@ -63,17 +65,24 @@ def create_rule():
     form = RuleForm()
     form.fill()
     if form.validate_on_submit():
-        values = {"priority": form.priority.data or 0, "keyword": (form.keyword.data or "").strip() or None,
-                  "regex": (form.regex.data or "").strip() or None, "category": form.category.data or None,
-                  "area": _unit(form.area.data), "department": _unit(form.department.data),
-                  "enabled": form.enabled.data, "note": (form.note.data or "").strip()}
+        values = {
+            "priority": form.priority.data or 0,
+            "keyword": (form.keyword.data or "").strip() or None,
+            "regex": (form.regex.data or "").strip() or None,
+            "category": form.category.data or None,
+            "area": _unit(form.area.data),
+            "department": _unit(form.department.data),
+            "enabled": form.enabled.data,
+            "note": (form.note.data or "").strip(),
+        }
         try:
             rule = ra.save_rule(None, values)
         except ra.RuleInvalid as err:
             db.session.rollback()
             for name, problem in err.fields.items():
                 getattr(form, {"area_code": "area", "department_code": "department"}.get(name, name)).errors.append(
-                    problem)
+                    problem
+                )
         else:
             db.session.commit()
             flash(f"规则 {rule.id} 已保存，立即生效", "success")

@@ -6,6 +6,7 @@ open cases sharing the most bands (texts with similar character bigrams), restri
 place and the time window, at most CANDIDATES. rapidfuzz (``routing.duplicates``) has the last
 word. Keys are written when a case is registered and deleted when it is closed or merged (``forget``).
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,8 @@ from hotline.models import Case, CaseDupKey, Department
 from hotline.models.types import UTCDateTime
 from routing.duplicates import band_keys, find_duplicates
 
-CANDIDATES = 30           # rows handed to rapidfuzz at most (the ones sharing the most bands)
-PER_KEY = 300             # newest postings read per probe key (bench dup_check: recall 0.60 at 30, 0.69 from 300 on)
+CANDIDATES = 30  # rows handed to rapidfuzz at most (the ones sharing the most bands)
+PER_KEY = 300  # newest postings read per probe key (bench dup_check: recall 0.60 at 30, 0.69 from 300 on)
 CLOSED = ("closed", "merged")
 NO_DISTRICT = "-"
 
@@ -63,8 +64,7 @@ def area_ids(unit: Department | None) -> list[int] | None:
     return list(tables().areas.get(unit.id, (unit.id,)))
 
 
-_INSERT_KEYS_PG = sa.text("INSERT INTO case_dup_keys (key, case_id) "
-                          "SELECT unnest(CAST(:keys AS BIGINT[])), :case_id")
+_INSERT_KEYS_PG = sa.text("INSERT INTO case_dup_keys (key, case_id) SELECT unnest(CAST(:keys AS BIGINT[])), :case_id")
 
 
 def remember(case: Case) -> None:
@@ -89,8 +89,14 @@ def prune_batch(cutoff: datetime, after: int = 0, cases: int = 1000) -> tuple[in
     case ids above ``after``: they can no longer be candidates, yet a case that stays open for months would keep
     them for ever. Returns (keys deleted, the id to continue after — None once a batch holds no old case: ids
     grow with registration time, so the rest is inside the window)."""
-    oldest = (sa.select(CaseDupKey.case_id).where(CaseDupKey.case_id > after).distinct()
-              .order_by(CaseDupKey.case_id).limit(cases).scalar_subquery())
+    oldest = (
+        sa.select(CaseDupKey.case_id)
+        .where(CaseDupKey.case_id > after)
+        .distinct()
+        .order_by(CaseDupKey.case_id)
+        .limit(cases)
+        .scalar_subquery()
+    )
     rows = db.session.execute(sa.select(Case.id, Case.created_at).where(Case.id.in_(oldest))).all()
     old = [case_id for case_id, created in rows if created < cutoff]
     if not old:
@@ -103,10 +109,12 @@ def _probe_keys(content: str, unit: Department | None) -> list[int]:
     return [k for scope in probe_scopes(unit) for k in band_keys(content, scope)]
 
 
-_SELECT = ("SELECT c.id, c.number, c.content, c.created_at, c.status, c.title FROM ({top}) t "
-           "JOIN cases c ON c.id = t.case_id "
-           "WHERE c.status NOT IN ('closed', 'merged') AND c.created_at >= :since AND c.id != :exclude {areas}"
-           "ORDER BY t.hits DESC, c.created_at DESC LIMIT :candidates")
+_SELECT = (
+    "SELECT c.id, c.number, c.content, c.created_at, c.status, c.title FROM ({top}) t "
+    "JOIN cases c ON c.id = t.case_id "
+    "WHERE c.status NOT IN ('closed', 'merged') AND c.created_at >= :since AND c.id != :exclude {areas}"
+    "ORDER BY t.hits DESC, c.created_at DESC LIMIT :candidates"
+)
 _TOP = "SELECT case_id, count(*) AS hits FROM ({postings}) p GROUP BY case_id ORDER BY hits DESC LIMIT :top"
 
 
@@ -118,7 +126,7 @@ def _union_all(selects: list[str]) -> str:
     (a case with no place probes every district: 16 keys × (1 + districts))."""
     if len(selects) <= SQLITE_COMPOUND:
         return " UNION ALL ".join(selects)
-    chunks = [selects[i:i + SQLITE_COMPOUND] for i in range(0, len(selects), SQLITE_COMPOUND)]
+    chunks = [selects[i : i + SQLITE_COMPOUND] for i in range(0, len(selects), SQLITE_COMPOUND)]
     return _union_all([f"SELECT case_id FROM ({' UNION ALL '.join(chunk)})" for chunk in chunks])  # noqa: S608 — our own SELECTs
 
 
@@ -132,19 +140,33 @@ def _statement(dialect: str, n_keys: int, with_areas: bool) -> sa.TextClause:
     every probe count thousands of postings. The newest are the likeliest matches; the window drops the
     rest anyway. PostgreSQL takes the keys as one array (LATERAL per key); SQLite a UNION ALL per key."""
     if dialect == "postgresql":
-        postings = ("SELECT d.case_id FROM unnest(CAST(:keys AS BIGINT[])) AS q(key) CROSS JOIN LATERAL "
-                    "(SELECT case_id FROM case_dup_keys WHERE key = q.key ORDER BY case_id DESC LIMIT :per_key) d")
+        postings = (
+            "SELECT d.case_id FROM unnest(CAST(:keys AS BIGINT[])) AS q(key) CROSS JOIN LATERAL "
+            "(SELECT case_id FROM case_dup_keys WHERE key = q.key ORDER BY case_id DESC LIMIT :per_key) d"
+        )
         areas = "AND (c.district_id = ANY(CAST(:areas AS INTEGER[])) OR c.district_id IS NULL) " if with_areas else ""
     else:
-        postings = _union_all([
-            f"SELECT case_id FROM (SELECT case_id FROM case_dup_keys WHERE key = :k{i} "  # noqa: S608 — names only
-            "ORDER BY case_id DESC LIMIT :per_key)" for i in range(n_keys)])
-        areas = "AND (c.district_id IN (SELECT value FROM json_each(:areas)) OR c.district_id IS NULL) " \
-            if with_areas else ""
+        postings = _union_all(
+            [
+                f"SELECT case_id FROM (SELECT case_id FROM case_dup_keys WHERE key = :k{i} "  # noqa: S608 — names only
+                "ORDER BY case_id DESC LIMIT :per_key)"
+                for i in range(n_keys)
+            ]
+        )
+        areas = (
+            "AND (c.district_id IN (SELECT value FROM json_each(:areas)) OR c.district_id IS NULL) "
+            if with_areas
+            else ""
+        )
     text = sa.text(_SELECT.format(top=_TOP.format(postings=postings), areas=areas))
-    return text.columns(sa.column("id", sa.Integer), sa.column("number", sa.String),
-                        sa.column("content", sa.Text), sa.column("created_at", UTCDateTime),
-                        sa.column("status", sa.String), sa.column("title", sa.String))
+    return text.columns(
+        sa.column("id", sa.Integer),
+        sa.column("number", sa.String),
+        sa.column("content", sa.Text),
+        sa.column("created_at", UTCDateTime),
+        sa.column("status", sa.String),
+        sa.column("title", sa.String),
+    )
 
 
 def candidates(content: str, unit: Department | None, since: datetime, exclude_id: int | None = None):
@@ -155,8 +177,13 @@ def candidates(content: str, unit: Department | None, since: datetime, exclude_i
         return []
     areas = area_ids(unit)
     dialect = db.session.get_bind().dialect.name
-    params = {"since": since, "exclude": exclude_id if exclude_id is not None else -1, "per_key": PER_KEY,
-              "top": CANDIDATES + 20, "candidates": CANDIDATES}
+    params = {
+        "since": since,
+        "exclude": exclude_id if exclude_id is not None else -1,
+        "per_key": PER_KEY,
+        "top": CANDIDATES + 20,
+        "candidates": CANDIDATES,
+    }
     if dialect == "postgresql":
         params["keys"] = keys
         if areas is not None:
@@ -165,20 +192,27 @@ def candidates(content: str, unit: Department | None, since: datetime, exclude_i
         params.update({f"k{i}": key for i, key in enumerate(keys)})
         if areas is not None:
             params["areas"] = json.dumps(areas)
-    return db.session.execute(_statement(dialect, len(keys) if dialect != "postgresql" else 0,
-                                         areas is not None), params).all()
+    return db.session.execute(
+        _statement(dialect, len(keys) if dialect != "postgresql" else 0, areas is not None), params
+    ).all()
 
 
-def find(content: str, unit: Department | None, now: datetime, *, exclude_id: int | None = None,
-         limit: int = 5, peers: tuple = ()) -> list[dict]:
+def find(
+    content: str,
+    unit: Department | None,
+    now: datetime,
+    *,
+    exclude_id: int | None = None,
+    limit: int = 5,
+    peers: tuple = (),
+) -> list[dict]:
     """Likely duplicates of ``content`` placed at ``unit``: ``[{number, title, status, score, created_at}]``.
     ``peers``: (case, unit) of cases routed just before in the same batch whose keys are not stored yet."""
     content = (content or "").strip()
     if len(content) < 2:
         return []
     since = now - timedelta(days=current_app.config["HOTLINE"].duplicate_window_days)
-    return _scored(content, [*candidates(content, unit, since, exclude_id), *_peer_rows(content, unit, peers)],
-                   limit)
+    return _scored(content, [*candidates(content, unit, since, exclude_id), *_peer_rows(content, unit, peers)], limit)
 
 
 def find_among(content: str, unit: Department | None, peers: tuple, limit: int = 5) -> list[dict]:
@@ -193,10 +227,22 @@ def find_among(content: str, unit: Department | None, peers: tuple, limit: int =
 def _scored(content: str, rows: list, limit: int) -> list[dict]:
     """rapidfuzz's verdict over candidate rows (id, number, title, content, status, created_at)."""
     by_id = {r.id: r for r in rows}
-    found = find_duplicates((content, None), [(r.id, r.content, None, r.created_at) for r in by_id.values()],
-                            threshold=current_app.config["HOTLINE"].duplicate_threshold, limit=limit)
-    return [{"number": by_id[i].number, "title": by_id[i].title, "status": by_id[i].status, "score": score,
-             "created_at": by_id[i].created_at.isoformat()} for i, score in found]
+    found = find_duplicates(
+        (content, None),
+        [(r.id, r.content, None, r.created_at) for r in by_id.values()],
+        threshold=current_app.config["HOTLINE"].duplicate_threshold,
+        limit=limit,
+    )
+    return [
+        {
+            "number": by_id[i].number,
+            "title": by_id[i].title,
+            "status": by_id[i].status,
+            "score": score,
+            "created_at": by_id[i].created_at.isoformat(),
+        }
+        for i, score in found
+    ]
 
 
 def _peer_rows(content: str, unit: Department | None, peers: tuple) -> list:
@@ -206,9 +252,12 @@ def _peer_rows(content: str, unit: Department | None, peers: tuple) -> list:
         return []
     probe = set(_probe_keys(content, unit))
     areas = area_ids(unit)
-    return [case for case, at in peers
-            if (areas is None or at is None or at.id in areas)
-            and not probe.isdisjoint(_stored_keys(case.content, tuple(scopes_of(at))))]
+    return [
+        case
+        for case, at in peers
+        if (areas is None or at is None or at.id in areas)
+        and not probe.isdisjoint(_stored_keys(case.content, tuple(scopes_of(at))))
+    ]
 
 
 @lru_cache(maxsize=512)
@@ -225,10 +274,17 @@ def rebuild_keys(batch: int = 2000) -> int:
 
     done, last = 0, 0
     while True:
-        cases = db.session.scalars(sa.select(Case).where(Case.status.not_in(CLOSED), Case.id > last)
-                                   .options(so.selectinload(Case.district).selectinload(Department.parent),
-                                            so.lazyload(Case.events), so.lazyload(Case.assignments))
-                                   .order_by(Case.id).limit(batch)).all()
+        cases = db.session.scalars(
+            sa.select(Case)
+            .where(Case.status.not_in(CLOSED), Case.id > last)
+            .options(
+                so.selectinload(Case.district).selectinload(Department.parent),
+                so.lazyload(Case.events),
+                so.lazyload(Case.assignments),
+            )
+            .order_by(Case.id)
+            .limit(batch)
+        ).all()
         if not cases:
             return done
         db.session.execute(sa.delete(CaseDupKey).where(CaseDupKey.case_id.in_([c.id for c in cases])))

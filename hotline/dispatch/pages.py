@@ -7,6 +7,7 @@
 - POST /dispatch/cases/NUMBER/subdispatch a district hands its case on to one of its streets (二次派单)
 The workbench page itself is console.dispatch_queue (data: hotline.dispatch.workbench.queue).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -47,8 +48,11 @@ class ActForm(ZhForm):
 
 
 def _unit(code: str | None, label: str = "承办单位") -> Department:
-    unit = db.session.scalar(sa.select(Department).where(Department.code == (code or ""),
-                                                         Department.active.is_(True))) if code else None
+    unit = (
+        db.session.scalar(sa.select(Department).where(Department.code == (code or ""), Department.active.is_(True)))
+        if code
+        else None
+    )
     if unit is None:
         raise RuleRefused("unknown_department", f"请选择有效的{label}")
     return unit
@@ -57,8 +61,9 @@ def _unit(code: str | None, label: str = "承办单位") -> Department:
 def _accept(case: Case, form: ActForm, now: datetime) -> str:
     unit = _unit(form.department.data)
     if form.category.data:
-        category = db.session.scalar(sa.select(Category).where(Category.level == 1,
-                                                               Category.name == form.category.data))
+        category = db.session.scalar(
+            sa.select(Category).where(Category.level == 1, Category.name == form.category.data)
+        )
         if category is not None and (case.category is None or case.category.level1 != category.name):
             dispatching.reclassify(case, current_user, category, now)
     role = "assist" if form.role.data == "assist" else "lead"
@@ -127,24 +132,39 @@ def routing_panel(case: Case, user: User) -> dict:
     stored = db.session.get(CaseRouting, case.id)
     master = db.session.get(Case, case.merged_into_id) if case.merged_into_id else None
     codes = [s.get("department_code") for s in (stored.suggestions if stored else [])]
-    units = {d.code: d for d in db.session.scalars(sa.select(Department).where(Department.code.in_(codes)))} \
-        if codes else {}
+    units = (
+        {d.code: d for d in db.session.scalars(sa.select(Department).where(Department.code.in_(codes)))}
+        if codes
+        else {}
+    )
     open_case = case.status not in ("closed", "merged")
     streets = []
-    if user.department is not None and user.department.kind == "district" and any(
+    if (
+        user.department is not None
+        and user.department.kind == "district"
+        and any(
             a.department_id == user.department_id and a.role == "lead" and a.status in ("pending", "signed")
-            for a in case.assignments):
-        streets = list(db.session.scalars(sa.select(Department).where(Department.parent_id == user.department_id,
-                                                                      Department.active.is_(True))
-                                          .order_by(Department.code)))
+            for a in case.assignments
+        )
+    ):
+        streets = list(
+            db.session.scalars(
+                sa.select(Department)
+                .where(Department.parent_id == user.department_id, Department.active.is_(True))
+                .order_by(Department.code)
+            )
+        )
     centre = user.role in ("agent", "dispatcher", "monitor", "supervisor", "admin")
     return {
-        "stored": stored, "units": units, "master": master, "streets": streets,
+        "stored": stored,
+        "units": units,
+        "master": master,
+        "streets": streets,
         "merged": merged_cases(case) if centre else [],
         "citizens": case_citizens(case) if centre and case.merged_into_id is None else [],
         "can_merge": user.role in ("dispatcher", "admin") and open_case,
-        "can_transfer": user.role in ("agent", "dispatcher", "monitor", "admin") and case.status in (
-            "registered", "reopened"),
+        "can_transfer": user.role in ("agent", "dispatcher", "monitor", "admin")
+        and case.status in ("registered", "reopened"),
         "can_accept": user.role in ("dispatcher", "admin") and case.status in ("registered", "reopened"),
         "lines": dispatching.EMERGENCY_LINES,
     }

@@ -26,6 +26,7 @@ On SQLite every job plans and claims the oldest pending cases: a plan made befor
 for the cases that job has just routed, so it is dropped and the next batch is planned inside the write
 transaction, which sees every commit.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,19 +38,19 @@ import sqlalchemy.orm as so
 from flask import current_app, g
 from rq.timeouts import BaseTimeoutException
 
-from hotline.db.engine import READ_ONLY
 from hotline.db.dialect import is_postgres
+from hotline.db.engine import READ_ONLY
+from hotline.db.transactions import savepoint
 from hotline.extensions import connect_redis, db
 from hotline.models import Case, CaseRouting, Department, RoutingBatch
-from hotline.db.transactions import savepoint
 
 log = logging.getLogger(__name__)
 
 WAKE_KEY = "hotline:routing:wake"
-WAKE_TTL = 30      # seconds: with no worker running, at most one queued job per this interval
-BATCH = 50         # cases per transaction (PostgreSQL)
-SQLITE_BATCH = 5   # SQLite: planned without the write lock, then stored in a short write transaction
-BUDGET = 120.0     # seconds a job routes before it hands the rest to a new job (RQ's default timeout: 180 s)
+WAKE_TTL = 30  # seconds: with no worker running, at most one queued job per this interval
+BATCH = 50  # cases per transaction (PostgreSQL)
+SQLITE_BATCH = 5  # SQLite: planned without the write lock, then stored in a short write transaction
+BUDGET = 120.0  # seconds a job routes before it hands the rest to a new job (RQ's default timeout: 180 s)
 COMMIT_LOCK = 0x12345D0B  # PostgreSQL advisory lock: routing jobs record their batches and commit in turn
 
 
@@ -87,8 +88,12 @@ def _claim(limit: int) -> list[int]:
 def _load(ids: list[int]) -> list[Case]:
     """The batch's cases with what routing reads (place, category, timeline, assignments, stored routing)
     in a handful of statements instead of several per case."""
-    cases = db.session.scalars(sa.select(Case).where(Case.id.in_(ids)).order_by(Case.id).options(
-        so.selectinload(Case.district).selectinload(Department.parent), so.selectinload(Case.category))).all()
+    cases = db.session.scalars(
+        sa.select(Case)
+        .where(Case.id.in_(ids))
+        .order_by(Case.id)
+        .options(so.selectinload(Case.district).selectinload(Department.parent), so.selectinload(Case.category))
+    ).all()
     db.session.scalars(sa.select(CaseRouting).where(CaseRouting.case_id.in_(ids))).all()  # into the identity map
     return [c for c in cases if c.status not in ("closed", "merged")]
 
@@ -110,8 +115,11 @@ def _route_one(case_id: int, now: datetime) -> str:
     except Exception:
         log.exception("routing case %s failed", case_id)
         if db.session.get(CaseRouting, case_id) is None:
-            db.session.add(CaseRouting(case_id=case_id, suggestions=[], duplicates=[], created_at=now,
-                                       note="自动分拨出错，请人工派单"))
+            db.session.add(
+                CaseRouting(
+                    case_id=case_id, suggestions=[], duplicates=[], created_at=now, note="自动分拨出错，请人工派单"
+                )
+            )
         return "failed"
 
 
@@ -127,9 +135,16 @@ def _plan_unlocked(batch: int, now: datetime) -> dict:
     plans, peers = {}, []
     try:
         ids = _claim(batch)
-        cases = db.session.scalars(sa.select(Case).where(Case.id.in_(ids)).order_by(Case.id).options(
-            so.selectinload(Case.district).selectinload(Department.parent),
-            so.lazyload(Case.events), so.lazyload(Case.assignments))).all()
+        cases = db.session.scalars(
+            sa.select(Case)
+            .where(Case.id.in_(ids))
+            .order_by(Case.id)
+            .options(
+                so.selectinload(Case.district).selectinload(Department.parent),
+                so.lazyload(Case.events),
+                so.lazyload(Case.assignments),
+            )
+        ).all()
         for case in cases:
             if case.status in ("closed", "merged"):
                 continue
@@ -178,8 +193,9 @@ def commit_turn(ids: list[int], seen: int, now: datetime) -> None:
     recorded before it are committed), list the cases of the batches committed since ``seen`` as duplicates
     where they are, and record this batch."""
     db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(COMMIT_LOCK)))
-    others = [i for row in db.session.scalars(sa.select(RoutingBatch.case_ids).where(RoutingBatch.id > seen))
-              for i in row]
+    others = [
+        i for row in db.session.scalars(sa.select(RoutingBatch.case_ids).where(RoutingBatch.id > seen)) for i in row
+    ]
     if others:
         _late_duplicates(ids, others)
     db.session.add(RoutingBatch(case_ids=list(ids), created_at=now))
@@ -190,8 +206,12 @@ def _late_duplicates(ids: list[int], others: list[int]) -> None:
     """Add the cases ``others`` (routed by another job meanwhile) to the duplicates of the cases ``ids``."""
     from hotline.dispatch.duplicates import find_among
 
-    cases = {c.id: c for c in db.session.scalars(sa.select(Case).where(Case.id.in_([*ids, *others]))
-                                                  .execution_options(populate_existing=True))}
+    cases = {
+        c.id: c
+        for c in db.session.scalars(
+            sa.select(Case).where(Case.id.in_([*ids, *others])).execution_options(populate_existing=True)
+        )
+    }
 
     def unit(case: Case) -> Department | None:  # district_id as stored (routing fills it with a Core UPDATE)
         return db.session.get(Department, case.district_id) if case.district_id else None
@@ -215,8 +235,9 @@ def prune_batches(cutoff: datetime) -> int:
     return db.session.execute(sa.delete(RoutingBatch).where(RoutingBatch.created_at < cutoff)).rowcount or 0
 
 
-def route_pending(now: datetime | None = None, batch: int | None = None, max_batches: int | None = None,
-                  max_seconds: float = BUDGET) -> dict:
+def route_pending(
+    now: datetime | None = None, batch: int | None = None, max_batches: int | None = None, max_seconds: float = BUDGET
+) -> dict:
     """Route the pending cases, ``batch`` per transaction, until none is left (or ``max_batches``). A backlog
     longer than ``max_seconds`` (a worker was down for hours) is left to a follow-up job queued at the end, so
     no job runs into RQ's timeout. Returns counts (``more``: a follow-up job was queued). ``now`` is injected
@@ -235,8 +256,12 @@ def route_pending(now: datetime | None = None, batch: int | None = None, max_bat
         seen = last_batch() if is_postgres() else None
         for key, value in _route_batch(ids, when, plans).items():
             counts[key] += value
-        db.session.execute(sa.update(Case).where(Case.id.in_(ids)).values(routing_pending=False)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            sa.update(Case)
+            .where(Case.id.in_(ids))
+            .values(routing_pending=False)
+            .execution_options(synchronize_session=False)
+        )
         if seen is not None:
             commit_turn(ids, seen, when)
         db.session.commit()  # the batch's emits and enqueues run now

@@ -1,13 +1,14 @@
 """Admin edits of routing data — override rules and the category → unit mapping — shared by the admin pages
 and the API. Every change is checked with the pure rule class first, and bumps the routing version so
 every process rebuilds its tables after the commit."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from hotline.dispatch.service import bump_version, rule_of
 from hotline.extensions import db
 from hotline.models import Category, Department, RoutingRule
-from hotline.dispatch.service import bump_version, rule_of
 from routing.rules import RuleError, check_speed
 
 RULE_FIELDS = ("priority", "keyword", "regex", "category", "area", "department", "enabled", "note")

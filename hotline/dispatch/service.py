@@ -6,6 +6,7 @@ Per-process caches: the model by its file's mtime; the gazetteer, mapping and ru
 Redis (``bump_version`` after an admin edit, after commit), so every web process and worker sees a change
 at its next request.
 """
+
 from __future__ import annotations
 
 import threading
@@ -18,9 +19,9 @@ import sqlalchemy.orm as so
 from flask import current_app, g
 
 from hotline.db.dialect import insert_ignore
+from hotline.db.transactions import after_commit
 from hotline.extensions import connect_redis, db
 from hotline.models import Case, CaseRouting, Category, Department, RoutingRule
-from hotline.db.transactions import after_commit
 from routing.engine import suggest
 from routing.gazetteer import Gazetteer
 from routing.model import Model, ModelError, model_path
@@ -66,18 +67,23 @@ def load_model() -> Model | None:
 def _gazetteer() -> Gazetteer:
     from hotline.seed.city import AREAS
 
-    units = db.session.execute(sa.select(Department.code, Department.name, Department.parent_id, Department.id,
-                                         Department.kind)).all()
+    units = db.session.execute(
+        sa.select(Department.code, Department.name, Department.parent_id, Department.id, Department.kind)
+    ).all()
     code_by_id = {u.id: u.code for u in units}
     local = {u.code: u for u in units if u.kind in ("district", "street")}
     areas = {code: [u.name, *AREAS.get(code, [])] for code, u in local.items()}
-    return Gazetteer(areas, {c: u.name for c, u in local.items()},
-                     {c: code_by_id.get(u.parent_id) for c, u in local.items()})
+    return Gazetteer(
+        areas, {c: u.name for c, u in local.items()}, {c: code_by_id.get(u.parent_id) for c, u in local.items()}
+    )
 
 
 def _areas() -> tuple[dict[int, tuple[int, ...]], tuple[str, ...]]:
-    rows = db.session.execute(sa.select(Department.id, Department.code, Department.kind, Department.parent_id)
-                              .where(Department.kind.in_(("district", "street")))).all()
+    rows = db.session.execute(
+        sa.select(Department.id, Department.code, Department.kind, Department.parent_id).where(
+            Department.kind.in_(("district", "street"))
+        )
+    ).all()
     districts = {r.id: r.code for r in rows if r.kind == "district"}
     areas: dict[int, list[int]] = {i: [i] for i in districts}
     for r in rows:
@@ -87,16 +93,26 @@ def _areas() -> tuple[dict[int, tuple[int, ...]], tuple[str, ...]]:
 
 
 def _mapping() -> dict[str, tuple[str | None, bool]]:
-    rows = db.session.execute(sa.select(Category.name, Department.code, Category.local)
-                              .outerjoin(Department, Department.id == Category.department_id)
-                              .where(Category.level == 1)).all()
+    rows = db.session.execute(
+        sa.select(Category.name, Department.code, Category.local)
+        .outerjoin(Department, Department.id == Category.department_id)
+        .where(Category.level == 1)
+    ).all()
     return {name: (code, bool(local)) for name, code, local in rows}
 
 
 def rule_of(row: RoutingRule) -> Rule:
     """The pure rule of a stored row (raises RuleError for an unusable one)."""
-    return Rule(id=row.id, priority=row.priority, keyword=row.keyword, regex=row.regex, category=row.category,
-                area=row.area.code if row.area else None, department_code=row.department.code, note=row.note or "")
+    return Rule(
+        id=row.id,
+        priority=row.priority,
+        keyword=row.keyword,
+        regex=row.regex,
+        category=row.category,
+        area=row.area.code if row.area else None,
+        department_code=row.department.code,
+        note=row.note or "",
+    )
 
 
 def _rules() -> tuple[Rule, ...]:
@@ -146,8 +162,9 @@ def _tables() -> RoutingTables:
     hit = _tables_cache.get(key)
     if version and hit and hit[0] == version:
         return hit[1]
-    departments = dict(db.session.execute(sa.select(Department.code, Department.id)
-                                          .where(Department.active.is_(True))).all())
+    departments = dict(
+        db.session.execute(sa.select(Department.code, Department.id).where(Department.active.is_(True))).all()
+    )
     built = RoutingTables(_gazetteer(), _mapping(), _rules(), departments, *_areas())
     if version:
         _tables_cache[key] = (version, built)
@@ -158,8 +175,15 @@ def suggest_for(text: str, address: str | None = None):
     """The engine's Suggestion for a text (and address) with this app's model, tables and threshold."""
     settings = current_app.config["HOTLINE"]
     t = tables()
-    return suggest(text, address, model=load_model(), mapping=t.mapping, gazetteer=t.gazetteer,
-                   rules=t.rules, threshold=settings.auto_dispatch_threshold)
+    return suggest(
+        text,
+        address,
+        model=load_model(),
+        mapping=t.mapping,
+        gazetteer=t.gazetteer,
+        rules=t.rules,
+        threshold=settings.auto_dispatch_threshold,
+    )
 
 
 def _address_of(case: Case) -> str | None:
@@ -171,10 +195,11 @@ def _address_of(case: Case) -> str | None:
 @dataclass
 class RoutingPlan:
     """What the router found for a case, computed with reads only (see ``plan_routing``)."""
-    content: str                 # the text and place it was computed for: a plan for an edited case is redone
+
+    content: str  # the text and place it was computed for: a plan for an edited case is redone
     district_id: int | None
-    result: object               # routing.engine.Suggestion
-    place_id: int | None         # the unit the gazetteer found for a case registered without a place
+    result: object  # routing.engine.Suggestion
+    place_id: int | None  # the unit the gazetteer found for a case registered without a place
     duplicates: list
 
 
@@ -224,8 +249,9 @@ def route_new_case(case: Case, now: datetime, plan: RoutingPlan | None = None) -
         return routing
     top = result.suggestions[0]
     if case.category is None:
-        case.category = db.session.scalar(sa.select(Category).where(Category.level == 1,
-                                                                    Category.name == top["category"]))
+        case.category = db.session.scalar(
+            sa.select(Category).where(Category.level == 1, Category.name == top["category"])
+        )
     note = f"自动派单：{top['category']}，置信度 {top['score']:.2f}"
     if result.rule_id is not None:
         note += f"（命中规则 {result.rule_id}）"
@@ -241,8 +267,11 @@ def routing_row(case_id: int, now: datetime) -> CaseRouting:
     fails on the key and is routed again case by case, finding the row."""
     routing = db.session.get(CaseRouting, case_id)
     if routing is None:
-        db.session.execute(insert_ignore(CaseRouting.__table__, ["case_id"]).values(
-            case_id=case_id, suggestions=[], auto=False, duplicates=[], note="", created_at=now))
+        db.session.execute(
+            insert_ignore(CaseRouting.__table__, ["case_id"]).values(
+                case_id=case_id, suggestions=[], auto=False, duplicates=[], note="", created_at=now
+            )
+        )
         routing = db.session.get(CaseRouting, case_id)
     return routing
 
@@ -252,8 +281,9 @@ def _fill_place(case: Case, unit_id: int) -> None:
     case a moment ago still holds a valid version (routing is nobody's edit), and an agent's own choice of
     place, saved before or after, wins."""
     table = Case.__table__
-    filled = db.session.execute(sa.update(table).where(table.c.id == case.id, table.c.district_id.is_(None))
-                                .values(district_id=unit_id)).rowcount
+    filled = db.session.execute(
+        sa.update(table).where(table.c.id == case.id, table.c.district_id.is_(None)).values(district_id=unit_id)
+    ).rowcount
     if filled:
         so.attributes.set_committed_value(case, "district_id", unit_id)
         so.attributes.set_committed_value(case, "district", db.session.get(Department, unit_id))

@@ -1,10 +1,11 @@
 """The console's "answer and close" (直接办结) from the registration form: checked before the case is created,
 so a bad answer stores nothing."""
+
 from __future__ import annotations
 
-from hotline.web.validation import Str
 from hotline.extensions import db
 from hotline.models import KbEntry
+from hotline.web.validation import Str
 
 
 class AnswerError(ValueError):

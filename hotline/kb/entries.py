@@ -4,6 +4,7 @@ Lifecycle: draft → review → published → retired (and back: review → draf
 rework). Every save and every status change writes a KbVersion and takes a new index change number, so
 every process's search index picks it up at its next search.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -72,26 +73,49 @@ def check_edit(user: User, entry: KbEntry | None, department: Department | None)
 
 def compute_terms(entry: KbEntry) -> dict[str, float]:
     fields = entry.fields or {}
-    return term_vector(tokenizer(), {
-        "title": entry.title, "code": entry.code or "", "tags": list(entry.tags or []),
-        "category": entry.category.path.replace("/", " ") if entry.category else "",
-        "unit": entry.department.name if entry.department else "",
-        "fields": [str(fields.get(k) or "") for k in SERVICE_FIELDS], "body": entry.body or ""})
+    return term_vector(
+        tokenizer(),
+        {
+            "title": entry.title,
+            "code": entry.code or "",
+            "tags": list(entry.tags or []),
+            "category": entry.category.path.replace("/", " ") if entry.category else "",
+            "unit": entry.department.name if entry.department else "",
+            "fields": [str(fields.get(k) or "") for k in SERVICE_FIELDS],
+            "body": entry.body or "",
+        },
+    )
 
 
 def snapshot(entry: KbEntry) -> dict:
-    return {"kind": entry.kind, "code": entry.code, "title": entry.title, "body": entry.body,
-            "fields": entry.fields or {}, "tags": entry.tags or [], "districts": entry.districts or [],
-            "department_code": entry.department.code if entry.department else None,
-            "category": entry.category.path if entry.category else None,
-            "valid_from": entry.valid_from.isoformat() if entry.valid_from else None,
-            "valid_to": entry.valid_to.isoformat() if entry.valid_to else None, "status": entry.status}
+    return {
+        "kind": entry.kind,
+        "code": entry.code,
+        "title": entry.title,
+        "body": entry.body,
+        "fields": entry.fields or {},
+        "tags": entry.tags or [],
+        "districts": entry.districts or [],
+        "department_code": entry.department.code if entry.department else None,
+        "category": entry.category.path if entry.category else None,
+        "valid_from": entry.valid_from.isoformat() if entry.valid_from else None,
+        "valid_to": entry.valid_to.isoformat() if entry.valid_to else None,
+        "status": entry.status,
+    }
 
 
 def _record(entry: KbEntry, actor: User | None, note: str) -> None:
     db.session.flush()
-    db.session.add(KbVersion(entry_id=entry.id, version=entry.version, status=entry.status,
-                             snapshot=snapshot(entry), note=note, changed_by_id=actor.id if actor else None))
+    db.session.add(
+        KbVersion(
+            entry_id=entry.id,
+            version=entry.version,
+            status=entry.status,
+            snapshot=snapshot(entry),
+            note=note,
+            changed_by_id=actor.id if actor else None,
+        )
+    )
     entry.index_seq = bump_seq()
 
 
@@ -106,9 +130,16 @@ def _apply(entry: KbEntry, data: EntryData) -> None:
 
 
 def create(data: EntryData, actor: User | None, now: datetime, status: str = "draft", note: str = "") -> KbEntry:
-    entry = KbEntry(status=status, version=1, usage_count=0, created_by_id=actor.id if actor else None,
-                    updated_by_id=actor.id if actor else None, created_at=now, updated_at=now,
-                    published_at=now if status == "published" else None)
+    entry = KbEntry(
+        status=status,
+        version=1,
+        usage_count=0,
+        created_by_id=actor.id if actor else None,
+        updated_by_id=actor.id if actor else None,
+        created_at=now,
+        updated_at=now,
+        published_at=now if status == "published" else None,
+    )
     _apply(entry, data)
     db.session.add(entry)
     _record(entry, actor, note or "新建")
@@ -130,10 +161,12 @@ def transition(entry: KbEntry, action: str, actor: User | None, now: datetime, n
     sources, target, label = TRANSITIONS[action]
     if entry.status not in sources:
         allowed = "、".join(KB_STATUS_LABELS[s] for s in sources)
-        raise KbRefused("invalid_transition",
-                        f"条目当前为「{entry.status_label}」，只有「{allowed}」的条目可以{label}")
-    if actor is not None and action in ("approve", "reject", "publish", "retire", "restore") \
-            and actor.role not in REVIEWER_ROLES:
+        raise KbRefused("invalid_transition", f"条目当前为「{entry.status_label}」，只有「{allowed}」的条目可以{label}")
+    if (
+        actor is not None
+        and action in ("approve", "reject", "publish", "retire", "restore")
+        and actor.role not in REVIEWER_ROLES
+    ):
         raise KbRefused("forbidden", f"只有单位管理员或知识库管理员可以{label}", 403)
     if action in ("approve", "publish") and entry.valid_to and entry.valid_to < now.date():
         raise KbRefused("kb_expired", f"条目有效期已于 {entry.valid_to.isoformat()} 结束，请先修改有效期")
@@ -148,5 +181,8 @@ def transition(entry: KbEntry, action: str, actor: User | None, now: datetime, n
 
 def cite(entry_id: int) -> None:
     """One more answer used this entry (ranking by usage); a single UPDATE, no lock on the counter row."""
-    db.session.execute(sa.update(KbEntry).where(KbEntry.id == entry_id)
-                       .values(usage_count=KbEntry.usage_count + 1, updated_at=KbEntry.updated_at))
+    db.session.execute(
+        sa.update(KbEntry)
+        .where(KbEntry.id == entry_id)
+        .values(usage_count=KbEntry.usage_count + 1, updated_at=KbEntry.updated_at)
+    )

@@ -3,6 +3,7 @@
 Rows with an existing code update that entry (a new version); new codes create entries. Flushes; the CLI
 commits once at the end, so a failure part-way leaves nothing behind.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -31,11 +32,19 @@ class ImportReport:
 
 def _body(row: catalog.Row) -> dict:
     v = row.values
-    return {"kind": v["kind"], "code": v["code"], "title": v["title"], "body": v["body"],
-            "department_code": v["department_code"], "category": v["category"],
-            "tags": catalog.split_list(v["tags"]), "districts": catalog.split_list(v["districts"]),
-            "fields": {k: v[k] for k in SERVICE_FIELDS if v.get(k)},
-            "valid_from": v["valid_from"], "valid_to": v["valid_to"]}
+    return {
+        "kind": v["kind"],
+        "code": v["code"],
+        "title": v["title"],
+        "body": v["body"],
+        "department_code": v["department_code"],
+        "category": v["category"],
+        "tags": catalog.split_list(v["tags"]),
+        "districts": catalog.split_list(v["districts"]),
+        "fields": {k: v[k] for k in SERVICE_FIELDS if v.get(k)},
+        "valid_from": v["valid_from"],
+        "valid_to": v["valid_to"],
+    }
 
 
 def run(path: str, actor, now: datetime, *, partial: bool = False, status: str = "published") -> ImportReport:
@@ -52,8 +61,11 @@ def run(path: str, actor, now: datetime, *, partial: bool = False, status: str =
                 row.errors["code"] = f"与第 {seen[code]} 行的事项编码重复"
             elif code:
                 seen[code] = row.line
-        current = db.session.scalar(sa.select(KbEntry).where(KbEntry.code == row.values.get("code"))) \
-            if row.values.get("code") else None
+        current = (
+            db.session.scalar(sa.select(KbEntry).where(KbEntry.code == row.values.get("code")))
+            if row.values.get("code")
+            else None
+        )
         data = None
         if not row.errors:
             try:
@@ -81,11 +93,29 @@ def run(path: str, actor, now: datetime, *, partial: bool = False, status: str =
 
 
 def _same(entry: KbEntry, data: entries.EntryData) -> bool:
-    return (entry.kind, entry.title, entry.body or "", entry.department, entry.category, list(entry.tags or []),
-            list(entry.districts or []), dict(entry.fields or {}), entry.valid_from, entry.valid_to) == (
-        data.kind, data.title, data.body or "", data.department, data.category, list(dict.fromkeys(data.tags or [])),
-        list(dict.fromkeys(data.districts or [])), {k: v for k, v in (data.fields or {}).items() if v},
-        data.valid_from, data.valid_to)
+    return (
+        entry.kind,
+        entry.title,
+        entry.body or "",
+        entry.department,
+        entry.category,
+        list(entry.tags or []),
+        list(entry.districts or []),
+        dict(entry.fields or {}),
+        entry.valid_from,
+        entry.valid_to,
+    ) == (
+        data.kind,
+        data.title,
+        data.body or "",
+        data.department,
+        data.category,
+        list(dict.fromkeys(data.tags or [])),
+        list(dict.fromkeys(data.districts or [])),
+        {k: v for k, v in (data.fields or {}).items() if v},
+        data.valid_from,
+        data.valid_to,
+    )
 
 
 def export_records(status: str | None = "published") -> list[dict]:
@@ -94,10 +124,18 @@ def export_records(status: str | None = "published") -> list[dict]:
         query = query.where(KbEntry.status == status)
     out = []
     for e in db.session.scalars(query):
-        rec = {"kind": e.kind, "code": e.code or "", "title": e.title, "body": e.body,
-               "department_code": e.department.code if e.department else "",
-               "category": e.category.path if e.category else "", "tags": e.tags or [],
-               "districts": e.districts or [], "valid_from": e.valid_from, "valid_to": e.valid_to}
+        rec = {
+            "kind": e.kind,
+            "code": e.code or "",
+            "title": e.title,
+            "body": e.body,
+            "department_code": e.department.code if e.department else "",
+            "category": e.category.path if e.category else "",
+            "tags": e.tags or [],
+            "districts": e.districts or [],
+            "valid_from": e.valid_from,
+            "valid_to": e.valid_to,
+        }
         rec.update({k: (e.fields or {}).get(k, "") for k in SERVICE_FIELDS})
         out.append(rec)
     return out

@@ -6,6 +6,7 @@ publication committed by any web process or job is visible to every process at i
 Usage counts change with every answer; they are refreshed every USAGE_REFRESH seconds instead of bumping
 the counter (which would serialise all answers on one row).
 """
+
 from __future__ import annotations
 
 import threading
@@ -58,8 +59,9 @@ def synonym_groups() -> list[tuple[str, ...]]:
 
 def bump_seq() -> int:
     """Next change number (row lock until commit: numbers are handed out in commit order)."""
-    return db.session.execute(sa.update(KbIndexState).where(KbIndexState.id == 1)
-                              .values(seq=KbIndexState.seq + 1).returning(KbIndexState.seq)).scalar_one()
+    return db.session.execute(
+        sa.update(KbIndexState).where(KbIndexState.id == 1).values(seq=KbIndexState.seq + 1).returning(KbIndexState.seq)
+    ).scalar_one()
 
 
 _SEQ = sa.select(KbIndexState.__table__.c.seq).where(KbIndexState.__table__.c.id == 1)
@@ -74,19 +76,45 @@ def _day(value) -> int:
 
 
 def _rows(where):
-    q = (sa.select(KbEntry.id, KbEntry.kind, KbEntry.code, KbEntry.title, KbEntry.terms, KbEntry.status,
-                   KbEntry.usage_count, KbEntry.updated_at, KbEntry.valid_from, KbEntry.valid_to, KbEntry.districts,
-                   KbEntry.index_seq, Category.path, Department.path)
-         .outerjoin(Category, Category.id == KbEntry.category_id)
-         .outerjoin(Department, Department.id == KbEntry.department_id).where(where))
+    q = (
+        sa.select(
+            KbEntry.id,
+            KbEntry.kind,
+            KbEntry.code,
+            KbEntry.title,
+            KbEntry.terms,
+            KbEntry.status,
+            KbEntry.usage_count,
+            KbEntry.updated_at,
+            KbEntry.valid_from,
+            KbEntry.valid_to,
+            KbEntry.districts,
+            KbEntry.index_seq,
+            Category.path,
+            Department.path,
+        )
+        .outerjoin(Category, Category.id == KbEntry.category_id)
+        .outerjoin(Department, Department.id == KbEntry.department_id)
+        .where(where)
+    )
     return db.session.execute(q.execution_options(yield_per=2000))
 
 
 def _doc(r) -> Doc:
-    return Doc(id=r.id, kind=r.kind, code=r.code or "", title=r.title, terms=r.terms or {},
-               category=r[12] or "", unit=r[13] or "", districts=tuple(r.districts or ()), usage=r.usage_count,
-               updated_day=_day(r.updated_at), valid_from=_day(r.valid_from),
-               valid_to=_day(r.valid_to) or NO_DATE)
+    return Doc(
+        id=r.id,
+        kind=r.kind,
+        code=r.code or "",
+        title=r.title,
+        terms=r.terms or {},
+        category=r[12] or "",
+        unit=r[13] or "",
+        districts=tuple(r.districts or ()),
+        usage=r.usage_count,
+        updated_day=_day(r.updated_at),
+        valid_from=_day(r.valid_from),
+        valid_to=_day(r.valid_to) or NO_DATE,
+    )
 
 
 def _state() -> _State:
@@ -131,8 +159,11 @@ def _sync(st: _State, seq: int) -> None:
                 st.index.remove(r.id)
         st.seq = newest
     if time.monotonic() - st.usage_at > USAGE_REFRESH:
-        usage = dict(db.session.execute(sa.select(KbEntry.id, KbEntry.usage_count)
-                                        .where(KbEntry.status == "published", KbEntry.usage_count > 0)).all())
+        usage = dict(
+            db.session.execute(
+                sa.select(KbEntry.id, KbEntry.usage_count).where(KbEntry.status == "published", KbEntry.usage_count > 0)
+            ).all()
+        )
         st.index.set_usage(usage)
         st.usage_at = time.monotonic()
 

@@ -1,4 +1,5 @@
 """Search as the API and the console use it: the index's hits plus snippets read from the database."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -30,12 +31,24 @@ def search(query: str, limit: int = 10, filters: Filters | None = None) -> list[
     if not hits:
         return []
     table = KbEntry.__table__  # Core: no ORM overhead on the hot path
-    rows = {r.id: r for r in db.session.execute(
-        sa.select(table.c.id, table.c.body, table.c.fields).where(table.c.id.in_([h.id for h in hits])))}
+    rows = {
+        r.id: r
+        for r in db.session.execute(
+            sa.select(table.c.id, table.c.body, table.c.fields).where(table.c.id.in_([h.id for h in hits]))
+        )
+    }
     out = []
     for h in hits:
         row = rows.get(h.id)
         text = entry_text(row.body, row.fields or {}) if row else ""
-        out.append({"id": h.id, "code": h.code, "title": h.title, "kind": h.kind, "score": h.score,
-                    "snippet": snippet(text, h.matched)})
+        out.append(
+            {
+                "id": h.id,
+                "code": h.code,
+                "title": h.title,
+                "kind": h.kind,
+                "score": h.score,
+                "snippet": snippet(text, h.matched),
+            }
+        )
     return out

@@ -2,6 +2,7 @@
 
 Every change goes through hotline/kb/entries.py (versions, index change number); forms carry CSRF tokens.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -68,19 +69,34 @@ def index():
     if scope is not None:
         query = query.where(Department.path.startswith(scope.path))
         tasks = tasks.join(Department, Department.id == KbFeedback.department_id).where(
-            Department.path.startswith(scope.path))
+            Department.path.startswith(scope.path)
+        )
     rows = db.session.scalars(query.order_by(KbEntry.status, KbEntry.code).limit(500)).all()
-    return render_template("kb/portal.html", rows=rows, tasks=db.session.scalars(tasks.limit(200)).all(),
-                           scope=scope, actions=entries.TRANSITIONS, reviewer=current_user.role in
-                           entries.REVIEWER_ROLES, csrf_form=FlaskForm())
+    return render_template(
+        "kb/portal.html",
+        rows=rows,
+        tasks=db.session.scalars(tasks.limit(200)).all(),
+        scope=scope,
+        actions=entries.TRANSITIONS,
+        reviewer=current_user.role in entries.REVIEWER_ROLES,
+        csrf_form=FlaskForm(),
+    )
 
 
 def _body(form: EntryForm) -> dict:
-    return {"kind": form.kind.data, "code": form.code.data, "title": form.title.data, "body": form.body.data,
-            "department_code": form.department_code.data, "category": form.category.data,
-            "tags": _split(form.tags.data), "districts": _split(form.districts.data),
-            "fields": {k: getattr(form, f"f_{k}").data or "" for k in SERVICE_FIELDS},
-            "valid_from": form.valid_from.data, "valid_to": form.valid_to.data}
+    return {
+        "kind": form.kind.data,
+        "code": form.code.data,
+        "title": form.title.data,
+        "body": form.body.data,
+        "department_code": form.department_code.data,
+        "category": form.category.data,
+        "tags": _split(form.tags.data),
+        "districts": _split(form.districts.data),
+        "fields": {k: getattr(form, f"f_{k}").data or "" for k in SERVICE_FIELDS},
+        "valid_from": form.valid_from.data,
+        "valid_to": form.valid_to.data,
+    }
 
 
 @kb_pages.route("/new", methods=["GET", "POST"])
@@ -90,14 +106,21 @@ def edit(entry_id: int | None = None):
     form = EntryForm()
     if request.method == "GET":
         if entry is not None:
-            form.process(data={
-                "kind": entry.kind, "code": entry.code or "", "title": entry.title, "body": entry.body,
-                "department_code": entry.department.code if entry.department else "",
-                "category": entry.category.path if entry.category else "", "tags": "，".join(entry.tags or []),
-                "districts": "，".join(entry.districts or []),
-                "valid_from": entry.valid_from.isoformat() if entry.valid_from else "",
-                "valid_to": entry.valid_to.isoformat() if entry.valid_to else "",
-                **{f"f_{k}": (entry.fields or {}).get(k, "") for k in SERVICE_FIELDS}})
+            form.process(
+                data={
+                    "kind": entry.kind,
+                    "code": entry.code or "",
+                    "title": entry.title,
+                    "body": entry.body,
+                    "department_code": entry.department.code if entry.department else "",
+                    "category": entry.category.path if entry.category else "",
+                    "tags": "，".join(entry.tags or []),
+                    "districts": "，".join(entry.districts or []),
+                    "valid_from": entry.valid_from.isoformat() if entry.valid_from else "",
+                    "valid_to": entry.valid_to.isoformat() if entry.valid_to else "",
+                    **{f"f_{k}": (entry.fields or {}).get(k, "") for k in SERVICE_FIELDS},
+                }
+            )
         elif current_user.department is not None:
             form.department_code.data = current_user.department.code
         return render_template("kb/edit.html", form=form, entry=entry)

@@ -1,4 +1,5 @@
 """All models, imported here so Alembic and the app see every table."""
+
 from hotline.models.calls import Call
 from hotline.models.cases import Assignment, Case, CaseEvent
 from hotline.models.citizens import Citizen, CitizenPhone

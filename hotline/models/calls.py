@@ -1,4 +1,5 @@
 """Phone calls reported by the call platform (CTI)."""
+
 from __future__ import annotations
 
 from datetime import datetime

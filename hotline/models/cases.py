@@ -1,4 +1,5 @@
 """Cases (工单), their timeline events and department assignments."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -13,18 +14,30 @@ from hotline.models.sla import SlaTimer
 from hotline.models.types import JSONType, UTCDateTime, utcnow
 from hotline.models.users import User
 
-KINDS = {"consult": "咨询", "help": "求助", "complaint": "投诉", "report": "举报", "suggestion": "建议",
-         "praise": "表扬"}
+KINDS = {
+    "consult": "咨询",
+    "help": "求助",
+    "complaint": "投诉",
+    "report": "举报",
+    "suggestion": "建议",
+    "praise": "表扬",
+}
 CHANNELS = {"phone": "电话", "web": "网站", "wechat": "微信", "app": "App", "sms": "短信", "walk_in": "来访"}
 URGENCIES = {"normal": "一般", "urgent": "紧急", "emergency": "特急"}
 
 
 class Case(db.Model):
     __tablename__ = "cases"
-    __table_args__ = (sa.Index("ix_cases_status_created", "status", "created_at"),
-                      # the routing queue: only cases still waiting for the router are in this index
-                      sa.Index("ix_cases_routing_pending", "id", postgresql_where=sa.text("routing_pending"),
-                               sqlite_where=sa.text("routing_pending")))
+    __table_args__ = (
+        sa.Index("ix_cases_status_created", "status", "created_at"),
+        # the routing queue: only cases still waiting for the router are in this index
+        sa.Index(
+            "ix_cases_routing_pending",
+            "id",
+            postgresql_where=sa.text("routing_pending"),
+            sqlite_where=sa.text("routing_pending"),
+        ),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     number: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
@@ -68,9 +81,11 @@ class Case(db.Model):
     phone: so.Mapped[CitizenPhone] = so.relationship()
     created_by: so.Mapped[User | None] = so.relationship()
     events: so.Mapped[list[CaseEvent]] = so.relationship(
-        back_populates="case", order_by="CaseEvent.id", lazy="selectin")
+        back_populates="case", order_by="CaseEvent.id", lazy="selectin"
+    )
     assignments: so.Mapped[list[Assignment]] = so.relationship(
-        back_populates="case", order_by="Assignment.id", lazy="selectin")
+        back_populates="case", order_by="Assignment.id", lazy="selectin"
+    )
 
     @property
     def kind_label(self) -> str:
@@ -98,8 +113,10 @@ class CaseEvent(db.Model):
     """One line of the timeline; never edited."""
 
     __tablename__ = "case_events"
-    __table_args__ = (sa.Index("ix_case_events_case_id_id", "case_id", "id"),
-                      sa.Index("ix_case_events_action_created_at", "action", "created_at"))  # stats by period
+    __table_args__ = (
+        sa.Index("ix_case_events_case_id_id", "case_id", "id"),
+        sa.Index("ix_case_events_action_created_at", "action", "created_at"),
+    )  # stats by period
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"))
@@ -122,8 +139,10 @@ class Assignment(db.Model):
     """A case handed to a unit, lead (主办) or assisting (协办), with that unit's own deadlines."""
 
     __tablename__ = "assignments"
-    __table_args__ = (sa.Index("ix_assignments_department_status", "department_id", "status"),
-                      sa.Index("ix_assignments_assigned_at", "assigned_at"))  # stats by period
+    __table_args__ = (
+        sa.Index("ix_assignments_department_status", "department_id", "status"),
+        sa.Index("ix_assignments_assigned_at", "assigned_at"),
+    )  # stats by period
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)

@@ -1,4 +1,5 @@
 """一号一档: a citizen file keyed by normalised phone numbers (encrypted, found by blind index)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Departments (承办单位): a tree of city → district → street, plus city departments and utilities."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -29,8 +30,12 @@ class Department(db.Model):
         return self.path.startswith(other.path)
 
     def to_dict(self) -> dict:
-        return {"code": self.code, "name": self.name, "kind": self.kind,
-                "parent_code": self.parent.code if self.parent else None}
+        return {
+            "code": self.code,
+            "name": self.name,
+            "kind": self.kind,
+            "parent_code": self.parent.code if self.parent else None,
+        }
 
 
 class Category(db.Model):

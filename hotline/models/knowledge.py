@@ -4,6 +4,7 @@ Search reads published entries into a per-process index (knowledge_base/search.p
 the change counter every process compares with its own copy, and ``KbEntry.index_seq`` tells which rows
 changed since. ``terms`` is the entry's weighted term vector, computed once when it is written.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -19,8 +20,14 @@ KB_STATUS_LABELS = {"draft": "草稿", "review": "待审核", "published": "已�
 KB_KINDS = {"service_item": "服务事项", "article": "问答/政策"}
 # the service-item fields of 一次性告知, in display order
 SERVICE_FIELDS = {
-    "unit": "办理单位", "conditions": "办理条件", "materials": "申请材料", "fees": "收费标准",
-    "time_limit": "法定时限", "place": "办理地点", "hours": "办理时间", "phone": "咨询电话",
+    "unit": "办理单位",
+    "conditions": "办理条件",
+    "materials": "申请材料",
+    "fees": "收费标准",
+    "time_limit": "法定时限",
+    "place": "办理地点",
+    "hours": "办理时间",
+    "phone": "咨询电话",
     "online": "网上办理",
 }
 
@@ -81,7 +88,7 @@ class KbVersion(db.Model):
 
 
 class KbFeedback(db.Model):
-    """"Not found" / "outdated" from an agent: a task for the owning unit (or the KB admins)."""
+    """ "Not found" / "outdated" from an agent: a task for the owning unit (or the KB admins)."""
 
     __tablename__ = "kb_feedback"
 

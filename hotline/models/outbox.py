@@ -1,4 +1,5 @@
 """Side effects recorded in the same transaction as the change, delivered after commit by a job."""
+
 from __future__ import annotations
 
 from datetime import datetime

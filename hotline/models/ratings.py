@@ -1,4 +1,5 @@
 """好差评: rating invitations, ratings, and the rectification record (整改) a poor rating opens."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -18,9 +19,18 @@ def is_poor(score: int, resolved: bool | None) -> bool:
 
 def rating_dict(r) -> dict:
     """A rating as the API shows it; ``r`` is a Rating or any row with its columns as attributes."""
-    return {"id": r.id, "score": r.score, "score_label": SCORE_LABELS.get(r.score, str(r.score)),
-            "resolved": r.resolved, "comment": r.comment, "channel": r.channel, "purpose": r.purpose,
-            "poor": is_poor(r.score, r.resolved), "excluded": r.excluded, "created_at": r.created_at.isoformat()}
+    return {
+        "id": r.id,
+        "score": r.score,
+        "score_label": SCORE_LABELS.get(r.score, str(r.score)),
+        "resolved": r.resolved,
+        "comment": r.comment,
+        "channel": r.channel,
+        "purpose": r.purpose,
+        "poor": is_poor(r.score, r.resolved),
+        "excluded": r.excluded,
+        "created_at": r.created_at.isoformat(),
+    }
 
 
 class RatingInvitation(db.Model):

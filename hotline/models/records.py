@@ -1,4 +1,5 @@
 """一号一档 extras: records from other government systems, the citizen file's own timeline, the audit log."""
+
 from __future__ import annotations
 
 from datetime import datetime

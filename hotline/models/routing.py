@@ -1,5 +1,6 @@
 """Routing data the app keeps: admin override rules, each case's routing result, and the citizens a
 master case answers for (its own caller plus the callers of the cases merged into it)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,7 +22,7 @@ class RoutingRule(db.Model):
     priority: so.Mapped[int] = so.mapped_column(default=0)
     keyword: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     regex: so.Mapped[str | None] = so.mapped_column(sa.String(300))
-    category: so.Mapped[str | None] = so.mapped_column(sa.String(100))   # level-1 category name
+    category: so.Mapped[str | None] = so.mapped_column(sa.String(100))  # level-1 category name
     area_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("departments.id"))  # district or street
     department_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("departments.id"))
     enabled: so.Mapped[bool] = so.mapped_column(default=True)
@@ -33,9 +34,17 @@ class RoutingRule(db.Model):
     department: so.Mapped[Department] = so.relationship(foreign_keys=[department_id], lazy="joined")
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "priority": self.priority, "keyword": self.keyword, "regex": self.regex,
-                "category": self.category, "area_code": self.area.code if self.area else None,
-                "department_code": self.department.code, "enabled": self.enabled, "note": self.note}
+        return {
+            "id": self.id,
+            "priority": self.priority,
+            "keyword": self.keyword,
+            "regex": self.regex,
+            "category": self.category,
+            "area_code": self.area.code if self.area else None,
+            "department_code": self.department.code,
+            "enabled": self.enabled,
+            "note": self.note,
+        }
 
 
 class CaseRouting(db.Model):

@@ -1,4 +1,5 @@
 """SLA policy (versioned) and the admin-maintained holiday table."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -47,8 +48,12 @@ class SlaCard(db.Model):
     __tablename__ = "sla_cards"
     __table_args__ = (
         sa.UniqueConstraint("assignment_id", "milestone", "level", name="uq_sla_cards_assignment_milestone_level"),
-        sa.Index("ix_sla_cards_escalate_at", "escalate_at",
-                 postgresql_where=sa.text("escalate_at IS NOT NULL"), sqlite_where=sa.text("escalate_at IS NOT NULL")),
+        sa.Index(
+            "ix_sla_cards_escalate_at",
+            "escalate_at",
+            postgresql_where=sa.text("escalate_at IS NOT NULL"),
+            sqlite_where=sa.text("escalate_at IS NOT NULL"),
+        ),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -69,8 +74,12 @@ class SlaTimer(db.Model):
 
     __tablename__ = "sla_timers"
     __table_args__ = (
-        sa.Index("ix_sla_timers_next_card_at", "next_card_at", postgresql_where=sa.text("next_card_at IS NOT NULL"),
-                 sqlite_where=sa.text("next_card_at IS NOT NULL")),
+        sa.Index(
+            "ix_sla_timers_next_card_at",
+            "next_card_at",
+            postgresql_where=sa.text("next_card_at IS NOT NULL"),
+            sqlite_where=sa.text("next_card_at IS NOT NULL"),
+        ),
     )
 
     assignment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("assignments.id"), primary_key=True)

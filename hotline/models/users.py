@@ -1,4 +1,5 @@
 """Staff users, roles and API tokens."""
+
 from __future__ import annotations
 
 import hashlib
@@ -51,8 +52,12 @@ class User(UserMixin, db.Model):
         return ROLES.get(self.role, self.role)
 
     def to_dict(self) -> dict:
-        return {"username": self.username, "name": self.name, "role": self.role,
-                "department_code": self.department.code if self.department else None}
+        return {
+            "username": self.username,
+            "name": self.name,
+            "role": self.role,
+            "department_code": self.department.code if self.department else None,
+        }
 
 
 class ApiToken(db.Model):

@@ -1,4 +1,5 @@
 """WeChat official account: inbound messages, one row per MsgId (WeChat retries with the same MsgId)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,5 +1,6 @@
 """Monitor wall (/monitor): live counters per unit — open, due today, yellow, red — the open red cards with a
 link to each case, and the calendar warning. Refreshed in place on every ``sla.card`` / case event."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
@@ -8,8 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, render_template
 
 from hotline.auth.permissions import page_role_guard
-from hotline.sla import deadlines
-from hotline.sla import queries
+from hotline.sla import deadlines, queries
 
 monitor_bp = Blueprint("monitor", __name__)
 monitor_bp.before_request(page_role_guard("monitor", "supervisor"))
@@ -25,5 +25,12 @@ def wall():
     start = datetime.combine(today, time.min, tzinfo=zone)
     units = queries.unit_counters(start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC))
     totals = {k: sum(u[k] for u in units) for k in ("open", "due_today", "yellow", "red")}
-    return render_template("monitor/wall.html", units=units, totals=totals, red_cards=queries.open_red_cards(),
-                           warnings=deadlines.calendar_warnings(today), milestones=MILESTONE_LABELS, now=now)
+    return render_template(
+        "monitor/wall.html",
+        units=units,
+        totals=totals,
+        red_cards=queries.open_red_cards(),
+        warnings=deadlines.calendar_warnings(today),
+        milestones=MILESTONE_LABELS,
+        now=now,
+    )

@@ -1,4 +1,5 @@
 """Open311 GeoReport v2 answers in JSON or XML (the element names the specification uses)."""
+
 from __future__ import annotations
 
 from xml.etree import ElementTree as ET
@@ -6,8 +7,15 @@ from xml.etree import ElementTree as ET
 from flask import Response, jsonify
 
 # list element -> item element
-ITEMS = {"services": "service", "service_requests": "request", "errors": "error", "endpoints": "endpoint",
-         "attributes": "attribute", "formats": "format", "values": "value"}
+ITEMS = {
+    "services": "service",
+    "service_requests": "request",
+    "errors": "error",
+    "endpoints": "endpoint",
+    "attributes": "attribute",
+    "formats": "format",
+    "values": "value",
+}
 
 
 def _fill(parent: ET.Element, value) -> None:

@@ -5,6 +5,7 @@ number, so tokens resolve to it at once; status open|closed; agency_responsible 
 expected_datetime = the reply deadline. Confidential cases (举报) are never listed, and long digit runs (phone
 numbers) in descriptions are masked. Errors: ``[{"code", "description"}]`` (zh-CN), 400/403/404.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,7 +15,6 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from hotline.web.validation import Str
 from hotline.auth.tokens import user_for_token
 from hotline.cases import operations as ops
 from hotline.cases.workflow import OPEN_STATES
@@ -24,6 +24,7 @@ from hotline.extensions import db
 from hotline.models import Case, Category
 from hotline.open311.formats import errors, render
 from hotline.portal.status import citizen_status
+from hotline.web.validation import Str
 from hotline.wechat.intake import infer_kind
 
 open311_bp = Blueprint("open311", __name__)
@@ -62,8 +63,9 @@ def _level2(category: Category | None, cache: dict) -> Category | None:
         return None
     path = "/".join(category.path.split("/")[:2])
     if path not in cache:
-        cache[path] = category if category.level == 2 else db.session.scalar(
-            sa.select(Category).where(Category.path == path))
+        cache[path] = (
+            category if category.level == 2 else db.session.scalar(sa.select(Category).where(Category.path == path))
+        )
     return cache[path]
 
 
@@ -96,31 +98,63 @@ def _request_dict(case: Case, cache: dict) -> dict:
 def discovery(fmt: str):
     url = url_for("open311.services", fmt="json", _external=True).rsplit("/", 1)[0]
     changeset = "2026-11-22T00:00:00Z"
-    return render(fmt, "discovery", {
-        "changeset": changeset, "contact": "12345 政务服务便民热线（拨打 12345）",
-        "key_service": "API 密钥即热线系统的 API 令牌：由管理员用 flask token create USERNAME 签发",
-        "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2", "url": url, "changeset": changeset,
-                       "type": "production", "formats": ["application/json", "text/xml"]}],
-    })
+    return render(
+        fmt,
+        "discovery",
+        {
+            "changeset": changeset,
+            "contact": "12345 政务服务便民热线（拨打 12345）",
+            "key_service": "API 密钥即热线系统的 API 令牌：由管理员用 flask token create USERNAME 签发",
+            "endpoints": [
+                {
+                    "specification": "http://wiki.open311.org/GeoReport_v2",
+                    "url": url,
+                    "changeset": changeset,
+                    "type": "production",
+                    "formats": ["application/json", "text/xml"],
+                }
+            ],
+        },
+    )
 
 
 def _services_query():
     parent = sa.orm.aliased(Category)
-    return (sa.select(Category, parent.name).join(parent, parent.id == Category.parent_id)
-            .where(Category.level == 2).order_by(Category.path))
+    return (
+        sa.select(Category, parent.name)
+        .join(parent, parent.id == Category.parent_id)
+        .where(Category.level == 2)
+        .order_by(Category.path)
+    )
 
 
 @open311_bp.get(f"/services.{FMT}")
 def services(fmt: str):
     rows = db.session.execute(_services_query()).all()
-    return render(fmt, "services", [{"service_code": str(c.id), "service_name": c.name,
-                                     "description": f"{group}：{c.name}", "metadata": False, "type": "realtime",
-                                     "keywords": "", "group": group} for c, group in rows])
+    return render(
+        fmt,
+        "services",
+        [
+            {
+                "service_code": str(c.id),
+                "service_name": c.name,
+                "description": f"{group}：{c.name}",
+                "metadata": False,
+                "type": "realtime",
+                "keywords": "",
+                "group": group,
+            }
+            for c, group in rows
+        ],
+    )
 
 
 def _service(code: str, status: int = 404) -> Category:
-    row = db.session.scalar(sa.select(Category).where(Category.id == int(code), Category.level == 2)) \
-        if code.isascii() and code.isdigit() and len(code) < 10 else None
+    row = (
+        db.session.scalar(sa.select(Category).where(Category.id == int(code), Category.level == 2))
+        if code.isascii() and code.isdigit() and len(code) < 10
+        else None
+    )
     if row is None:
         raise ApiError(status, "unknown_service", f"服务代码 {code[:20]} 不存在（请用 services 列出的 service_code）")
     return row
@@ -179,13 +213,24 @@ def create_request(fmt: str):
     content = description + (f"\n图片：{media}" if media else "")
     if address is None:
         address = f"坐标 {lat:.6f},{lon:.6f}" if lat is not None and lon is not None else ""
-    case = ops.create_case(ops.NewCase(channel="app", kind=infer_kind(description), content=content, phone=phone,
-                                       citizen_name=name or None, address=address, category=service),
-                           user, datetime.now(UTC))
+    case = ops.create_case(
+        ops.NewCase(
+            channel="app",
+            kind=infer_kind(description),
+            content=content,
+            phone=phone,
+            citizen_name=name or None,
+            address=address,
+            category=service,
+        ),
+        user,
+        datetime.now(UTC),
+    )
     number = case.number
     db.session.commit()
-    return render(fmt, "service_requests", [{"service_request_id": number, "service_notice": "",
-                                             "account_id": None}], 201)
+    return render(
+        fmt, "service_requests", [{"service_request_id": number, "service_notice": "", "account_id": None}], 201
+    )
 
 
 def _date(name: str) -> datetime | None:
@@ -216,7 +261,8 @@ def list_requests(fmt: str):
         if code := request.args.get("service_code", "").strip():
             service = _service(code, status=400)
             query = query.join(Category, Category.id == Case.category_id).where(
-                sa.or_(Category.id == service.id, Category.path.startswith(service.path + "/")))
+                sa.or_(Category.id == service.id, Category.path.startswith(service.path + "/"))
+            )
         if status := request.args.get("status", "").strip():
             wanted = {s.strip() for s in status.split(",")}
             if not wanted <= {"open", "closed"}:
@@ -231,8 +277,11 @@ def list_requests(fmt: str):
 
 
 def _public_case(number: str) -> Case:
-    case = db.session.scalar(sa.select(Case).where(Case.number == number, Case.confidential.is_(False))) \
-        if len(number) <= 32 and "\x00" not in number else None
+    case = (
+        db.session.scalar(sa.select(Case).where(Case.number == number, Case.confidential.is_(False)))
+        if len(number) <= 32 and "\x00" not in number
+        else None
+    )
     if case is None:
         raise ApiError(404, "not_found", f"诉求 {number[:32]} 不存在")
     return case

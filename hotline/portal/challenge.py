@@ -2,6 +2,7 @@
 single-use form id in Redis that also makes the submission idempotent (a double click or a reload after
 success shows the same case instead of making a second one). No external service, no state in the process.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -45,8 +46,7 @@ def issue(now: datetime) -> Challenge:
     plus = secrets.randbelow(2) == 0 or a == b
     if not plus and a < b:
         a, b = b, a
-    token = _serializer().dumps({"a": a, "b": b, "p": plus, "n": secrets.token_urlsafe(12),
-                                 "t": int(now.timestamp())})
+    token = _serializer().dumps({"a": a, "b": b, "p": plus, "n": secrets.token_urlsafe(12), "t": int(now.timestamp())})
     return Challenge(token, f"{DIGITS[a]} {'加' if plus else '减'} {DIGITS[b]} 等于几？")
 
 

@@ -3,6 +3,7 @@
 Shared by the web status page and the WeChat "查询" answer. Internal events (SLA cards, supervision,
 extension paperwork, returns between units) are left out; nobody's name or phone is shown.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -78,9 +79,18 @@ def citizen_status(case: Case, tz: str = "Asia/Shanghai") -> CitizenStatus:
     merged_into = None
     if case.merged_into_id:
         merged_into = db.session.scalar(sa.select(Case.number).where(Case.id == case.merged_into_id))
-    return CitizenStatus(number=case.number, state=case.status, label=label, meaning=meaning,
-                         kind_label=case.kind_label, created_at=_local(case.created_at, tz), timeline=timeline,
-                         reply=reply, reply_department=reply_dept, merged_into=merged_into)
+    return CitizenStatus(
+        number=case.number,
+        state=case.status,
+        label=label,
+        meaning=meaning,
+        kind_label=case.kind_label,
+        created_at=_local(case.created_at, tz),
+        timeline=timeline,
+        reply=reply,
+        reply_department=reply_dept,
+        merged_into=merged_into,
+    )
 
 
 def as_text(status: CitizenStatus) -> str:

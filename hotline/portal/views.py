@@ -3,6 +3,7 @@
 No login. Anti-abuse without SMS: rate limits per client address and per phone number (Redis), a signed
 arithmetic question with a minimum fill time, a honeypot field, and a single-use form id (idempotent submit).
 """
+
 from __future__ import annotations
 
 import time
@@ -55,15 +56,22 @@ def _throttled(err):
     current = limiter.current_limit
     wait = max(1, int(current.reset_at - time.time())) if current is not None else 60
     if request.endpoint == "portal.status":
-        message = (f"您查询得太频繁了，请在 {wait} 秒后再试。为保护市民信息，同一网络在一段时间内只能查询有限次数。"
-                   "也可以直接拨打 12345 查询。")
+        message = (
+            f"您查询得太频繁了，请在 {wait} 秒后再试。为保护市民信息，同一网络在一段时间内只能查询有限次数。"
+            "也可以直接拨打 12345 查询。"
+        )
     else:
-        message = (f"您提交得太频繁了，请在 {wait} 秒后再试。为防止恶意提交，同一网络或同一手机号码在一段时间内"
-                   "只能提交有限次数。如有紧急情况，请直接拨打 12345。")
+        message = (
+            f"您提交得太频繁了，请在 {wait} 秒后再试。为防止恶意提交，同一网络或同一手机号码在一段时间内"
+            "只能提交有限次数。如有紧急情况，请直接拨打 12345。"
+        )
     if wants_json():
         return error_response(429, "too_many_requests", message)
-    kept = (request.form.get("content") or "")[:_settings().max_content_chars] \
-        if request.endpoint == "portal.submit" else ""
+    kept = (
+        (request.form.get("content") or "")[: _settings().max_content_chars]
+        if request.endpoint == "portal.submit"
+        else ""
+    )
     return render_template("portal/error.html", title="操作过于频繁", message=message, kept=kept), 429
 
 
@@ -111,9 +119,15 @@ def submit():
     if earlier:  # the same form sent again (double click, reload): show the case it already made
         return redirect(url_for("portal.done", token=_done_serializer().dumps(earlier)), 303)
     try:
-        new = ops.NewCase(channel="web", kind=form.kind.data, content=form.content.data.strip(), phone=form.phone_obj,
-                          citizen_name=(form.name.data or "").strip() or None,
-                          address=(form.address.data or "").strip(), district=form.district_row())
+        new = ops.NewCase(
+            channel="web",
+            kind=form.kind.data,
+            content=form.content.data.strip(),
+            phone=form.phone_obj,
+            citizen_name=(form.name.data or "").strip() or None,
+            address=(form.address.data or "").strip(),
+            district=form.district_row(),
+        )
         case = ops.create_case(new, None, now, actor_label="市民（网站）")
         number = case.number
         db.session.commit()
@@ -130,8 +144,11 @@ def done(token: str):
     try:
         number = _done_serializer().loads(token, max_age=24 * 3600)
     except (SignatureExpired, BadSignature):
-        return render_template("portal/error.html", title="链接已失效",
-                               message="该页面链接无效或已过期。您可以用工单编号和手机号码查询办理进度。"), 404
+        return render_template(
+            "portal/error.html",
+            title="链接已失效",
+            message="该页面链接无效或已过期。您可以用工单编号和手机号码查询办理进度。",
+        ), 404
     return render_template("portal/done.html", number=number)
 
 
@@ -157,8 +174,11 @@ def _find(number: str, raw_phone: str) -> Case | None:
         digest = phone_hash(normalize(raw_phone))
     except PhoneError:
         return None
-    return db.session.scalar(sa.select(Case).join(CitizenPhone, CitizenPhone.id == Case.phone_id)
-                             .where(Case.number == number, CitizenPhone.phone_hash == digest))
+    return db.session.scalar(
+        sa.select(Case)
+        .join(CitizenPhone, CitizenPhone.id == Case.phone_id)
+        .where(Case.number == number, CitizenPhone.phone_hash == digest)
+    )
 
 
 @portal_bp.get("/a11y")
@@ -167,7 +187,9 @@ def toggle_large():
     target = safe_next(request.args.get("next")) or url_for("portal.index")
     response = redirect(target, 303)
     turn_on = request.args.get("mode", "toggle") == "on" or (
-        request.args.get("mode", "toggle") == "toggle" and not portal_large())
-    response.set_cookie(LARGE_COOKIE, "1" if turn_on else "0", max_age=365 * 24 * 3600, samesite="Lax",
-                        httponly=False)  # the page script flips it in place too
+        request.args.get("mode", "toggle") == "toggle" and not portal_large()
+    )
+    response.set_cookie(
+        LARGE_COOKIE, "1" if turn_on else "0", max_age=365 * 24 * 3600, samesite="Lax", httponly=False
+    )  # the page script flips it in place too
     return response

@@ -1,15 +1,16 @@
 """Keypad rating from the call platform (CTI ``event: rating``): rates the caller's latest invited case."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from hotline.db.transactions import savepoint
 from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.models import Call, Case, RatingInvitation
 from hotline.ratings import service
-from hotline.db.transactions import savepoint
 
 
 def rate_by_keypad(call: Call, score: int, at: datetime) -> dict:
@@ -18,8 +19,9 @@ def rate_by_keypad(call: Call, score: int, at: datetime) -> dict:
     invitation = service.latest_open_invitation(call.citizen_id, call.phone_id, now)
     if invitation is None:
         return {"rated": False, "code": "no_invitation", "message": "该号码没有待评价的工单"}
-    invitation = db.session.scalar(sa.select(RatingInvitation).where(RatingInvitation.id == invitation.id)
-                                   .with_for_update())
+    invitation = db.session.scalar(
+        sa.select(RatingInvitation).where(RatingInvitation.id == invitation.id).with_for_update()
+    )
     try:
         with savepoint():  # its emits and enqueues wait for the request's commit
             rating = service.submit(invitation, score, None, "", "phone", now)

@@ -1,5 +1,6 @@
 """The citizen's rating page /r/TOKEN (no login: the signed token is the credential). A plain form POST with CSRF,
 so it works without JavaScript and inside WeChat's browser; the JSON twin is POST /api/v1/ratings."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -7,12 +8,12 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 
-from hotline.web.validation import Str
 from hotline.errors import ApiError
 from hotline.extensions import db, limiter
 from hotline.models import Assignment, Case, Rectification
 from hotline.models.ratings import SCORE_LABELS
 from hotline.ratings import service
+from hotline.web.validation import Str
 
 rating_page_bp = Blueprint("rating_page", __name__)
 
@@ -26,22 +27,40 @@ def _refused(err: ApiError):
 
 def _reply_text(invitation, case: Case) -> str:
     if invitation.purpose == "revisit" and invitation.rectification_id:
-        return db.session.scalar(sa.select(Rectification.rectify_note)
-                                 .where(Rectification.id == invitation.rectification_id)) or ""
+        return (
+            db.session.scalar(
+                sa.select(Rectification.rectify_note).where(Rectification.id == invitation.rectification_id)
+            )
+            or ""
+        )
     lead = case.lead_assignment()
     if lead is not None and lead.reply_content:
         return lead.reply_content
-    return db.session.scalar(sa.select(Assignment.reply_content).where(
-        Assignment.case_id == case.id, Assignment.reply_content.is_not(None)).order_by(Assignment.id.desc())
-        .limit(1)) or ""
+    return (
+        db.session.scalar(
+            sa.select(Assignment.reply_content)
+            .where(Assignment.case_id == case.id, Assignment.reply_content.is_not(None))
+            .order_by(Assignment.id.desc())
+            .limit(1)
+        )
+        or ""
+    )
 
 
 def _form(token: str, invitation, error: str | None = None, status: int = 200):
     case = db.session.get(Case, invitation.case_id)
     labels = sorted(SCORE_LABELS.items(), reverse=True)
-    return render_template("portal/rating.html", state="form", token=token, invitation=invitation, case=case,
-                           reply=_reply_text(invitation, case), labels=labels, error=error,
-                           form=request.form if request.method == "POST" else {}), status
+    return render_template(
+        "portal/rating.html",
+        state="form",
+        token=token,
+        invitation=invitation,
+        case=case,
+        reply=_reply_text(invitation, case),
+        labels=labels,
+        error=error,
+        form=request.form if request.method == "POST" else {},
+    ), status
 
 
 @rating_page_bp.get("/r/<token>")

@@ -2,20 +2,28 @@
 ≤ 15 working days) → revisit (整改回访) with a new rating → closed, or reopened (重办); unreasonable/malicious:
 explain to the citizen → closed. The unit may appeal (申诉复核) once; the supervisor rules. Every step writes
 a CaseEvent on the case. Operations flush, never commit."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
-from hotline.sla import deadlines, clock as sla
 from hotline.cases.errors import NotAllowed, RuleRefused
+from hotline.channels.notify import notify_department, notify_role
 from hotline.extensions import db
 from hotline.models import Case, Rating, Rectification, User
 from hotline.models.ratings import SCORE_LABELS
-from hotline.channels.notify import notify_department, notify_role
 from hotline.realtime.publish import publish
+from hotline.sla import clock as sla
+from hotline.sla import deadlines
 
-STAGES = {"verifying": "待核实", "rectifying": "整改中", "revisiting": "待回访", "explaining": "待解释",
-          "closed": "已办结", "reopened": "已重办"}
+STAGES = {
+    "verifying": "待核实",
+    "rectifying": "整改中",
+    "revisiting": "待回访",
+    "explaining": "待解释",
+    "closed": "已办结",
+    "reopened": "已重办",
+}
 OPEN_STAGES = ("verifying", "rectifying", "revisiting", "explaining")
 OUTCOMES = {"reasonable": "合理差评", "unreasonable": "不合理差评", "malicious": "恶意差评"}
 MODES = {"immediate": "立行立改", "deadline": "限期整改"}
@@ -40,16 +48,25 @@ def _event(rect: Rectification, action: str, actor: User | None, note: str, **da
     from hotline.cases.operations import record
 
     case = db.session.get(Case, rect.case_id)
-    record(case, action, actor, case.status, case.status, note=note, department=rect.department,
-           actor_label=None if actor else SYSTEM,
-           data={"rectification_id": rect.id, "stage": rect.stage, **data})
+    record(
+        case,
+        action,
+        actor,
+        case.status,
+        case.status,
+        note=note,
+        department=rect.department,
+        actor_label=None if actor else SYSTEM,
+        data={"rectification_id": rect.id, "stage": rect.stage, **data},
+    )
 
 
 def _expect(rect: Rectification, *stages: str) -> None:
     if rect.stage not in stages:
         wanted = "、".join(STAGES[s] for s in stages)
-        raise RuleRefused("invalid_stage",
-                          f"该差评当前处于「{STAGES[rect.stage]}」阶段，只有「{wanted}」时才能执行此操作")
+        raise RuleRefused(
+            "invalid_stage", f"该差评当前处于「{STAGES[rect.stage]}」阶段，只有「{wanted}」时才能执行此操作"
+        )
 
 
 def _own_unit(rect: Rectification, actor: User) -> None:
@@ -60,28 +77,57 @@ def _own_unit(rect: Rectification, actor: User) -> None:
 
 def open_for(case: Case, rating: Rating, now: datetime) -> Rectification:
     """A poor rating (≤ 2 or unresolved) opens the loop: verify within 1 working day; supervisors are told."""
-    rect = Rectification(case_id=case.id, rating_id=rating.id, department_id=case.lead_department_id,
-                         citizen_id=rating.citizen_id, stage="verifying", created_at=now)
+    rect = Rectification(
+        case_id=case.id,
+        rating_id=rating.id,
+        department_id=case.lead_department_id,
+        citizen_id=rating.citizen_id,
+        stage="verifying",
+        created_at=now,
+    )
     rect.department = case.lead_department
     _set_limit(rect, now, STAGE_LIMIT_DAYS["verifying"])
     db.session.add(rect)
     db.session.flush()
     resolved = "，问题未解决" if rating.resolved is False else ""
-    _event(rect, "rating_poor", None, f"差评（{rating.score}分 {SCORE_LABELS[rating.score]}{resolved}），"
-                                      f"转督办员核实，核实时限 {deadlines.local(rect.due_at)}",
-           rating_id=rating.id, due_at=rect.due_at.isoformat())
+    _event(
+        rect,
+        "rating_poor",
+        None,
+        f"差评（{rating.score}分 {SCORE_LABELS[rating.score]}{resolved}），"
+        f"转督办员核实，核实时限 {deadlines.local(rect.due_at)}",
+        rating_id=rating.id,
+        due_at=rect.due_at.isoformat(),
+    )
     notify_role("supervisor", f"工单 {case.number} 收到差评（{rating.score}分），请在1个工作日内核实", case.id)
     db.session.flush()
-    publish("rating.poor", {"number": case.number, "rating_id": rating.id, "rectification_id": rect.id,
-                            "score": rating.score, "resolved": rating.resolved,
-                            "department_code": case.lead_department.code if case.lead_department else None,
-                            "due_at": rect.due_at.isoformat(), "cursor": case.events[-1].id},
-            ["role:supervisor"])
+    publish(
+        "rating.poor",
+        {
+            "number": case.number,
+            "rating_id": rating.id,
+            "rectification_id": rect.id,
+            "score": rating.score,
+            "resolved": rating.resolved,
+            "department_code": case.lead_department.code if case.lead_department else None,
+            "due_at": rect.due_at.isoformat(),
+            "cursor": case.events[-1].id,
+        },
+        ["role:supervisor"],
+    )
     return rect
 
 
-def verify(rect: Rectification, actor: User, outcome: str, note: str, now: datetime, *,
-           mode: str | None = None, days: int | None = None) -> None:
+def verify(
+    rect: Rectification,
+    actor: User,
+    outcome: str,
+    note: str,
+    now: datetime,
+    *,
+    mode: str | None = None,
+    days: int | None = None,
+) -> None:
     """The supervisor called the citizen (核实): reasonable → the unit rectifies; otherwise → explain."""
     _expect(rect, "verifying")
     if outcome not in OUTCOMES:
@@ -104,8 +150,15 @@ def verify(rect: Rectification, actor: User, outcome: str, note: str, now: datet
         if outcome == "malicious":
             rect.rating.excluded = True  # a malicious rating does not count against the unit
         detail = "向市民解释说明" + ("，该评价不计入考核" if outcome == "malicious" else "")
-    _event(rect, "rating_verify", actor, f"核实结论：{OUTCOMES[outcome]}（{detail}）。{note}",
-           outcome=outcome, mode=rect.mode, due_at=rect.due_at.isoformat())
+    _event(
+        rect,
+        "rating_verify",
+        actor,
+        f"核实结论：{OUTCOMES[outcome]}（{detail}）。{note}",
+        outcome=outcome,
+        mode=rect.mode,
+        due_at=rect.due_at.isoformat(),
+    )
 
 
 def rectify(rect: Rectification, actor: User, note: str, now: datetime) -> None:
@@ -121,8 +174,14 @@ def rectify(rect: Rectification, actor: User, note: str, now: datetime) -> None:
     case = db.session.get(Case, rect.case_id)
     own = case
     if case.citizen_id != rect.citizen_id:  # the rating came from the citizen of a merged duplicate
-        own = next((c for c in db.session.query(Case).filter(Case.merged_into_id == case.id)
-                    if c.citizen_id == rect.citizen_id), case)
+        own = next(
+            (
+                c
+                for c in db.session.query(Case).filter(Case.merged_into_id == case.id)
+                if c.citizen_id == rect.citizen_id
+            ),
+            case,
+        )
     invite(case, own, "revisit", note, now, rectification_id=rect.id)
     notify_role("supervisor", f"工单 {case.number} 已整改，请回访市民", case.id)
 
@@ -140,24 +199,45 @@ def conclude_revisit(rect_id: int, rating: Rating, actor: User | None, now: date
         if case.status != "replied":
             raise RuleRefused("invalid_transition", f"工单 {case.number} 当前不是「已答复」状态，无法重办")
         rect.stage = rect.result = "reopened"
-        _event(rect, "rectify_revisit", actor, f"整改回访：{rating.score}分 {SCORE_LABELS[rating.score]}，"
-                                              f"市民仍不满意，工单重办", rating_id=rating.id, result="reopened")
+        _event(
+            rect,
+            "rectify_revisit",
+            actor,
+            f"整改回访：{rating.score}分 {SCORE_LABELS[rating.score]}，市民仍不满意，工单重办",
+            rating_id=rating.id,
+            result="reopened",
+        )
         before, after = ops.transition(case, "reopen")
-        ops.record(case, "reopen", actor, before, after, note="整改回访仍不满意，退回派单重办",
-                   actor_label=None if actor else SYSTEM, data={"rectification_id": rect.id})
+        ops.record(
+            case,
+            "reopen",
+            actor,
+            before,
+            after,
+            note="整改回访仍不满意，退回派单重办",
+            actor_label=None if actor else SYSTEM,
+            data={"rectification_id": rect.id},
+        )
         ops.publish_update(case, "reopen")
         notify_role("dispatcher", f"工单 {case.number} 整改回访仍不满意，已重办，请重新派单", case.id)
     else:
         rect.stage = rect.result = "closed"
-        _event(rect, "rectify_revisit", actor, f"整改回访：{rating.score}分 {SCORE_LABELS[rating.score]}，整改办结",
-               rating_id=rating.id, result="closed")
+        _event(
+            rect,
+            "rectify_revisit",
+            actor,
+            f"整改回访：{rating.score}分 {SCORE_LABELS[rating.score]}，整改办结",
+            rating_id=rating.id,
+            result="closed",
+        )
         if case.status == "replied":
             ops.close(case, actor, "差评整改回访满意，办结", now)
     return rect
 
 
-def revisit_call(rect: Rectification, actor: User, score: int, resolved: bool | None, note: str,
-                 now: datetime) -> Rating:
+def revisit_call(
+    rect: Rectification, actor: User, score: int, resolved: bool | None, note: str, now: datetime
+) -> Rating:
     """The supervisor revisits by phone and records the citizen's new rating on the revisit invitation."""
     import sqlalchemy as sa
 
@@ -165,9 +245,12 @@ def revisit_call(rect: Rectification, actor: User, score: int, resolved: bool | 
     from hotline.ratings.service import submit
 
     _expect(rect, "revisiting")
-    invitation = db.session.scalar(sa.select(RatingInvitation).where(
-        RatingInvitation.rectification_id == rect.id, RatingInvitation.used_at.is_(None))
-        .order_by(RatingInvitation.id.desc()).limit(1))
+    invitation = db.session.scalar(
+        sa.select(RatingInvitation)
+        .where(RatingInvitation.rectification_id == rect.id, RatingInvitation.used_at.is_(None))
+        .order_by(RatingInvitation.id.desc())
+        .limit(1)
+    )
     if invitation is None:
         raise RuleRefused("no_invitation", "市民已通过链接完成回访评价")
     return submit(invitation, score, resolved, note, "revisit_call", now, actor=actor, check_expiry=False)
@@ -213,8 +296,14 @@ def decide_appeal(rect: Rectification, actor: User, uphold: bool, note: str, now
         if rect.stage == "rectifying":
             rect.stage, rect.outcome = "explaining", "unreasonable"
             _set_limit(rect, now, STAGE_LIMIT_DAYS["explaining"])
-    _event(rect, "rating_appeal_decision", actor,
-           f"申诉复核：{'申诉成立，该评价不计入考核' if uphold else '申诉驳回'}。{note}", upheld=uphold)
+    _event(
+        rect,
+        "rating_appeal_decision",
+        actor,
+        f"申诉复核：{'申诉成立，该评价不计入考核' if uphold else '申诉驳回'}。{note}",
+        upheld=uphold,
+    )
     if rect.department_id:
-        notify_department(rect.department_id, f"工单 {rect.case.number} 的差评申诉{APPEAL[rect.appeal_status]}",
-                          rect.case_id)
+        notify_department(
+            rect.department_id, f"工单 {rect.case.number} 的差评申诉{APPEAL[rect.appeal_status]}", rect.case_id
+        )

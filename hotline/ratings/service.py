@@ -1,5 +1,6 @@
 """Taking a rating: find the invitation (by link token or by the citizen's number), record the rating once,
 then close the case (good rating), open the 差评 loop (poor rating) or conclude a revisit."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,8 +24,9 @@ def invitation_for_token(token, now: datetime, *, for_update: bool = False) -> R
         query = sa.select(RatingInvitation).where(RatingInvitation.nonce == nonce)
         invitation = db.session.scalar(query.with_for_update() if for_update else query)
     if invitation is None:
-        raise ApiError(404, "invalid_token", "评价链接无效：请使用短信或微信中收到的完整链接",
-                       {"token": "链接无效或已被篡改"})
+        raise ApiError(
+            404, "invalid_token", "评价链接无效：请使用短信或微信中收到的完整链接", {"token": "链接无效或已被篡改"}
+        )
     check_usable(invitation, now)
     return invitation
 
@@ -39,8 +41,10 @@ def check_usable(invitation: RatingInvitation, now: datetime) -> None:
 def latest_open_invitation(citizen_id: int | None, phone_id: int | None, now: datetime) -> RatingInvitation | None:
     """The newest unused, unexpired invitation of this number (or, failing that, of this citizen)."""
     base = sa.select(RatingInvitation).where(RatingInvitation.used_at.is_(None), RatingInvitation.expires_at > now)
-    for cond in ((RatingInvitation.phone_id == phone_id) if phone_id else None,
-                 (RatingInvitation.citizen_id == citizen_id) if citizen_id else None):
+    for cond in (
+        (RatingInvitation.phone_id == phone_id) if phone_id else None,
+        (RatingInvitation.citizen_id == citizen_id) if citizen_id else None,
+    ):
         if cond is not None:
             hit = db.session.scalar(base.where(cond).order_by(RatingInvitation.id.desc()).limit(1))
             if hit is not None:
@@ -48,31 +52,64 @@ def latest_open_invitation(citizen_id: int | None, phone_id: int | None, now: da
     return None
 
 
-def submit(invitation: RatingInvitation, score: int, resolved: bool | None, comment: str, channel: str,
-           now: datetime, actor=None, check_expiry: bool = True) -> Rating:
+def submit(
+    invitation: RatingInvitation,
+    score: int,
+    resolved: bool | None,
+    comment: str,
+    channel: str,
+    now: datetime,
+    actor=None,
+    check_expiry: bool = True,
+) -> Rating:
     """Record one rating for ``invitation`` (single use, safe under concurrent submits), then run its effects."""
     from hotline.cases.operations import record
     from hotline.ratings import rectification
 
     if check_expiry:
         check_usable(invitation, now)
-    claimed = db.session.execute(sa.update(RatingInvitation).where(
-        RatingInvitation.id == invitation.id, RatingInvitation.used_at.is_(None)).values(used_at=now))
+    claimed = db.session.execute(
+        sa.update(RatingInvitation)
+        .where(RatingInvitation.id == invitation.id, RatingInvitation.used_at.is_(None))
+        .values(used_at=now)
+    )
     if claimed.rowcount != 1:
         raise ApiError(409, "already_rated", "该工单已评价，每次邀请只能评价一次，感谢您的反馈", {"token": "已评价"})
     invitation.used_at = now
     case = db.session.get(Case, invitation.case_id)
-    rating = Rating(case_id=case.id, citizen_id=invitation.citizen_id, invitation_id=invitation.id,
-                    department_id=case.lead_department_id, score=score, resolved=resolved, comment=comment or "",
-                    channel=channel, purpose=invitation.purpose, created_at=now)
+    rating = Rating(
+        case_id=case.id,
+        citizen_id=invitation.citizen_id,
+        invitation_id=invitation.id,
+        department_id=case.lead_department_id,
+        score=score,
+        resolved=resolved,
+        comment=comment or "",
+        channel=channel,
+        purpose=invitation.purpose,
+        created_at=now,
+    )
     db.session.add(rating)
     db.session.flush()
     resolved_text = {True: "，问题已解决", False: "，问题未解决"}.get(resolved, "")
     label = f"{actor.name}（{actor.role_label}）" if actor else f"市民（{CHANNEL_LABELS.get(channel, channel)}评价）"
-    record(case, "rate", actor, case.status, case.status, actor_label=label,
-           note=f"{score}分 {SCORE_LABELS[score]}{resolved_text}" + (f"：{comment}" if comment else ""),
-           data={"rating_id": rating.id, "score": score, "resolved": resolved, "channel": channel,
-                 "purpose": invitation.purpose, "poor": rating.poor})
+    record(
+        case,
+        "rate",
+        actor,
+        case.status,
+        case.status,
+        actor_label=label,
+        note=f"{score}分 {SCORE_LABELS[score]}{resolved_text}" + (f"：{comment}" if comment else ""),
+        data={
+            "rating_id": rating.id,
+            "score": score,
+            "resolved": resolved,
+            "channel": channel,
+            "purpose": invitation.purpose,
+            "poor": rating.poor,
+        },
+    )
     if invitation.purpose == "revisit" and invitation.rectification_id:
         rectification.conclude_revisit(invitation.rectification_id, rating, actor, now)
     elif rating.poor:

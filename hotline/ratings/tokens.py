@@ -1,6 +1,7 @@
 """Rating link tokens: ``NONCE.MAC`` — a random nonce (stored on the invitation) and an HMAC-SHA256 of it with
 a key derived from the app secret. Expiry and single use live on the invitation row, so a token can be refused
 as forged (bad MAC or unknown nonce), expired or used — three different answers."""
+
 from __future__ import annotations
 
 import base64

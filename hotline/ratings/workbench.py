@@ -1,5 +1,6 @@
 """差评 workbench pages: the supervisors' queue by stage (/supervision/ratings) and the unit's rectification tasks
 (/dept/rectifications), with CSRF-protected action forms posting to /rectifications/ID/ACTION."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request, url_for
@@ -101,9 +102,19 @@ def supervisor_queue():
     if tab not in TABS:
         tab = "verifying"
     rows = queries.queue(None if tab == "appeals" else tab, appeals=tab == "appeals")
-    return render_template("ratings/workbench.html", tab=tab, tabs=TABS, rows=rows, counts=queries.stage_counts(),
-                           revisit=queries.revisit_rate(), stages=loop.STAGES, outcomes=loop.OUTCOMES,
-                           modes=loop.MODES, appeal_labels=loop.APPEAL, max_days=loop.MAX_RECTIFY_DAYS)
+    return render_template(
+        "ratings/workbench.html",
+        tab=tab,
+        tabs=TABS,
+        rows=rows,
+        counts=queries.stage_counts(),
+        revisit=queries.revisit_rate(),
+        stages=loop.STAGES,
+        outcomes=loop.OUTCOMES,
+        modes=loop.MODES,
+        appeal_labels=loop.APPEAL,
+        max_days=loop.MAX_RECTIFY_DAYS,
+    )
 
 
 @workbench_bp.get("/dept/rectifications")
@@ -112,8 +123,16 @@ def unit_tasks():
     scope = department_scope(current_user)
     rows = queries.queue("open", scope) if scope is not None else []
     done = queries.queue("closed", scope, limit=50) if scope is not None else []
-    return render_template("ratings/unit_tasks.html", scope=scope, rows=rows, done=done, stages=loop.STAGES,
-                           outcomes=loop.OUTCOMES, modes=loop.MODES, appeal_labels=loop.APPEAL)
+    return render_template(
+        "ratings/unit_tasks.html",
+        scope=scope,
+        rows=rows,
+        done=done,
+        stages=loop.STAGES,
+        outcomes=loop.OUTCOMES,
+        modes=loop.MODES,
+        appeal_labels=loop.APPEAL,
+    )
 
 
 @workbench_bp.post("/rectifications/<int:rect_id>/<action>")
@@ -124,7 +143,16 @@ def act(rect_id: int, action: str):
     scope = department_scope(current_user)
     if rect is None or (scope is not None and not (rect.department and rect.department.path.startswith(scope.path))):
         abort(404)
-    back = url_for("rating_workbench.unit_tasks") if scope is not None else \
-        url_for("rating_workbench.supervisor_queue", stage=request.form.get("tab") or rect.stage)
-    return commit_action(rect, request.form.get("version"), lambda now: run(rect, now), back, errors=ERRORS,
-                         stale="该记录已被他人同时修改，请刷新后重试")
+    back = (
+        url_for("rating_workbench.unit_tasks")
+        if scope is not None
+        else url_for("rating_workbench.supervisor_queue", stage=request.form.get("tab") or rect.stage)
+    )
+    return commit_action(
+        rect,
+        request.form.get("version"),
+        lambda now: run(rect, now),
+        back,
+        errors=ERRORS,
+        stale="该记录已被他人同时修改，请刷新后重试",
+    )

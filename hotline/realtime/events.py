@@ -1,4 +1,5 @@
 """Socket.IO handlers for the /console namespace: authenticate, then join the user's rooms."""
+
 from __future__ import annotations
 
 from flask_login import current_user

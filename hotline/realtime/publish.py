@@ -17,25 +17,28 @@ streets). Payloads (server → client), checked against EVENT_FIELDS before queu
 - ``rating.poor``: number, rating_id, rectification_id, score (1..5), resolved (true|false|null), department_code
   (the unit rated), due_at (ISO verification deadline), cursor (the timeline event) — to role:supervisor
 """
+
 from __future__ import annotations
 
 from socketio import RedisManager
 
-from hotline.extensions import socketio
 from hotline.db.transactions import after_commit
+from hotline.extensions import socketio
 
 NAMESPACE = "/console"
 PIPELINE = 500
 
 EVENT_FIELDS: dict[str, frozenset[str]] = {
-    "case.created": frozenset({"number", "status", "kind", "urgency", "department_code", "created_at",
-                               "version", "cursor"}),
+    "case.created": frozenset(
+        {"number", "status", "kind", "urgency", "department_code", "created_at", "version", "cursor"}
+    ),
     "case.updated": frozenset({"number", "status", "version", "action", "department_code", "cursor"}),
     "notification": frozenset({"id", "text", "case_number", "created_at"}),
     "call.ringing": frozenset({"call_id", "caller", "agent", "at", "citizen"}),
     "sla.card": frozenset({"number", "level", "limit", "due_at", "department_code", "cursor"}),
-    "rating.poor": frozenset({"number", "rating_id", "rectification_id", "score", "resolved", "department_code",
-                              "due_at", "cursor"}),
+    "rating.poor": frozenset(
+        {"number", "rating_id", "rectification_id", "score", "resolved", "department_code", "due_at", "cursor"}
+    ),
 }
 
 
@@ -88,9 +91,18 @@ def _emit_many(event: str, items: list[tuple[dict, list[str]]]) -> None:
         manager._redis_connect()
     for start in range(0, len(items), PIPELINE):
         pipe = manager.redis.pipeline(transaction=False)
-        for payload, rooms in items[start:start + PIPELINE]:
-            message = {"method": "emit", "event": event, "data": [payload], "binary": False, "namespace": NAMESPACE,
-                       "room": rooms, "skip_sid": None, "callback": None, "host_id": manager.host_id}
+        for payload, rooms in items[start : start + PIPELINE]:
+            message = {
+                "method": "emit",
+                "event": event,
+                "data": [payload],
+                "binary": False,
+                "namespace": NAMESPACE,
+                "room": rooms,
+                "skip_sid": None,
+                "callback": None,
+                "host_id": manager.host_id,
+            }
             manager._handle_emit(message)  # this process's own clients, as PubSubManager.emit does
             pipe.publish(manager.channel, manager.json.dumps(message))
         pipe.execute()

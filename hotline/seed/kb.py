@@ -1,4 +1,5 @@
 """Load the demo knowledge base and synonym table (idempotent: entries are keyed by code)."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
@@ -33,16 +34,42 @@ def _specs() -> list[dict]:
     for dept, category, place, phone, items in kb_items.GROUPS:
         for title, tags, conditions, materials, fees, limit, body in items:
             counters[dept] = counters.get(dept, 0) + 1
-            specs.append({"code": f"{dept}-{counters[dept]:03d}", "kind": "service_item", "department": dept,
-                          "category": category, "title": title, "tags": tags, "body": body, "fields": {
-                              "unit": dict((c, n) for c, n, _ in city._CITY_UNITS).get(dept, ""),
-                              "conditions": conditions, "materials": materials, "fees": fees, "time_limit": limit,
-                              "place": place, "hours": kb_items.UNIT_HOURS.get(dept, kb_items.HOURS),
-                              "phone": phone, "online": kb_items.ONLINE}})
+            specs.append(
+                {
+                    "code": f"{dept}-{counters[dept]:03d}",
+                    "kind": "service_item",
+                    "department": dept,
+                    "category": category,
+                    "title": title,
+                    "tags": tags,
+                    "body": body,
+                    "fields": {
+                        "unit": dict((c, n) for c, n, _ in city._CITY_UNITS).get(dept, ""),
+                        "conditions": conditions,
+                        "materials": materials,
+                        "fees": fees,
+                        "time_limit": limit,
+                        "place": place,
+                        "hours": kb_items.UNIT_HOURS.get(dept, kb_items.HOURS),
+                        "phone": phone,
+                        "online": kb_items.ONLINE,
+                    },
+                }
+            )
     for n, (dept, category, title, tags, body) in enumerate(kb_articles.ARTICLES, start=1):
         yearly = any(ch.isdigit() for ch in body) and "2026" in body
-        specs.append({"code": f"QA-{n:03d}", "kind": "article", "department": dept, "category": category,
-                      "title": title, "tags": tags, "body": body, "valid_to": POLICY_END if yearly else None})
+        specs.append(
+            {
+                "code": f"QA-{n:03d}",
+                "kind": "article",
+                "department": dept,
+                "category": category,
+                "title": title,
+                "tags": tags,
+                "body": body,
+                "valid_to": POLICY_END if yearly else None,
+            }
+        )
     districts = [(d["code"], d["name"]) for d in city.DEPARTMENTS if d["kind"] == "district"]
     streets: dict[str, list[str]] = {}
     for d in city.DEPARTMENTS:
@@ -63,10 +90,18 @@ def seed_kb() -> int:
     for spec in _specs():
         if spec["code"] in existing:
             continue
-        data = entries.EntryData(kind=spec["kind"], title=spec["title"], body=spec["body"], code=spec["code"],
-                                 department=units.get(spec["department"]), category=categories.get(spec["category"]),
-                                 tags=spec["tags"], districts=spec.get("districts"), fields=spec.get("fields"),
-                                 valid_to=spec.get("valid_to"))
+        data = entries.EntryData(
+            kind=spec["kind"],
+            title=spec["title"],
+            body=spec["body"],
+            code=spec["code"],
+            department=units.get(spec["department"]),
+            category=categories.get(spec["category"]),
+            tags=spec["tags"],
+            districts=spec.get("districts"),
+            fields=spec.get("fields"),
+            valid_to=spec.get("valid_to"),
+        )
         entries.create(data, None, now, status="published", note="示范知识库")
         added += 1
     db.session.flush()

@@ -1,4 +1,5 @@
 """Load the demo city into the database. Idempotent: existing rows are kept, missing ones added."""
+
 from __future__ import annotations
 
 import csv
@@ -7,18 +8,17 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from hotline.auth.passwords import hash_password
-from hotline.sla.deadlines import default_rules
 from hotline.extensions import db
 from hotline.models import Category, Department, SlaPolicy, User
 from hotline.seed import city
+from hotline.sla.deadlines import default_rules
 
 TAXONOMY = Path(__file__).with_name("taxonomy.csv")
 
 
 def seed_departments() -> dict[str, Department]:
     existing = {d.code: d for d in db.session.scalars(sa.select(Department))}
-    units = [{"code": city.CITY["code"], "name": city.CITY["name"], "kind": "city", "parent": None},
-             *city.DEPARTMENTS]
+    units = [{"code": city.CITY["code"], "name": city.CITY["name"], "kind": "city", "parent": None}, *city.DEPARTMENTS]
     for unit in units:  # parents come before children in the seed list
         if unit["code"] in existing:
             continue
@@ -55,9 +55,14 @@ def seed_categories(departments: dict[str, Department]) -> int:
                 cat = existing.get(path)
                 if cat is None:
                     owner = _owner(path)
-                    cat = Category(level=level, name=names[level - 1], path=path, parent=parent,
-                                   department=departments.get(owner["department"]) if owner else None,
-                                   local=bool(owner and owner.get("local")))
+                    cat = Category(
+                        level=level,
+                        name=names[level - 1],
+                        path=path,
+                        parent=parent,
+                        department=departments.get(owner["department"]) if owner else None,
+                        local=bool(owner and owner.get("local")),
+                    )
                     db.session.add(cat)
                     existing[path] = cat
                     added += 1
@@ -73,9 +78,15 @@ def seed_users(departments: dict[str, Department], password: str = city.DEMO_PAS
     for spec in city.USERS:
         if spec["username"] in existing:
             continue
-        db.session.add(User(username=spec["username"], name=spec["name"], role=spec["role"],
-                            department=departments.get(spec["department"]) if spec["department"] else None,
-                            password_hash=hashed))
+        db.session.add(
+            User(
+                username=spec["username"],
+                name=spec["name"],
+                role=spec["role"],
+                department=departments.get(spec["department"]) if spec["department"] else None,
+                password_hash=hashed,
+            )
+        )
         added += 1
     db.session.flush()
     return added

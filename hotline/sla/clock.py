@@ -103,9 +103,7 @@ class WorkCalendar:
         self.warnings: set[str] = set()
         self._cache: dict[date, bool] = {}
         day = date(2000, 1, 1)
-        self.office_seconds = (
-            datetime.combine(day, office_end) - datetime.combine(day, office_start)
-        ).total_seconds()
+        self.office_seconds = (datetime.combine(day, office_end) - datetime.combine(day, office_start)).total_seconds()
 
     def is_workday(self, d: date) -> bool:
         cached = self._cache.get(d)
@@ -335,7 +333,11 @@ def category_keys(category: str | None) -> list[str]:
 
 
 def limit_for(
-    milestone: str, urgency: str, kind: str, complex: bool = False, policy: Policy | None = None,
+    milestone: str,
+    urgency: str,
+    kind: str,
+    complex: bool = False,
+    policy: Policy | None = None,
     category: str | None = None,
 ) -> Limit:
     """The limit for one milestone. For the normal tier a ``(milestone, "category:PATH")`` key wins

@@ -11,6 +11,7 @@ Policy rules (``sla_policies.rules``, one row per version, the newest active one
      "reply/category:城乡建设/物业管理": {...},                     # milestone/category path prefix (normal tier)
      "office_hours": {"start": "09:00", "end": "18:00"}}          # working time of a working day
 """
+
 from __future__ import annotations
 
 import time
@@ -22,9 +23,9 @@ import chinese_calendar
 import sqlalchemy as sa
 from flask import current_app
 
-from hotline.sla import clock as sla
 from hotline.extensions import db
 from hotline.models import Case, Holiday, SlaPolicy
+from hotline.sla import clock as sla
 
 CACHE_SECONDS = 30.0
 OFFICE_HOURS_KEY = "office_hours"
@@ -87,8 +88,9 @@ def policy() -> dict[tuple[str, str], sla.Limit]:
 
 def default_rules() -> dict:
     rules = {f"{m}/{t}": {"amount": lim.amount, "unit": lim.unit} for (m, t), lim in sla.DEFAULT_POLICY.items()}
-    rules.update({f"reply/{k}": {"amount": lim.amount, "unit": lim.unit}
-                  for k, lim in sla.KIND_REPLY_OVERRIDES.items()})
+    rules.update(
+        {f"reply/{k}": {"amount": lim.amount, "unit": lim.unit} for k, lim in sla.KIND_REPLY_OVERRIDES.items()}
+    )
     rules[OFFICE_HOURS_KEY] = dict(DEFAULT_OFFICE_HOURS)
     return rules
 
@@ -126,8 +128,11 @@ def calendar_warnings(today: date) -> list[str]:
     for year in sorted(years):
         if library_knows(year):
             continue
-        rows = db.session.scalar(sa.select(sa.func.count()).select_from(Holiday)
-                                 .where(Holiday.day >= date(year, 1, 1), Holiday.day <= date(year, 12, 31)))
+        rows = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Holiday)
+            .where(Holiday.day >= date(year, 1, 1), Holiday.day <= date(year, 12, 31))
+        )
         if not rows:
             out.append(f"{year}年节假日数据缺失，按周一至周五计算，请在节假日表中维护")
     return out

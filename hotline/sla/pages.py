@@ -1,14 +1,15 @@
 """Time-limit actions from the case page (POST /cases/NUMBER/sla/ACTION, CSRF-protected forms): pause/resume,
 extension request and decision, 催办/督办 and its acknowledgement. The forms are in templates/cases/_sla.html."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
 from hotline.auth.permissions import STAFF_ROLES, check_role, page_role_guard
-from hotline.sla import supervision as sup
 from hotline.cases.errors import RuleRefused
 from hotline.cases.page_actions import commit_action, load_case
+from hotline.sla import supervision as sup
 
 sla_actions_bp = Blueprint("sla_actions", __name__)
 sla_actions_bp.before_request(page_role_guard(*STAFF_ROLES))

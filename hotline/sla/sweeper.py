@@ -24,6 +24,7 @@ district → city): an event and notices to the superior unit and the supervisor
 
 Both flush and never commit: the job (workers/jobs/sla.py) commits after every batch.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -33,14 +34,14 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from hotline.sla import deadlines, sweep_sql, timers
-from hotline.sla.sweep_sql import ACTOR, MILESTONE_LABELS
+from hotline.channels.notify import notify_many
 from hotline.db.bulk import update_rows
 from hotline.db.dialect import is_postgres
 from hotline.extensions import db
 from hotline.models import Assignment, Department, SlaCard
-from hotline.channels.notify import notify_many
 from hotline.realtime.publish import department_rooms, publish, publish_many
+from hotline.sla import deadlines, sweep_sql, timers
+from hotline.sla.sweep_sql import ACTOR, MILESTONE_LABELS
 
 BATCH = 5000
 LEVEL_LABELS = {"yellow": "黄牌", "red": "红牌"}
@@ -59,8 +60,9 @@ class Batch:
 
 
 def _departments() -> dict[int, sa.Row]:
-    rows = db.session.execute(sa.select(Department.id, Department.code, Department.name, Department.path,
-                                        Department.parent_id))
+    rows = db.session.execute(
+        sa.select(Department.id, Department.code, Department.name, Department.path, Department.parent_id)
+    )
     return {r.id: r for r in rows}
 
 
@@ -74,8 +76,13 @@ def sweep_cards(now: datetime, limit: int = BATCH) -> Batch:
     reds = [c for c in cards if c.level == "red"]
     if reds:
         cal = deadlines.calendar()
-        update_rows(SlaCard.__table__, [{"id": c.card_id, "escalate_at": timers.escalate_at(
-            datetime.fromisoformat(c.due_iso), cal)} for c in reds])
+        update_rows(
+            SlaCard.__table__,
+            [
+                {"id": c.card_id, "escalate_at": timers.escalate_at(datetime.fromisoformat(c.due_iso), cal)}
+                for c in reds
+            ],
+        )
     units = _departments()
     notify_many(_notices(cards, units))
     publish_many("sla.card", _messages(cards, units))
@@ -88,8 +95,20 @@ def _messages(cards, units) -> list[tuple[dict, list[str]]]:
     for department_id, group in _per_unit(cards).items():
         unit = units[department_id]
         rooms = [*department_rooms(unit), "role:monitor"]
-        out += [({"number": c.number, "level": c.level, "limit": c.milestone, "due_at": c.due_iso,
-                  "department_code": unit.code, "cursor": c.cursor}, rooms) for c in group]
+        out += [
+            (
+                {
+                    "number": c.number,
+                    "level": c.level,
+                    "limit": c.milestone,
+                    "due_at": c.due_iso,
+                    "department_code": unit.code,
+                    "cursor": c.cursor,
+                },
+                rooms,
+            )
+            for c in group
+        ]
     return out
 
 
@@ -131,10 +150,19 @@ def _among(column, ids):
 
 
 def _claim_escalations(now: datetime, limit: int):
-    due = (sa.select(C.id).where(C.escalate_at <= now).order_by(C.escalate_at).limit(limit)
-           .with_for_update(skip_locked=True))
-    stmt = (sa.update(SlaCard.__table__).where(_among(C.id, due)).values(escalate_at=None)
-            .returning(C.id, C.assignment_id, C.milestone))
+    due = (
+        sa.select(C.id)
+        .where(C.escalate_at <= now)
+        .order_by(C.escalate_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    stmt = (
+        sa.update(SlaCard.__table__)
+        .where(_among(C.id, due))
+        .values(escalate_at=None)
+        .returning(C.id, C.assignment_id, C.milestone)
+    )
     return db.session.execute(stmt).all()
 
 
@@ -155,8 +183,11 @@ def sweep_escalations(now: datetime, limit: int = BATCH) -> Batch:
             continue
         superior = a.department.parent
         done = db.session.execute(
-            sa.update(Assignment.__table__).where(A.id == a.id, A.escalated_at.is_(None))
-            .values(escalated_at=now, escalated_to_id=superior.id if superior else None).returning(A.id)).first()
+            sa.update(Assignment.__table__)
+            .where(A.id == a.id, A.escalated_at.is_(None))
+            .values(escalated_at=now, escalated_to_id=superior.id if superior else None)
+            .returning(A.id)
+        ).first()
         if done is None:
             continue  # escalated already (another red card of this assignment, or another sweeper)
         _escalate(a, milestone, superior, now, record)
@@ -171,9 +202,21 @@ def _escalate(a: Assignment, milestone: str, superior: Department | None, now: d
         note = f"{a.department.name}{what}红牌满5个工作日仍未办理，已升级至上级单位{superior.name}督办"
     else:
         note = f"{a.department.name}{what}红牌满5个工作日仍未办理（无上级单位），请督办员跟进"
-    event = record(case, "escalate", None, case.status, case.status, note=note, department=superior or a.department,
-                   data={"milestone": milestone, "from_department": a.department.code,
-                         "to_department": superior.code if superior else None}, actor_label=ACTOR)
+    event = record(
+        case,
+        "escalate",
+        None,
+        case.status,
+        case.status,
+        note=note,
+        department=superior or a.department,
+        data={
+            "milestone": milestone,
+            "from_department": a.department.code,
+            "to_department": superior.code if superior else None,
+        },
+        actor_label=ACTOR,
+    )
     event.created_at = now
     notices = [("role:supervisor", f"工单 {case.number}：{note}", case.id)]
     if superior is not None:
@@ -181,7 +224,15 @@ def _escalate(a: Assignment, milestone: str, superior: Department | None, now: d
     notify_many(notices)
     db.session.flush()
     lead = case.lead_department
-    publish("case.updated", {"number": case.number, "status": case.status, "version": case.version,
-                             "action": "escalate", "department_code": lead.code if lead else None,
-                             "cursor": event.id},
-            ["role:monitor", "role:supervisor", *department_rooms(superior or a.department)])
+    publish(
+        "case.updated",
+        {
+            "number": case.number,
+            "status": case.status,
+            "version": case.version,
+            "action": "escalate",
+            "department_code": lead.code if lead else None,
+            "cursor": event.id,
+        },
+        ["role:monitor", "role:supervisor", *department_rooms(superior or a.department)],
+    )

@@ -8,15 +8,17 @@ when a milestone closes or the assignment changes state. ``next_card_at`` is the
 instant of a still open milestone (NULL while paused or when the assignment is no longer active): the
 sweeper looks only at rows whose ``next_card_at`` has passed, and moves it on to the next instant.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from hotline.sla import deadlines, clock as sla
 from hotline.extensions import db
 from hotline.models import Assignment, SlaPause
+from hotline.sla import clock as sla
+from hotline.sla import deadlines
 
 DONE_AT = {"sign": "signed_at", "contact": "contacted_at", "reply": "replied_at"}
 ACTIVE = ("pending", "signed")
@@ -43,9 +45,11 @@ def extended(limit: sla.Limit, days: int, cal: sla.WorkCalendar) -> sla.Limit:
 def closed_pauses(a: Assignment) -> list[tuple[datetime, datetime]]:
     if a.id is None:
         return []
-    rows = db.session.execute(sa.select(SlaPause.started_at, SlaPause.ended_at)
-                              .where(SlaPause.assignment_id == a.id, SlaPause.ended_at.is_not(None))
-                              .order_by(SlaPause.started_at)).all()
+    rows = db.session.execute(
+        sa.select(SlaPause.started_at, SlaPause.ended_at)
+        .where(SlaPause.assignment_id == a.id, SlaPause.ended_at.is_not(None))
+        .order_by(SlaPause.started_at)
+    ).all()
     return [(b, e) for b, e in rows]
 
 
@@ -70,7 +74,10 @@ def plan(a: Assignment, milestones: list[str] | None = None) -> None:
     case = a.case
     if a.role == "lead" and case is not None and case.lead_assignment() is a:
         case.deadline_sign, case.deadline_contact, case.deadline_reply = (
-            a.deadline_sign, a.deadline_contact, a.deadline_reply)
+            a.deadline_sign,
+            a.deadline_contact,
+            a.deadline_reply,
+        )
 
 
 def rearm(a: Assignment) -> None:

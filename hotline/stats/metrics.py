@@ -7,6 +7,7 @@ satisfied by default); on-time reply rate = replies within the limit / cases dis
 a unit without ratings is not a unit with bad ratings); the composite then uses the parts that exist,
 re-weighted, and is None when none exists.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ class UnitCounts:
 
 
 def parse_weights(text: str, keys, convert=str) -> dict:
-    """"5:1,4:0.5" -> {5: 1.0, 4: 0.5}; raises ValueError on a key not in ``keys`` or a weight outside 0..1."""
+    """ "5:1,4:0.5" -> {5: 1.0, 4: 0.5}; raises ValueError on a key not in ``keys`` or a weight outside 0..1."""
     out = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         key, _, value = item.partition(":")
@@ -51,8 +52,9 @@ def _rate(part: float, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def rates(counts: UnitCounts, score_weights: dict[int, float] | None = None,
-          composite_weights: dict[str, float] | None = None) -> dict:
+def rates(
+    counts: UnitCounts, score_weights: dict[int, float] | None = None, composite_weights: dict[str, float] | None = None
+) -> dict:
     """The unit's rates (0..1, 4 decimals) and composite, from its counts."""
     weights = score_weights or DEFAULT_SCORE_WEIGHTS
     mix = composite_weights or DEFAULT_COMPOSITE
@@ -67,8 +69,11 @@ def rates(counts: UnitCounts, score_weights: dict[int, float] | None = None,
         "extension_rate": _rate(counts.extensions, counts.dispatched),
         "reopen_rate": _rate(counts.reopened, counts.dispatched),
     }
-    parts = {"response": out["response_rate"], "resolution": out["resolution_rate"],
-             "satisfaction": out["satisfaction_rate"]}
+    parts = {
+        "response": out["response_rate"],
+        "resolution": out["resolution_rate"],
+        "satisfaction": out["satisfaction_rate"],
+    }
     present = {k: v for k, v in parts.items() if v is not None and mix.get(k, 0) > 0}
     total = sum(mix[k] for k in present)
     out["composite"] = round(sum(mix[k] * v for k, v in present.items()) / total, 4) if total else None
@@ -77,8 +82,9 @@ def rates(counts: UnitCounts, score_weights: dict[int, float] | None = None,
 
 def rank(rows: list[dict]) -> list[dict]:
     """Sort by composite (None last), then by dispatched volume; set ``rank`` (ties share a rank)."""
-    rows.sort(key=lambda r: (r["composite"] is None, -(r["composite"] or 0), -r["counts"]["dispatched"],
-                             r["department_code"]))
+    rows.sort(
+        key=lambda r: (r["composite"] is None, -(r["composite"] or 0), -r["counts"]["dispatched"], r["department_code"])
+    )
     previous, place = object(), 0
     for i, row in enumerate(rows, 1):
         if row["composite"] != previous:

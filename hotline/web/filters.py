@@ -3,6 +3,7 @@
 Registered once on the app by the console blueprint (``init_blueprint``); every page blueprint uses them.
 ``now`` is a template global (one per render) that a view may override by passing ``now=`` explicitly.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -13,8 +14,14 @@ from flask import Blueprint, current_app
 from hotline.cases.workflow import ACTION_LABELS, STATE_LABELS, CaseState
 from hotline.models.cases import CHANNELS, KINDS, URGENCIES
 
-ASSIGNMENT_STATUS = {"pending": "待签收", "signed": "办理中", "replied": "已答复", "returned": "已退回",
-                     "cancelled": "已取消", "delegated": "已二次派单"}
+ASSIGNMENT_STATUS = {
+    "pending": "待签收",
+    "signed": "办理中",
+    "replied": "已答复",
+    "returned": "已退回",
+    "cancelled": "已取消",
+    "delegated": "已二次派单",
+}
 ASSIGNMENT_ROLES = {"lead": "主办", "assist": "协办"}
 RESULTS = {"resolved": "已解决", "explained": "已解释说明", "unresolved": "未解决"}
 # Actions written by operations but missing from workflow.ACTION_LABELS.
@@ -55,7 +62,7 @@ def remaining(deadline: datetime | None, now: datetime) -> str:
 
 
 def sla_level(deadline: datetime | None, start: datetime | None, now: datetime) -> str:
-    """"overdue" (red), "warn" (yellow: under 20% of the limit left) or "ok"; "" without a deadline."""
+    """ "overdue" (red), "warn" (yellow: under 20% of the limit left) or "ok"; "" without a deadline."""
     if deadline is None:
         return ""
     if now > deadline:

@@ -1,4 +1,5 @@
 """GET /healthz: 200 when the database and Redis answer."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa

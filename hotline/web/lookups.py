@@ -1,4 +1,5 @@
 """Resolve codes and names from requests into rows, with zh-CN 400 errors for unknown values."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa

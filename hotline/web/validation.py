@@ -1,4 +1,5 @@
 """Declarative checks of JSON request bodies with zh-CN messages (400 with per-field reasons)."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,11 @@ from hotline.errors import ApiError
 
 # Active markup: dangerous tags, javascript: URLs, and on…= event handlers inside a tag (so that plain text
 # such as "one=1" or "价格<100元" is accepted). The tag scan is bounded to keep the regex linear.
-_MARKUP = re.compile(r"<\s*/?\s*(script|iframe|object|embed|style|svg|img|a|link|meta)\b|javascript:"
-                     r"|<[a-z][^>]{0,200}?\bon\w+\s*=", re.IGNORECASE)
+_MARKUP = re.compile(
+    r"<\s*/?\s*(script|iframe|object|embed|style|svg|img|a|link|meta)\b|javascript:"
+    r"|<[a-z][^>]{0,200}?\bon\w+\s*=",
+    re.IGNORECASE,
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # valid as a JSON escape ("\ud800"), not storable as UTF-8
 
@@ -44,8 +48,11 @@ class Str:
         if _MARKUP.search(value):
             return None, f"{self.label}包含不允许的网页标记（如 <script>），请删除后重新提交"
         if self.choices is not None and value not in self.choices:
-            options = "、".join(f"{k}（{v}）" for k, v in self.choices.items()) if isinstance(
-                self.choices, dict) else "、".join(self.choices)
+            options = (
+                "、".join(f"{k}（{v}）" for k, v in self.choices.items())
+                if isinstance(self.choices, dict)
+                else "、".join(self.choices)
+            )
             return None, f"{self.label}取值无效，可选：{options}"
         return value, None
 
@@ -95,14 +102,13 @@ def json_body() -> dict:
     if not data:
         return {}
     if not request.is_json:
-        raise ApiError(400, "invalid_json",
-                       "请求体必须是 JSON 对象，并设置请求头 Content-Type: application/json")
+        raise ApiError(400, "invalid_json", "请求体必须是 JSON 对象，并设置请求头 Content-Type: application/json")
     try:
         body = current_app.json.loads(data)
     except (ValueError, RecursionError):  # syntax, encoding (not UTF-8), absurd nesting or numbers
         raise ApiError(400, "invalid_json", "请求体不是有效的 JSON，请检查格式并使用 UTF-8 编码") from None
     if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", "请求体必须是 JSON 对象，例如 {\"content\": \"…\"}")
+        raise ApiError(400, "invalid_json", '请求体必须是 JSON 对象，例如 {"content": "…"}')
     return body
 
 

@@ -2,6 +2,7 @@
 
 Errors are JSON (a machine calls this); a valid message always gets an answer (XML reply or "success").
 """
+
 from __future__ import annotations
 
 import base64
@@ -38,8 +39,9 @@ def _check(token: str) -> tuple[str, str]:
 
     args = request.args
     signature, timestamp, nonce = args.get("signature", ""), args.get("timestamp", ""), args.get("nonce", "")
-    missing = {k: "缺少参数" for k, v in (("signature", signature), ("timestamp", timestamp), ("nonce", nonce))
-               if not v}
+    missing = {
+        k: "缺少参数" for k, v in (("signature", signature), ("timestamp", timestamp), ("nonce", nonce)) if not v
+    }
     if missing:
         raise ApiError(400, "missing_signature", "缺少微信签名参数（signature、timestamp、nonce）", missing)
     try:
@@ -60,8 +62,9 @@ def _crypto(settings):
         if len(key) != 43 or len(base64.b64decode(key + "=")) != 32:
             raise ValueError
     except (ValueError, binascii.Error):
-        raise ApiError(503, "wechat_aes_not_configured",
-                       "未正确配置消息加解密密钥（HOTLINE_WECHAT_AES_KEY，43 个字符）") from None
+        raise ApiError(
+            503, "wechat_aes_not_configured", "未正确配置消息加解密密钥（HOTLINE_WECHAT_AES_KEY，43 个字符）"
+        ) from None
     return WeChatCrypto(settings.wechat_token, key, settings.wechat_appid)
 
 
@@ -79,8 +82,9 @@ def _inbound(xml: str | bytes) -> tuple[intake.Inbound, object]:
         raise ApiError(400, "invalid_message", "消息缺少发送者（FromUserName）或类型（MsgType）")
     msg_id = str(msg.id) if getattr(msg, "id", None) else None
     content = getattr(msg, "content", "") if msg.type == "text" else ""
-    return intake.Inbound(openid=openid, msg_type=str(msg.type), msg_id=msg_id, content=content or "",
-                          event=getattr(msg, "event", None)), msg
+    return intake.Inbound(
+        openid=openid, msg_type=str(msg.type), msg_id=msg_id, content=content or "", event=getattr(msg, "event", None)
+    ), msg
 
 
 @wechat_bp.route("/wechat", methods=["GET", "POST"])

@@ -4,6 +4,7 @@ One transaction per message: the dedupe row (INSERT … ON CONFLICT DO NOTHING o
 commit together, so WeChat's retries of the same MsgId get the first answer again and create nothing.
 Everything here is a few indexed statements, well inside WeChat's 5-second answer limit.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,24 +15,33 @@ import sqlalchemy as sa
 from flask import current_app
 from limits import parse_many
 
-from hotline.web.validation import Str
 from hotline.cases import operations as ops
 from hotline.citizens.identities import find_wechat, get_or_create_wechat, wechat_hash
 from hotline.db.dialect import insert_ignore
 from hotline.extensions import db, limiter
 from hotline.models import Case, WechatMessage
 from hotline.portal.status import as_text, citizen_status
+from hotline.web.validation import Str
 
 QUERY = re.compile(r"^\s*(?:查询|查詢|查)\s*[:：]?\s*([A-Za-z]{2}\d{8}-\d{6})?\s*$")
 HELP_WORDS = {"帮助", "help", "菜单", "?", "？", "你好", "您好"}
 MIN_CHARS = 5
-KIND_WORDS = (("举报", "report"), ("投诉", "complaint"), ("建议", "suggestion"), ("表扬", "praise"),
-              ("感谢", "praise"), ("咨询", "consult"), ("请问", "consult"))
+KIND_WORDS = (
+    ("举报", "report"),
+    ("投诉", "complaint"),
+    ("建议", "suggestion"),
+    ("表扬", "praise"),
+    ("感谢", "praise"),
+    ("咨询", "consult"),
+    ("请问", "consult"),
+)
 
-WELCOME = ("欢迎关注 12345 政务服务便民热线。\n"
-           "• 直接发送文字描述您的诉求（事项、地点、时间），我们会登记并转交办理单位；\n"
-           "• 发送「查询 工单编号」查看办理进度，例如：查询 GD20261122-000123；\n"
-           "• 紧急情况请拨打 110/119/120。")
+WELCOME = (
+    "欢迎关注 12345 政务服务便民热线。\n"
+    "• 直接发送文字描述您的诉求（事项、地点、时间），我们会登记并转交办理单位；\n"
+    "• 发送「查询 工单编号」查看办理进度，例如：查询 GD20261122-000123；\n"
+    "• 紧急情况请拨打 110/119/120。"
+)
 ONLY_TEXT = "目前仅支持文字留言，请用文字描述您的诉求（事项、地点、时间）。"
 
 
@@ -65,11 +75,21 @@ def _create(msg: Inbound, now: datetime) -> tuple[str, str, Case | None]:
     if _throttled(wechat_hash(msg.openid)):
         return "throttled", "您提交得太频繁了，请稍后再试。如有紧急情况请直接拨打 12345。", None
     identity = get_or_create_wechat(msg.openid)
-    case = ops.create_case(ops.NewCase(channel="wechat", kind=infer_kind(content), content=content, phone=None,
-                                       phone_row=identity), None, now, actor_label="市民（微信）")
-    return "create", (f"您的诉求已受理，工单编号：{case.number}。\n"
-                      "我们将尽快转交相关单位办理，办理结果会通过本公众号通知您。\n"
-                      f"回复「查询 {case.number}」可随时查看办理进度。"), case
+    case = ops.create_case(
+        ops.NewCase(channel="wechat", kind=infer_kind(content), content=content, phone=None, phone_row=identity),
+        None,
+        now,
+        actor_label="市民（微信）",
+    )
+    return (
+        "create",
+        (
+            f"您的诉求已受理，工单编号：{case.number}。\n"
+            "我们将尽快转交相关单位办理，办理结果会通过本公众号通知您。\n"
+            f"回复「查询 {case.number}」可随时查看办理进度。"
+        ),
+        case,
+    )
 
 
 def _query(msg: Inbound, number: str | None) -> tuple[str, str, Case | None]:
@@ -107,9 +127,18 @@ def handle(msg: Inbound, now: datetime) -> str:
         return WELCOME if msg.event == "subscribe" else ""
     row_id = None
     if msg.msg_id:
-        row_id = db.session.scalar(insert_ignore(WechatMessage, ["msg_id"]).values(
-            msg_id=msg.msg_id, openid_hash=wechat_hash(msg.openid), msg_type=msg.msg_type[:16], action="",
-            reply="", created_at=now).returning(WechatMessage.id))
+        row_id = db.session.scalar(
+            insert_ignore(WechatMessage, ["msg_id"])
+            .values(
+                msg_id=msg.msg_id,
+                openid_hash=wechat_hash(msg.openid),
+                msg_type=msg.msg_type[:16],
+                action="",
+                reply="",
+                created_at=now,
+            )
+            .returning(WechatMessage.id)
+        )
         if row_id is None:  # a retry: answer what the first delivery answered, do nothing else
             first = db.session.scalar(sa.select(WechatMessage.reply).where(WechatMessage.msg_id == msg.msg_id))
             db.session.rollback()
@@ -117,7 +146,10 @@ def handle(msg: Inbound, now: datetime) -> str:
     action, reply, case = _respond(msg, now)
     if row_id is not None:
         db.session.flush()
-        db.session.execute(sa.update(WechatMessage).where(WechatMessage.id == row_id).values(
-            action=action, reply=reply, case_id=case.id if case is not None and action == "create" else None))
+        db.session.execute(
+            sa.update(WechatMessage)
+            .where(WechatMessage.id == row_id)
+            .values(action=action, reply=reply, case_id=case.id if case is not None and action == "create" else None)
+        )
     db.session.commit()
     return reply

@@ -8,27 +8,29 @@ Revises: dcfb61576bed
 Create Date: 2026-12-05 16:00:29.986925
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = '87995d871f1c'
-down_revision = 'dcfb61576bed'
+revision = "87995d871f1c"
+down_revision = "dcfb61576bed"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
     op.create_table(
-        'routing_batches',
-        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-        sa.Column('case_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'),
-                  nullable=False),
-        sa.Column('created_at', sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_routing_batches')),
+        "routing_batches",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "case_ids", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_routing_batches")),
     )
 
 
 def downgrade():
-    op.drop_table('routing_batches')
+    op.drop_table("routing_batches")

@@ -10,21 +10,23 @@ Revises: 3c1d9e7a5b20
 Create Date: 2026-12-05 10:03:00.085225
 
 """
+
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = 'dcfb61576bed'
-down_revision = '3c1d9e7a5b20'
+revision = "dcfb61576bed"
+down_revision = "3c1d9e7a5b20"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('sla_cards', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_sla_cards_assignment_id_assignments'), type_='foreignkey')
+    with op.batch_alter_table("sla_cards", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_sla_cards_assignment_id_assignments"), type_="foreignkey")
 
 
 def downgrade():
-    with op.batch_alter_table('sla_cards', schema=None) as batch_op:
-        batch_op.create_foreign_key(batch_op.f('fk_sla_cards_assignment_id_assignments'), 'assignments',
-                                    ['assignment_id'], ['id'])
+    with op.batch_alter_table("sla_cards", schema=None) as batch_op:
+        batch_op.create_foreign_key(
+            batch_op.f("fk_sla_cards_assignment_id_assignments"), "assignments", ["assignment_id"], ["id"]
+        )

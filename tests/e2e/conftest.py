@@ -1,4 +1,5 @@
 """A live stack for end-to-end tests: real web, worker and scheduler processes started from the CLI."""
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,9 @@ def free_port() -> int:
 
 def _e2e_database(url: str) -> str:
     """A separate PostgreSQL database for the live stack (the in-process suite owns the main one)."""
-    engine_url = sa.engine.make_url(url.replace("postgres://", "postgresql+psycopg://", 1)
-                                    .replace("postgresql://", "postgresql+psycopg://", 1))
+    engine_url = sa.engine.make_url(
+        url.replace("postgres://", "postgresql+psycopg://", 1).replace("postgresql://", "postgresql+psycopg://", 1)
+    )
     name = f"{engine_url.database}_e2e"
     admin = sa.create_engine(engine_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -48,16 +50,27 @@ class LiveStack:
         self.url = f"http://127.0.0.1:{self.port}"
 
     def flask(self, *args: str, check: bool = True) -> str:
-        out = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=self.env,
-                             capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if check and out.returncode != 0:
             raise RuntimeError(f"flask {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
         return out.stdout
 
     def start(self, name: str, *args: str) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "w")  # noqa: SIM115 — closed with the process
-        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=self.env,
-                                stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         self.procs[name] = proc
         return proc
 

@@ -1,4 +1,5 @@
 """Real server processes + real Socket.IO clients: call pop, live queues, cross-process delivery."""
+
 from __future__ import annotations
 
 import hashlib
@@ -24,8 +25,7 @@ class ConsoleClient:
         self.sio = socketio.Client(reconnection=False)
         for name in ("call.ringing", "case.created", "case.updated", "notification"):
             self.sio.on(name, self._recorder(name), namespace="/console")
-        self.sio.connect(url, namespaces=["/console"], auth={"token": token}, transports=["websocket"],
-                         wait_timeout=10)
+        self.sio.connect(url, namespaces=["/console"], auth={"token": token}, transports=["websocket"], wait_timeout=10)
 
     def _recorder(self, name):
         return lambda data: self.events.put((name, data, time.monotonic()))
@@ -67,13 +67,23 @@ def clients(stack):
 def signed_post(url: str, payload: dict):
     raw = json.dumps(payload).encode()
     sig = "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
-    return requests.post(url + "/api/v1/cti/events", data=raw, timeout=10,
-                         headers={"Content-Type": "application/json", "X-Hotline-Signature": sig})
+    return requests.post(
+        url + "/api/v1/cti/events",
+        data=raw,
+        timeout=10,
+        headers={"Content-Type": "application/json", "X-Hotline-Signature": sig},
+    )
 
 
 def create_case(url, token, phone, **extra):
-    body = {"channel": "phone", "kind": "help", "content": "小区停水两天了，物业说是管网维修，什么时候恢复？",
-            "citizen_phone": phone, "citizen_name": "赵六", **extra}
+    body = {
+        "channel": "phone",
+        "kind": "help",
+        "content": "小区停水两天了，物业说是管网维修，什么时候恢复？",
+        "citizen_phone": phone,
+        "citizen_name": "赵六",
+        **extra,
+    }
     resp = requests.post(url + "/api/v1/cases", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert resp.status_code == 201, resp.text
     return resp.json()
@@ -86,8 +96,17 @@ def test_ringing_pops_file_answered_ended_and_case_linked(stack, tokens, clients
     call_id = "e2e-" + uuid.uuid4().hex[:10]
     now = datetime.now(UTC)
     sent = time.monotonic()
-    resp = signed_post(stack.url, {"event": "ringing", "call_id": call_id, "caller": phone, "callee": "12345",
-                                   "agent": "agent1", "at": now.isoformat()})
+    resp = signed_post(
+        stack.url,
+        {
+            "event": "ringing",
+            "call_id": call_id,
+            "caller": phone,
+            "callee": "12345",
+            "agent": "agent1",
+            "at": now.isoformat(),
+        },
+    )
     assert resp.status_code == 200, resp.text
     pop, arrived = agent1.wait_for("call.ringing", lambda d: d["call_id"] == call_id)
     assert pop is not None, "agent1 did not receive call.ringing"
@@ -97,15 +116,23 @@ def test_ringing_pops_file_answered_ended_and_case_linked(stack, tokens, clients
     assert agent2.wait_for("call.ringing", timeout=0.5) == (None, None)
 
     for event, offset in (("answered", 3), ("ended", 63)):
-        payload = {"event": event, "call_id": call_id, "caller": phone, "callee": "12345",
-                   "at": (now + timedelta(seconds=offset)).isoformat()}
+        payload = {
+            "event": event,
+            "call_id": call_id,
+            "caller": phone,
+            "callee": "12345",
+            "at": (now + timedelta(seconds=offset)).isoformat(),
+        }
         assert signed_post(stack.url, payload).status_code == 200
     assert signed_post(stack.url, payload).json()["duplicate"] is True
 
     during = create_case(stack.url, tokens["agent1"], phone, call_id=call_id)
     assert during["call_id"] == call_id
-    lookup = requests.get(f"{stack.url}/api/v1/citizens/lookup?phone={phone}", timeout=10,
-                          headers={"Authorization": f"Bearer {tokens['agent1']}"}).json()["citizen"]
+    lookup = requests.get(
+        f"{stack.url}/api/v1/citizens/lookup?phone={phone}",
+        timeout=10,
+        headers={"Authorization": f"Bearer {tokens['agent1']}"},
+    ).json()["citizen"]
     call = next(c for c in lookup["calls"] if c["call_id"] == call_id)
     assert call["status"] == "ended" and call["duration_seconds"] == 60
 
@@ -114,17 +141,34 @@ def test_new_case_reaches_other_agents_and_dispatch_updates(stack, tokens, clien
     agent2, dispatcher = clients(tokens["agent2"]), clients(tokens["dispatcher1"])
     case = create_case(stack.url, tokens["agent1"], "13912345678")
     data, _ = agent2.wait_for("case.created", lambda d: d["number"] == case["number"])
-    assert data == {"number": case["number"], "status": "registered", "kind": "help", "urgency": "normal",
-                    "department_code": None, "created_at": data["created_at"], "version": case["version"],
-                    "cursor": case["events"][-1]["id"]}
+    assert data == {
+        "number": case["number"],
+        "status": "registered",
+        "kind": "help",
+        "urgency": "normal",
+        "department_code": None,
+        "created_at": data["created_at"],
+        "version": case["version"],
+        "cursor": case["events"][-1]["id"],
+    }
     assert dispatcher.wait_for("case.created", lambda d: d["number"] == case["number"])[0]
-    resp = requests.post(f"{stack.url}/api/v1/cases/{case['number']}/dispatch", json={"department_code": "ZLS"},
-                         headers={"Authorization": f"Bearer {tokens['dispatcher1']}"}, timeout=10)
+    resp = requests.post(
+        f"{stack.url}/api/v1/cases/{case['number']}/dispatch",
+        json={"department_code": "ZLS"},
+        headers={"Authorization": f"Bearer {tokens['dispatcher1']}"},
+        timeout=10,
+    )
     assert resp.status_code == 200
     # (the routing job's own "route" update may come first)
     update, _ = agent2.wait_for("case.updated", lambda d: d["number"] == case["number"] and d["action"] == "dispatch")
-    assert update == {"number": case["number"], "status": "dispatched", "version": resp.json()["version"],
-                      "action": "dispatch", "department_code": "ZLS", "cursor": resp.json()["events"][-1]["id"]}
+    assert update == {
+        "number": case["number"],
+        "status": "dispatched",
+        "version": resp.json()["version"],
+        "action": "dispatch",
+        "department_code": "ZLS",
+        "cursor": resp.json()["events"][-1]["id"],
+    }
 
 
 def test_event_from_one_web_process_reaches_client_on_another(stack, tokens, clients):
@@ -138,5 +182,6 @@ def test_event_from_one_web_process_reaches_client_on_another(stack, tokens, cli
 def test_socket_refuses_bad_token(stack):
     client = socketio.Client(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
-        client.connect(stack.url, namespaces=["/console"], auth={"token": "nope"}, transports=["websocket"],
-                       wait_timeout=5)
+        client.connect(
+            stack.url, namespaces=["/console"], auth={"token": "nope"}, transports=["websocket"], wait_timeout=5
+        )

@@ -1,5 +1,6 @@
 """The KB in the agent console, in real Chromium against a live server: suggestions while typing, the ??
 shortcut, insert an answer, answer and close with the entry cited in the timeline."""
+
 from __future__ import annotations
 
 import uuid
@@ -33,8 +34,9 @@ def test_console_suggestions_and_answer_and_close(stack, browser):  # noqa: F811
     page.screenshot(path=str(ARTIFACTS / "kb-answer-and-close.png"), full_page=True)
 
     token = stack.token("agent2")
-    case = requests.get(f"{stack.url}/api/v1/cases/{number}", headers={"Authorization": f"Bearer {token}"},
-                        timeout=10).json()
+    case = requests.get(
+        f"{stack.url}/api/v1/cases/{number}", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ).json()
     assert case["status"] == "closed" and case["events"][-1]["action"] == "answer"
     assert case["events"][-1]["data"]["kb_code"] == "GJJ-003"
 

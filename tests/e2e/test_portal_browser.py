@@ -1,5 +1,6 @@
 """Citizen pages in headless Chromium at a phone-sized viewport (WeChat's in-app browser user agent), against a
 live stack: submit a request, look up its status and the department's reply, the large-font switch."""
+
 from __future__ import annotations
 
 import re
@@ -10,14 +11,22 @@ import requests
 from tests.e2e.browser import ARTIFACTS, browser  # noqa: F401 — fixture
 
 PHONE_VIEWPORT = {"width": 390, "height": 844}
-WECHAT_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-             "Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN")
+WECHAT_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN"
+)
 DIGITS = "零一二三四五六七八九十"
 
 
 def _phone_page(browser):  # noqa: F811
-    context = browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN", user_agent=WECHAT_UA, is_mobile=True,
-                                  has_touch=True, device_scale_factor=2)
+    context = browser.new_context(
+        viewport=PHONE_VIEWPORT,
+        locale="zh-CN",
+        user_agent=WECHAT_UA,
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
     return context.new_page()
 
 
@@ -71,10 +80,15 @@ def test_submit_status_and_large_font_on_a_phone(stack, browser):  # noqa: F811
 
     headers = {"Authorization": f"Bearer {stack.token('dispatcher1')}"}
     handler = {"Authorization": f"Bearer {stack.token('handler_shj')}"}
-    for url, body, who in ((f"/cases/{number}/dispatch", {"department_code": "SHJ"}, headers),
-                           (f"/cases/{number}/sign", {}, handler),
-                           (f"/cases/{number}/reply", {"content": "已约谈市场管理方，卸货时间调整为早上六点以后。",
-                                                       "result": "resolved"}, handler)):
+    for url, body, who in (
+        (f"/cases/{number}/dispatch", {"department_code": "SHJ"}, headers),
+        (f"/cases/{number}/sign", {}, handler),
+        (
+            f"/cases/{number}/reply",
+            {"content": "已约谈市场管理方，卸货时间调整为早上六点以后。", "result": "resolved"},
+            handler,
+        ),
+    ):
         assert requests.post(stack.url + "/api/v1" + url, json=body, headers=who, timeout=10).status_code == 200
     page.goto(f"{stack.url}/portal/status?number={number}")
     page.fill("#phone", phone)
@@ -118,10 +132,17 @@ def test_throttle_page_on_a_phone(stack, browser):  # noqa: F811
     for _ in range(15):  # wrong answers count too: use up this address's submissions for the minute
         html = session.get(stack.url + "/portal/submit", timeout=10).text
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-        resp = session.post(stack.url + "/portal/submit", timeout=10, data={
-            "csrf_token": token, "phone": "135" + f"{uuid.uuid4().int % 10**8:08d}", "kind": "help",
-            "content": "测试限流的提交内容",
-            "answer": "x"})
+        resp = session.post(
+            stack.url + "/portal/submit",
+            timeout=10,
+            data={
+                "csrf_token": token,
+                "phone": "135" + f"{uuid.uuid4().int % 10**8:08d}",
+                "kind": "help",
+                "content": "测试限流的提交内容",
+                "answer": "x",
+            },
+        )
         if resp.status_code == 429:
             break
     assert resp.status_code == 429

@@ -1,4 +1,5 @@
 """Web, worker and scheduler started from the project's CLI share one Redis and one database."""
+
 from __future__ import annotations
 
 import time
@@ -20,13 +21,20 @@ def test_case_flow_through_live_processes(stack):
     agent = {"Authorization": f"Bearer {stack.token('agent1')}"}
     dispatcher = {"Authorization": f"Bearer {stack.token('dispatcher1')}"}
     handler = {"Authorization": f"Bearer {stack.token('handler_jtj')}"}
-    body = {"channel": "phone", "kind": "complaint", "content": "12路公交车经常不按站停车，乘客无法上车。",
-            "citizen_phone": "13800138000", "citizen_name": "李四", "category": "交通运输"}
+    body = {
+        "channel": "phone",
+        "kind": "complaint",
+        "content": "12路公交车经常不按站停车，乘客无法上车。",
+        "citizen_phone": "13800138000",
+        "citizen_name": "李四",
+        "category": "交通运输",
+    }
     resp = requests.post(stack.url + "/api/v1/cases", json=body, headers=agent, timeout=10)
     assert resp.status_code == 201, resp.text
     number = resp.json()["number"]
-    resp = requests.post(f"{stack.url}/api/v1/cases/{number}/dispatch", json={"department_code": "JTJ"},
-                         headers=dispatcher, timeout=10)
+    resp = requests.post(
+        f"{stack.url}/api/v1/cases/{number}/dispatch", json={"department_code": "JTJ"}, headers=dispatcher, timeout=10
+    )
     assert resp.status_code == 200, resp.text
 
     # The dispatch queued an outbox message; the separate worker process relays it after the commit.
@@ -37,8 +45,9 @@ def test_case_flow_through_live_processes(stack):
     notices = _wait(delivered)
     assert notices, stack.log("worker")
     assert "交通运输局" in notices[0]["text"] and "签收" in notices[0]["text"]
-    assert requests.get(f"{stack.url}/api/v1/cases/{number}", headers=handler, timeout=10).json()["status"] \
-        == "dispatched"
+    assert (
+        requests.get(f"{stack.url}/api/v1/cases/{number}", headers=handler, timeout=10).json()["status"] == "dispatched"
+    )
 
 
 def test_scheduler_registers_and_enqueues(stack):
@@ -52,13 +61,17 @@ def test_healthz_reports_both_backends(stack):
 
 
 def test_cti_simulator_cli_posts_signed_events(stack):
-    out = stack.flask("cti", "simulate", "--url", stack.url, "--caller", "13700001111", "--agent", "agent2",
-                      "--talk", "1")
+    out = stack.flask(
+        "cti", "simulate", "--url", stack.url, "--caller", "13700001111", "--agent", "agent2", "--talk", "1"
+    )
     call_id = out.strip().splitlines()[-1]
     assert call_id.startswith("sim-")
     assert "ringing:" in out and "'status': 'ended'" in out
     token = stack.token("agent2")
-    file = requests.get(stack.url + "/api/v1/citizens/lookup?phone=13700001111", timeout=10,
-                        headers={"Authorization": f"Bearer {token}"}).json()["citizen"]
+    file = requests.get(
+        stack.url + "/api/v1/citizens/lookup?phone=13700001111",
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()["citizen"]
     call = next(c for c in file["calls"] if c["call_id"] == call_id)
     assert call["status"] == "ended" and call["duration_seconds"] >= 1

@@ -1,5 +1,6 @@
 """好差评 against a live stack: the rating page in real Chromium at a phone-sized viewport (screenshots under
 test-artifacts/), and the rating.poor event arriving once at a real Socket.IO supervisor client."""
+
 from __future__ import annotations
 
 import queue
@@ -21,8 +22,7 @@ class EventClient:
         self.sio = socketio.Client(reconnection=False)
         for name in names:
             self.sio.on(name, lambda data, name=name: self.events.put((name, data)), namespace="/console")
-        self.sio.connect(url, namespaces=["/console"], auth={"token": token}, transports=["websocket"],
-                         wait_timeout=10)
+        self.sio.connect(url, namespaces=["/console"], auth={"token": token}, transports=["websocket"], wait_timeout=10)
 
     def drain(self, seconds: float) -> list[tuple[str, dict]]:
         out, deadline = [], time.monotonic() + seconds
@@ -40,21 +40,40 @@ def people(stack):
 
 
 def _call(stack, people, user, method, path, json=None):
-    resp = requests.request(method, stack.url + "/api/v1" + path, json=json, timeout=15,
-                            headers={"Authorization": f"Bearer {people[user]}"})
+    resp = requests.request(
+        method, stack.url + "/api/v1" + path, json=json, timeout=15, headers={"Authorization": f"Bearer {people[user]}"}
+    )
     assert resp.status_code < 300, (path, resp.status_code, resp.text)
     return resp.json()
 
 
 def _replied_case_link(stack, people) -> tuple[str, str]:
     phone = "135" + f"{uuid.uuid4().int % 10**8:08d}"
-    number = _call(stack, people, "agent1", "POST", "/cases", {
-        "channel": "phone", "kind": "complaint", "content": "小区门口道路破损严重，雨天积水，老人出行不便。",
-        "citizen_phone": phone, "citizen_name": "赵六", "district_code": "D01"})["number"]
+    number = _call(
+        stack,
+        people,
+        "agent1",
+        "POST",
+        "/cases",
+        {
+            "channel": "phone",
+            "kind": "complaint",
+            "content": "小区门口道路破损严重，雨天积水，老人出行不便。",
+            "citizen_phone": phone,
+            "citizen_name": "赵六",
+            "district_code": "D01",
+        },
+    )["number"]
     _call(stack, people, "dispatcher1", "POST", f"/cases/{number}/dispatch", {"department_code": "ZJJ"})
     _call(stack, people, "handler_zjj", "POST", f"/cases/{number}/sign", {})
-    _call(stack, people, "handler_zjj", "POST", f"/cases/{number}/reply",
-          {"content": "已安排施工队修补路面并疏通排水口。", "result": "resolved"})
+    _call(
+        stack,
+        people,
+        "handler_zjj",
+        "POST",
+        f"/cases/{number}/reply",
+        {"content": "已安排施工队修补路面并疏通排水口。", "result": "resolved"},
+    )
     items = _call(stack, people, "supervisor1", "GET", f"/outbox?case={number}")["items"]
     url = next(m["url"] for m in items if m["kind"] == "rating_invitation")
     return number, stack.url + "/r/" + url.rsplit("/r/", 1)[1]
@@ -65,8 +84,9 @@ def test_rating_page_on_a_phone_and_rating_poor_live(stack, people, browser):  #
     agent = EventClient(stack.url, people["agent1"], ("rating.poor",))
     try:
         number, link = _replied_case_link(stack, people)
-        context = browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN", is_mobile=True, has_touch=True,
-                                      device_scale_factor=2)
+        context = browser.new_context(
+            viewport=PHONE_VIEWPORT, locale="zh-CN", is_mobile=True, has_touch=True, device_scale_factor=2
+        )
         page = context.new_page()
         page.goto(link)
         assert number in page.inner_text(".rating-case")

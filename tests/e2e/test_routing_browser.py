@@ -1,5 +1,6 @@
 """The console's routing hints in real Chromium: emergency banner with one-click transfer, duplicate warning
 while typing (并单), out-of-scope guidance."""
+
 from __future__ import annotations
 
 import time
@@ -14,8 +15,9 @@ from tests.e2e.browser import ARTIFACTS, browser, login  # noqa: F401 — fixtur
 def _wait_routed(stack, token: str, number: str, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        body = requests.get(f"{stack.url}/api/v1/cases/{number}/routing", timeout=10,
-                            headers={"Authorization": f"Bearer {token}"}).json()
+        body = requests.get(
+            f"{stack.url}/api/v1/cases/{number}/routing", timeout=10, headers={"Authorization": f"Bearer {token}"}
+        ).json()
         if not body["pending"]:
             return
         time.sleep(0.2)
@@ -25,9 +27,18 @@ def _wait_routed(stack, token: str, number: str, timeout: float = 20.0) -> None:
 def test_console_hints_duplicates_emergency_transfer(stack, browser):  # noqa: F811
     token = stack.token("agent2")
     text = f"光明路66号光明小区门口的下水道堵塞，污水漫到人行道上已经三天了{uuid.uuid4().hex[:4]}"
-    earlier = requests.post(stack.url + "/api/v1/cases", timeout=10, headers={"Authorization": f"Bearer {token}"},
-                            json={"channel": "phone", "kind": "complaint", "content": text, "address": "光明路66号",
-                                  "citizen_phone": "13600001111"}).json()
+    earlier = requests.post(
+        stack.url + "/api/v1/cases",
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "channel": "phone",
+            "kind": "complaint",
+            "content": text,
+            "address": "光明路66号",
+            "citizen_phone": "13600001111",
+        },
+    ).json()
     _wait_routed(stack, token, earlier["number"])  # the worker's routing job stores its duplicate-check keys
     page = login(browser, stack.url, "agent1", DEMO_PASSWORD)
     page.fill("input[name=phone]", "139" + f"{uuid.uuid4().int % 10**8:08d}")
@@ -38,8 +49,9 @@ def test_console_hints_duplicates_emergency_transfer(stack, browser):  # noqa: F
     assert page.query_selector("#transfer-button") is None  # not an emergency
 
     page.fill("textarea[name=content]", "我想起诉物业公司，法院怎么立案")
-    page.wait_for_function("document.getElementById('routing-hints').innerText.includes('不属于派单范围')",
-                           timeout=10000)
+    page.wait_for_function(
+        "document.getElementById('routing-hints').innerText.includes('不属于派单范围')", timeout=10000
+    )
 
     page.fill("input[name=address]", "")
     page.fill("textarea[name=content]", "楼下饭店着火了，浓烟很大，里面还有人")
@@ -50,6 +62,7 @@ def test_console_hints_duplicates_emergency_transfer(stack, browser):  # noqa: F
     page.wait_for_url("**/cases/GD*")
     assert "已转119（消防）并记录" in page.content()
     number = page.url.rsplit("/", 1)[1]
-    case = requests.get(f"{stack.url}/api/v1/cases/{number}", headers={"Authorization": f"Bearer {token}"},
-                        timeout=10).json()
+    case = requests.get(
+        f"{stack.url}/api/v1/cases/{number}", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ).json()
     assert case["status"] == "closed" and case["events"][-1]["action"] == "transfer"

@@ -1,5 +1,6 @@
 """WeChat end to end against real processes: the web process answers WeChat (AES mode, wechatpy's crypto on the
 client side), the RQ worker relays the reply notice from the outbox to a fake WeChat API server over HTTP."""
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,13 @@ class _Requests:
         self.url = url
 
     def post(self, path, query_string=None, data=None, content_type=None):
-        resp = requests.post(self.url + path, params=query_string, data=data, timeout=10,
-                             headers={"Content-Type": content_type or "text/xml"})
+        resp = requests.post(
+            self.url + path,
+            params=query_string,
+            data=data,
+            timeout=10,
+            headers={"Content-Type": content_type or "text/xml"},
+        )
         return _Answer(resp)
 
 
@@ -39,9 +45,14 @@ class _Answer:
 def wechat_stack(tmp_path_factory):
     with FakeWeChat(APPID, SECRET) as fake:
         live = LiveStack(tmp_path_factory.mktemp("wechat-stack"))
-        live.env.update(HOTLINE_WECHAT_TOKEN=TOKEN, HOTLINE_WECHAT_APPID=APPID, HOTLINE_WECHAT_AES_KEY=AES_KEY,
-                        HOTLINE_WECHAT_SECRET=SECRET, HOTLINE_WECHAT_API_BASE=fake.url,
-                        HOTLINE_WECHAT_TEMPLATE_NOTICE="TPL-LIVE")
+        live.env.update(
+            HOTLINE_WECHAT_TOKEN=TOKEN,
+            HOTLINE_WECHAT_APPID=APPID,
+            HOTLINE_WECHAT_AES_KEY=AES_KEY,
+            HOTLINE_WECHAT_SECRET=SECRET,
+            HOTLINE_WECHAT_API_BASE=fake.url,
+            HOTLINE_WECHAT_TEMPLATE_NOTICE="TPL-LIVE",
+        )
         live.flask("db", "upgrade")
         live.flask("seed", "--demo")
         try:
@@ -65,11 +76,14 @@ def test_encrypted_message_case_reply_and_template_notice(wechat_stack):
     assert number in again.text  # a retry of that MsgId (even in plain mode) gets the first answer
 
     auth = {t: {"Authorization": f"Bearer {live.token(u)}"} for t, u in (("d", "dispatcher1"), ("h", "handler_zjj"))}
-    for path, body, who in ((f"/cases/{number}/dispatch", {"department_code": "ZJJ"}, "d"),
-                            (f"/cases/{number}/sign", {}, "h"),
-                            (f"/cases/{number}/reply", {"content": "井盖已补装。", "result": "resolved"}, "h")):
+    for path, body, who in (
+        (f"/cases/{number}/dispatch", {"department_code": "ZJJ"}, "d"),
+        (f"/cases/{number}/sign", {}, "h"),
+        (f"/cases/{number}/reply", {"content": "井盖已补装。", "result": "resolved"}, "h"),
+    ):
         assert requests.post(live.url + "/api/v1" + path, json=body, headers=auth[who], timeout=10).status_code == 200
     deadline = time.monotonic() + 30
+
     def mine():  # the reply notice and the rating invitation (hotline/ratings), in either order
         return [t for t in fake.templates if t["data"]["keyword1"]["value"] == number]
 

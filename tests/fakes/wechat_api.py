@@ -1,5 +1,6 @@
 """A fake WeChat API server: a real HTTP server speaking the same HTTP API as api.weixin.qq.com for what the
 hotline calls (access token, template message). It records what it received."""
+
 from __future__ import annotations
 
 import json

@@ -4,6 +4,7 @@ of the row counts, cases in a given state, and the good request of every transit
 Each table row of those tests differs from a request that succeeds (``GOOD``) only in the bad part, so a refusal
 can only come from that part. After every refusal the case is read again and must be exactly as before.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,10 @@ from tests.helpers import new_case
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # what must never reach a client: traces, exception class names, library internals
-LEAK = re.compile(r"Traceback|File \"|\b[A-Z]\w*(Error|Exception|Refused|Transition)\b|(?i:sqlalchemy|werkzeug|"
-                  r"psycopg|sqlite|NoneType|\bline \d+|internal server error)")
+LEAK = re.compile(
+    r"Traceback|File \"|\b[A-Z]\w*(Error|Exception|Refused|Transition)\b|(?i:sqlalchemy|werkzeug|"
+    r"psycopg|sqlite|NoneType|\bline \d+|internal server error)"
+)
 MISSING = object()
 BIG = "投诉内容" * 25_600  # 100 KB of characters (102,400)
 SQLI_CODES = ("ZJJ' OR '1'='1", "1; DROP TABLE cases")
@@ -24,6 +27,7 @@ IMG = "<img src=x onerror=alert(1)>"
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
 
 def assert_api_error(resp, status: int, code: str | None = None, field: str | None = None) -> dict:
     """The response is the documented JSON error: right status and code, zh-CN message, no internals."""
@@ -58,8 +62,10 @@ def row_counts(app) -> dict:
     from hotline.models import Assignment, Case, CaseEvent, Citizen, CitizenPhone
 
     with app.app_context():
-        return {m.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(m))
-                for m in (Case, CaseEvent, Assignment, Citizen, CitizenPhone)}
+        return {
+            m.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(m))
+            for m in (Case, CaseEvent, Assignment, Citizen, CitizenPhone)
+        }
 
 
 def ok(resp):

@@ -1,4 +1,5 @@
 """Helpers for the 好差评 tests: a case taken to 'replied' over HTTP, the invitation links in the outbox."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,8 +14,9 @@ def replied_case(api, phone: str, department: str = "ZJJ", handler: str = "handl
     number = new_case(agent, phone, **overrides)["number"]
     assert dispatcher.post(f"/cases/{number}/dispatch", json={"department_code": department}).status_code == 200
     assert unit.post(f"/cases/{number}/sign", json={}).status_code == 200
-    resp = unit.post(f"/cases/{number}/reply", json={"content": "已责令餐馆安装油烟净化器并限期整改。",
-                                                     "result": "resolved"})
+    resp = unit.post(
+        f"/cases/{number}/reply", json={"content": "已责令餐馆安装油烟净化器并限期整改。", "result": "resolved"}
+    )
     assert resp.status_code == 200, resp.get_json()
     return number
 
@@ -26,8 +28,11 @@ def outbox(api, number: str) -> list[dict]:
 
 
 def invitation_tokens(api, number: str, purpose: str | None = None) -> list[str]:
-    return [m["url"].rsplit("/r/", 1)[1] for m in outbox(api, number)
-            if m["kind"] == "rating_invitation" and (purpose is None or "/r/" in m["url"])]
+    return [
+        m["url"].rsplit("/r/", 1)[1]
+        for m in outbox(api, number)
+        if m["kind"] == "rating_invitation" and (purpose is None or "/r/" in m["url"])
+    ]
 
 
 def signed(secret: str, body: dict) -> tuple[bytes, dict]:

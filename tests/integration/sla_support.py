@@ -1,4 +1,5 @@
 """Helpers for the SLA tests: cases dispatched at an injected time, and the Socket.IO messages queued in Redis."""
+
 from __future__ import annotations
 
 import json
@@ -31,16 +32,29 @@ def unit(code: str):
     return db.session.scalar(sa.select(Department).where(Department.code == code))
 
 
-def dispatch_at(app, phone: str, when: datetime, department: str = "D01S01", *, urgency: str = "normal",
-                kind: str = "complaint", sign_after: timedelta | None = timedelta(minutes=5)) -> tuple[str, int]:
+def dispatch_at(
+    app,
+    phone: str,
+    when: datetime,
+    department: str = "D01S01",
+    *,
+    urgency: str = "normal",
+    kind: str = "complaint",
+    sign_after: timedelta | None = timedelta(minutes=5),
+) -> tuple[str, int]:
     """Register, dispatch at ``when`` and (unless ``sign_after`` is None) sign; returns (number, assignment id)."""
     from hotline.cases import operations as ops
     from hotline.citizens.phones import normalize
 
     handler = {"D01S01": "handler_d01s01", "D01": "handler_d01", "ZJJ": "handler_zjj", "SHJ": "handler_shj"}
     with app.app_context():
-        new = ops.NewCase(channel="phone", kind=kind, content="楼道灯坏了两个月，晚上回家很不方便，请尽快维修。",
-                          phone=normalize(phone), urgency=urgency)
+        new = ops.NewCase(
+            channel="phone",
+            kind=kind,
+            content="楼道灯坏了两个月，晚上回家很不方便，请尽快维修。",
+            phone=normalize(phone),
+            urgency=urgency,
+        )
         case = ops.create_case(new, user("agent1"), when - timedelta(minutes=1))
         assignment = ops.dispatch(case, unit(department), user("dispatcher1"), when)
         if sign_after is not None:
@@ -81,8 +95,11 @@ class SocketCapture:
     def cards(self, number: str | None = None, quiet: float = 0.5) -> list[dict]:
         """Every ``sla.card`` message since the last call, one dict each (the payload plus room and namespace),
         optionally only those of case ``number``."""
-        return [{**m["data"], "room": m["room"], "namespace": m["namespace"]}
-                for m in self.emits("sla.card", quiet) if number is None or m["data"]["number"] == number]
+        return [
+            {**m["data"], "room": m["room"], "namespace": m["namespace"]}
+            for m in self.emits("sla.card", quiet)
+            if number is None or m["data"]["number"] == number
+        ]
 
     def close(self):
         self.pubsub.close()

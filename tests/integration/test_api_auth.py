@@ -1,4 +1,5 @@
 """Authentication and authorization on every /api/v1 endpoint: 401 / 403 as JSON, nothing changed."""
+
 from __future__ import annotations
 
 import uuid
@@ -11,8 +12,12 @@ from tests.integration.bad_input_support import assert_api_error, case_in_state,
 
 # (method, path after /api/v1 with {n} for a case number, body, state the case must be in)
 ENDPOINTS = [
-    ("post", "/cases", {"channel": "phone", "kind": "consult", "content": "请问社保卡怎么补办？",
-                        "citizen_phone": "13912345678"}, "registered"),
+    (
+        "post",
+        "/cases",
+        {"channel": "phone", "kind": "consult", "content": "请问社保卡怎么补办？", "citizen_phone": "13912345678"},
+        "registered",
+    ),
     ("get", "/cases/{n}", None, "dispatched"),
     ("get", "/cases?status=registered&page=1", None, "registered"),
     ("get", "/users?role=agent", None, "registered"),
@@ -67,8 +72,9 @@ def _token_for_new_user(app, role: str = "agent", department: str | None = None)
 
     with app.app_context():
         dept = db.session.scalar(sa.select(Department).where(Department.code == department)) if department else None
-        user = User(username=f"auth_{uuid.uuid4().hex[:8]}", name="测试用户", role=role, department=dept,
-                    password_hash="!")
+        user = User(
+            username=f"auth_{uuid.uuid4().hex[:8]}", name="测试用户", role=role, department=dept, password_hash="!"
+        )
         db.session.add(user)
         token = create_token(user)
         db.session.commit()
@@ -124,8 +130,11 @@ STATE_FOR = {path: state for _, path, _, state in ENDPOINTS}
 BODY_FOR = {path: body for _, path, body, _ in ENDPOINTS}
 
 
-@pytest.mark.parametrize(("method", "path", "user"), [(m, p, u) for m, p, users in WRONG_ROLES for u in users],
-                         ids=[f"{p.replace('/{n}', '')}-{u}" for _, p, users in WRONG_ROLES for u in users])
+@pytest.mark.parametrize(
+    ("method", "path", "user"),
+    [(m, p, u) for m, p, users in WRONG_ROLES for u in users],
+    ids=[f"{p.replace('/{n}', '')}-{u}" for _, p, users in WRONG_ROLES for u in users],
+)
 def test_valid_token_of_wrong_role_is_403(app, api, tokens, phone, method, path, user):
     number = case_in_state(api, phone, STATE_FOR[path])
     body = dict(BODY_FOR[path])
@@ -139,9 +148,11 @@ def test_valid_token_of_wrong_role_is_403(app, api, tokens, phone, method, path,
     assert row_counts(app) == counts
 
 
-@pytest.mark.parametrize(("method", "path", "body", "state"),
-                         [e for e in ENDPOINTS if "{n}" in e[1]], ids=[i for i, e in zip(IDS, ENDPOINTS, strict=True)
-                                                                      if "{n}" in e[1]])
+@pytest.mark.parametrize(
+    ("method", "path", "body", "state"),
+    [e for e in ENDPOINTS if "{n}" in e[1]],
+    ids=[i for i, e in zip(IDS, ENDPOINTS, strict=True) if "{n}" in e[1]],
+)
 def test_other_department_can_neither_see_nor_act(app, api, tokens, phone, method, path, body, state):
     """住建局's case is invisible to 人社局 (RSJ), whatever the endpoint: 403, and not in its lists."""
     number = case_in_state(api, phone, state)
@@ -167,14 +178,16 @@ def test_centre_user_without_department_cannot_sign(app, api, tokens, phone):
     assert snapshot(api, number) == before
 
 
-@pytest.mark.parametrize("user", ["agent1", "dispatcher1", "monitor1", "supervisor1", "handler_zjj", "admin_zjj",
-                                  "admin"])
+@pytest.mark.parametrize(
+    "user", ["agent1", "dispatcher1", "monitor1", "supervisor1", "handler_zjj", "admin_zjj", "admin"]
+)
 def test_every_staff_role_may_read(api, user):
     assert api(user).get("/cases").status_code == 200
     assert api(user).get("/users?role=department_handler").status_code == 200
 
 
 # --- browser session ------------------------------------------------------------------------------
+
 
 def _session_client(app, username: str, csrf_raw: str | None = None):
     from hotline.extensions import db
@@ -220,7 +233,10 @@ def test_session_of_wrong_role_is_403(app, api, phone):
     raw = uuid.uuid4().hex
     client = _session_client(app, "handler_zjj", csrf_raw=raw)
     before = snapshot(api, number)
-    resp = client.post(f"/api/v1/cases/{number}/dispatch", json={"department_code": "ZJJ"},
-                       headers={"X-CSRFToken": _signed_csrf(app, raw)})
+    resp = client.post(
+        f"/api/v1/cases/{number}/dispatch",
+        json={"department_code": "ZJJ"},
+        headers={"X-CSRFToken": _signed_csrf(app, raw)},
+    )
     assert_api_error(resp, 403, "forbidden")
     assert snapshot(api, number) == before

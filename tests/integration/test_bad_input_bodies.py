@@ -1,6 +1,7 @@
 """Request bodies that are not a JSON object, empty bodies and bodies over MAX_CONTENT_LENGTH, on POST
 /api/v1/cases and every transition: a clear JSON error, nothing stored.
 """
+
 from __future__ import annotations
 
 import json
@@ -73,6 +74,7 @@ def test_empty_body(app, api, phone, endpoint):
 
 # --- request size --------------------------------------------------------------------------------
 
+
 def limit(app) -> int:
     value = app.config.get("MAX_CONTENT_LENGTH")
     assert value and value <= 10 * 1024 * 1024, f"MAX_CONTENT_LENGTH should be set (1 MB proposed), is {value}"
@@ -89,8 +91,9 @@ def test_body_just_under_max_content_length_is_refused_by_field_limits(app, api,
 @pytest.mark.parametrize("content_type", ["application/json", "text/plain", None])
 def test_body_over_max_content_length_is_413_json(app, api, phone, content_type):
     counts = row_counts(app)
-    data = json.dumps({"channel": "phone", "kind": "complaint", "content": "x" * (limit(app) + 1),
-                       "citizen_phone": phone}).encode()
+    data = json.dumps(
+        {"channel": "phone", "kind": "complaint", "content": "x" * (limit(app) + 1), "citizen_phone": phone}
+    ).encode()
     headers = {"Content-Type": content_type} if content_type else {}
     resp = api("agent1").post("/cases", data=data, headers=headers)
     error = assert_api_error(resp, 413, "payload_too_large")

@@ -3,6 +3,7 @@ plain text that only looks like markup or SQL is stored literally.
 
 See bad_input_support.py for the helpers.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -77,11 +78,19 @@ CREATE_BAD = [
 ]
 
 
-@pytest.mark.parametrize(("overrides", "code", "field"), CREATE_BAD,
-                         ids=[f"{next(iter(o))}-{i}" for i, (o, _, _) in enumerate(CREATE_BAD)])
+@pytest.mark.parametrize(
+    ("overrides", "code", "field"), CREATE_BAD, ids=[f"{next(iter(o))}-{i}" for i, (o, _, _) in enumerate(CREATE_BAD)]
+)
 def test_create_case_bad_fields(app, api, phone, overrides, code, field):
-    body = {"channel": "phone", "kind": "complaint", "content": "小区楼下餐馆油烟扰民，希望处理。",
-            "citizen_phone": phone, "citizen_name": "王小明", "district_code": "D01", "category": "环境保护"}
+    body = {
+        "channel": "phone",
+        "kind": "complaint",
+        "content": "小区楼下餐馆油烟扰民，希望处理。",
+        "citizen_phone": phone,
+        "citizen_name": "王小明",
+        "district_code": "D01",
+        "category": "环境保护",
+    }
     for key, value in overrides.items():
         if value is MISSING:
             body.pop(key)
@@ -105,9 +114,20 @@ def test_create_case_reports_every_bad_field(api):
 
 
 def test_create_case_ignores_unknown_keys_and_takes_boundary_sizes(app, api, phone):
-    body = {"channel": "web", "kind": "consult", "content": "问" * 5000, "citizen_phone": phone,
-            "citizen_name": "王" * 50, "address": "路" * 300, "title": "题" * 200, "call_id": "c" * 64,
-            "unknown_key": "ignored", "status": "closed", "number": "GD20000101-000001", "version": 99}
+    body = {
+        "channel": "web",
+        "kind": "consult",
+        "content": "问" * 5000,
+        "citizen_phone": phone,
+        "citizen_name": "王" * 50,
+        "address": "路" * 300,
+        "title": "题" * 200,
+        "call_id": "c" * 64,
+        "unknown_key": "ignored",
+        "status": "closed",
+        "number": "GD20000101-000001",
+        "version": 99,
+    }
     case = ok(api("agent1").post("/cases", json=body))
     assert case["status"] == "registered" and case["version"] == 1 and case["number"] != body["number"]
     assert len(case["content"]) == 5000 and len(case["address"]) == 300 and len(case["title"]) == 200

@@ -1,6 +1,7 @@
 """Unknown case numbers (404 case_not_found), wrong methods (405), unknown API paths (404 not_found) and
 /healthz: JSON errors for the API, HTML errors for pages.
 """
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -12,8 +13,17 @@ from tests.integration.bad_input_support import GOOD, IMG, assert_api_error, cas
 
 # --- unknown case numbers ------------------------------------------------------------------------
 
-UNKNOWN_NUMBERS = ["GD20000101-999999", "GD' OR '1'='1", "1; DROP TABLE cases", IMG, "x" * 300, "工单", "%00",
-                   "\x00", "GD20000101-99999\x00"]  # (no "/": %2F is a path separator, a plain 404 not_found)
+UNKNOWN_NUMBERS = [
+    "GD20000101-999999",
+    "GD' OR '1'='1",
+    "1; DROP TABLE cases",
+    IMG,
+    "x" * 300,
+    "工单",
+    "%00",
+    "\x00",
+    "GD20000101-99999\x00",
+]  # (no "/": %2F is a path separator, a plain 404 not_found)
 CASE_ENDPOINTS = [("get", "", "dispatcher1", None)] + [("post", f"/{e}", GOOD[e][1], GOOD[e][2]) for e in GOOD]
 
 
@@ -36,25 +46,45 @@ def test_unknown_case_number_is_404(app, api, phone, method, suffix, user, body,
 
 # --- methods, paths, health ----------------------------------------------------------------------
 
-WRONG_METHODS = [("get", "/cases/{n}/sign"), ("get", "/cases/{n}/dispatch"), ("put", "/cases/{n}"),
-                 ("delete", "/cases/{n}"), ("patch", "/cases/{n}/close"), ("put", "/cases"), ("delete", "/cases"),
-                 ("post", "/users"), ("delete", "/users"), ("get", "/cases/{n}/return/decision")]
+WRONG_METHODS = [
+    ("get", "/cases/{n}/sign"),
+    ("get", "/cases/{n}/dispatch"),
+    ("put", "/cases/{n}"),
+    ("delete", "/cases/{n}"),
+    ("patch", "/cases/{n}/close"),
+    ("put", "/cases"),
+    ("delete", "/cases"),
+    ("post", "/users"),
+    ("delete", "/users"),
+    ("get", "/cases/{n}/return/decision"),
+]
 
 
 @pytest.mark.parametrize(("method", "path"), WRONG_METHODS)
 def test_wrong_method_is_405_json(app, api, phone, tokens, method, path):
     number = case_in_state(api, phone, "registered")
     before = snapshot(api, number)
-    resp = getattr(app.test_client(), method)("/api/v1" + path.format(n=number), json={"note": "x"},
-                                             headers={"Authorization": f"Bearer {tokens['admin']}"})
+    resp = getattr(app.test_client(), method)(
+        "/api/v1" + path.format(n=number), json={"note": "x"}, headers={"Authorization": f"Bearer {tokens['admin']}"}
+    )
     assert_api_error(resp, 405, "method_not_allowed")
     assert resp.headers.get("Allow")  # what would have been accepted
     assert snapshot(api, number) == before
 
 
-@pytest.mark.parametrize("path", ["/api/v1/nope", "/api/v1/", "/api/v1", "/api/v1/cases/GD1/unknown",
-                                  "/api/v1/cases/GD1/return/unknown", "/api/v2/cases", "/api/v1/users/1",
-                                  "/api/v1/%3Cscript%3E"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/nope",
+        "/api/v1/",
+        "/api/v1",
+        "/api/v1/cases/GD1/unknown",
+        "/api/v1/cases/GD1/return/unknown",
+        "/api/v2/cases",
+        "/api/v1/users/1",
+        "/api/v1/%3Cscript%3E",
+    ],
+)
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_unknown_api_path_is_404_json(app, tokens, path, method):
     resp = getattr(app.test_client(), method)(path, headers={"Authorization": f"Bearer {tokens['admin']}"})

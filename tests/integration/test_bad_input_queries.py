@@ -1,5 +1,5 @@
-"""Bad query parameters on GET /api/v1/cases and GET /api/v1/users: 400 JSON errors; the good ones work.
-"""
+"""Bad query parameters on GET /api/v1/cases and GET /api/v1/users: 400 JSON errors; the good ones work."""
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -46,10 +46,21 @@ def test_list_cases_bad_query(api, user, query, code, field):
     assert len(error["message"]) < 200
 
 
-GOOD_QUERIES = ["", "page=1", "page=2", "page=", "status=registered", "status=registered,dispatched",
-                "status=", "department=ZJJ", "department=D01", "due_before=2030-01-01",
-                "due_before=2030-01-01T08:00:00%2B08:00", "status=closed&department=C&due_before=2000-01-01&page=3",
-                "unknown=1"]
+GOOD_QUERIES = [
+    "",
+    "page=1",
+    "page=2",
+    "page=",
+    "status=registered",
+    "status=registered,dispatched",
+    "status=",
+    "department=ZJJ",
+    "department=D01",
+    "due_before=2030-01-01",
+    "due_before=2030-01-01T08:00:00%2B08:00",
+    "status=closed&department=C&due_before=2000-01-01&page=3",
+    "unknown=1",
+]
 
 
 @pytest.mark.parametrize("query", GOOD_QUERIES)
@@ -70,15 +81,23 @@ def test_list_cases_filters_by_status_and_department(api, phone):
     assert number not in [c["number"] for c in items]
 
 
-@pytest.mark.parametrize(("query", "field"), [("role=bogus", "role"), ("role=" + quote(SQLI_CODES[0]), "role"),
-                                              ("role=" + quote(SCRIPT), "role"), ("role=" + "a" * 5000, "role")])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("role=bogus", "role"),
+        ("role=" + quote(SQLI_CODES[0]), "role"),
+        ("role=" + quote(SCRIPT), "role"),
+        ("role=" + "a" * 5000, "role"),
+    ],
+)
 def test_users_bad_role(api, query, field):
     error = assert_api_error(api("dispatcher1").get(f"/users?{query}"), 400, "invalid_input", field)
     assert len(error["message"]) < 100
 
 
-@pytest.mark.parametrize("role", ["agent", "dispatcher", "monitor", "supervisor", "department_handler",
-                                  "department_admin", "admin"])
+@pytest.mark.parametrize(
+    "role", ["agent", "dispatcher", "monitor", "supervisor", "department_handler", "department_admin", "admin"]
+)
 def test_users_by_role(api, role):
     users = api("agent1").get(f"/users?role={role}").get_json()["users"]
     assert users and all({"username", "department_code"} <= set(u) for u in users)

@@ -1,6 +1,7 @@
 """Bad input on the case transitions (POST /api/v1/cases/NUMBER/ACTION): bad fields (400), invalid
 transitions (422, naming the state) and stale versions (409); the case unchanged after every refusal.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -21,6 +22,7 @@ from tests.integration.bad_input_support import (
 )
 
 # --- the good requests succeed (the tables below are meaningful) ----------------------------------
+
 
 @pytest.mark.parametrize("endpoint", list(GOOD))
 def test_good_request_succeeds(api, phone, endpoint):
@@ -108,8 +110,11 @@ TRANSITION_BAD = [
 ]
 
 
-@pytest.mark.parametrize(("endpoint", "overrides", "code", "field"), TRANSITION_BAD,
-                         ids=[f"{e}-{next(iter(o))}-{i}" for i, (e, o, _, _) in enumerate(TRANSITION_BAD)])
+@pytest.mark.parametrize(
+    ("endpoint", "overrides", "code", "field"),
+    TRANSITION_BAD,
+    ids=[f"{e}-{next(iter(o))}-{i}" for i, (e, o, _, _) in enumerate(TRANSITION_BAD)],
+)
 def test_transition_bad_fields(app, api, phone, endpoint, overrides, code, field):
     client, path, body, number = prepare(api, phone, endpoint, overrides)
     before, counts = snapshot(api, number), row_counts(app)
@@ -130,10 +135,22 @@ INVALID_TRANSITIONS = [
     ("dispatch", "dispatched", "dispatcher1", {"department_code": "SHJ"}, "invalid_transition", "已派单"),
     ("dispatch", "handling", "dispatcher1", {"department_code": "SHJ"}, "invalid_transition", "办理中"),
     ("dispatch", "closed", "dispatcher1", {"department_code": "SHJ"}, "invalid_transition", "已办结"),
-    ("dispatch", "registered", "dispatcher1", {"department_code": "SHJ", "role": "assist"},
-     "invalid_transition", "已登记"),
-    ("dispatch", "handling", "dispatcher1", {"department_code": "ZJJ", "role": "assist"},
-     "already_assigned", "已在办理"),
+    (
+        "dispatch",
+        "registered",
+        "dispatcher1",
+        {"department_code": "SHJ", "role": "assist"},
+        "invalid_transition",
+        "已登记",
+    ),
+    (
+        "dispatch",
+        "handling",
+        "dispatcher1",
+        {"department_code": "ZJJ", "role": "assist"},
+        "already_assigned",
+        "已在办理",
+    ),
     ("sign", "handling", "handler_zjj", {}, "already_signed", "签收"),
     ("sign", "replied", "handler_zjj", {}, "no_assignment", "已答复"),
     ("sign", "returned", "handler_zjj", {}, "no_assignment", "已退回"),
@@ -144,18 +161,26 @@ INVALID_TRANSITIONS = [
     ("reply", "dispatched", "handler_zjj", {"content": "已处理。", "result": "resolved"}, "not_signed", "签收"),
     ("reply", "replied", "handler_zjj", {"content": "已处理。", "result": "resolved"}, "no_assignment", "已答复"),
     ("return", "replied", "handler_zjj", {"reason": "不归我们管"}, "no_assignment", "已答复"),
-    ("return/decision", "dispatched", "dispatcher1", {"accept": False, "note": "驳回"}, "invalid_transition",
-     "已派单"),
-    ("return/decision", "closed", "dispatcher1", {"accept": True, "department_code": "RSJ", "note": "改派"},
-     "invalid_transition", "已办结"),
+    ("return/decision", "dispatched", "dispatcher1", {"accept": False, "note": "驳回"}, "invalid_transition", "已派单"),
+    (
+        "return/decision",
+        "closed",
+        "dispatcher1",
+        {"accept": True, "department_code": "RSJ", "note": "改派"},
+        "invalid_transition",
+        "已办结",
+    ),
     ("merge", "closed", "dispatcher1", {"into": "MASTER"}, "invalid_transition", "已办结"),
     ("merge", "registered", "dispatcher1", {"into": "SELF"}, "merge_self", "自己"),
     ("merge", "registered", "dispatcher1", {"into": "CLOSED_MASTER"}, "master_closed", "已结束"),
 ]
 
 
-@pytest.mark.parametrize(("endpoint", "state", "user", "body", "code", "words"), INVALID_TRANSITIONS,
-                         ids=[f"{r[0]}-{r[1]}-{i}" for i, r in enumerate(INVALID_TRANSITIONS)])
+@pytest.mark.parametrize(
+    ("endpoint", "state", "user", "body", "code", "words"),
+    INVALID_TRANSITIONS,
+    ids=[f"{r[0]}-{r[1]}-{i}" for i, r in enumerate(INVALID_TRANSITIONS)],
+)
 def test_invalid_transition_is_422_naming_the_state(app, api, phone, endpoint, state, user, body, code, words):
     number = case_in_state(api, phone, state)
     body = dict(body)

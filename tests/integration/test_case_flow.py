@@ -1,4 +1,5 @@
 """The whole slice over HTTP: register → dispatch → sign → contact → reply → close, and the return loop."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -58,8 +59,7 @@ def test_full_flow_timeline_and_isolation(app, api, phone):
 
 def test_return_accept_and_redispatch(app, api, phone):
     agent, dispatcher = api("agent1"), api("dispatcher1")
-    number = new_case(agent, phone, category="劳动和社会保障",
-                      content="工资被拖欠三个月，老板不接电话。")["number"]
+    number = new_case(agent, phone, category="劳动和社会保障", content="工资被拖欠三个月，老板不接电话。")["number"]
     dispatcher.post(f"/cases/{number}/dispatch", json={"department_code": "SHJ"})
     reason = "欠薪问题不属于生态环境局职责，应由人社局办理"
     resp = api("handler_shj").post(f"/cases/{number}/return", json={"reason": reason})
@@ -67,8 +67,10 @@ def test_return_accept_and_redispatch(app, api, phone):
     # the returned case is back in the dispatcher's list
     returned = dispatcher.get("/cases?status=returned").get_json()["items"]
     assert number in [c["number"] for c in returned]
-    resp = dispatcher.post(f"/cases/{number}/return/decision",
-                           json={"accept": True, "department_code": "RSJ", "note": "同意退回，改派人社局"})
+    resp = dispatcher.post(
+        f"/cases/{number}/return/decision",
+        json={"accept": True, "department_code": "RSJ", "note": "同意退回，改派人社局"},
+    )
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
     assert body["status"] == "dispatched" and body["department_code"] == "RSJ"
@@ -85,8 +87,9 @@ def test_reject_return_sends_back_to_same_unit(app, api, phone):
     number = new_case(agent, phone)["number"]
     dispatcher.post(f"/cases/{number}/dispatch", json={"department_code": "SHJ"})
     api("handler_shj").post(f"/cases/{number}/return", json={"reason": "不归我们管"})
-    resp = dispatcher.post(f"/cases/{number}/return/decision",
-                           json={"accept": False, "note": "油烟扰民属于生态环境局职责"})
+    resp = dispatcher.post(
+        f"/cases/{number}/return/decision", json={"accept": False, "note": "油烟扰民属于生态环境局职责"}
+    )
     body = resp.get_json()
     assert body["status"] == "dispatched" and body["department_code"] == "SHJ"
     assert body["events"][-1]["action"] == "reject_return"
@@ -98,8 +101,12 @@ def test_stale_version_is_409(app, api, phone):
     agent, dispatcher = api("agent1"), api("dispatcher1")
     case = new_case(agent, phone)
     stale = case["version"]
-    assert dispatcher.post(f"/cases/{case['number']}/dispatch",
-                           json={"department_code": "ZJJ", "version": stale}).status_code == 200
+    assert (
+        dispatcher.post(
+            f"/cases/{case['number']}/dispatch", json={"department_code": "ZJJ", "version": stale}
+        ).status_code
+        == 200
+    )
     resp = api("handler_zjj").post(f"/cases/{case['number']}/sign", json={"version": stale})
     assert resp.status_code == 409
     assert resp.get_json()["error"]["code"] == "stale_version"
@@ -148,8 +155,11 @@ def test_dispatch_notifies_department_after_commit(app, api, phone):
     with app.app_context():
         outbox = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.text.contains(number))).all()
         assert outbox and all(m.status == "sent" for m in outbox)
-        users = db.session.scalars(sa.select(User.username).join(Notification, Notification.user_id == User.id)
-                                   .where(Notification.text.contains(number))).all()
+        users = db.session.scalars(
+            sa.select(User.username)
+            .join(Notification, Notification.user_id == User.id)
+            .where(Notification.text.contains(number))
+        ).all()
     # the street's own users and its district's users (superior unit) get the notice
     assert {"handler_d01s01", "admin_d01s01", "handler_d01"} <= set(users)
     assert "handler_zjj" not in users
@@ -158,8 +168,9 @@ def test_dispatch_notifies_department_after_commit(app, api, phone):
         from workers.jobs.outbox import relay_outbox
 
         relay_outbox()
-        count = db.session.scalar(sa.select(sa.func.count()).select_from(Notification)
-                                  .where(Notification.text.contains(number)))
+        count = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Notification).where(Notification.text.contains(number))
+        )
     assert count == len(users)
 
 
@@ -179,8 +190,16 @@ def test_agents_registering_the_same_new_caller_at_once_share_one_file(app, api,
 
     def register(client):
         barrier.wait()
-        resp = client.post("/cases", json={"channel": "phone", "kind": "help", "content": "同一位市民几乎同时来电",
-                                           "citizen_phone": phone, "citizen_name": "赵六"})
+        resp = client.post(
+            "/cases",
+            json={
+                "channel": "phone",
+                "kind": "help",
+                "content": "同一位市民几乎同时来电",
+                "citizen_phone": phone,
+                "citizen_name": "赵六",
+            },
+        )
         results.append((resp.status_code, resp.get_json()))
 
     threads = [threading.Thread(target=register, args=(client,)) for client in agents]

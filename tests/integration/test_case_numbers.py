@@ -1,4 +1,5 @@
 """Case numbers: per-day sequence shared through Redis, re-seeded from the database if Redis forgot it."""
+
 from __future__ import annotations
 
 from datetime import datetime

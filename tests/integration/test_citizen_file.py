@@ -1,5 +1,6 @@
 """一号一档: what the caller's file shows (limits, order, counts) and that PostgreSQL's one-statement path
 gives exactly the portable path's file."""
+
 from __future__ import annotations
 
 import uuid
@@ -26,8 +27,10 @@ def busy_file(app, api, phone):
     from hotline.models import Case, Rating
 
     agent, dispatcher = api("agent1"), api("dispatcher1")
-    numbers = [new_case(agent, phone, content=f"小区路灯损坏第{i}次反映，晚上出行不安全，请尽快维修。")["number"]
-               for i in range(34)]
+    numbers = [
+        new_case(agent, phone, content=f"小区路灯损坏第{i}次反映，晚上出行不安全，请尽快维修。")["number"]
+        for i in range(34)
+    ]
     for number in numbers[:12]:
         assert agent.post(f"/cases/{number}/answer", json={"answer": "已向市民解释相关政策。"}).status_code == 200
     for number in numbers[20:23]:
@@ -59,16 +62,32 @@ def busy_file(app, api, phone):
         scores = [1, 2, 3, 4, 5, 2, 5, 4, 1, 3, 5, 5]  # 4 poor (≤ 2), two of them among the 2 oldest ratings
         resolved = [None, False, True]
         for i, (case, score) in enumerate(zip(cases, scores, strict=True)):
-            db.session.add(Rating(case_id=case.id, citizen_id=citizen_id, score=score, resolved=resolved[i % 3],
-                                  comment=f"评价{i}", channel="sms", excluded=i == 5,
-                                  created_at=now.replace(microsecond=(0, 123456, 500000)[i % 3])
-                                  - timedelta(hours=12 - i)))
+            db.session.add(
+                Rating(
+                    case_id=case.id,
+                    citizen_id=citizen_id,
+                    score=score,
+                    resolved=resolved[i % 3],
+                    comment=f"评价{i}",
+                    channel="sms",
+                    excluded=i == 5,
+                    created_at=now.replace(microsecond=(0, 123456, 500000)[i % 3]) - timedelta(hours=12 - i),
+                )
+            )
         # test data, not a state change: three cases registered long ago (outside the repeat-caller window)
-        db.session.execute(sa.update(Case).where(Case.number.in_(numbers[:3]))
-                           .values(created_at=now - timedelta(days=40)))
+        db.session.execute(
+            sa.update(Case).where(Case.number.in_(numbers[:3])).values(created_at=now - timedelta(days=40))
+        )
         db.session.commit()
-    return {"phone": phone, "landline": landline, "citizen_id": citizen_id, "numbers": numbers,
-            "call_ids": call_ids, "refs": refs, "scores": scores}
+    return {
+        "phone": phone,
+        "landline": landline,
+        "citizen_id": citizen_id,
+        "numbers": numbers,
+        "call_ids": call_ids,
+        "refs": refs,
+        "scores": scores,
+    }
 
 
 def test_file_shows_the_newest_of_each_list_and_counts_everything(app, api, busy_file):
@@ -78,8 +97,9 @@ def test_file_shows_the_newest_of_each_list_and_counts_everything(app, api, busy
     assert [c["number"] for c in file["past_cases"]] == numbers[:12][::-1][:RECENT]
     assert {c["status"] for c in file["past_cases"]} == {"closed"}
     dispatched = [c for c in file["open_cases"] if c["number"] in numbers[20:23]]
-    assert [(c["status"], c["status_label"], c["department_code"]) for c in dispatched] == \
-        [("dispatched", "已派单", "ZJJ")] * 3
+    assert [(c["status"], c["status_label"], c["department_code"]) for c in dispatched] == [
+        ("dispatched", "已派单", "ZJJ")
+    ] * 3
     assert all(c["department_code"] is None for c in file["open_cases"] if c["number"] not in numbers[20:23])
     assert [c["call_id"] for c in file["calls"]] == busy_file["call_ids"][::-1][:RECENT]
     assert file["calls"][0]["status"] == "ended" and file["calls"][0]["duration_seconds"] == 60
@@ -91,10 +111,11 @@ def test_file_shows_the_newest_of_each_list_and_counts_everything(app, api, busy
     assert [r["poor"] for r in file["ratings"][:3]] == [False, True, False]  # score 5 / resolved False / score 3
     assert [r["excluded"] for r in file["ratings"]].count(True) == 1
     # counts cover the whole file, not only what is shown: 31 cases + 10 calls in the last 30 days, 4 poor ratings
-    assert file["flags"] == {"repeat_caller": True, "contacts_recent": 31 + 10, "poor_ratings": 4,
-                             "special_care": True}
-    assert file["phones"] == [{"phone": busy_file["phone"][:3] + "****" + busy_file["phone"][-4:], "kind": "mobile"},
-                              {"phone": file["phones"][1]["phone"], "kind": "landline"}]
+    assert file["flags"] == {"repeat_caller": True, "contacts_recent": 31 + 10, "poor_ratings": 4, "special_care": True}
+    assert file["phones"] == [
+        {"phone": busy_file["phone"][:3] + "****" + busy_file["phone"][-4:], "kind": "mobile"},
+        {"phone": file["phones"][1]["phone"], "kind": "landline"},
+    ]
     assert file["tags"] == ["elderly"] and file["care"] == ["老年人"] and file["name"] == "王**"
     by_landline = api("agent1").get(f"/citizens/lookup?phone={busy_file['landline']}").get_json()["citizen"]
     assert by_landline == file
@@ -113,11 +134,13 @@ def test_postgresql_statement_gives_the_portable_file(app, busy_file):
         for citizen_id in (busy_file["citizen_id"], _small_file(app)):
             citizen = db.session.get(Citizen, citizen_id)
             since = now - timedelta(days=app.config["HOTLINE"].repeat_caller_days)
-            portable = citizen_file._summary(citizen.id, citizen.name_enc, citizen.tags,
-                                             citizen_file._parts(citizen.id, since))
+            portable = citizen_file._summary(
+                citizen.id, citizen.name_enc, citizen.tags, citizen_file._parts(citizen.id, since)
+            )
             assert citizen_file.file_summary(citizen, now) == portable
-        assert citizen_file.lookup_file(normalize(busy_file["phone"]), now) == \
-            citizen_file.file_summary(db.session.get(Citizen, busy_file["citizen_id"]), now)
+        assert citizen_file.lookup_file(normalize(busy_file["phone"]), now) == citizen_file.file_summary(
+            db.session.get(Citizen, busy_file["citizen_id"]), now
+        )
         assert citizen_file.lookup_file(normalize("13011112222"), now) is None
 
 

@@ -1,4 +1,5 @@
 """CTI webhook (signed, idempotent, order-independent) and the 一号一档 file."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,8 +17,9 @@ def post_cti(app, payload: dict, secret: str | None = None):
     raw = json.dumps(payload, ensure_ascii=False).encode()
     key = (secret or app.config["HOTLINE"].cti_secret).encode()
     sig = "sha256=" + hmac.new(key, raw, hashlib.sha256).hexdigest()
-    return app.test_client().post("/api/v1/cti/events", data=raw, content_type="application/json",
-                                  headers={"X-Hotline-Signature": sig})
+    return app.test_client().post(
+        "/api/v1/cti/events", data=raw, content_type="application/json", headers={"X-Hotline-Signature": sig}
+    )
 
 
 def _evt(event, call_id, caller, at, **kw):
@@ -42,8 +44,12 @@ def test_call_events_are_idempotent_and_order_independent(app, api, phone):
     post_cti(app, _evt("ended", call_id, formatted, now + timedelta(seconds=95)))
     body = post_cti(app, _evt("answered", call_id, formatted, now + timedelta(seconds=5))).get_json()
     assert body["status"] == "ended" and body["duration_seconds"] == 90
-    post_cti(app, _evt("recording", call_id, formatted, now + timedelta(seconds=96),
-                       recording_url="https://pbx.example/rec/1.wav"))
+    post_cti(
+        app,
+        _evt(
+            "recording", call_id, formatted, now + timedelta(seconds=96), recording_url="https://pbx.example/rec/1.wav"
+        ),
+    )
 
     # a case registered during the call is linked to it, and the file lists the call
     linked = new_case(api("agent1"), phone, call_id=call_id)
@@ -96,16 +102,26 @@ def test_two_numbers_one_file_and_merge(app, api, phone):
     from hotline.models import CitizenEvent
 
     with app.app_context():
-        actions = set(db.session.scalars(sa.select(CitizenEvent.action)
-                                         .where(CitizenEvent.citizen_id.in_([file["citizen_id"],
-                                                                             other["citizen_id"]]))))
+        actions = set(
+            db.session.scalars(
+                sa.select(CitizenEvent.action).where(
+                    CitizenEvent.citizen_id.in_([file["citizen_id"], other["citizen_id"]])
+                )
+            )
+        )
     assert {"merged_in", "merged_into"} <= actions
 
 
 def test_external_records_tags_and_unmask_audit(app, api, phone):
     agent = api("agent1")
-    body = {"phone": phone, "source": "网上办事大厅", "ref": "WS-" + phone, "title": "个体工商户营业执照申请",
-            "status": "审核中", "occurred_at": "2026-11-01T10:00:00+08:00"}
+    body = {
+        "phone": phone,
+        "source": "网上办事大厅",
+        "ref": "WS-" + phone,
+        "title": "个体工商户营业执照申请",
+        "status": "审核中",
+        "occurred_at": "2026-11-01T10:00:00+08:00",
+    }
     assert agent.post("/citizens/records", json=body).status_code == 201
     assert agent.post("/citizens/records", json={**body, "status": "已办结"}).status_code == 200
     file = agent.get(f"/citizens/lookup?phone={phone}").get_json()["citizen"]
@@ -121,8 +137,11 @@ def test_external_records_tags_and_unmask_audit(app, api, phone):
     from hotline.models import AuditLog, User
 
     with app.app_context():
-        rows = db.session.execute(sa.select(User.username, AuditLog.action).join(User, User.id == AuditLog.user_id)
-                                  .where(AuditLog.citizen_id == file["citizen_id"])).all()
+        rows = db.session.execute(
+            sa.select(User.username, AuditLog.action)
+            .join(User, User.id == AuditLog.user_id)
+            .where(AuditLog.citizen_id == file["citizen_id"])
+        ).all()
     assert rows == [("agent1", "unmask_phone")]
 
 

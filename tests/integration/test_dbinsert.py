@@ -1,5 +1,6 @@
 """hotline/db/insert.py writes a new row in one statement and attaches it as a loaded instance: the stored row
 and the instance must be what the ORM's own flush would have made of the same object."""
+
 from __future__ import annotations
 
 import uuid
@@ -21,6 +22,7 @@ def test_none_is_omitted_like_the_orm_so_the_column_default_applies(app, api):
         assert event.id is not None and event in db.session
         assert (event.note, event.actor_label, event.created_at is not None) == ("", "", True)
         db.session.commit()
-        stored = db.session.execute(sa.select(CaseEvent.note, CaseEvent.actor_label)
-                                    .where(CaseEvent.id == event.id)).one()
+        stored = db.session.execute(
+            sa.select(CaseEvent.note, CaseEvent.actor_label).where(CaseEvent.id == event.id)
+        ).one()
         assert tuple(stored) == ("", "")

@@ -1,5 +1,6 @@
 """Dispatch: auto-dispatch above the threshold only, override rules from the database, the return queue,
 second-level dispatch, emergency transfer, duplicates (并单) and merge moving the citizens."""
+
 from __future__ import annotations
 
 import uuid
@@ -49,13 +50,13 @@ def test_auto_dispatch_only_above_the_threshold(app, api, trained):
     agent = api("agent1")
     # three different matters (a likely duplicate is never auto-dispatched: the dispatcher merges it)
     texts = [WAGES, "单位一直不给员工缴纳养老保险", "工伤认定申请交上去半年了还没有结果"]
-    scores = [agent.post("/routing/suggest", json={"content": t}).get_json()["suggestions"][0]["score"]
-              for t in texts]
+    scores = [agent.post("/routing/suggest", json={"content": t}).get_json()["suggestions"][0]["score"] for t in texts]
     assert all(0 < s < 1 for s in scores)
     # the routing job decides (a moment after the registration's commit, with the settings in force then)
     with settings(app, auto_dispatch=True, auto_dispatch_threshold=min(scores[0] + 0.01, 1.0)):
-        below = routed(app, agent, new_case(agent, _phone(), content=texts[0], category=None, address="",
-                                            district_code=None))
+        below = routed(
+            app, agent, new_case(agent, _phone(), content=texts[0], category=None, address="", district_code=None)
+        )
     assert below["status"] == "registered" and below["department_code"] is None
     with settings(app, auto_dispatch=True, auto_dispatch_threshold=max(scores[1] - 0.01, 0.0)):
         above = new_case(agent, _phone(), content=texts[1], category=None, address="", district_code=None)
@@ -67,8 +68,9 @@ def test_auto_dispatch_only_above_the_threshold(app, api, trained):
     assert event["actor"] is None and "自动派单" in event["actor_label"] and "自动派单" in event["note"]
     assert event["data"]["auto"] is True
     with settings(app, auto_dispatch=False, auto_dispatch_threshold=0.0):
-        off = routed(app, agent, new_case(agent, _phone(), content=texts[2], category=None, address="",
-                                          district_code=None))
+        off = routed(
+            app, agent, new_case(agent, _phone(), content=texts[2], category=None, address="", district_code=None)
+        )
     assert off["status"] == "registered"
     # the waiting one keeps its suggestions for the dispatcher
     stored = agent.get(f"/cases/{below['number']}/routing").get_json()
@@ -82,41 +84,58 @@ def test_local_matter_goes_to_the_street_and_city_wide_to_the_department(app, ap
     body = {"content": "楼道里堆满杂物，物业不清理，小区违章搭建", "address": "东城区和平路28号"}
     try:
         for local, expected in ((True, "D01S01"), (False, row["department_code"])):
-            resp = admin.client.put(f"/api/v1/routing/categories/{row['id']}", headers=headers,
-                                    json={"department_code": row["department_code"], "local": local})
+            resp = admin.client.put(
+                f"/api/v1/routing/categories/{row['id']}",
+                headers=headers,
+                json={"department_code": row["department_code"], "local": local},
+            )
             assert resp.status_code == 200
             found = agent.post("/routing/suggest", json=body).get_json()
             assert found["place"]["street_code"] == "D01S01"
             codes = {s["category"]: s["department_code"] for s in found["suggestions"]}
             assert codes["城乡建设"] == expected, (local, found)
         # 属地 without a known place: the mapped unit (the district as backstop needs a place)
-        admin.client.put(f"/api/v1/routing/categories/{row['id']}", headers=headers,
-                         json={"department_code": row["department_code"], "local": True})
+        admin.client.put(
+            f"/api/v1/routing/categories/{row['id']}",
+            headers=headers,
+            json={"department_code": row["department_code"], "local": True},
+        )
         found = agent.post("/routing/suggest", json={"content": body["content"]}).get_json()
         assert {s["category"]: s["department_code"] for s in found["suggestions"]}["城乡建设"] == row["department_code"]
     finally:
-        admin.client.put(f"/api/v1/routing/categories/{row['id']}", headers=headers,
-                         json={"department_code": row["department_code"], "local": row["local"]})
+        admin.client.put(
+            f"/api/v1/routing/categories/{row['id']}",
+            headers=headers,
+            json={"department_code": row["department_code"], "local": row["local"]},
+        )
 
 
 def test_admin_rule_overrides_the_model_and_is_editable(app, api, trained):
     admin = api("admin")
     agent = api("agent1")
-    assert agent.post("/routing/suggest", json={"content": WAGES}).get_json()["suggestions"][0][
-        "department_code"] == "RSJ"
-    created = admin.post("/routing/rules", json={"keyword": "拖欠工资|欠薪", "department_code": "D01",
-                                                 "priority": 10, "note": "东城区欠薪专班"})
+    assert (
+        agent.post("/routing/suggest", json={"content": WAGES}).get_json()["suggestions"][0]["department_code"] == "RSJ"
+    )
+    created = admin.post(
+        "/routing/rules",
+        json={"keyword": "拖欠工资|欠薪", "department_code": "D01", "priority": 10, "note": "东城区欠薪专班"},
+    )
     assert created.status_code == 201, created.get_json()
     rule = created.get_json()
     try:
         body = agent.post("/routing/suggest", json={"content": WAGES}).get_json()
         assert body["suggestions"][0]["department_code"] == "D01" and body["rule_id"] == rule["id"]
         assert body["auto"] is True  # a rule decides with full confidence
-        off = admin.client.patch(f"/api/v1/routing/rules/{rule['id']}", json={"enabled": False},
-                                 headers={"Authorization": f"Bearer {admin.token}"})
+        off = admin.client.patch(
+            f"/api/v1/routing/rules/{rule['id']}",
+            json={"enabled": False},
+            headers={"Authorization": f"Bearer {admin.token}"},
+        )
         assert off.status_code == 200 and off.get_json()["enabled"] is False
-        assert agent.post("/routing/suggest", json={"content": WAGES}).get_json()["suggestions"][0][
-            "department_code"] == "RSJ"
+        assert (
+            agent.post("/routing/suggest", json={"content": WAGES}).get_json()["suggestions"][0]["department_code"]
+            == "RSJ"
+        )
         bad = admin.post("/routing/rules", json={"regex": "(欠薪", "department_code": "D01"})
         assert bad.status_code == 400 and "regex" in bad.get_json()["error"]["fields"]
         stored = admin.get("/routing/rules").get_json()["items"]
@@ -137,17 +156,24 @@ def test_category_unit_mapping_is_editable(app, api):
     assert labour["department_code"] == "RSJ"
     headers = {"Authorization": f"Bearer {admin.token}"}
     try:
-        resp = admin.client.put(f"/api/v1/routing/categories/{labour['id']}",
-                                json={"department_code": "SHJ", "local": False}, headers=headers)
+        resp = admin.client.put(
+            f"/api/v1/routing/categories/{labour['id']}",
+            json={"department_code": "SHJ", "local": False},
+            headers=headers,
+        )
         assert resp.status_code == 200, resp.get_json()
         body = api("agent1").post("/routing/suggest", json={"content": "劳动和社会保障问题"}).get_json()
         assert all(s["department_code"] == "SHJ" for s in body["suggestions"] if s["category"] == "劳动和社会保障")
-        bad = admin.client.put(f"/api/v1/routing/categories/{labour['id']}", json={"department_code": "NOPE"},
-                               headers=headers)
+        bad = admin.client.put(
+            f"/api/v1/routing/categories/{labour['id']}", json={"department_code": "NOPE"}, headers=headers
+        )
         assert bad.status_code == 400
     finally:
-        admin.client.put(f"/api/v1/routing/categories/{labour['id']}",
-                         json={"department_code": "RSJ", "local": labour["local"]}, headers=headers)
+        admin.client.put(
+            f"/api/v1/routing/categories/{labour['id']}",
+            json={"department_code": "RSJ", "local": labour["local"]},
+            headers=headers,
+        )
 
 
 def test_returned_case_reenters_the_queue_and_improper_returns_are_counted(app, api, phone):
@@ -167,8 +193,9 @@ def test_returned_case_reenters_the_queue_and_improper_returns_are_counted(app, 
     row = next(r for r in queue["returned"] if r["number"] == number)
     assert row["returned_by"] == "ZJJ" and row["return_reason"] == "电梯维修归物业公司负责"
     # rejected: back to the same unit, counted as an improper return
-    case = dispatcher.post(f"/cases/{number}/return/decision",
-                           json={"accept": False, "note": "属于贵单位监管职责"}).get_json()
+    case = dispatcher.post(
+        f"/cases/{number}/return/decision", json={"accept": False, "note": "属于贵单位监管职责"}
+    ).get_json()
     assert case["status"] == "dispatched" and case["department_code"] == "ZJJ"
     after = {r["department_code"]: r for r in dispatcher.get("/routing/returns").get_json()["units"]}
     assert after["ZJJ"]["returns"] == zjj_before["returns"] + 1
@@ -232,12 +259,23 @@ def test_an_emergency_transfer_while_the_routing_job_writes_the_routing_row(app,
         db.session.rollback()  # SQLite: this session's transaction would hold the write lock
         job = db.engine.connect()
         job_tx = job.begin()
-        job.execute(sa.insert(CaseRouting.__table__).values(
-            case_id=case_id, suggestions=[], auto=False, duplicates=[], emergency="119", note="路由任务写入",
-            created_at=datetime.now(UTC)))
+        job.execute(
+            sa.insert(CaseRouting.__table__).values(
+                case_id=case_id,
+                suggestions=[],
+                auto=False,
+                duplicates=[],
+                emergency="119",
+                note="路由任务写入",
+                created_at=datetime.now(UTC),
+            )
+        )
         answer: dict = {}
-        agent_thread = threading.Thread(target=lambda: answer.update(resp=agent.post(
-            f"/cases/{case['number']}/transfer", json={"number": "119", "note": "三方通话"})))
+        agent_thread = threading.Thread(
+            target=lambda: answer.update(
+                resp=agent.post(f"/cases/{case['number']}/transfer", json={"number": "119", "note": "三方通话"})
+            )
+        )
         agent_thread.start()
         time.sleep(0.5)  # the transfer is now waiting for the job's transaction
         job_tx.commit()
@@ -251,9 +289,18 @@ def test_an_emergency_transfer_while_the_routing_job_writes_the_routing_row(app,
 
 def test_out_of_scope_case_is_not_auto_dispatched(app, api, trained, phone):
     with settings(app, auto_dispatch=True, auto_dispatch_threshold=0.0):
-        case = routed(app, api("agent1"), new_case(api("agent1"), phone, category=None, address="",
-                                                   content="公司拖欠工资，我已经申请劳动仲裁了，仲裁委一直不开庭",
-                                                   district_code=None))
+        case = routed(
+            app,
+            api("agent1"),
+            new_case(
+                api("agent1"),
+                phone,
+                category=None,
+                address="",
+                content="公司拖欠工资，我已经申请劳动仲裁了，仲裁委一直不开庭",
+                district_code=None,
+            ),
+        )
     assert case["status"] == "registered"
     stored = api("agent1").get(f"/cases/{case['number']}/routing").get_json()
     assert stored["out_of_scope"]["reason"] == "仲裁" and stored["out_of_scope"]["answer"]
@@ -262,25 +309,35 @@ def test_out_of_scope_case_is_not_auto_dispatched(app, api, trained, phone):
 def test_duplicates_found_while_typing_and_on_create(app, api):
     agent = api("agent1")
     text = "西城区金城路100号金城花园小区门口的下水道堵塞，污水漫到人行道上，已经三天了"
-    first = new_case(agent, _phone(), content=text, address="西城区金城路100号", district_code="D02S02",
-                     category="城乡建设")
+    first = new_case(
+        agent, _phone(), content=text, address="西城区金城路100号", district_code="D02S02", category="城乡建设"
+    )
     run_jobs(app)  # routed: its duplicate-check keys are stored
-    probe = agent.post("/routing/duplicates", json={"content": "金城花园小区门口下水道堵了，污水漫到人行道",
-                                                    "address": "金城路100号"})
+    probe = agent.post(
+        "/routing/duplicates", json={"content": "金城花园小区门口下水道堵了，污水漫到人行道", "address": "金城路100号"}
+    )
     assert probe.status_code == 200, probe.get_json()
     found = probe.get_json()
     assert found["district_code"] == "D02S02"
     assert found["duplicates"] and found["duplicates"][0]["number"] == first["number"]
-    other_place = agent.post("/routing/duplicates", json={"content": "金城花园小区门口下水道堵了，污水漫到人行道",
-                                                          "district_code": "D05"}).get_json()
+    other_place = agent.post(
+        "/routing/duplicates", json={"content": "金城花园小区门口下水道堵了，污水漫到人行道", "district_code": "D05"}
+    ).get_json()
     assert first["number"] not in [d["number"] for d in other_place["duplicates"]]
-    unrelated = agent.post("/routing/duplicates", json={"content": "公交车司机态度恶劣，还不按站停车",
-                                                        "district_code": "D02S02"}).get_json()
+    unrelated = agent.post(
+        "/routing/duplicates", json={"content": "公交车司机态度恶劣，还不按站停车", "district_code": "D02S02"}
+    ).get_json()
     assert first["number"] not in [d["number"] for d in unrelated["duplicates"]]
     assert agent.post("/routing/duplicates", json={"content": ""}).status_code == 400
 
-    second = new_case(agent, _phone(), content="金城花园门口下水道堵塞三天了，污水漫到人行道上，请尽快疏通",
-                      address="金城路100号", district_code="D02S02", category="城乡建设")
+    second = new_case(
+        agent,
+        _phone(),
+        content="金城花园门口下水道堵塞三天了，污水漫到人行道上，请尽快疏通",
+        address="金城路100号",
+        district_code="D02S02",
+        category="城乡建设",
+    )
     run_jobs(app)
     stored = agent.get(f"/cases/{second['number']}/routing").get_json()
     assert first["number"] in [d["number"] for d in stored["duplicates"]]
@@ -310,8 +367,10 @@ def test_merge_moves_the_citizens_and_keeps_both_timelines(app, api):
     with app.app_context():
         row = db.session.scalar(sa.select(Case).where(Case.number == master["number"]))
         refs = case_citizens(row)
-        assert [r.phone.masked for r in refs] == [agent.get(f"/cases/{n}").get_json()["citizen"]["phone"]
-                                                  for n in (master["number"], dup["number"], dup2["number"])]
+        assert [r.phone.masked for r in refs] == [
+            agent.get(f"/cases/{n}").get_json()["citizen"]["phone"]
+            for n in (master["number"], dup["number"], dup2["number"])
+        ]
         assert [r.case_number for r in refs] == [master["number"], dup["number"], dup2["number"]]
     routing = agent.get(f"/cases/{master['number']}/routing").get_json()
     assert routing["merged"] == [dup["number"]] and len(routing["citizens"]) == 3
@@ -331,12 +390,14 @@ def test_dupkeys_command_rebuilds_the_keys_of_open_cases(app, api):
         db.session.execute(sa.delete(CaseDupKey).where(CaseDupKey.case_id == case_id))
         db.session.commit()
     probe = {"content": "锦绣花园东门垃圾桶满了好几天没人清运，臭气熏天", "district_code": "D01S04"}
-    assert case["number"] not in [d["number"] for d in agent.post("/routing/duplicates", json=probe).get_json()[
-        "duplicates"]]
+    assert case["number"] not in [
+        d["number"] for d in agent.post("/routing/duplicates", json=probe).get_json()["duplicates"]
+    ]
     result = app.test_cli_runner().invoke(args=["routing", "dupkeys"])
     assert result.exit_code == 0 and "重建查重索引" in result.output
-    assert case["number"] in [d["number"] for d in agent.post("/routing/duplicates", json=probe).get_json()[
-        "duplicates"]]
+    assert case["number"] in [
+        d["number"] for d in agent.post("/routing/duplicates", json=probe).get_json()["duplicates"]
+    ]
     # closing a case removes its keys
     agent.post(f"/cases/{case['number']}/close", json={})
     with app.app_context():

@@ -1,6 +1,7 @@
 """Dispatch pages through the browser's path (login, CSRF forms): the workbench (one-key accept, return
 decisions, improper returns), the case page's routing panel (duplicates + merge, emergency transfer,
 second-level dispatch), and the admin pages for override rules and the category → unit mapping."""
+
 from __future__ import annotations
 
 import uuid
@@ -22,16 +23,25 @@ def _phone() -> str:
 
 def test_workbench_accept_and_return_decision(app, api, browser):
     agent, handler = api("agent1"), api("handler_jtj")
-    case = new_case(agent, _phone(), category="交通运输", content=f"公交车不按站停车，司机态度差{uuid.uuid4().hex[:4]}",
-                    address="", district_code=None, urgency="emergency")  # 特急: among the 200 shown first
+    case = new_case(
+        agent,
+        _phone(),
+        category="交通运输",
+        content=f"公交车不按站停车，司机态度差{uuid.uuid4().hex[:4]}",
+        address="",
+        district_code=None,
+        urgency="emergency",
+    )  # 特急: among the 200 shown first
     number = case["number"]
     dispatcher = browser("dispatcher1")
     page = dispatcher.html("/dispatch")
     row = page.split(number, 1)[1].split("</tr>", 1)[0]
     assert "交通运输 → 市交通运输局" in row and "按建议派单" in row
-    resp = dispatcher.post(f"/dispatch/cases/{number}/accept",
-                           {"department": "JTJ", "category": "交通运输", "role": "lead", "version": case["version"],
-                            "next": "/dispatch"}, follow=True)
+    resp = dispatcher.post(
+        f"/dispatch/cases/{number}/accept",
+        {"department": "JTJ", "category": "交通运输", "role": "lead", "version": case["version"], "next": "/dispatch"},
+        follow=True,
+    )
     assert "已派至市交通运输局" in resp.get_data(as_text=True)
     assert agent.get(f"/cases/{number}").get_json()["status"] == "dispatched"
 
@@ -40,12 +50,17 @@ def test_workbench_accept_and_return_decision(app, api, browser):
     returned = page.split("退回待审", 1)[1]
     assert number in returned and "公交运营归公交集团管理" in returned
     version = agent.get(f"/cases/{number}").get_json()["version"]
-    missing = dispatcher.post(f"/dispatch/cases/{number}/decide", {"decision": "reject", "note": "",
-                                                                   "version": version, "next": "/dispatch"},
-                              follow=True)
+    missing = dispatcher.post(
+        f"/dispatch/cases/{number}/decide",
+        {"decision": "reject", "note": "", "version": version, "next": "/dispatch"},
+        follow=True,
+    )
     assert "请填写审核意见" in missing.get_data(as_text=True)
-    resp = dispatcher.post(f"/dispatch/cases/{number}/decide", {"decision": "reject", "note": "属于交通运输局职责",
-                                                                "version": version, "next": "/dispatch"}, follow=True)
+    resp = dispatcher.post(
+        f"/dispatch/cases/{number}/decide",
+        {"decision": "reject", "note": "属于交通运输局职责", "version": version, "next": "/dispatch"},
+        follow=True,
+    )
     html = resp.get_data(as_text=True)
     assert "驳回退回（计为不当退回）" in html
     improper = html.split('id="improper-returns"', 1)[1]
@@ -61,15 +76,22 @@ def test_case_page_duplicates_merge_and_emergency_transfer(app, api, browser):
     text = f"朝阳新村12栋楼下的路灯坏了一个月，晚上漆黑一片很不安全{uuid.uuid4().hex[:4]}"
     first = new_case(agent, _phone(), content=text, address="朝阳路", district_code="D01S03", category="城乡建设")
     run_jobs(app)  # the routing job stores its duplicate-check keys
-    dup = new_case(agent, _phone(), content="朝阳新村12栋楼下路灯坏了一个月了，晚上漆黑很不安全",
-                   address="朝阳路", district_code="D01S03", category="城乡建设")
+    dup = new_case(
+        agent,
+        _phone(),
+        content="朝阳新村12栋楼下路灯坏了一个月了，晚上漆黑很不安全",
+        address="朝阳路",
+        district_code="D01S03",
+        category="城乡建设",
+    )
     run_jobs(app)
     dispatcher = browser("dispatcher1")
     page = dispatcher.html(f"/cases/{dup['number']}")
     panel = page.split('id="routing-duplicates"', 1)[1].split("</section>", 1)[0]
     assert first["number"] in panel and "并入此单" in panel
-    resp = dispatcher.post(f"/dispatch/cases/{dup['number']}/merge", {"into": first["number"],
-                                                                     "version": dup["version"]}, follow=True)
+    resp = dispatcher.post(
+        f"/dispatch/cases/{dup['number']}/merge", {"into": first["number"], "version": dup["version"]}, follow=True
+    )
     html = resp.get_data(as_text=True)
     assert f"已并入 {first['number']}" in html and "已并单" in html
     master = dispatcher.html(f"/cases/{first['number']}")
@@ -81,8 +103,9 @@ def test_case_page_duplicates_merge_and_emergency_transfer(app, api, browser):
     page = browser("agent1").html(f"/cases/{fire['number']}")
     banner = page.split('id="routing-emergency"', 1)[1].split("</section>", 1)[0]
     assert "请立即转接 <strong>119</strong>" in banner and "一键转接 119" in banner
-    resp = browser("agent1").post(f"/dispatch/cases/{fire['number']}/transfer",
-                                  {"number": "119", "version": fire["version"]}, follow=True)
+    resp = browser("agent1").post(
+        f"/dispatch/cases/{fire['number']}/transfer", {"number": "119", "version": fire["version"]}, follow=True
+    )
     html = resp.get_data(as_text=True)
     assert "已转119（消防），转接已记录在工单上" in html and "按转接办结" in html
     assert agent.get(f"/cases/{fire['number']}").get_json()["status"] == "closed"
@@ -95,8 +118,11 @@ def test_district_subdispatch_page(app, api, browser):
     page = district.html(f"/cases/{case['number']}")
     assert 'id="routing-subdispatch"' in page and "和平街道" in page
     version = api("handler_d01").get(f"/cases/{case['number']}").get_json()["version"]
-    resp = district.post(f"/dispatch/cases/{case['number']}/subdispatch",
-                         {"department": "D01S01", "note": "请街道核实", "version": version}, follow=True)
+    resp = district.post(
+        f"/dispatch/cases/{case['number']}/subdispatch",
+        {"department": "D01S01", "note": "请街道核实", "version": version},
+        follow=True,
+    )
     assert "已二次派单至和平街道" in resp.get_data(as_text=True)
     assert api("handler_d01s01").get(f"/cases/{case['number']}").get_json()["department_code"] == "D01S01"
 
@@ -117,8 +143,11 @@ def test_admin_pages_rules_and_categories(app, api, browser):
     assert bad.status_code == 400 and "正则表达式无效" in bad.get_data(as_text=True)
     slow = admin.post("/admin/routing/rules", {"regex": "(坏|坏坏)+$", "department": str(shj), "priority": "1"})
     assert slow.status_code == 400 and "正则表达式匹配过慢" in slow.get_data(as_text=True)
-    resp = admin.post("/admin/routing/rules", {"keyword": "秸秆焚烧", "department": str(shj), "priority": "5",
-                                               "enabled": "y", "note": "环保专项"}, follow=True)
+    resp = admin.post(
+        "/admin/routing/rules",
+        {"keyword": "秸秆焚烧", "department": str(shj), "priority": "5", "enabled": "y", "note": "环保专项"},
+        follow=True,
+    )
     assert "已保存，立即生效" in resp.get_data(as_text=True)
     body = api("agent1").post("/routing/suggest", json={"content": "村里有人秸秆焚烧，烟很大"}).get_json()
     assert body["suggestions"][0]["department_code"] == "SHJ" and body["rule_id"] is not None

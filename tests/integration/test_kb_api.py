@@ -1,4 +1,5 @@
 """KB entries through the API: lifecycle and versions, unit ownership, answer-and-close citing, feedback, expiry."""
+
 from __future__ import annotations
 
 import uuid
@@ -10,9 +11,16 @@ from tests.helpers import new_case, run_jobs
 
 
 def _body(**over) -> dict:
-    body = {"kind": "service_item", "code": "T-" + uuid.uuid4().hex[:8], "title": "就业见习补贴发放查询",
-            "department_code": "RSJ", "category": "劳动和社会保障/就业培训", "tags": ["救助金"],
-            "body": "救助金到账后可在App查询。", "fields": {"materials": "身份证", "hours": "工作日"}}
+    body = {
+        "kind": "service_item",
+        "code": "T-" + uuid.uuid4().hex[:8],
+        "title": "就业见习补贴发放查询",
+        "department_code": "RSJ",
+        "category": "劳动和社会保障/就业培训",
+        "tags": ["救助金"],
+        "body": "救助金到账后可在App查询。",
+        "fields": {"materials": "身份证", "hours": "工作日"},
+    }
     body.update(over)
     return body
 
@@ -25,8 +33,10 @@ def test_lifecycle_draft_review_published_retired_with_versions(app, api):
     assert entry["status"] == "draft" and entry["version"] == 1
     # a handler may submit but not publish
     assert handler.post(f"/kb/entries/{entry['id']}/transition", json={"action": "publish"}).status_code == 403
-    assert handler.post(f"/kb/entries/{entry['id']}/transition", json={"action": "submit"}).get_json()[
-        "status"] == "review"
+    assert (
+        handler.post(f"/kb/entries/{entry['id']}/transition", json={"action": "submit"}).get_json()["status"]
+        == "review"
+    )
     resp = unit_admin.post(f"/kb/entries/{entry['id']}/transition", json={"action": "approve", "note": "核对无误"})
     assert resp.get_json()["status"] == "published"
     # published: the handler can no longer edit; the unit admin can, and it stays published (new version)
@@ -60,8 +70,9 @@ def test_answer_and_close_cites_entry_and_bumps_usage(app, api, phone):
     case = new_case(agent, phone, kind="consult", content="想问一下租房怎么提取公积金，要带什么材料？")
     hit = agent.get("/kb/search?q=租房提取公积金&limit=1").get_json()["results"][0]
     before = agent.get(f"/kb/entries/{hit['id']}").get_json()["usage_count"]
-    resp = agent.post(f"/cases/{case['number']}/answer",
-                      json={"kb_id": hit["id"], "answer": "租房提取可在App全程网办。"})
+    resp = agent.post(
+        f"/cases/{case['number']}/answer", json={"kb_id": hit["id"], "answer": "租房提取可在App全程网办。"}
+    )
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
     assert body["status"] == "closed" and body["answer_kb_id"] == hit["id"]
@@ -90,13 +101,17 @@ def test_feedback_creates_task_and_notice_for_owning_unit(app, api):
     assert resp.status_code == 201, resp.get_json()
     fb = resp.get_json()
     assert fb["department_code"] == "RSJ" and fb["status"] == "open"
-    missing = agent.post("/kb/feedback", json={"kind": "not_found", "query": "共享单车押金退不了",
-                                              "department_code": "JTJ"}).get_json()
+    missing = agent.post(
+        "/kb/feedback", json={"kind": "not_found", "query": "共享单车押金退不了", "department_code": "JTJ"}
+    ).get_json()
     assert missing["department_code"] == "JTJ"
     with app.app_context():
         rsj = db.session.scalar(sa.select(Department.id).where(Department.code == "RSJ"))
-        notice = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == f"department:{rsj}",
-                                                                  OutboxMessage.text.contains("失业金标准已调整")))
+        notice = db.session.scalar(
+            sa.select(OutboxMessage).where(
+                OutboxMessage.recipient == f"department:{rsj}", OutboxMessage.text.contains("失业金标准已调整")
+            )
+        )
         assert notice is not None
     run_jobs(app)
     tasks = api("handler_rsj").get("/kb/feedback").get_json()["items"]
@@ -122,8 +137,12 @@ def test_expiry_warning_once_then_retired(app, api):
         again = check_expiry(today, now)
         db.session.commit()
         assert first["warned"] >= 1 and again["warned"] == 0
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.text.contains(soon["code"]))) == 1
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(OutboxMessage).where(OutboxMessage.text.contains(soon["code"]))
+            )
+            == 1
+        )
         later = check_expiry(today + timedelta(days=11), now + timedelta(days=11))
         db.session.commit()
         assert later["retired"] >= 1

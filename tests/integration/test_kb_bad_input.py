@@ -1,4 +1,5 @@
 """Bad input to every KB endpoint: a 4xx JSON error in Chinese, never a 500, and nothing stored changes."""
+
 from __future__ import annotations
 
 import re
@@ -14,10 +15,14 @@ def _counts(app) -> tuple:
     from hotline.models import Case, KbEntry, KbFeedback, KbIndexState, KbVersion
 
     with app.app_context():
-        counts = [db.session.scalar(sa.select(sa.func.count()).select_from(m))
-                  for m in (KbEntry, KbVersion, KbFeedback, Case)]
-        return (*counts, db.session.scalar(sa.select(KbIndexState.seq)),
-                db.session.scalar(sa.select(sa.func.sum(KbEntry.usage_count))))
+        counts = [
+            db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (KbEntry, KbVersion, KbFeedback, Case)
+        ]
+        return (
+            *counts,
+            db.session.scalar(sa.select(KbIndexState.seq)),
+            db.session.scalar(sa.select(sa.func.sum(KbEntry.usage_count))),
+        )
 
 
 def _check(resp, status=400):
@@ -28,10 +33,20 @@ def _check(resp, status=400):
 
 
 SEARCH_BAD = [
-    {}, {"q": ""}, {"q": "   "}, {"q": "x" * 201}, {"q": "社保", "limit": "0"}, {"q": "社保", "limit": "51"},
-    {"q": "社保", "limit": "abc"}, {"q": "社保", "limit": "²"}, {"q": "社保", "kind": "faq"},
-    {"q": "社保", "department": "NOPE"}, {"q": "社保", "district": "RSJ"}, {"q": "社保", "category": "不存在"},
-    {"q": "社保\x00"}, {"q": "<script>alert(1)</script>"},
+    {},
+    {"q": ""},
+    {"q": "   "},
+    {"q": "x" * 201},
+    {"q": "社保", "limit": "0"},
+    {"q": "社保", "limit": "51"},
+    {"q": "社保", "limit": "abc"},
+    {"q": "社保", "limit": "²"},
+    {"q": "社保", "kind": "faq"},
+    {"q": "社保", "department": "NOPE"},
+    {"q": "社保", "district": "RSJ"},
+    {"q": "社保", "category": "不存在"},
+    {"q": "社保\x00"},
+    {"q": "<script>alert(1)</script>"},
 ]
 
 
@@ -49,13 +64,25 @@ def _entry(**over):
 
 
 ENTRY_BAD = [
-    ("not json", None), ([1, 2], None), (_entry(kind="faq"), "kind"), (_entry(title=""), "title"),
-    (_entry(title="x" * 201), "title"), (_entry(department_code="NOPE"), "department_code"),
-    (_entry(category="没有/这个"), "category"), (_entry(tags="社保"), "tags"), (_entry(tags=[1, 2]), "tags"),
-    (_entry(tags=["x" * 31]), "tags"), (_entry(districts=["RSJ"]), "districts"), (_entry(fields=[]), "fields"),
-    (_entry(fields={"price": "1"}), "fields.price"), (_entry(fields={"fees": 12}), "fields.fees"),
-    (_entry(valid_to="2026-13-01"), "valid_to"), (_entry(valid_from="2026-12-01", valid_to="2026-11-01"), "valid_to"),
-    (_entry(code="GJJ-003"), "code"), (_entry(body="<script>x</script>"), "body"), (_entry(title=None), "title"),
+    ("not json", None),
+    ([1, 2], None),
+    (_entry(kind="faq"), "kind"),
+    (_entry(title=""), "title"),
+    (_entry(title="x" * 201), "title"),
+    (_entry(department_code="NOPE"), "department_code"),
+    (_entry(category="没有/这个"), "category"),
+    (_entry(tags="社保"), "tags"),
+    (_entry(tags=[1, 2]), "tags"),
+    (_entry(tags=["x" * 31]), "tags"),
+    (_entry(districts=["RSJ"]), "districts"),
+    (_entry(fields=[]), "fields"),
+    (_entry(fields={"price": "1"}), "fields.price"),
+    (_entry(fields={"fees": 12}), "fields.fees"),
+    (_entry(valid_to="2026-13-01"), "valid_to"),
+    (_entry(valid_from="2026-12-01", valid_to="2026-11-01"), "valid_to"),
+    (_entry(code="GJJ-003"), "code"),
+    (_entry(body="<script>x</script>"), "body"),
+    (_entry(title=None), "title"),
 ]
 
 
@@ -64,8 +91,12 @@ def test_create_and_update_bad_bodies(app, api, body, field):
     admin = api("admin")
     before = _counts(app)
     if body == "not json":
-        resp = admin.client.post("/api/v1/kb/entries", data="{oops", content_type="application/json",
-                                 headers={"Authorization": f"Bearer {admin.token}"})
+        resp = admin.client.post(
+            "/api/v1/kb/entries",
+            data="{oops",
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {admin.token}"},
+        )
     else:
         resp = admin.post("/kb/entries", json=body)
     err = _check(resp)
@@ -98,10 +129,17 @@ def test_entry_ids_transitions_versions_and_lists(app, api):
 
 
 FEEDBACK_BAD = [
-    {}, {"kind": "angry"}, {"kind": "outdated"}, {"kind": "not_found"}, {"kind": "outdated", "entry_id": "1"},
-    {"kind": "outdated", "entry_id": 999999}, {"kind": "outdated", "entry_id": 0},
-    {"kind": "not_found", "query": "x" * 201}, {"kind": "not_found", "query": "社保", "case_number": "GD0"},
-    {"kind": "not_found", "query": "社保", "department_code": "NOPE"}, {"kind": "not_found", "query": "\x01"},
+    {},
+    {"kind": "angry"},
+    {"kind": "outdated"},
+    {"kind": "not_found"},
+    {"kind": "outdated", "entry_id": "1"},
+    {"kind": "outdated", "entry_id": 999999},
+    {"kind": "outdated", "entry_id": 0},
+    {"kind": "not_found", "query": "x" * 201},
+    {"kind": "not_found", "query": "社保", "case_number": "GD0"},
+    {"kind": "not_found", "query": "社保", "department_code": "NOPE"},
+    {"kind": "not_found", "query": "\x01"},
 ]
 
 
@@ -136,11 +174,21 @@ def test_console_answer_and_close_bad_answer_stores_nothing(app):
     from tests.integration.test_pages import Browser
 
     agent = Browser(app, "agent1")
-    base = {"phone": "13912345678", "channel": "phone", "kind": "consult", "urgency": "normal",
-            "content": "咨询租房提取公积金需要什么材料", "action": "answer"}
+    base = {
+        "phone": "13912345678",
+        "channel": "phone",
+        "kind": "consult",
+        "urgency": "normal",
+        "content": "咨询租房提取公积金需要什么材料",
+        "action": "answer",
+    }
     before = _counts(app)
-    for extra in ({"kb_id": "1", "kb_answer": ""}, {"kb_id": "abc", "kb_answer": "答复"},
-                  {"kb_id": "999999", "kb_answer": "答复内容"}, {"kb_id": "1", "kb_answer": "<script>x</script>"}):
+    for extra in (
+        {"kb_id": "1", "kb_answer": ""},
+        {"kb_id": "abc", "kb_answer": "答复"},
+        {"kb_id": "999999", "kb_answer": "答复内容"},
+        {"kb_id": "1", "kb_answer": "<script>x</script>"},
+    ):
         resp = agent.post("/console/cases", {**base, **extra})
         assert resp.status_code == 400
         assert "答复并办结" in resp.get_data(as_text=True)

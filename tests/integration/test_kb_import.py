@@ -1,5 +1,6 @@
 """`flask kb import`: a file with 3 bad rows reports exactly those rows and imports nothing; --partial imports the
 good rows and says so; CSV, XLSX and JSON alike; export writes what import reads."""
+
 from __future__ import annotations
 
 import re
@@ -14,9 +15,20 @@ from knowledge_base import catalog
 def _rows(prefix: str) -> list[dict]:
     rows = []
     for i in range(10):
-        rows.append({"kind": "service_item", "code": f"{prefix}-{i:02d}", "title": f"示范事项{prefix}第{i}项登记",
-                     "body": "本人携带身份证到窗口办理。", "department_code": "SCJ", "category": "商贸旅游/市场监管",
-                     "tags": "登记；示范", "materials": "身份证", "fees": "不收费", "time_limit": "即时办结"})
+        rows.append(
+            {
+                "kind": "service_item",
+                "code": f"{prefix}-{i:02d}",
+                "title": f"示范事项{prefix}第{i}项登记",
+                "body": "本人携带身份证到窗口办理。",
+                "department_code": "SCJ",
+                "category": "商贸旅游/市场监管",
+                "tags": "登记；示范",
+                "materials": "身份证",
+                "fees": "不收费",
+                "time_limit": "即时办结",
+            }
+        )
     rows[2]["department_code"] = "NOPE"  # spreadsheet line 4
     rows[5]["title"] = ""  # line 7
     rows[8]["kind"] = "faq"  # line 10
@@ -28,8 +40,9 @@ def _count(app, prefix: str) -> int:
     from hotline.models import KbEntry
 
     with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(KbEntry).where(
-            KbEntry.code.like(f"{prefix}-%")))
+        return db.session.scalar(
+            sa.select(sa.func.count()).select_from(KbEntry).where(KbEntry.code.like(f"{prefix}-%"))
+        )
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".json"])

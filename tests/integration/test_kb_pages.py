@@ -1,4 +1,5 @@
 """Department portal KB pages: the unit sees and edits its own entries through CSRF-protected forms."""
+
 from __future__ import annotations
 
 import uuid
@@ -7,10 +8,20 @@ from tests.integration.test_pages import Browser
 
 
 def _form(title: str, code: str, **over) -> dict:
-    data = {"kind": "service_item", "code": code, "title": title, "department_code": "RSJ",
-            "category": "劳动和社会保障/就业培训", "tags": "见习，补贴", "districts": "",
-            "valid_from": "", "valid_to": "",
-            "body": "见习单位为见习人员发放生活补助。", "f_materials": "身份证；见习协议", "f_phone": "0000-12333"}
+    data = {
+        "kind": "service_item",
+        "code": code,
+        "title": title,
+        "department_code": "RSJ",
+        "category": "劳动和社会保障/就业培训",
+        "tags": "见习，补贴",
+        "districts": "",
+        "valid_from": "",
+        "valid_to": "",
+        "body": "见习单位为见习人员发放生活补助。",
+        "f_materials": "身份证；见习协议",
+        "f_phone": "0000-12333",
+    }
     data.update(over)
     return data
 

@@ -1,4 +1,5 @@
 """KB search through the real API on the seeded demo KB: quality on callers' questions, filters, freshness."""
+
 from __future__ import annotations
 
 import json
@@ -65,28 +66,44 @@ def test_filters_by_district_unit_and_kind(app, api):
     titles = [r["title"] for r in hall["results"]]
     assert any("西城区" in t for t in titles) and not any("东城区" in t for t in titles)
     by_unit = client.get("/kb/search", query_string={"q": "提取", "department": "GJJ"}).get_json()["results"]
-    assert by_unit and all(client.get(f"/kb/entries/{r['id']}").get_json()["department_code"] == "GJJ"
-                           for r in by_unit)
+    assert by_unit and all(client.get(f"/kb/entries/{r['id']}").get_json()["department_code"] == "GJJ" for r in by_unit)
     articles = client.get("/kb/search", query_string={"q": "公积金", "kind": "article"}).get_json()["results"]
     assert articles and all(r["kind"] == "article" for r in articles)
     cat = client.get("/kb/search", query_string={"q": "补办", "category": "政法"}).get_json()["results"]
-    assert cat and all(client.get(f"/kb/entries/{r['id']}").get_json()["category"].startswith("政法/")
-                       for r in cat)
+    assert cat and all(client.get(f"/kb/entries/{r['id']}").get_json()["category"].startswith("政法/") for r in cat)
 
 
 def _new_entry_body(code: str, title: str) -> dict:
-    return {"kind": "service_item", "code": code, "title": title, "department_code": "RSJ",
-            "category": "劳动和社会保障/就业培训", "tags": ["测试标签"], "body": "办理须知：本人持身份证到窗口办理。",
-            "fields": {"materials": "本人身份证", "phone": "0000-12333"}}
+    return {
+        "kind": "service_item",
+        "code": code,
+        "title": title,
+        "department_code": "RSJ",
+        "category": "劳动和社会保障/就业培训",
+        "tags": ["测试标签"],
+        "body": "办理须知：本人持身份证到窗口办理。",
+        "fields": {"materials": "本人身份证", "phone": "0000-12333"},
+    }
 
 
 def test_publication_is_visible_to_another_process_within_a_second(app, api):
     """Publish in this process; a separate process (own app, own index) sees it at its next search."""
     settings = app.config["HOTLINE"]
-    env = {**os.environ, "HOTLINE_INSTANCE": str(settings.instance), "DATABASE_URL": settings.database_url,
-           "PYTHONPATH": str(ROOT)}
-    probe = subprocess.Popen([sys.executable, "-m", "tests.kb.search_probe"], cwd=ROOT, env=env, text=True,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "HOTLINE_INSTANCE": str(settings.instance),
+        "DATABASE_URL": settings.database_url,
+        "PYTHONPATH": str(ROOT),
+    }
+    probe = subprocess.Popen(
+        [sys.executable, "-m", "tests.kb.search_probe"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         assert probe.stdout.readline().strip() == "ready"
         word = "蓝鲸" + uuid.uuid4().hex[:4]

@@ -1,4 +1,5 @@
 """Rotating the data key re-encrypts every phone and name; look-ups by blind index keep working."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa

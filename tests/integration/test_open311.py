@@ -1,5 +1,6 @@
 """Open311 GeoReport v2 under /open311/v2: discovery, services (level-2 categories), posting a request with an
 api_key, listing and fetching requests (JSON and XML), tokens, and errors as [{code, description}]."""
+
 from __future__ import annotations
 
 import uuid
@@ -28,10 +29,15 @@ def _service(app) -> tuple[str, str]:
 
 
 def _post(client, tokens, service_code, **fields):
-    data = {"api_key": tokens["agent1"], "service_code": service_code, "address_string": "人民路88号",
-            "description": "人民路88号门口井盖松动，车辆经过响声很大。",
-            "phone": "139" + f"{uuid.uuid4().int % 10**8:08d}",
-            "first_name": "小明", "last_name": "王"}
+    data = {
+        "api_key": tokens["agent1"],
+        "service_code": service_code,
+        "address_string": "人民路88号",
+        "description": "人民路88号门口井盖松动，车辆经过响声很大。",
+        "phone": "139" + f"{uuid.uuid4().int % 10**8:08d}",
+        "first_name": "小明",
+        "last_name": "王",
+    }
     data.update(fields)
     return client.post("/open311/v2/requests.json", data={k: v for k, v in data.items() if v is not None})
 
@@ -93,8 +99,15 @@ def test_post_then_get_request_and_token(app, client, tokens, api):
 
 def test_lat_long_location_and_phone_masking(app, client, tokens):
     code, _ = _service(app)
-    resp = _post(client, tokens, code, address_string=None, lat="39.9042", long="116.4074",
-                 description="路口信号灯不亮，请联系我13912345678。")
+    resp = _post(
+        client,
+        tokens,
+        code,
+        address_string=None,
+        lat="39.9042",
+        long="116.4074",
+        description="路口信号灯不亮，请联系我13912345678。",
+    )
     number = resp.get_json()[0]["service_request_id"]
     [req] = client.get(f"/open311/v2/requests/{number}.json").get_json()
     assert req["address"] == "坐标 39.904200,116.407400"
@@ -110,20 +123,23 @@ def test_confidential_cases_are_not_public(app, client, api, phone):
     assert listed == []
 
 
-@pytest.mark.parametrize("fields,status,text", [
-    ({"api_key": None}, 403, "api_key"),
-    ({"api_key": "nope"}, 403, "api_key"),
-    ({"service_code": "abc"}, 400, "服务代码"),
-    ({"service_code": "999999"}, 400, "服务代码"),
-    ({"address_string": None}, 400, "需要位置"),
-    ({"address_string": None, "lat": "north", "long": "1"}, 400, "lat 必须是数字"),
-    ({"address_string": None, "lat": "91", "long": "1"}, 400, "超出范围"),
-    ({"description": None}, 400, "description"),
-    ({"description": "<script>alert(1)</script>"}, 400, "网页标记"),
-    ({"phone": None}, 400, "phone"),
-    ({"phone": "12ab"}, 400, "phone"),
-    ({"media_url": "javascript:alert(1)"}, 400, "media_url"),
-])
+@pytest.mark.parametrize(
+    "fields,status,text",
+    [
+        ({"api_key": None}, 403, "api_key"),
+        ({"api_key": "nope"}, 403, "api_key"),
+        ({"service_code": "abc"}, 400, "服务代码"),
+        ({"service_code": "999999"}, 400, "服务代码"),
+        ({"address_string": None}, 400, "需要位置"),
+        ({"address_string": None, "lat": "north", "long": "1"}, 400, "lat 必须是数字"),
+        ({"address_string": None, "lat": "91", "long": "1"}, 400, "超出范围"),
+        ({"description": None}, 400, "description"),
+        ({"description": "<script>alert(1)</script>"}, 400, "网页标记"),
+        ({"phone": None}, 400, "phone"),
+        ({"phone": "12ab"}, 400, "phone"),
+        ({"media_url": "javascript:alert(1)"}, 400, "media_url"),
+    ],
+)
 def test_bad_posts_are_refused_with_open311_errors_and_store_nothing(app, client, tokens, fields, status, text):
     code, _ = _service(app)
     marker = uuid.uuid4().hex[:8]
@@ -136,8 +152,7 @@ def test_bad_posts_are_refused_with_open311_errors_and_store_nothing(app, client
     [error] = resp.get_json()
     assert error["code"] == status and text in error["description"]
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)
-                                 .where(Case.content.contains(marker))) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(Case.content.contains(marker))) == 0
 
 
 def test_department_users_may_not_post(app, client, tokens):
@@ -146,14 +161,17 @@ def test_department_users_may_not_post(app, client, tokens):
     assert resp.status_code == 403
 
 
-@pytest.mark.parametrize("path,status", [
-    ("/open311/v2/requests.json?start_date=yesterday", 400),
-    ("/open311/v2/requests.json?start_date=2026-11-02T00:00:00Z&end_date=2026-11-01T00:00:00Z", 400),
-    ("/open311/v2/requests.json?status=pending", 400),
-    ("/open311/v2/requests.json?service_code=x", 400),
-    ("/open311/v2/requests/GD20991231-999999.json", 404),
-    ("/open311/v2/tokens/unknown.xml", 404),
-])
+@pytest.mark.parametrize(
+    "path,status",
+    [
+        ("/open311/v2/requests.json?start_date=yesterday", 400),
+        ("/open311/v2/requests.json?start_date=2026-11-02T00:00:00Z&end_date=2026-11-01T00:00:00Z", 400),
+        ("/open311/v2/requests.json?status=pending", 400),
+        ("/open311/v2/requests.json?service_code=x", 400),
+        ("/open311/v2/requests/GD20991231-999999.json", 404),
+        ("/open311/v2/tokens/unknown.xml", 404),
+    ],
+)
 def test_bad_queries(client, path, status):
     resp = client.get(path)
     assert resp.status_code == status

@@ -1,4 +1,5 @@
 """Staff web pages through the browser's path: real login, CSRF-protected forms, redirects, rendered HTML."""
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,9 @@ class Browser:
     def __init__(self, app, username: str, password: str = DEMO_PASSWORD):
         self.client = app.test_client()
         self.token = csrf_from(self.client.get("/login").get_data(as_text=True))
-        self.login = self.client.post("/login", data={"username": username, "password": password,
-                                                      "csrf_token": self.token})
+        self.login = self.client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": self.token}
+        )
 
     def get(self, path: str):
         return self.client.get(path)
@@ -70,10 +72,19 @@ def register(agent: Browser, app, content: str | None = None, **overrides) -> st
     from hotline.models import Category
 
     cat1, cat2 = ids(app, Category, Category.path, "环境保护", "环境保护/环境污染")
-    data = {"phone": "139" + f"{uuid.uuid4().int % 10**8:08d}", "citizen_name": "王小明", "channel": "phone",
-            "kind": "complaint", "urgency": "normal", "category1": cat1, "category2": cat2,
-            "district": department_id(app, "D01"), "address": "东城区人民路12号",
-            "content": content or f"小区楼下餐馆油烟扰民，晚上十点还在营业。{uuid.uuid4().hex[:6]}", "confidential": ""}
+    data = {
+        "phone": "139" + f"{uuid.uuid4().int % 10**8:08d}",
+        "citizen_name": "王小明",
+        "channel": "phone",
+        "kind": "complaint",
+        "urgency": "normal",
+        "category1": cat1,
+        "category2": cat2,
+        "district": department_id(app, "D01"),
+        "address": "东城区人民路12号",
+        "content": content or f"小区楼下餐馆油烟扰民，晚上十点还在营业。{uuid.uuid4().hex[:6]}",
+        "confidential": "",
+    }
     data.update(overrides)
     if not data["confidential"]:
         del data["confidential"]
@@ -141,8 +152,10 @@ def test_agent_registers_case_and_sees_timeline(app, browser):
 def test_post_without_csrf_is_refused(app, browser):
     agent = browser("agent1")
     content = f"没有安全令牌的提交 {uuid.uuid4().hex[:8]}"
-    resp = agent.client.post("/console/cases", data={"phone": "13912345678", "kind": "consult", "channel": "phone",
-                                                      "urgency": "normal", "content": content})
+    resp = agent.client.post(
+        "/console/cases",
+        data={"phone": "13912345678", "kind": "consult", "channel": "phone", "urgency": "normal", "content": content},
+    )
     assert resp.status_code == 400
     assert "安全令牌" in resp.get_data(as_text=True)
     assert case_count(app, content) == 0
@@ -156,8 +169,17 @@ def test_bad_phone_rerenders_with_chinese_error(app, browser):
         normalize(bad)
     agent = browser("agent1")
     content = f"路灯坏了一个月没人修 {uuid.uuid4().hex[:8]}"
-    resp = agent.post("/console/cases", {"phone": bad, "kind": "help", "channel": "phone", "urgency": "urgent",
-                                         "content": content, "address": "西城区光明路"})
+    resp = agent.post(
+        "/console/cases",
+        {
+            "phone": bad,
+            "kind": "help",
+            "channel": "phone",
+            "urgency": "urgent",
+            "content": content,
+            "address": "西城区光明路",
+        },
+    )
     page = resp.get_data(as_text=True)
     assert resp.status_code == 400
     assert err.value.message in page
@@ -165,8 +187,9 @@ def test_bad_phone_rerenders_with_chinese_error(app, browser):
     assert re.search(r'value="urgent" checked', page)  # the chosen urgency is kept
     assert case_count(app, content) == 0
 
-    missing = agent.post("/console/cases", {"phone": "", "kind": "help", "channel": "phone", "urgency": "normal",
-                                            "content": ""}).get_data(as_text=True)
+    missing = agent.post(
+        "/console/cases", {"phone": "", "kind": "help", "channel": "phone", "urgency": "normal", "content": ""}
+    ).get_data(as_text=True)
     assert "请填写来电号码" in missing and "请填写诉求内容" in missing
 
 
@@ -176,8 +199,9 @@ def test_dispatch_sign_contact_reply_close_through_pages(app, browser):
     page = dispatcher.html(f"/cases/{number}")
     assert 'id="action-dispatch"' in page and "建议：东城区" in page
 
-    page = dispatcher.act(number, "dispatch", department=department_id(app, "ZJJ"), role="lead",
-                          note="油烟问题请住建局牵头", version=1).get_data(as_text=True)
+    page = dispatcher.act(
+        number, "dispatch", department=department_id(app, "ZJJ"), role="lead", note="油烟问题请住建局牵头", version=1
+    ).get_data(as_text=True)
     assert f"工单 {number} 已派至市住房和城乡建设局" in page
     assert "已派单" in page and "油烟问题请住建局牵头" in page and "答复时限" in page
 
@@ -214,15 +238,18 @@ def test_form_errors_and_stale_copies_are_reported(app, browser):
     assert resp.status_code == 400 and "请选择承办单位" in resp.get_data(as_text=True)
     dispatcher.act(number, "dispatch", department=department_id(app, "SHJ"), role="lead", version=1)
     # a page loaded before that dispatch still carries version 1
-    page = dispatcher.act(number, "dispatch", department=department_id(app, "JTJ"), role="assist",
-                          version=1).get_data(as_text=True)
+    page = dispatcher.act(number, "dispatch", department=department_id(app, "JTJ"), role="assist", version=1).get_data(
+        as_text=True
+    )
     assert "已被他人修改" in page
     # an action the state does not allow
     page = agent.act(number, "close", note="x").get_data(as_text=True)
     assert "不能执行「办结」操作" in page
     # a role that may not act at all
-    assert browser("handler_shj").act(number, "dispatch", follow=False,
-                                      department=department_id(app, "SHJ")).status_code == 403
+    assert (
+        browser("handler_shj").act(number, "dispatch", follow=False, department=department_id(app, "SHJ")).status_code
+        == 403
+    )
     reply = browser("handler_shj").act(number, "reply", follow=False, content="", result="resolved")
     assert reply.status_code == 400 and "请填写答复内容" in reply.get_data(as_text=True)
 
@@ -274,8 +301,9 @@ def test_return_and_decision_through_pages(app, browser):
     assert reason in row and "市生态环境局" in row
     missing = dispatcher.act(number, "return_decision", follow=False, decision="accept", department="", note="改派")
     assert missing.status_code == 400 and "同意退回时请选择改派单位" in missing.get_data(as_text=True)
-    page = dispatcher.act(number, "return_decision", decision="accept", department=department_id(app, "RSJ"),
-                          note="同意退回，改派人社局").get_data(as_text=True)
+    page = dispatcher.act(
+        number, "return_decision", decision="accept", department=department_id(app, "RSJ"), note="同意退回，改派人社局"
+    ).get_data(as_text=True)
     assert "已同意退回，改派至市人力资源和社会保障局" in page and "改派" in page and "已派单" in page
 
 

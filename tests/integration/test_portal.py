@@ -1,5 +1,6 @@
 """Citizen portal over HTTP: submit (web channel), idempotent re-submit, status look-up without enumeration,
 the department's reply, the large-font switch, and bad input on every field (nothing stored)."""
+
 from __future__ import annotations
 
 import re
@@ -42,8 +43,15 @@ def number_in(html: str) -> str:
 
 def test_submit_creates_a_web_case_and_shows_its_number(app, quick, phone):
     marker = uuid.uuid4().hex[:8]
-    data = fill(quick, phone, f"人民路与解放路路口井盖缺失，夜间很危险 {marker}", kind="complaint",
-                name="李大爷", district="D01", address="人民路与解放路路口")
+    data = fill(
+        quick,
+        phone,
+        f"人民路与解放路路口井盖缺失，夜间很危险 {marker}",
+        kind="complaint",
+        name="李大爷",
+        district="D01",
+        address="人民路与解放路路口",
+    )
     resp = submit(quick, data)
     assert resp.status_code == 303 and "/portal/done/" in resp.headers["Location"]
     page = quick.get(resp.headers["Location"])
@@ -71,8 +79,9 @@ def test_the_same_form_sent_twice_makes_one_case(app, quick, phone):
 
 
 def _lookup(client, number: str, phone: str):
-    return client.post("/portal/status", data={"csrf_token": csrf_of(client, "/portal/status"), "number": number,
-                                               "phone": phone})
+    return client.post(
+        "/portal/status", data={"csrf_token": csrf_of(client, "/portal/status"), "number": number, "phone": phone}
+    )
 
 
 def test_status_lookup_shows_state_timeline_and_reply_and_does_not_enumerate(app, quick, api, phone):
@@ -86,20 +95,31 @@ def test_status_lookup_shows_state_timeline_and_reply_and_does_not_enumerate(app
 
     # wrong phone, unknown number and a malformed phone: one and the same answer
     other = "137" + phone[3:]
-    answers = [_lookup(quick, number, other), _lookup(quick, "GD20991231-999999", phone),
-               _lookup(quick, number, "12")]
+    answers = [_lookup(quick, number, other), _lookup(quick, "GD20991231-999999", phone), _lookup(quick, number, "12")]
     bodies = {re.sub(r'value="[^"]*"', "", a.get_data(as_text=True)) for a in answers}
     assert [a.status_code for a in answers] == [404, 404, 404]
     assert all("没有找到与该工单编号和手机号码相符的诉求" in a.get_data(as_text=True) for a in answers)
     assert all(number not in a.get_data(as_text=True).split("</form>")[1] for a in answers)
-    assert len({b.replace(number, "N").replace("GD20991231-999999", "N").replace(other, "P")
-                .replace(phone, "P").replace('"12"', '"P"') for b in bodies}) <= 2  # only the echoed inputs differ
+    assert (
+        len(
+            {
+                b.replace(number, "N")
+                .replace("GD20991231-999999", "N")
+                .replace(other, "P")
+                .replace(phone, "P")
+                .replace('"12"', '"P"')
+                for b in bodies
+            }
+        )
+        <= 2
+    )  # only the echoed inputs differ
 
     api("dispatcher1").post(f"/cases/{number}/dispatch", json={"department_code": "SHJ"})
     api("handler_shj").post(f"/cases/{number}/sign", json={})
     api("supervisor1").post(f"/cases/{number}/supervise", json={"level": "remind", "note": "请尽快处理"})
-    api("handler_shj").post(f"/cases/{number}/reply", json={"content": "已疏通管道，污水不再外溢。",
-                                                            "result": "resolved"})
+    api("handler_shj").post(
+        f"/cases/{number}/reply", json={"content": "已疏通管道，污水不再外溢。", "result": "resolved"}
+    )
     html = _lookup(quick, number.lower(), phone).get_data(as_text=True)
     assert 'id="case-state">已答复<' in html and "已疏通管道，污水不再外溢。" in html
     with app.app_context():
@@ -137,8 +157,9 @@ BAD_FIELDS = [
 ]
 
 
-@pytest.mark.parametrize("change,message", BAD_FIELDS, ids=[next(iter(c)) + str(i) for i, (c, _) in
-                                                             enumerate(BAD_FIELDS)])
+@pytest.mark.parametrize(
+    "change,message", BAD_FIELDS, ids=[next(iter(c)) + str(i) for i, (c, _) in enumerate(BAD_FIELDS)]
+)
 def test_bad_submissions_get_a_chinese_form_message_and_store_nothing(app, quick, phone, change, message):
     marker = uuid.uuid4().hex[:8]
     data = fill(quick, phone, f"路灯不亮已经一周了 {marker}")
@@ -167,15 +188,19 @@ def test_too_fast_honeypot_and_missing_csrf_are_refused(app, quick, phone, monke
     assert cases_with(app, marker) == []
 
 
-@pytest.mark.parametrize("number,phone,message", [
-    ("", "13800138000", "请填写工单编号"),
-    ("12345", "13800138000", "工单编号格式不正确"),
-    ("GD20261122-000001", "", "请填写提交诉求时留下的手机号码"),
-    ("GD20261122-000001\x00", "13800138000", "工单编号格式不正确"),
-])
+@pytest.mark.parametrize(
+    "number,phone,message",
+    [
+        ("", "13800138000", "请填写工单编号"),
+        ("12345", "13800138000", "工单编号格式不正确"),
+        ("GD20261122-000001", "", "请填写提交诉求时留下的手机号码"),
+        ("GD20261122-000001\x00", "13800138000", "工单编号格式不正确"),
+    ],
+)
 def test_bad_status_lookups_get_a_chinese_form_message(app, quick, number, phone, message):
-    resp = quick.post("/portal/status", data={"csrf_token": csrf_of(quick, "/portal/status"), "number": number,
-                                              "phone": phone})
+    resp = quick.post(
+        "/portal/status", data={"csrf_token": csrf_of(quick, "/portal/status"), "number": number, "phone": phone}
+    )
     assert resp.status_code == 400 and message in resp.get_data(as_text=True)
     no_csrf = quick.post("/portal/status", data={"number": "GD20261122-000001", "phone": "13800138000"})
     assert no_csrf.status_code == 400 and "安全令牌" in no_csrf.get_data(as_text=True)

@@ -1,5 +1,6 @@
 """SMS-free anti-abuse: 100 submissions in a minute from one address / for one phone are throttled with a clear
 zh-CN message, and every accepted one is stored (cases in the DB = 2xx answers after the redirect)."""
+
 from __future__ import annotations
 
 import threading
@@ -84,8 +85,7 @@ def test_one_phone_submitting_100_times_in_a_minute_from_many_addresses(app, lim
     _check(app, responses, numbers, marker, allowed=3)
     # the same phone written another way (+86 prefix) is the same phone for the limit
     client = app.test_client()
-    again = submit(client, fill(client, "+86 " + phone, f"再次反映 {marker}", ip="203.0.113.250"),
-                   ip="203.0.113.250")
+    again = submit(client, fill(client, "+86 " + phone, f"再次反映 {marker}", ip="203.0.113.250"), ip="203.0.113.250")
     assert again.status_code == 429
 
 
@@ -95,8 +95,9 @@ def test_throttle_answer_is_json_for_json_clients(app, limits):
         phone = "139" + f"{uuid.uuid4().int % 10**8:08d}"
         assert submit(client, fill(client, phone, "路灯不亮已经一周了", ip=ip), ip=ip).status_code == 303
     phone = "139" + f"{uuid.uuid4().int % 10**8:08d}"
-    resp = submit(client, fill(client, phone, "路灯不亮已经一周了", ip=ip), ip=ip,
-                  headers={"Accept": "application/json"})
+    resp = submit(
+        client, fill(client, phone, "路灯不亮已经一周了", ip=ip), ip=ip, headers={"Accept": "application/json"}
+    )
     assert resp.status_code == 429
     error = resp.get_json()["error"]
     assert error["code"] == "too_many_requests" and "您提交得太频繁了" in error["message"]
@@ -108,10 +109,18 @@ def test_status_lookups_are_limited_per_address(app, monkeypatch):
     from tests.integration.portal_support import csrf_of
 
     token = csrf_of(client, "/portal/status")
-    codes = [client.post("/portal/status", data={"csrf_token": token, "number": f"GD20261122-00000{i}",
-                                                 "phone": "13800138000"}, environ_base={"REMOTE_ADDR": ip}).status_code
-             for i in range(5)]
+    codes = [
+        client.post(
+            "/portal/status",
+            data={"csrf_token": token, "number": f"GD20261122-00000{i}", "phone": "13800138000"},
+            environ_base={"REMOTE_ADDR": ip},
+        ).status_code
+        for i in range(5)
+    ]
     assert codes == [404, 404, 404, 429, 429]
-    throttled = client.post("/portal/status", data={"csrf_token": token, "number": "GD20261122-000009",
-                                                    "phone": "13800138000"}, environ_base={"REMOTE_ADDR": ip})
+    throttled = client.post(
+        "/portal/status",
+        data={"csrf_token": token, "number": "GD20261122-000009", "phone": "13800138000"},
+        environ_base={"REMOTE_ADDR": ip},
+    )
     assert throttled.status_code == 429 and "您查询得太频繁了" in throttled.get_data(as_text=True)

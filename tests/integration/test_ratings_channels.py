@@ -1,4 +1,5 @@
 """好差评 channels: the SMS sender against a real (fake) HTTP gateway, inbound SMS "1"–"5", the CTI keypad."""
+
 from __future__ import annotations
 
 import json
@@ -107,8 +108,12 @@ def test_inbound_sms_digit_rates_the_latest_invited_case(app, api, phone):
 def test_inbound_sms_refuses_bad_input(app, api, phone):
     assert _inbound(app, {"from": phone, "text": "1"}, secret="wrong").status_code == 401
     client = app.test_client()
-    assert client.post("/api/v1/sms/inbound", data=b'{"from": "1", "text": "1"}',
-                       headers={"Content-Type": "application/json"}).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/sms/inbound", data=b'{"from": "1", "text": "1"}', headers={"Content-Type": "application/json"}
+        ).status_code
+        == 401
+    )
     _raw, headers = signed(app.config["HOTLINE"].sms_secret, {})
     for payload in (b"not json", b"[1, 2]", b"\xff\xfe"):
         import hashlib
@@ -155,6 +160,14 @@ def test_keypad_rating_from_the_call_platform(app, api, phone):
             body["digits"] = digits
         resp = _cti(app, body)
         assert resp.status_code == 400 and "digits" in resp.get_json()["error"]["fields"], digits
-    other = _cti(app, {"event": "rating", "call_id": "kp-" + uuid.uuid4().hex[:8],
-                       "caller": "139" + f"{uuid.uuid4().int % 10**8:08d}", "digits": "5", "at": at})
+    other = _cti(
+        app,
+        {
+            "event": "rating",
+            "call_id": "kp-" + uuid.uuid4().hex[:8],
+            "caller": "139" + f"{uuid.uuid4().int % 10**8:08d}",
+            "digits": "5",
+            "at": at,
+        },
+    )
     assert other.get_json()["rating"]["code"] == "no_invitation"

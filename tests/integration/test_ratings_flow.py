@@ -1,5 +1,6 @@
 """好差评 end to end over HTTP: reply → invitation in the outbox → rating by link (1 = 非常不满意) → 核实 →
 整改 by the unit → 回访 → rating 5 → closed, every step on the timeline; the token is single-use and expires."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -52,8 +53,10 @@ def test_poor_rating_loop_end_to_end(app, api, phone):
     # another unit does not see it
     assert api("handler_shj").get(f"/rectifications/{rect_id}").status_code == 404
 
-    resp = supervisor.post(f"/rectifications/{rect_id}/verify", json={
-        "outcome": "reasonable", "note": "电话核实：油烟仍然扰民，差评合理", "mode": "deadline", "days": 5})
+    resp = supervisor.post(
+        f"/rectifications/{rect_id}/verify",
+        json={"outcome": "reasonable", "note": "电话核实：油烟仍然扰民，差评合理", "mode": "deadline", "days": 5},
+    )
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["stage"] == "rectifying" and resp.get_json()["mode_label"] == "限期整改"
     # only the rated unit rectifies
@@ -76,8 +79,20 @@ def test_poor_rating_loop_end_to_end(app, api, phone):
     final = api("agent1").get(f"/cases/{number}").get_json()
     assert final["status"] == "closed"
     actions = [e["action"] for e in final["events"]]
-    assert actions == ["create", "dispatch", "sign", "reply", "rating_invite", "rate", "rating_poor",
-                       "rating_verify", "rectify", "rate", "rectify_revisit", "close"]
+    assert actions == [
+        "create",
+        "dispatch",
+        "sign",
+        "reply",
+        "rating_invite",
+        "rate",
+        "rating_poor",
+        "rating_verify",
+        "rectify",
+        "rate",
+        "rectify_revisit",
+        "close",
+    ]
     assert [r["score"] for r in final["ratings"]] == [1, 5]
     assert supervisor.get("/rectifications").get_json()["revisit"]["rate_label"] == "100%"
 

@@ -1,6 +1,7 @@
 """The 差评 loop's other branches: unreasonable → explanation, malicious, appeal (申诉复核), revisit still poor →
 重办 back to dispatch, the time-limit cards, the rating.poor schema and the workbench pages (the live socket
 delivery is in tests/e2e/test_rating_e2e.py)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -29,8 +30,10 @@ def test_unreasonable_rating_is_explained_and_the_unit_may_appeal(app, api, phon
     # the unit cannot appeal before verification
     early = handler.post(f"/rectifications/{rect_id}/appeal", json={"reason": "已按规定办理"})
     assert early.status_code == 422 and early.get_json()["error"]["code"] == "not_verified"
-    resp = supervisor.post(f"/rectifications/{rect_id}/verify",
-                           json={"outcome": "unreasonable", "note": "市民诉求超出政策范围，已依法答复"})
+    resp = supervisor.post(
+        f"/rectifications/{rect_id}/verify",
+        json={"outcome": "unreasonable", "note": "市民诉求超出政策范围，已依法答复"},
+    )
     assert resp.status_code == 200 and resp.get_json()["stage"] == "explaining"
     resp = handler.post(f"/rectifications/{rect_id}/appeal", json={"reason": "答复符合政策，请求不计入考核"})
     assert resp.status_code == 200 and resp.get_json()["appeal"]["status"] == "pending"
@@ -45,7 +48,13 @@ def test_unreasonable_rating_is_explained_and_the_unit_may_appeal(app, api, phon
     case = api("agent1").get(f"/cases/{number}").get_json()
     assert case["status"] == "closed"
     assert [e["action"] for e in case["events"]][-6:] == [
-        "rating_poor", "rating_verify", "rating_appeal", "rating_appeal_decision", "rating_explain", "close"]
+        "rating_poor",
+        "rating_verify",
+        "rating_appeal",
+        "rating_appeal_decision",
+        "rating_explain",
+        "close",
+    ]
     # a finished record takes no more actions
     late = supervisor.post(f"/rectifications/{rect_id}/explain", json={"note": "再解释"})
     assert late.status_code == 422 and late.get_json()["error"]["code"] == "invalid_stage"
@@ -54,16 +63,19 @@ def test_unreasonable_rating_is_explained_and_the_unit_may_appeal(app, api, phon
 def test_malicious_rating_is_excluded_and_appeal_rejected_keeps_rectification(app, api, phone):
     _, rect_id = _poor(app, api, phone)
     supervisor, handler = api("supervisor1"), api("handler_zjj")
-    body = supervisor.post(f"/rectifications/{rect_id}/verify",
-                           json={"outcome": "malicious", "note": "市民承认故意差评"}).get_json()
+    body = supervisor.post(
+        f"/rectifications/{rect_id}/verify", json={"outcome": "malicious", "note": "市民承认故意差评"}
+    ).get_json()
     assert body["rating"]["excluded"] is True and body["stage"] == "explaining"
 
     _, rect2 = _poor(app, api, "137" + phone[3:])
-    supervisor.post(f"/rectifications/{rect2}/verify",
-                    json={"outcome": "reasonable", "note": "属实", "mode": "immediate"})
+    supervisor.post(
+        f"/rectifications/{rect2}/verify", json={"outcome": "reasonable", "note": "属实", "mode": "immediate"}
+    )
     handler.post(f"/rectifications/{rect2}/appeal", json={"reason": "我们认为已经办结"})
-    body = supervisor.post(f"/rectifications/{rect2}/appeal/decision",
-                           json={"uphold": False, "note": "差评属实，继续整改"}).get_json()
+    body = supervisor.post(
+        f"/rectifications/{rect2}/appeal/decision", json={"uphold": False, "note": "差评属实，继续整改"}
+    ).get_json()
     assert body["appeal"]["status"] == "rejected" and body["stage"] == "rectifying"
     assert body["rating"]["excluded"] is False and body["mode_label"] == "立行立改"
 
@@ -71,12 +83,15 @@ def test_malicious_rating_is_excluded_and_appeal_rejected_keeps_rectification(ap
 def test_revisit_still_poor_reopens_the_case_for_dispatch(app, api, phone):
     number, rect_id = _poor(app, api, phone, score=1)
     supervisor, handler = api("supervisor1"), api("handler_zjj")
-    supervisor.post(f"/rectifications/{rect_id}/verify",
-                    json={"outcome": "reasonable", "note": "属实", "mode": "deadline", "days": 15})
+    supervisor.post(
+        f"/rectifications/{rect_id}/verify",
+        json={"outcome": "reasonable", "note": "属实", "mode": "deadline", "days": 15},
+    )
     handler.post(f"/rectifications/{rect_id}/rectify", json={"note": "已约谈餐馆负责人"})
     # the supervisor's revisit call records the new rating (instead of the citizen's link)
-    resp = supervisor.post(f"/rectifications/{rect_id}/revisit",
-                           json={"score": 2, "resolved": False, "note": "回访市民：油烟依旧"})
+    resp = supervisor.post(
+        f"/rectifications/{rect_id}/revisit", json={"score": 2, "resolved": False, "note": "回访市民：油烟依旧"}
+    )
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
     assert body["stage"] == "reopened" and body["revisit_rating"]["channel"] == "revisit_call"
@@ -85,8 +100,10 @@ def test_revisit_still_poor_reopens_the_case_for_dispatch(app, api, phone):
     assert [e["action"] for e in case["events"]][-3:] == ["rate", "rectify_revisit", "reopen"]
     # the revisit link sent to the citizen is now used up
     token = invitation_tokens(api, number)[-1]
-    assert app.test_client().post("/api/v1/ratings", json={"token": token, "score": 5, "resolved": True}) \
-        .status_code == 409
+    assert (
+        app.test_client().post("/api/v1/ratings", json={"token": token, "score": 5, "resolved": True}).status_code
+        == 409
+    )
     # 重办: back to dispatch
     resp = api("dispatcher1").post(f"/cases/{number}/dispatch", json={"department_code": "ZJJ"})
     assert resp.status_code == 200 and resp.get_json()["status"] == "dispatched"
@@ -112,8 +129,14 @@ def test_rectification_deadlines_card_yellow_then_red_once(app, api, phone):
     cards = [(e["action"], e["data"]["limit"]) for e in case["events"] if e["action"].endswith("_card")]
     assert cards == [("yellow_card", "rectify_verify"), ("red_card", "rectify_verify")]
     # a new stage starts a new limit without a card
-    body = api("supervisor1").post(f"/rectifications/{rect_id}/verify", json={
-        "outcome": "reasonable", "note": "属实", "mode": "deadline", "days": 3}).get_json()
+    body = (
+        api("supervisor1")
+        .post(
+            f"/rectifications/{rect_id}/verify",
+            json={"outcome": "reasonable", "note": "属实", "mode": "deadline", "days": 3},
+        )
+        .get_json()
+    )
     assert body["card"] is None and body["due_at"]
 
 

@@ -1,4 +1,5 @@
 """差评 workbench pages through the browser's path (login, CSRF forms), the rating page's form, and bad input."""
+
 from __future__ import annotations
 
 import re
@@ -21,14 +22,21 @@ def test_workbench_verify_unit_rectifies_and_revisit_by_form(app, api, phone):
     assert "差评督办工作台" in html and number in html and "实名差评回访率" in html
     assert re.search(r'class="revisit-rate">(\d+%|—)<', html)
     # a form without the deadline for 限期整改 is refused with a message, nothing changes
-    resp = sup.post(f"/rectifications/{rect_id}/verify", {"outcome": "reasonable", "mode": "deadline",
-                                                          "note": "属实"}, follow=True)
+    resp = sup.post(
+        f"/rectifications/{rect_id}/verify", {"outcome": "reasonable", "mode": "deadline", "note": "属实"}, follow=True
+    )
     assert "整改期限必须是1到15个工作日" in resp.get_data(as_text=True)
-    resp = sup.post(f"/rectifications/{rect_id}/verify", {"outcome": "reasonable", "mode": "deadline", "days": "16",
-                                                          "note": "属实"}, follow=True)
+    resp = sup.post(
+        f"/rectifications/{rect_id}/verify",
+        {"outcome": "reasonable", "mode": "deadline", "days": "16", "note": "属实"},
+        follow=True,
+    )
     assert "整改期限必须是1到15个工作日" in resp.get_data(as_text=True)
-    resp = sup.post(f"/rectifications/{rect_id}/verify", {"outcome": "reasonable", "mode": "deadline", "days": "3",
-                                                          "note": "电话核实属实"}, follow=True)
+    resp = sup.post(
+        f"/rectifications/{rect_id}/verify",
+        {"outcome": "reasonable", "mode": "deadline", "days": "3", "note": "电话核实属实"},
+        follow=True,
+    )
     assert "已核实：合理差评" in resp.get_data(as_text=True)
 
     unit = Browser(app, "handler_zjj")
@@ -45,8 +53,9 @@ def test_workbench_verify_unit_rectifies_and_revisit_by_form(app, api, phone):
 
     html = sup.html("/supervision/ratings?stage=revisiting")
     assert number in html and "记录回访" in html
-    resp = sup.post(f"/rectifications/{rect_id}/revisit", {"score": "5", "resolved": "yes", "note": "回访满意"},
-                    follow=True)
+    resp = sup.post(
+        f"/rectifications/{rect_id}/revisit", {"score": "5", "resolved": "yes", "note": "回访满意"}, follow=True
+    )
     assert "回访已记录" in resp.get_data(as_text=True)
     assert number in sup.html("/supervision/ratings?stage=closed")
     assert api("agent1").get(f"/cases/{number}").get_json()["status"] == "closed"
@@ -70,11 +79,13 @@ def test_rating_page_form_validation_and_csrf(app, api, phone):
     html = client.get(f"/r/{token}").get_data(as_text=True)
     csrf = csrf_from(html)
     assert client.post(f"/r/{token}", data={"score": "3", "resolved": "yes"}).status_code == 400  # no CSRF token
-    for data, message in (({"resolved": "yes"}, "请选择满意程度"),
-                          ({"score": "6", "resolved": "yes"}, "请选择满意程度"),
-                          ({"score": "3"}, "请选择问题是否已解决"),
-                          ({"score": "3", "resolved": "yes", "comment": "x" * 501}, "不能超过500"),
-                          ({"score": "3", "resolved": "yes", "comment": "<script>alert(1)</script>"}, "网页标记")):
+    for data, message in (
+        ({"resolved": "yes"}, "请选择满意程度"),
+        ({"score": "6", "resolved": "yes"}, "请选择满意程度"),
+        ({"score": "3"}, "请选择问题是否已解决"),
+        ({"score": "3", "resolved": "yes", "comment": "x" * 501}, "不能超过500"),
+        ({"score": "3", "resolved": "yes", "comment": "<script>alert(1)</script>"}, "网页标记"),
+    ):
         resp = client.post(f"/r/{token}", data={**data, "csrf_token": csrf})
         assert resp.status_code == 400 and message in resp.get_data(as_text=True), data
     resp = client.post(f"/r/{token}", data={"score": "3", "resolved": "yes", "comment": "还行", "csrf_token": csrf})
@@ -89,10 +100,13 @@ def test_ratings_api_bad_input(app, api, phone):
     token = invitation_tokens(api, number)[0]
     client = app.test_client()
     cases = [
-        ({}, "token"), ({"token": token}, "score"), ({"token": token, "score": 0, "resolved": True}, "score"),
-        ({"token": token, "score": 6, "resolved": True}, "score"), ({"token": token, "score": "5", "resolved": True},
-                                                                     "score"),
-        ({"token": token, "score": True, "resolved": True}, "score"), ({"token": token, "score": 3}, "resolved"),
+        ({}, "token"),
+        ({"token": token}, "score"),
+        ({"token": token, "score": 0, "resolved": True}, "score"),
+        ({"token": token, "score": 6, "resolved": True}, "score"),
+        ({"token": token, "score": "5", "resolved": True}, "score"),
+        ({"token": token, "score": True, "resolved": True}, "score"),
+        ({"token": token, "score": 3}, "resolved"),
         ({"token": token, "score": 3, "resolved": "yes"}, "resolved"),
         ({"token": token, "score": 3, "resolved": True, "comment": "x" * 501}, "comment"),
         ({"token": 12345, "score": 3, "resolved": True}, "token"),
@@ -112,12 +126,15 @@ def test_rectification_api_bad_input(app, api, phone):
     _, rect_id = _poor(app, api, phone)
     sup, handler = api("supervisor1"), api("handler_zjj")
     base = f"/rectifications/{rect_id}"
-    for body, field in (({}, "outcome"), ({"outcome": "maybe", "note": "xx"}, "outcome"),
-                        ({"outcome": "reasonable", "note": "属实"}, "mode"),
-                        ({"outcome": "reasonable", "note": "属实", "mode": "deadline"}, "days"),
-                        ({"outcome": "reasonable", "note": "属实", "mode": "deadline", "days": 16}, "days"),
-                        ({"outcome": "reasonable", "note": "属实", "mode": "deadline", "days": 0}, "days"),
-                        ({"outcome": "unreasonable"}, "note")):
+    for body, field in (
+        ({}, "outcome"),
+        ({"outcome": "maybe", "note": "xx"}, "outcome"),
+        ({"outcome": "reasonable", "note": "属实"}, "mode"),
+        ({"outcome": "reasonable", "note": "属实", "mode": "deadline"}, "days"),
+        ({"outcome": "reasonable", "note": "属实", "mode": "deadline", "days": 16}, "days"),
+        ({"outcome": "reasonable", "note": "属实", "mode": "deadline", "days": 0}, "days"),
+        ({"outcome": "unreasonable"}, "note"),
+    ):
         resp = sup.post(base + "/verify", json=body)
         assert resp.status_code == 400 and field in resp.get_json()["error"]["fields"], body
     assert handler.post(base + "/verify", json={"outcome": "unreasonable", "note": "xx"}).status_code == 403

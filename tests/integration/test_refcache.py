@@ -1,5 +1,6 @@
 """The per-process cache of units and categories (hotline/db/refcache.py): a hit costs no SQL and is attached to
 the request's session; a bumped routing version is seen once the check interval has passed."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -22,8 +23,8 @@ class Statements:
 
 def test_units_and_categories_are_cached_until_the_version_changes(app):
     from hotline.db import refcache
-    from hotline.extensions import connect_redis
     from hotline.dispatch.service import VERSION_KEY
+    from hotline.extensions import connect_redis
 
     settings = app.config["HOTLINE"]
     old_ttl, settings.refcache_ttl = settings.refcache_ttl, 0.0  # check the version on every call
@@ -58,8 +59,8 @@ def test_a_lost_version_bump_is_outlived_by_the_max_age(app):
     import time
 
     from hotline.db import refcache
-    from hotline.models import Department
     from hotline.dispatch.service import bump_version
+    from hotline.models import Department
 
     settings = app.config["HOTLINE"]
     old = settings.refcache_ttl, settings.refcache_max_age

@@ -1,6 +1,7 @@
 """Routing is planned with reads only (hotline.dispatch.service.plan_routing) and stored afterwards: on SQLite
 the job plans in a read transaction that leaves the single write lock to registrations, and a plan made for a
 text that has changed since is redone."""
+
 from __future__ import annotations
 
 import uuid
@@ -42,8 +43,12 @@ def test_a_plan_for_a_changed_text_is_redone(app, api):
     from hotline.dispatch.service import plan_routing, route_new_case
 
     agent = api("agent1")
-    case = new_case(agent, "135" + f"{uuid.uuid4().int % 10**8:08d}", category=None,
-                    content=f"小区楼下烧烤店油烟扰民，噪音很大{uuid.uuid4().hex[:6]}")
+    case = new_case(
+        agent,
+        "135" + f"{uuid.uuid4().int % 10**8:08d}",
+        category=None,
+        content=f"小区楼下烧烤店油烟扰民，噪音很大{uuid.uuid4().hex[:6]}",
+    )
     run_jobs(app)
     now = datetime.now(UTC)
     with app.app_context():
@@ -66,12 +71,12 @@ def test_reports_of_one_matter_in_one_batch_are_duplicates_of_each_other(app, ap
     agent = api("agent1")
     run_jobs(app)  # nothing pending from earlier tests: the three below make one batch
     text = "人民路12号门前的井盖丢失了，晚上路过很危险，请尽快补上"
-    created = [new_case(agent, "135" + f"{uuid.uuid4().int % 10**8:08d}", content=text + "！" * i)
-               for i in range(3)]
+    created = [new_case(agent, "135" + f"{uuid.uuid4().int % 10**8:08d}", content=text + "！" * i) for i in range(3)]
     with app.app_context():
         counts = route_pending()
     assert (counts["batches"], counts["routed"], counts["failed"]) == (1, 3, 0)
-    found = [{d["number"] for d in agent.get(f"/cases/{c['number']}/routing").get_json()["duplicates"]}
-             for c in created]
+    found = [
+        {d["number"] for d in agent.get(f"/cases/{c['number']}/routing").get_json()["duplicates"]} for c in created
+    ]
     numbers = [c["number"] for c in created]
     assert numbers[0] in found[1] and {numbers[0], numbers[1]} <= found[2]

@@ -1,6 +1,7 @@
 """The routing queue: registration marks the case and wakes one job after the commit; the job routes every
 pending case once (suggestions, duplicate keys, auto-dispatch), skips closed ones, survives a failing case,
 and two jobs at once route each case exactly once."""
+
 from __future__ import annotations
 
 import uuid
@@ -27,10 +28,12 @@ def _row(app, number: str) -> tuple[bool, int, int]:
     """(routing_pending, routing rows, duplicate-check keys) of a case."""
     with app.app_context():
         case = db.session.scalar(sa.select(Case).where(Case.number == number))
-        rows = db.session.scalar(sa.select(sa.func.count()).select_from(CaseRouting)
-                                 .where(CaseRouting.case_id == case.id))
-        keys = db.session.scalar(sa.select(sa.func.count()).select_from(CaseDupKey)
-                                 .where(CaseDupKey.case_id == case.id))
+        rows = db.session.scalar(
+            sa.select(sa.func.count()).select_from(CaseRouting).where(CaseRouting.case_id == case.id)
+        )
+        keys = db.session.scalar(
+            sa.select(sa.func.count()).select_from(CaseDupKey).where(CaseDupKey.case_id == case.id)
+        )
         return case.routing_pending, rows, keys
 
 
@@ -74,8 +77,10 @@ def test_registration_wakes_one_job_which_routes_every_pending_case(app, api):
 def test_a_case_closed_before_routing_is_skipped(app, api):
     agent = api("agent1")
     case = new_case(agent, _phone(), kind="consult", content=_text("咨询公积金提取"))
-    assert agent.post(f"/cases/{case['number']}/answer", json={"answer": "可携带身份证到公积金中心办理"}
-                      ).status_code == 200
+    assert (
+        agent.post(f"/cases/{case['number']}/answer", json={"answer": "可携带身份证到公积金中心办理"}).status_code
+        == 200
+    )
     assert agent.get(f"/cases/{case['number']}").get_json()["status"] == "closed"
     run_jobs(app)
     assert _row(app, case["number"]) == (False, 0, 0)  # no suggestions, no duplicate-check keys
@@ -135,8 +140,11 @@ def test_keys_older_than_the_window_are_pruned(app, api):
     run_jobs(app)
     window = app.config["HOTLINE"].duplicate_window_days
     with app.app_context():  # the first was registered before the window (an open case of long ago)
-        db.session.execute(sa.update(Case).where(Case.number == old["number"])
-                           .values(created_at=datetime.now(UTC) - timedelta(days=window + 1)))
+        db.session.execute(
+            sa.update(Case)
+            .where(Case.number == old["number"])
+            .values(created_at=datetime.now(UTC) - timedelta(days=window + 1))
+        )
         db.session.commit()
     assert _row(app, old["number"])[2] > 0 and _row(app, recent["number"])[2] > 0
     with app.app_context():
@@ -149,14 +157,16 @@ def test_the_place_found_by_routing_keeps_the_agents_version(app, api):
     """Routing fills in the street the text names; the agent's version from the registration stays valid
     (routing is nobody's edit), so the agent's next action is not refused as stale."""
     agent = api("agent1")
-    case = new_case(agent, _phone(), kind="consult", content=_text("和平街道和平路的路灯不亮"),
-                    district_code=None, address=None)
+    case = new_case(
+        agent, _phone(), kind="consult", content=_text("和平街道和平路的路灯不亮"), district_code=None, address=None
+    )
     assert case["district_code"] is None
     assert _route(app)["routed"] >= 1
     routed = agent.get(f"/cases/{case['number']}").get_json()
     assert routed["district_code"] == "D01S01" and routed["version"] == case["version"]
-    answered = agent.post(f"/cases/{case['number']}/answer",
-                          json={"answer": "已转告路灯管理所", "version": case["version"]})
+    answered = agent.post(
+        f"/cases/{case['number']}/answer", json={"answer": "已转告路灯管理所", "version": case["version"]}
+    )
     assert answered.status_code == 200, answered.get_json()
     assert answered.get_json()["status"] == "closed"
 
@@ -246,9 +256,12 @@ def test_a_burst_routed_by_two_jobs_in_small_batches_links_every_pair(app, api):
     created = [new_case(agent, _phone(), content=text + "，请尽快修理" + "！" * i) for i in range(6)]
     results = at_once(app, lambda: route_pending(batch=2))
     assert sum(r["routed"] for r in results) == 6
-    listed = {c["number"]: {d["number"] for d in agent.get(f"/cases/{c['number']}/routing").get_json()["duplicates"]}
-              for c in created}
+    listed = {
+        c["number"]: {d["number"] for d in agent.get(f"/cases/{c['number']}/routing").get_json()["duplicates"]}
+        for c in created
+    }
     numbers = [c["number"] for c in created]
-    unlinked = [(a, b) for i, a in enumerate(numbers) for b in numbers[i + 1:]
-                if a not in listed[b] and b not in listed[a]]
+    unlinked = [
+        (a, b) for i, a in enumerate(numbers) for b in numbers[i + 1 :] if a not in listed[b] and b not in listed[a]
+    ]
     assert not unlinked

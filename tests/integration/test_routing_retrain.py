@@ -1,4 +1,5 @@
 """Scheduled retraining: closed cases' final categories (after a dispatcher's correction) teach the router."""
+
 from __future__ import annotations
 
 import uuid
@@ -27,8 +28,9 @@ def test_retrain_job_learns_from_closed_cases_and_base_data(app, api, tmp_path):
         for text in SAMPLES[label]:
             case = new_case(agent, _phone(), content=text + "，请处理", category=label, address="", district_code=None)
             assert agent.post(f"/cases/{case['number']}/close", json={"note": "已办结"}).status_code == 200
-    wrong = new_case(agent, _phone(), content="出租车绕路还拒载，司机态度很差", category="环境保护", address="",
-                     district_code=None)
+    wrong = new_case(
+        agent, _phone(), content="出租车绕路还拒载，司机态度很差", category="环境保护", address="", district_code=None
+    )
     fixed = dispatcher.post(f"/cases/{wrong['number']}/category", json={"category": "交通运输"})
     assert fixed.status_code == 200 and fixed.get_json()["category"] == "交通运输"
     assert fixed.get_json()["events"][-1]["action"] == "reclassify"

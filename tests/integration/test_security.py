@@ -1,4 +1,5 @@
 """Personal data at rest, API tokens stored as hashes, passwords hashed with Argon2, login rate limit."""
+
 from __future__ import annotations
 
 import os
@@ -75,8 +76,10 @@ def test_login_is_rate_limited(app):
     try:
         client = app.test_client()
         token = _csrf(client)
-        codes = [client.post("/login", data={"username": "agent1", "password": "wrong", "csrf_token": token})
-                 .status_code for _ in range(5)]
+        codes = [
+            client.post("/login", data={"username": "agent1", "password": "wrong", "csrf_token": token}).status_code
+            for _ in range(5)
+        ]
     finally:
         settings.login_rate_limit = previous
     assert codes == [200, 200, 200, 429, 429]

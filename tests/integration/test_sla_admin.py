@@ -1,4 +1,5 @@
 """The SLA policy (versioned, validated, admin only, per-category limits) and the holiday table with its warning."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -6,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotline.sla import deadlines, clock as sla
+from hotline.sla import clock as sla
+from hotline.sla import deadlines
 from tests.helpers import new_case
 
 
@@ -35,17 +37,20 @@ def test_policy_read_and_roles(api):
     assert resp.status_code == 403
 
 
-@pytest.mark.parametrize(("rules", "field"), [
-    ({"close/normal": {"amount": 1, "unit": "work_days"}}, "rules.close/normal"),
-    ({"reply/slow": {"amount": 1, "unit": "work_days"}}, "rules.reply/slow"),
-    ({"reply/normal": {"amount": 0, "unit": "work_days"}}, "rules.reply/normal"),
-    ({"reply/normal": {"amount": 3, "unit": "weeks"}}, "rules.reply/normal"),
-    ({"reply/normal": {"amount": True, "unit": "work_days"}}, "rules.reply/normal"),
-    ({"reply/normal": 7}, "rules.reply/normal"),
-    ({"reply/category:不存在的分类": {"amount": 3, "unit": "work_days"}}, "rules.reply/category:不存在的分类"),
-    ({"office_hours": {"start": "18:00", "end": "09:00"}}, "rules.office_hours"),
-    ({"office_hours": "9-18"}, "rules.office_hours"),
-])
+@pytest.mark.parametrize(
+    ("rules", "field"),
+    [
+        ({"close/normal": {"amount": 1, "unit": "work_days"}}, "rules.close/normal"),
+        ({"reply/slow": {"amount": 1, "unit": "work_days"}}, "rules.reply/slow"),
+        ({"reply/normal": {"amount": 0, "unit": "work_days"}}, "rules.reply/normal"),
+        ({"reply/normal": {"amount": 3, "unit": "weeks"}}, "rules.reply/normal"),
+        ({"reply/normal": {"amount": True, "unit": "work_days"}}, "rules.reply/normal"),
+        ({"reply/normal": 7}, "rules.reply/normal"),
+        ({"reply/category:不存在的分类": {"amount": 3, "unit": "work_days"}}, "rules.reply/category:不存在的分类"),
+        ({"office_hours": {"start": "18:00", "end": "09:00"}}, "rules.office_hours"),
+        ({"office_hours": "9-18"}, "rules.office_hours"),
+    ],
+)
 def test_policy_validation(api, rules, field):
     resp = api("admin").post("/sla/policy", json={"rules": rules})
     assert resp.status_code == 400, resp.get_json()
@@ -61,8 +66,11 @@ def test_policy_rejects_non_object(api):
 
 def test_new_version_with_category_limit_applies_to_new_dispatches(app, api, phone, restore_policy):
     before = api("admin").get("/sla/policy").get_json()["version"]
-    rules = {**_defaults(app), "reply/category:城乡建设": {"amount": 10, "unit": "work_days"},
-             "reply/category:城乡建设/住房保障与房地产": {"amount": 4, "unit": "work_days"}}
+    rules = {
+        **_defaults(app),
+        "reply/category:城乡建设": {"amount": 10, "unit": "work_days"},
+        "reply/category:城乡建设/住房保障与房地产": {"amount": 4, "unit": "work_days"},
+    }
     resp = api("admin").post("/sla/policy", json={"rules": rules, "note": "住建类工单延长办理时限"})
     assert resp.status_code == 201, resp.get_json()
     assert resp.get_json()["version"] == before + 1
@@ -78,8 +86,9 @@ def test_new_version_with_category_limit_applies_to_new_dispatches(app, api, pho
     other = new_case(api("agent1"), phone)["number"]  # 环境保护: the tier's 7 days
     body = api("dispatcher1").post(f"/cases/{other}/dispatch", json={"department_code": "SHJ"}).get_json()
     start = datetime.fromisoformat(body["assignments"][0]["assigned_at"])
-    assert datetime.fromisoformat(body["deadlines"]["reply"]) == sla.deadline(start, sla.Limit(7, "work_days"),
-                                                                             sla.WorkCalendar())
+    assert datetime.fromisoformat(body["deadlines"]["reply"]) == sla.deadline(
+        start, sla.Limit(7, "work_days"), sla.WorkCalendar()
+    )
 
 
 def test_holiday_table_covers_an_unknown_year(app, api):
@@ -92,8 +101,15 @@ def test_holiday_table_covers_an_unknown_year(app, api):
     if unknown:  # chinese-calendar 1.11 stops at 2026
         assert warning in body["warnings"] and warning in admin.get("/sla/policy").get_json()["warnings"]
     new_year = date(year, 1, 1).isoformat()
-    resp = admin.post("/sla/holidays", json={"days": [{"day": new_year, "is_workday": False, "note": "元旦"},
-                                                      {"day": date(year, 1, 2).isoformat(), "is_workday": False}]})
+    resp = admin.post(
+        "/sla/holidays",
+        json={
+            "days": [
+                {"day": new_year, "is_workday": False, "note": "元旦"},
+                {"day": date(year, 1, 2).isoformat(), "is_workday": False},
+            ]
+        },
+    )
     assert resp.status_code == 200, resp.get_json()
     assert warning not in resp.get_json()["warnings"]
     listed = admin.get(f"/sla/holidays?year={year}").get_json()["holidays"]
@@ -110,8 +126,16 @@ def test_holiday_table_covers_an_unknown_year(app, api):
         assert warning in admin.get(f"/sla/holidays?year={year}").get_json()["warnings"]
 
 
-@pytest.mark.parametrize("body", [{"day": "2027-02-30", "is_workday": False}, {"day": "明年元旦", "is_workday": False},
-                                  {"day": "2027-01-01", "is_workday": "no"}, {"days": []}, {"days": ["2027-01-01"]}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"day": "2027-02-30", "is_workday": False},
+        {"day": "明年元旦", "is_workday": False},
+        {"day": "2027-01-01", "is_workday": "no"},
+        {"days": []},
+        {"days": ["2027-01-01"]},
+    ],
+)
 def test_holiday_validation(api, body):
     resp = api("admin").post("/sla/holidays", json=body)
     assert resp.status_code == 400 and resp.get_json()["error"]["message"]

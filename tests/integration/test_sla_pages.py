@@ -1,5 +1,6 @@
 """Pages of the time-limit supervision: the monitor wall, card colours on the department portal, and the
 case page's time-limit panel with its forms (real login, CSRF)."""
+
 from __future__ import annotations
 
 import re
@@ -70,19 +71,22 @@ def test_case_page_panel_and_forms(app, phone):
     assert "请勿重复暂停" in resp.get_data(as_text=True) or 'id="sla-pause"' not in resp.get_data(as_text=True)
     page = handler.post(f"/cases/{number}/sla/resume", {}, follow=True).get_data(as_text=True)
     assert "已恢复计时" in page
-    page = handler.post(f"/cases/{number}/sla/extension", {"days": "2", "reason": "需要协调相关部门"},
-                        follow=True).get_data(as_text=True)
+    page = handler.post(
+        f"/cases/{number}/sla/extension", {"days": "2", "reason": "需要协调相关部门"}, follow=True
+    ).get_data(as_text=True)
     assert "延期申请已提交" in page and "待审批" in page
 
     monitor = Browser(app, "monitor1")
     assert 'id="sla-extension_decision"' in monitor.html(f"/cases/{number}")
-    page = monitor.post(f"/cases/{number}/sla/extension_decision", {"approve": "yes", "note": "同意"},
-                        follow=True).get_data(as_text=True)
+    page = monitor.post(
+        f"/cases/{number}/sla/extension_decision", {"approve": "yes", "note": "同意"}, follow=True
+    ).get_data(as_text=True)
     assert "已同意延期" in page and "已同意" in page
 
     supervisor = Browser(app, "supervisor1")
-    page = supervisor.post(f"/cases/{number}/sla/supervise", {"level": "supervise", "note": "请三日内办结"},
-                           follow=True).get_data(as_text=True)
+    page = supervisor.post(
+        f"/cases/{number}/sla/supervise", {"level": "supervise", "note": "请三日内办结"}, follow=True
+    ).get_data(as_text=True)
     assert "已发出督办" in page and "待承办单位确认" in page
     assert handler.post(f"/cases/{number}/sla/supervise", {"level": "remind", "note": "越权"}).status_code == 403
     page = handler.post(f"/cases/{number}/sla/supervise_ack", {"note": "已安排"}, follow=True).get_data(as_text=True)
@@ -90,9 +94,17 @@ def test_case_page_panel_and_forms(app, phone):
     missing_csrf = handler.client.post(f"/cases/{number}/sla/pause", data={"reason": "没有令牌的提交"})
     assert missing_csrf.status_code == 400
     with app.app_context():
-        actions = db.session.execute(sa.text(
-            "SELECT action FROM case_events e JOIN cases c ON c.id = e.case_id WHERE c.number = :n ORDER BY e.id"),
-            {"n": number}).scalars().all()
+        actions = (
+            db.session.execute(
+                sa.text(
+                    "SELECT action FROM case_events e JOIN cases c ON c.id = e.case_id"
+                    " WHERE c.number = :n ORDER BY e.id"
+                ),
+                {"n": number},
+            )
+            .scalars()
+            .all()
+        )
     assert actions[-6:] == ["pause", "resume", "extension_request", "extension_decision", "supervise", "supervise_ack"]
 
 
@@ -105,14 +117,23 @@ def test_time_limit_forms_report_stale_copies_and_refusals(app, phone):
 
     def events() -> list[str]:
         with app.app_context():
-            return db.session.execute(sa.text(
-                "SELECT action FROM case_events e JOIN cases c ON c.id = e.case_id WHERE c.number = :n "
-                "ORDER BY e.id"), {"n": number}).scalars().all()
+            return (
+                db.session.execute(
+                    sa.text(
+                        "SELECT action FROM case_events e JOIN cases c ON c.id = e.case_id WHERE c.number = :n "
+                        "ORDER BY e.id"
+                    ),
+                    {"n": number},
+                )
+                .scalars()
+                .all()
+            )
 
     before = events()
     # a page loaded before someone else changed the case still carries the older version
-    resp = handler.post(f"/cases/{number}/sla/pause", {"reason": "等待市民回电", "version": str(version - 1)},
-                        follow=True)
+    resp = handler.post(
+        f"/cases/{number}/sla/pause", {"reason": "等待市民回电", "version": str(version - 1)}, follow=True
+    )
     page = resp.get_data(as_text=True)
     assert resp.status_code == 200 and f"工单已被他人修改（当前版本 {version}）" in page and "已暂停计时" not in page
     # a refusal of the rules: nothing to resume
@@ -120,6 +141,7 @@ def test_time_limit_forms_report_stale_copies_and_refusals(app, phone):
     assert "该工单没有暂停计时，无需恢复" in page
     assert events() == before
     # the current version goes through
-    page = handler.post(f"/cases/{number}/sla/pause", {"reason": "等待市民回电", "version": str(version)},
-                        follow=True).get_data(as_text=True)
+    page = handler.post(
+        f"/cases/{number}/sla/pause", {"reason": "等待市民回电", "version": str(version)}, follow=True
+    ).get_data(as_text=True)
     assert "已暂停计时" in page and events() == [*before, "pause"]

@@ -1,5 +1,6 @@
 """Extensions (approved moves the deadline, denied does not, a third is refused), pauses while waiting for the
 citizen, and 催办/督办 with the unit's acknowledgement — over the API, on the real database."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -7,10 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from hotline.sla import clock as sla
 from hotline.cases.errors import RuleRefused
 from hotline.extensions import db
 from hotline.models import Assignment, Case, OutboxMessage, SlaCard
+from hotline.sla import clock as sla
 from tests.helpers import new_case
 from tests.integration.sla_support import dispatch_at, sh, user
 from workers.jobs.sla import sweep_sla
@@ -74,8 +75,11 @@ def test_extension_approved_moves_deadline_denied_does_not_third_refused(app, ap
     assert error["message"] == "每件工单最多申请延期2次，本单位已申请2次，不能再次申请"
     assert _at(api("monitor1").get(f"/cases/{number}").get_json()["deadlines"]["reply"]) == moved
     with app.app_context():
-        texts = db.session.scalars(sa.select(OutboxMessage.text).where(OutboxMessage.text.contains(number),
-                                                                       OutboxMessage.text.contains("延期"))).all()
+        texts = db.session.scalars(
+            sa.select(OutboxMessage.text).where(
+                OutboxMessage.text.contains(number), OutboxMessage.text.contains("延期")
+            )
+        ).all()
     assert any("请审批" in t for t in texts) and any("同意延期3天" in t for t in texts)
 
 
@@ -168,8 +172,9 @@ def test_supervise_and_acknowledge(app, api, phone):
     bad = supervisor.post(f"/cases/{number}/supervise", json={"level": "urge", "note": "请尽快办理"})
     assert bad.status_code == 400 and "level" in bad.get_json()["error"]["fields"]
 
-    resp = supervisor.post(f"/cases/{number}/supervise",
-                           json={"level": "remind", "note": "市民再次来电催促，请尽快联系"})
+    resp = supervisor.post(
+        f"/cases/{number}/supervise", json={"level": "remind", "note": "市民再次来电催促，请尽快联系"}
+    )
     assert resp.status_code == 200, resp.get_json()
     resp = supervisor.post(f"/cases/{number}/supervise", json={"level": "supervise", "note": "列入督办，三日内办结"})
     body = resp.get_json()
@@ -184,8 +189,11 @@ def test_supervise_and_acknowledge(app, api, phone):
     assert body["events"][-1]["action"] == "supervise_ack" and body["events"][-1]["actor"] == "handler_zjj"
     assert handler.post(f"/cases/{number}/supervise/ack", json={}).status_code == 422
     with app.app_context():
-        recipients = db.session.scalars(sa.select(OutboxMessage.recipient).where(
-            OutboxMessage.text.contains(number), OutboxMessage.text.contains("督办"))).all()
+        recipients = db.session.scalars(
+            sa.select(OutboxMessage.recipient).where(
+                OutboxMessage.text.contains(number), OutboxMessage.text.contains("督办")
+            )
+        ).all()
         supervisor_id = user("supervisor1").id
     assert f"user:{supervisor_id}" in recipients  # the acknowledgement goes back to who sent it
 

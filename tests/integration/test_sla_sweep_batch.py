@@ -1,6 +1,7 @@
 """The card sweep as a batch: many cards in one sweep get exactly one card row, one timeline event (its note and
 data written by the database) and one ``sla.card`` message each, a summary notice per recipient, and
 red cards their escalation instant — also with two sweepers working through small batches at the same time."""
+
 from __future__ import annotations
 
 from collections import namedtuple
@@ -9,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from hotline.sla import deadlines, sweeper, timers
+from hotline.db.sqlfuncs import local_minute, utc_iso
 from hotline.extensions import db
 from hotline.models import Assignment, Case, CaseEvent, OutboxMessage, SlaCard
 from hotline.realtime.publish import PayloadError, check_payload, department_rooms
-from hotline.db.sqlfuncs import local_minute, utc_iso
+from hotline.sla import deadlines, sweeper, timers
 from tests.helpers import at_once
 from tests.integration.sla_support import SH, SocketCapture, dispatch_at, sh, unit
 from workers.jobs import sla as sla_job
@@ -36,14 +37,27 @@ def _state(app, numbers) -> dict:
     with app.app_context():
         cards = db.session.execute(
             sa.select(SlaCard.id, Case.number, SlaCard.milestone, SlaCard.level, SlaCard.due_at, SlaCard.escalate_at)
-            .join(Case, Case.id == SlaCard.case_id).where(Case.number.in_(numbers)).order_by(SlaCard.id)).all()
+            .join(Case, Case.id == SlaCard.case_id)
+            .where(Case.number.in_(numbers))
+            .order_by(SlaCard.id)
+        ).all()
         events = db.session.execute(
-            sa.select(CaseEvent.id, Case.number, CaseEvent.action, CaseEvent.note, CaseEvent.data,
-                      CaseEvent.created_at, CaseEvent.actor_label, CaseEvent.from_status, CaseEvent.to_status,
-                      Case.status.label("case_status"))
+            sa.select(
+                CaseEvent.id,
+                Case.number,
+                CaseEvent.action,
+                CaseEvent.note,
+                CaseEvent.data,
+                CaseEvent.created_at,
+                CaseEvent.actor_label,
+                CaseEvent.from_status,
+                CaseEvent.to_status,
+                Case.status.label("case_status"),
+            )
             .join(Case, Case.id == CaseEvent.case_id)
             .where(Case.number.in_(numbers), CaseEvent.action.in_(["yellow_card", "red_card"]))
-            .order_by(CaseEvent.id)).all()
+            .order_by(CaseEvent.id)
+        ).all()
     return {"cards": cards, "events": events}
 
 
@@ -56,8 +70,11 @@ def _assignments(app, ids) -> list[Assignment]:
 
 def _notices(app, recipient, since_id) -> list[str]:
     with app.app_context():
-        return db.session.scalars(sa.select(OutboxMessage.text).where(
-            OutboxMessage.recipient == recipient, OutboxMessage.id > since_id).order_by(OutboxMessage.id)).all()
+        return db.session.scalars(
+            sa.select(OutboxMessage.text)
+            .where(OutboxMessage.recipient == recipient, OutboxMessage.id > since_id)
+            .order_by(OutboxMessage.id)
+        ).all()
 
 
 def _last_outbox(app) -> int:
@@ -94,17 +111,33 @@ def test_batch_one_card_event_and_message_each_then_red_with_escalation(app, pho
             event = by_card[card.id]
             due, what = card.due_at.astimezone(SH).strftime("%Y-%m-%d %H:%M"), LABELS[card.milestone]
             assert event.note == f"工单 {card.number} {what}时限已用去80%（黄牌），截止 {due}，请抓紧办理"
-            assert event.data == {"card_id": card.id, "milestone": card.milestone, "level": "yellow",
-                                  "due_at": card.due_at.isoformat()}
+            assert event.data == {
+                "card_id": card.id,
+                "milestone": card.milestone,
+                "level": "yellow",
+                "due_at": card.due_at.isoformat(),
+            }
             assert (event.number, event.action, event.created_at, event.actor_label) == (
-                card.number, "yellow_card", yellow, sweeper.ACTOR)
+                card.number,
+                "yellow_card",
+                yellow,
+                sweeper.ACTOR,
+            )
             assert event.from_status == event.to_status == event.case_status
 
         messages = [m for m in capture.emits("sla.card") if m["data"]["number"] in mine]
         assert all(sorted(m["room"]) == rooms for m in messages)
         assert sorted((m["data"] for m in messages), key=lambda c: c["cursor"]) == [
-            {"number": e.number, "level": "yellow", "limit": e.data["milestone"], "due_at": e.data["due_at"],
-             "department_code": "SHJ", "cursor": e.id} for e in events]  # one message per card
+            {
+                "number": e.number,
+                "level": "yellow",
+                "limit": e.data["milestone"],
+                "due_at": e.data["due_at"],
+                "department_code": "SHJ",
+                "cursor": e.id,
+            }
+            for e in events
+        ]  # one message per card
 
         summary = _notices(app, f"department:{shj_id}", before)
         assert len(summary) == 1 and summary[0].startswith(f"{shj_name}新增8件黄牌工单：")
@@ -124,8 +157,11 @@ def test_batch_one_card_event_and_message_each_then_red_with_escalation(app, pho
         assert sorted((c.number, c.milestone) for c in reds) == expected and len(red_events) == 8
         assert all(c.escalate_at == timers.escalate_at(c.due_at, cal) for c in reds)
         notes = {e.data["card_id"]: e.note for e in red_events}
-        assert all(notes[c.id] == f"工单 {c.number} {LABELS[c.milestone]}已超时（红牌），时限 "
-                   f"{c.due_at.astimezone(SH):%Y-%m-%d %H:%M}，承办单位：{shj_name}" for c in reds)
+        assert all(
+            notes[c.id] == f"工单 {c.number} {LABELS[c.milestone]}已超时（红牌），时限 "
+            f"{c.due_at.astimezone(SH):%Y-%m-%d %H:%M}，承办单位：{shj_name}"
+            for c in reds
+        )
         assert sorted(c["cursor"] for c in capture.cards() if c["number"] in mine) == sorted(e.id for e in red_events)
         assert _notices(app, f"department:{shj_id}", before)[0].startswith(f"{shj_name}新增8件红牌工单：")
         monitors = _notices(app, "role:monitor", monitor_before)
@@ -149,9 +185,14 @@ def test_two_sweepers_through_small_batches_card_each_once(app, phone):
         capture.close()
 
 
-@pytest.mark.parametrize("moment", [datetime(2026, 3, 9, 7, 59, 30, tzinfo=UTC),
-                                    datetime(2026, 3, 9, 16, 0, 0, 250_000, tzinfo=UTC),
-                                    datetime(2025, 12, 31, 16, 30, tzinfo=UTC)])
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 3, 9, 7, 59, 30, tzinfo=UTC),
+        datetime(2026, 3, 9, 16, 0, 0, 250_000, tzinfo=UTC),
+        datetime(2025, 12, 31, 16, 30, tzinfo=UTC),
+    ],
+)
 def test_sql_time_functions_match_python(app, moment):
     with app.app_context():
         at = sa.bindparam("at", moment, type_=Assignment.__table__.c.deadline_reply.type)

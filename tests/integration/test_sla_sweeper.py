@@ -1,5 +1,6 @@
 """The SLA sweeper with an injected clock: yellow then red cards at the right moments, once each (events,
 notices and ``sla.card`` messages), two sweepers at once, re-runs, pauses and escalation to the superior unit."""
+
 from __future__ import annotations
 
 from datetime import UTC, timedelta
@@ -7,9 +8,9 @@ from datetime import UTC, timedelta
 import pytest
 import sqlalchemy as sa
 
-from hotline.sla import clock as sla
 from hotline.extensions import db
 from hotline.models import Assignment, CaseEvent, OutboxMessage, SlaCard, SlaTimer
+from hotline.sla import clock as sla
 from tests.helpers import at_once
 from tests.integration.sla_support import SocketCapture, dispatch_at, sh
 from workers.jobs import sla as sla_job
@@ -34,26 +35,40 @@ def _remember_app(app):
 
 def _cards(app, assignment_id):
     with app.app_context():
-        return db.session.execute(sa.select(SlaCard.milestone, SlaCard.level, SlaCard.due_at)
-                                  .where(SlaCard.assignment_id == assignment_id).order_by(SlaCard.id)).all()
+        return db.session.execute(
+            sa.select(SlaCard.milestone, SlaCard.level, SlaCard.due_at)
+            .where(SlaCard.assignment_id == assignment_id)
+            .order_by(SlaCard.id)
+        ).all()
 
 
 def _events(app, number, *actions):
     from hotline.models import Case
 
     with app.app_context():
-        return db.session.execute(sa.select(CaseEvent.action, CaseEvent.data, CaseEvent.created_at)
-                                  .join(Case, Case.id == CaseEvent.case_id)
-                                  .where(Case.number == number, CaseEvent.action.in_(actions))
-                                  .order_by(CaseEvent.id)).all()
+        return db.session.execute(
+            sa.select(CaseEvent.action, CaseEvent.data, CaseEvent.created_at)
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(Case.number == number, CaseEvent.action.in_(actions))
+            .order_by(CaseEvent.id)
+        ).all()
 
 
 def _assignment(app, assignment_id) -> dict:
     with app.app_context():
         a = db.session.get(Assignment, assignment_id)
-        return {c: getattr(a, c) for c in ("assigned_at", "deadline_contact", "yellow_contact_at", "deadline_reply",
-                                          "yellow_reply_at", "next_card_at", "escalated_at")} | {
-            "escalated_to": a.escalated_to_id}
+        return {
+            c: getattr(a, c)
+            for c in (
+                "assigned_at",
+                "deadline_contact",
+                "yellow_contact_at",
+                "deadline_reply",
+                "yellow_reply_at",
+                "next_card_at",
+                "escalated_at",
+            )
+        } | {"escalated_to": a.escalated_to_id}
 
 
 def test_yellow_then_red_on_working_time_once_each(app, api, phone):
@@ -81,10 +96,18 @@ def test_yellow_then_red_on_working_time_once_each(app, api, phone):
         sweep_sla(red - SECOND)
         assert _cards(app, aid) == [("contact", "yellow", red)]
         yellows = capture.cards(number)
-        assert [{k: m[k] for k in ("number", "level", "limit", "due_at", "department_code", "cursor")}
-                for m in yellows] == [{"number": number, "level": "yellow", "limit": "contact",
-                                       "due_at": red.astimezone(UTC).isoformat(), "department_code": "D01S01",
-                                       "cursor": yellows[0]["cursor"]}]
+        assert [
+            {k: m[k] for k in ("number", "level", "limit", "due_at", "department_code", "cursor")} for m in yellows
+        ] == [
+            {
+                "number": number,
+                "level": "yellow",
+                "limit": "contact",
+                "due_at": red.astimezone(UTC).isoformat(),
+                "department_code": "D01S01",
+                "cursor": yellows[0]["cursor"],
+            }
+        ]
         assert sorted(yellows[0]["room"]) == DEPT_ROOMS and yellows[0]["namespace"] == "/console"
 
         assert sweep_sla(red)["red"] >= 1
@@ -99,21 +122,27 @@ def test_yellow_then_red_on_working_time_once_each(app, api, phone):
 
     events = _events(app, number, "yellow_card", "red_card")
     assert [(e.action, e.data["milestone"], e.created_at) for e in events] == [
-        ("yellow_card", "contact", yellow), ("red_card", "contact", red)]
+        ("yellow_card", "contact", yellow),
+        ("red_card", "contact", red),
+    ]
     assert [e[0] for e in _events(app, number, "yellow_card")] == ["yellow_card"]
     assert yellows[0]["cursor"] < reds[0]["cursor"]
 
     with app.app_context():
-        notices = db.session.execute(sa.select(OutboxMessage.recipient, OutboxMessage.text)
-                                     .where(OutboxMessage.text.contains(number), OutboxMessage.text.contains("牌"))
-                                     .order_by(OutboxMessage.id)).all()
+        notices = db.session.execute(
+            sa.select(OutboxMessage.recipient, OutboxMessage.text)
+            .where(OutboxMessage.text.contains(number), OutboxMessage.text.contains("牌"))
+            .order_by(OutboxMessage.id)
+        ).all()
         street = db.session.scalar(sa.text("SELECT id FROM departments WHERE code = 'D01S01'"))
     assert [r for r, _ in notices] == [f"department:{street}", f"department:{street}", "role:monitor"]
     assert "黄牌" in notices[0][1] and "红牌" in notices[1][1]
 
     body = api("monitor1").get(f"/cases/{number}").get_json()
     assert [(c["milestone"], c["level"], c["department_code"]) for c in body["cards"]] == [
-        ("contact", "yellow", "D01S01"), ("contact", "red", "D01S01")]
+        ("contact", "yellow", "D01S01"),
+        ("contact", "red", "D01S01"),
+    ]
     # after the red card the next look is the reply's yellow instant (80 % of 7 working days)
     assert _assignment(app, aid)["next_card_at"] == _assignment(app, aid)["yellow_reply_at"] == sh(2026, 3, 16, 12, 24)
 
@@ -143,8 +172,11 @@ def test_rearmed_timer_never_doubles_a_card(app, phone):
     try:
         for _ in range(2):
             with app.app_context():
-                db.session.execute(sa.update(SlaTimer).where(SlaTimer.assignment_id == aid)
-                                   .values(next_card_at=red - timedelta(hours=3)))
+                db.session.execute(
+                    sa.update(SlaTimer)
+                    .where(SlaTimer.assignment_id == aid)
+                    .values(next_card_at=red - timedelta(hours=3))
+                )
                 db.session.commit()
             sweep_sla(red + timedelta(minutes=1))
         assert [lvl for _, lvl, _ in _cards(app, aid)] == ["red"]
@@ -173,8 +205,11 @@ def test_escalation_after_five_working_days_once(app, api, phone):
         assert sweep_sla(escalate)["escalated"] >= 1
         sweep_sla(escalate)
         sweep_sla(escalate + timedelta(hours=1))
-        updates = [m for m in capture.emits("case.updated")
-                   if m["data"]["action"] == "escalate" and m["data"]["number"] == number]
+        updates = [
+            m
+            for m in capture.emits("case.updated")
+            if m["data"]["action"] == "escalate" and m["data"]["number"] == number
+        ]
         assert len(updates) == 1 and "role:supervisor" in updates[0]["room"]
     finally:
         capture.close()
@@ -182,8 +217,11 @@ def test_escalation_after_five_working_days_once(app, api, phone):
     assert len(events) == 1 and events[0].data["to_department"] == "D01" and events[0].created_at == escalate
     with app.app_context():
         district = db.session.scalar(sa.text("SELECT id FROM departments WHERE code = 'D01'"))
-        recipients = db.session.scalars(sa.select(OutboxMessage.recipient).where(
-            OutboxMessage.text.contains(number), OutboxMessage.text.contains("升级"))).all()
+        recipients = db.session.scalars(
+            sa.select(OutboxMessage.recipient).where(
+                OutboxMessage.text.contains(number), OutboxMessage.text.contains("升级")
+            )
+        ).all()
     assert _assignment(app, aid)["escalated_to"] == district
     assert sorted(recipients) == sorted([f"department:{district}", "role:supervisor"])
     timeline = api("handler_d01").get(f"/cases/{number}").get_json()["events"]
@@ -204,5 +242,9 @@ def test_no_escalation_once_the_milestone_is_done(app, phone):
     sweep_sla(sh(2026, 3, 16, 16))
     assert _events(app, number, "escalate") == [] and _assignment(app, aid)["escalated_at"] is None
     with app.app_context():  # the escalation check ran and is not pending any more
-        assert db.session.scalar(sa.select(SlaCard.escalate_at).where(SlaCard.assignment_id == aid,
-                                                                      SlaCard.level == "red")) is None
+        assert (
+            db.session.scalar(
+                sa.select(SlaCard.escalate_at).where(SlaCard.assignment_id == aid, SlaCard.level == "red")
+            )
+            is None
+        )

@@ -1,4 +1,5 @@
 """GET /api/v1/stats/departments: the assessment counts and rates follow what happened to the cases."""
+
 from __future__ import annotations
 
 from tests.helpers import new_case
@@ -10,9 +11,21 @@ def _zjj(api, user="monitor1"):
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
     row = next((r for r in body["departments"] if r["department_code"] == "ZJJ"), None)
-    return body, (row["counts"] if row else {"dispatched": 0, "responded": 0, "replied_on_time": 0, "ratings": 0,
-                                             "scores": {}, "resolved_yes": 0, "resolved_answered": 0, "returns": 0,
-                                             "improper_returns": 0})
+    return body, (
+        row["counts"]
+        if row
+        else {
+            "dispatched": 0,
+            "responded": 0,
+            "replied_on_time": 0,
+            "ratings": 0,
+            "scores": {},
+            "resolved_yes": 0,
+            "resolved_answered": 0,
+            "returns": 0,
+            "improper_returns": 0,
+        }
+    )
 
 
 def _to_zjj(api, phone):
@@ -31,14 +44,18 @@ def test_counts_and_rates_follow_the_cases(api, phone):
     _, before = _zjj(api)
     unit = api("handler_zjj")
     full = _to_zjj(api, phone)  # signed, contacted, replied in time, rated 5 resolved
-    for path, body in (("sign", {}), ("contact", {"note": "已电话联系市民"}),
-                       ("reply", {"content": "已处理完毕。", "result": "resolved"})):
+    for path, body in (
+        ("sign", {}),
+        ("contact", {"note": "已电话联系市民"}),
+        ("reply", {"content": "已处理完毕。", "result": "resolved"}),
+    ):
         assert unit.post(f"/cases/{full}/{path}", json=body).status_code == 200
     _rate(api, full, 5, True)
     no_contact = _to_zjj(api, phone)  # replied without a first contact: not 响应; rated 1 unresolved
     assert unit.post(f"/cases/{no_contact}/sign", json={}).status_code == 200
-    assert unit.post(f"/cases/{no_contact}/reply", json={"content": "已答复。", "result": "explained"}).status_code \
-        == 200
+    assert (
+        unit.post(f"/cases/{no_contact}/reply", json={"content": "已答复。", "result": "explained"}).status_code == 200
+    )
     _rate(api, no_contact, 1, False)
     bounced = _to_zjj(api, phone)  # returned, the dispatcher rejects the return: an improper return
     assert unit.post(f"/cases/{bounced}/return", json={"reason": "不属于本单位职责"}).status_code == 200
@@ -46,10 +63,29 @@ def test_counts_and_rates_follow_the_cases(api, phone):
     assert resp.status_code == 200, resp.get_json()
 
     body, after = _zjj(api)
-    delta = {k: after[k] - before[k] for k in ("dispatched", "responded", "replied_on_time", "ratings", "resolved_yes",
-                                                "resolved_answered", "returns", "improper_returns")}
-    assert delta == {"dispatched": 3, "responded": 1, "replied_on_time": 2, "ratings": 2, "resolved_yes": 1,
-                     "resolved_answered": 2, "returns": 1, "improper_returns": 1}
+    delta = {
+        k: after[k] - before[k]
+        for k in (
+            "dispatched",
+            "responded",
+            "replied_on_time",
+            "ratings",
+            "resolved_yes",
+            "resolved_answered",
+            "returns",
+            "improper_returns",
+        )
+    }
+    assert delta == {
+        "dispatched": 3,
+        "responded": 1,
+        "replied_on_time": 2,
+        "ratings": 2,
+        "resolved_yes": 1,
+        "resolved_answered": 2,
+        "returns": 1,
+        "improper_returns": 1,
+    }
     for score in ("5", "1"):
         assert after["scores"].get(score, 0) - before["scores"].get(score, 0) == 1
     row = next(r for r in body["departments"] if r["department_code"] == "ZJJ")
@@ -70,8 +106,13 @@ def test_a_unit_sees_only_itself_and_its_sub_units(api, phone):
 
 def test_bad_periods_are_clear_400s(api):
     client = api("monitor1")
-    for query, field in (("from=2026-13-01", "from"), ("to=yesterday", "to"), ("from=2026-05-02&to=2026-05-01", "from"),
-                         ("from=2024-01-01&to=2026-01-01", "to"), ("from=%00", "from")):
+    for query, field in (
+        ("from=2026-13-01", "from"),
+        ("to=yesterday", "to"),
+        ("from=2026-05-02&to=2026-05-01", "from"),
+        ("from=2024-01-01&to=2026-01-01", "to"),
+        ("from=%00", "from"),
+    ):
         resp = client.get(f"/stats/departments?{query}")
         assert resp.status_code == 400, query
         err = resp.get_json()["error"]

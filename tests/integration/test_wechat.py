@@ -1,5 +1,6 @@
 """/wechat with an independent client (wechatpy's crypto, hand-made signatures): handshake, plain and AES
 messages, MsgId dedupe (also under concurrency), status queries, bad input, reply notices via a fake WeChat API."""
+
 from __future__ import annotations
 
 import threading
@@ -18,9 +19,14 @@ from tests.integration.wechat_support import AES_KEY, APPID, SECRET, TOKEN, WeCh
 @pytest.fixture()
 def wechat(app, monkeypatch):
     settings = app.config["HOTLINE"]
-    for name, value in (("wechat_token", TOKEN), ("wechat_appid", APPID), ("wechat_aes_key", AES_KEY),
-                        ("wechat_secret", SECRET), ("wechat_template_notice", "TPL-REPLY"),
-                        ("wechat_rate_limit", "1000 per minute")):
+    for name, value in (
+        ("wechat_token", TOKEN),
+        ("wechat_appid", APPID),
+        ("wechat_aes_key", AES_KEY),
+        ("wechat_secret", SECRET),
+        ("wechat_template_notice", "TPL-REPLY"),
+        ("wechat_rate_limit", "1000 per minute"),
+    ):
         monkeypatch.setattr(settings, name, value)
     return WeChatClient(app.test_client())
 
@@ -179,13 +185,15 @@ def test_reply_notice_reaches_the_wechat_citizen_through_the_outbox(app, wechat,
         number = case_number(reply_text(body))
         api("dispatcher1").post(f"/cases/{number}/dispatch", json={"department_code": "ZJJ"})
         api("handler_zjj").post(f"/cases/{number}/sign", json={})
-        resp = api("handler_zjj").post(f"/cases/{number}/reply",
-                                       json={"content": "已安排维修，信号灯已恢复正常。", "result": "resolved"})
+        resp = api("handler_zjj").post(
+            f"/cases/{number}/reply", json={"content": "已安排维修，信号灯已恢复正常。", "result": "resolved"}
+        )
         assert resp.status_code == 200
         with app.app_context():
             case_id = db.session.scalar(sa.select(Case.id).where(Case.number == number))
-            queued = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.case_id == case_id,
-                                                                       OutboxMessage.channel == "wechat")).all()
+            queued = db.session.scalars(
+                sa.select(OutboxMessage).where(OutboxMessage.case_id == case_id, OutboxMessage.channel == "wechat")
+            ).all()
             # two notices: the reply (status link) and the rating invitation (好差评 link, hotline/ratings)
             kinds = sorted((m.payload or {}).get("kind", "reply") for m in queued)
             assert kinds == ["rating_invitation", "reply"]
@@ -228,8 +236,11 @@ def test_wechat_sender_refreshes_an_expired_token_and_retries_refusals(app, wech
             from workers.jobs.outbox import relay_outbox
 
             relay_outbox()  # the scheduler's periodic relay picks the refused one up again
-            rows = db.session.scalars(sa.select(OutboxMessage).join(Case, Case.id == OutboxMessage.case_id)
-                                      .where(Case.number.in_(numbers), OutboxMessage.channel == "wechat")).all()
+            rows = db.session.scalars(
+                sa.select(OutboxMessage)
+                .join(Case, Case.id == OutboxMessage.case_id)
+                .where(Case.number.in_(numbers), OutboxMessage.channel == "wechat")
+            ).all()
             assert len(rows) == 4  # per case: the reply notice and the rating invitation
             assert sorted(r.status for r in rows) == ["sent"] * 4
             assert sorted(r.attempts for r in rows) == [1, 1, 1, 2]
@@ -250,9 +261,14 @@ def test_non_text_short_and_help_messages_create_nothing(app, wechat):
     assert "网页标记" in reply_text(markup)
     _, helptext = wechat.plain(openid(), "帮助", msg_id())
     assert "查询 工单编号" in reply_text(helptext)
-    subscribe = client.post("/wechat", query_string=signed(), data=(
-        b"<xml><ToUserName>gh</ToUserName><FromUserName>oSub</FromUserName><CreateTime>1</CreateTime>"
-        b"<MsgType>event</MsgType><Event>subscribe</Event></xml>"))
+    subscribe = client.post(
+        "/wechat",
+        query_string=signed(),
+        data=(
+            b"<xml><ToUserName>gh</ToUserName><FromUserName>oSub</FromUserName><CreateTime>1</CreateTime>"
+            b"<MsgType>event</MsgType><Event>subscribe</Event></xml>"
+        ),
+    )
     assert "欢迎关注" in reply_text(subscribe.get_data())
     cases, _ = counts(app)
     assert cases == before[0]
@@ -276,8 +292,9 @@ def test_bad_input_is_refused_in_chinese_and_stores_nothing(app, wechat, case):
         crypto = WeChatCrypto(TOKEN, AES_KEY, "wxSOMEONEELSE0000" if case == "wrong appid" else APPID)
         import xmltodict
 
-        env = xmltodict.parse(crypto.encrypt_message(text_xml(openid(), "路灯坏了很久了", msg_id()),
-                                                     params["nonce"], params["timestamp"]))["xml"]
+        env = xmltodict.parse(
+            crypto.encrypt_message(text_xml(openid(), "路灯坏了很久了", msg_id()), params["nonce"], params["timestamp"])
+        )["xml"]
         encrypt = "AAAA" + env["Encrypt"][4:] if case == "bad aes" else env["Encrypt"]
         params["msg_signature"] = "0" * 40 if case == "bad msg_signature" else env["MsgSignature"]
         if case == "bad aes":  # correctly signed garbage

@@ -1,5 +1,6 @@
 """An independent WeChat client for tests: signs (sha1 of sorted token/timestamp/nonce, as WeChat's docs say)
 and encrypts with wechatpy's own crypto, the way WeChat's servers call /wechat."""
+
 from __future__ import annotations
 
 import base64
@@ -28,8 +29,10 @@ def signed(token: str = TOKEN, age: int = 0, **extra) -> dict:
 def text_xml(openid: str, content: str, msg_id: int | str | None, msg_type: str = "text") -> str:
     msg = f"<MsgId>{msg_id}</MsgId>" if msg_id is not None else ""
     body = f"<Content><![CDATA[{content}]]></Content>" if msg_type == "text" else "<PicUrl>http://x/y.jpg</PicUrl>"
-    return (f"<xml><ToUserName><![CDATA[gh_hotline]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>{body}{msg}</xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[gh_hotline]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>{body}{msg}</xml>"
+    )
 
 
 def reply_text(xml: str | bytes) -> str:
@@ -44,22 +47,25 @@ class WeChatClient:
         self.crypto = WeChatCrypto(TOKEN, AES_KEY, APPID)
 
     def plain(self, openid: str, content: str, msg_id) -> tuple[int, str]:
-        resp = self.client.post("/wechat", query_string=signed(), data=text_xml(openid, content, msg_id).encode(),
-                                content_type="text/xml")
+        resp = self.client.post(
+            "/wechat", query_string=signed(), data=text_xml(openid, content, msg_id).encode(), content_type="text/xml"
+        )
         return resp.status_code, resp.get_data(as_text=True)
 
     def encrypted(self, openid: str, content: str, msg_id) -> tuple[int, str]:
         params = signed(encrypt_type="aes")
-        envelope = self.crypto.encrypt_message(text_xml(openid, content, msg_id), params["nonce"],
-                                               params["timestamp"])
+        envelope = self.crypto.encrypt_message(text_xml(openid, content, msg_id), params["nonce"], params["timestamp"])
         fields = xmltodict.parse(envelope)["xml"]
-        body = (f"<xml><ToUserName><![CDATA[gh_hotline]]></ToUserName>"
-                f"<Encrypt><![CDATA[{fields['Encrypt']}]]></Encrypt></xml>")
+        body = (
+            f"<xml><ToUserName><![CDATA[gh_hotline]]></ToUserName>"
+            f"<Encrypt><![CDATA[{fields['Encrypt']}]]></Encrypt></xml>"
+        )
         params["msg_signature"] = fields["MsgSignature"]
         resp = self.client.post("/wechat", query_string=params, data=body.encode(), content_type="text/xml")
         if resp.status_code != 200 or resp.get_data(as_text=True) == "success":
             return resp.status_code, resp.get_data(as_text=True)
         answer = xmltodict.parse(resp.get_data())["xml"]
-        plain = self.crypto.decrypt_message(resp.get_data(), answer["MsgSignature"], answer["TimeStamp"],
-                                            answer["Nonce"])
+        plain = self.crypto.decrypt_message(
+            resp.get_data(), answer["MsgSignature"], answer["TimeStamp"], answer["Nonce"]
+        )
         return resp.status_code, plain

@@ -1,7 +1,8 @@
 """A separate process with its own app and search index: reads queries on stdin, prints the codes found.
 
-    python -m tests.kb.search_probe   (env: HOTLINE_INSTANCE, DATABASE_URL of the app under test)
+python -m tests.kb.search_probe   (env: HOTLINE_INSTANCE, DATABASE_URL of the app under test)
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Helpers for the hotline.sla.clock table tests: Shanghai datetimes and limits in one short call."""
+
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -25,4 +26,3 @@ def ch(n):
 
 def nd(n):
     return Limit(n, "natural_days")
-

@@ -1,5 +1,5 @@
-# ruff: noqa: E501 — one test entry per line
 """The pure KB search index: segmentation, synonyms, typos, filters, validity, updates, compaction."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,19 +9,67 @@ from knowledge_base.text import Tokenizer, term_vector
 
 TOK = Tokenizer(["示范市", "东城区", "西城区", "住房公积金", "营业执照"])
 ENTRIES = [
-    (1, "住房公积金租房提取", "无房职工租房可每年提取一次住房公积金。", ["公积金", "租房"], "城乡建设/住房", "/C/GJJ/", ()),
-    (2, "营业执照遗失补领", "营业执照丢了可申请补领，可领电子营业执照。", ["执照补办"], "商贸旅游/市场监管", "/C/SCJ/", ()),
-    (3, "社会保障卡挂失与补换", "社保卡丢失先挂失再补办。", ["社保卡"], "劳动和社会保障/城镇职工社会保险", "/C/RSJ/", ()),
-    (4, "东城区政务服务中心地址", "东城区政务服务中心位于解放路。", ["办事大厅"], "党务政务/政治体制", "/C/D01/", ("D01",)),
-    (5, "西城区政务服务中心地址", "西城区市民服务中心位于中山路。", ["办事大厅"], "党务政务/政治体制", "/C/D02/", ("D02",)),
+    (
+        1,
+        "住房公积金租房提取",
+        "无房职工租房可每年提取一次住房公积金。",
+        ["公积金", "租房"],
+        "城乡建设/住房",
+        "/C/GJJ/",
+        (),
+    ),
+    (
+        2,
+        "营业执照遗失补领",
+        "营业执照丢了可申请补领，可领电子营业执照。",
+        ["执照补办"],
+        "商贸旅游/市场监管",
+        "/C/SCJ/",
+        (),
+    ),
+    (
+        3,
+        "社会保障卡挂失与补换",
+        "社保卡丢失先挂失再补办。",
+        ["社保卡"],
+        "劳动和社会保障/城镇职工社会保险",
+        "/C/RSJ/",
+        (),
+    ),
+    (
+        4,
+        "东城区政务服务中心地址",
+        "东城区政务服务中心位于解放路。",
+        ["办事大厅"],
+        "党务政务/政治体制",
+        "/C/D01/",
+        ("D01",),
+    ),
+    (
+        5,
+        "西城区政务服务中心地址",
+        "西城区市民服务中心位于中山路。",
+        ["办事大厅"],
+        "党务政务/政治体制",
+        "/C/D02/",
+        ("D02",),
+    ),
 ]
 SYNONYMS = [("社保", "社会保险", "社会保障卡"), ("公积金", "住房公积金", "公基金"), ("补办", "补领", "丢了", "遗失")]
 
 
 def doc(i, title, body, tags, cat, unit, districts, **over) -> Doc:
     terms = term_vector(TOK, {"title": title, "tags": tags, "body": body})
-    fields = {"id": i, "kind": "service_item", "code": f"E{i}", "title": title, "terms": terms,
-              "category": cat, "unit": unit, "districts": districts}
+    fields = {
+        "id": i,
+        "kind": "service_item",
+        "code": f"E{i}",
+        "title": title,
+        "terms": terms,
+        "category": cat,
+        "unit": unit,
+        "districts": districts,
+    }
     fields.update(over)
     return Doc(**fields)
 

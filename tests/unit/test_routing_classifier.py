@@ -1,4 +1,5 @@
 """Classifier: training on project-written sentences, calibrated top-k, save/load, CV metrics, TSV loading."""
+
 from __future__ import annotations
 
 import json
@@ -20,33 +21,74 @@ from routing.classifier import (
 # ~60 sentences written for these tests (never the shared labelled data)
 CORPUS: dict[str, list[str]] = {
     "城乡建设": [
-        "小区物业不作为，楼道垃圾没人清理", "小区电梯经常坏，物业拖着不修", "开发商延期交房，业主要求赔偿",
-        "房产证办了三年还没办下来", "路灯坏了一个月没人修", "马路上的井盖丢了很危险", "小区旁边有人搭建违章建筑",
-        "停水两天了，自来水公司没有通知", "老旧小区改造进度太慢", "公租房申请条件是什么", "下水道堵塞污水漫到路上",
+        "小区物业不作为，楼道垃圾没人清理",
+        "小区电梯经常坏，物业拖着不修",
+        "开发商延期交房，业主要求赔偿",
+        "房产证办了三年还没办下来",
+        "路灯坏了一个月没人修",
+        "马路上的井盖丢了很危险",
+        "小区旁边有人搭建违章建筑",
+        "停水两天了，自来水公司没有通知",
+        "老旧小区改造进度太慢",
+        "公租房申请条件是什么",
+        "下水道堵塞污水漫到路上",
         "物业费上涨没有经过业主大会",
     ],
     "环境保护": [
-        "楼下饭店油烟太大，熏得没法开窗", "工厂晚上偷排污水，河水发黑发臭", "附近工地夜间施工噪音扰民",
-        "化工厂废气有刺鼻气味", "养猪场臭味影响整个村", "搅拌站粉尘污染严重", "酒吧音响噪声太大影响休息",
-        "有人在田里焚烧垃圾浓烟呛人", "河道被倾倒工业废渣", "企业没有环评就开工生产", "小区附近的基站辐射让人担心",
+        "楼下饭店油烟太大，熏得没法开窗",
+        "工厂晚上偷排污水，河水发黑发臭",
+        "附近工地夜间施工噪音扰民",
+        "化工厂废气有刺鼻气味",
+        "养猪场臭味影响整个村",
+        "搅拌站粉尘污染严重",
+        "酒吧音响噪声太大影响休息",
+        "有人在田里焚烧垃圾浓烟呛人",
+        "河道被倾倒工业废渣",
+        "企业没有环评就开工生产",
+        "小区附近的基站辐射让人担心",
         "砖厂烟尘污染周边农田",
     ],
     "交通运输": [
-        "公交车班次太少，等车要一个小时", "出租车司机拒载还绕路", "网约车乱收费，价格比平时高一倍",
-        "客运站长途车票价上涨", "高速收费站排长队", "建议增加到高新区的公交线路", "驾校收了钱一直不安排考试",
-        "乡村公路坑坑洼洼没人修", "货车超载压坏道路", "公交站台的候车亭破损", "快递员态度差还丢件",
+        "公交车班次太少，等车要一个小时",
+        "出租车司机拒载还绕路",
+        "网约车乱收费，价格比平时高一倍",
+        "客运站长途车票价上涨",
+        "高速收费站排长队",
+        "建议增加到高新区的公交线路",
+        "驾校收了钱一直不安排考试",
+        "乡村公路坑坑洼洼没人修",
+        "货车超载压坏道路",
+        "公交站台的候车亭破损",
+        "快递员态度差还丢件",
         "地铁末班车时间太早",
     ],
     "教育文体": [
-        "孩子入学学位不够，被分到很远的学校", "学校违规收取补课费", "幼儿园收费太高还乱涨价",
-        "老师在校外有偿补课", "培训机构收了学费跑路", "中考招生政策不公平", "教师工资拖欠了三个月",
-        "学校食堂饭菜质量太差", "校车超载很危险", "社区图书馆开放时间太短", "体育场馆收费不合理",
+        "孩子入学学位不够，被分到很远的学校",
+        "学校违规收取补课费",
+        "幼儿园收费太高还乱涨价",
+        "老师在校外有偿补课",
+        "培训机构收了学费跑路",
+        "中考招生政策不公平",
+        "教师工资拖欠了三个月",
+        "学校食堂饭菜质量太差",
+        "校车超载很危险",
+        "社区图书馆开放时间太短",
+        "体育场馆收费不合理",
         "学生作业负担太重",
     ],
     "劳动和社会保障": [
-        "公司拖欠工资半年不发", "单位不给交社保", "养老保险断缴了怎么补", "加班没有加班费",
-        "公司不签劳动合同", "被公司无故辞退没有补偿", "失业金怎么申请", "退休金计算有误",
-        "农民工工资被包工头卷走", "医保转移手续太麻烦", "工伤认定需要什么材料", "职称评审结果没有公示",
+        "公司拖欠工资半年不发",
+        "单位不给交社保",
+        "养老保险断缴了怎么补",
+        "加班没有加班费",
+        "公司不签劳动合同",
+        "被公司无故辞退没有补偿",
+        "失业金怎么申请",
+        "退休金计算有误",
+        "农民工工资被包工头卷走",
+        "医保转移手续太麻烦",
+        "工伤认定需要什么材料",
+        "职称评审结果没有公示",
     ],
 }
 TEXTS = [t for texts in CORPUS.values() for t in texts]
@@ -73,10 +115,16 @@ def test_predict_top_is_calibrated_and_sorted(tiny_model):
     assert full.sum() == pytest.approx(1.0, abs=1e-6)
 
 
-@pytest.mark.parametrize(("text", "label"), [
-    ("公司三个月没发工资", "劳动和社会保障"), ("公交车太少了", "交通运输"), ("小区物业不管事", "城乡建设"),
-    ("学校乱收费", "教育文体"), ("工厂排放废气污染", "环境保护"),
-])
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("公司三个月没发工资", "劳动和社会保障"),
+        ("公交车太少了", "交通运输"),
+        ("小区物业不管事", "城乡建设"),
+        ("学校乱收费", "教育文体"),
+        ("工厂排放废气污染", "环境保护"),
+    ],
+)
 def test_tiny_model_learns_the_corpus(tiny_model, text, label):
     assert tiny_model.predict_top(text, k=1)[0][0] == label
 
@@ -118,7 +166,7 @@ def test_load_refuses_other_format_versions_and_foreign_files(tiny_model, tmp_pa
     with pytest.raises(ModelError, match="不是分类模型"):
         Model.load(tmp_path / "other.npz", trusted_dir=tmp_path)
     foreign = tmp_path / "foreign.pkl"
-    foreign.write_bytes(pickle.dumps([1, 2, 3]))       # a pickle is never unpickled
+    foreign.write_bytes(pickle.dumps([1, 2, 3]))  # a pickle is never unpickled
     with pytest.raises(ModelError, match="不是分类模型"):
         Model.load(foreign, trusted_dir=tmp_path)
     with pytest.raises(ModelError, match="不存在"):
@@ -146,7 +194,7 @@ def test_matches_scikit_learn_scoring():
 
 
 def test_vectorised_path_equals_token_path_on_long_and_odd_text(tiny_model):
-    texts = ["物业" * 700, "a" + "\U0001F600" * 3 + "停水😀停电", " 公交 \t站台\n破损 ", "x", "拖欠工资" + "。" * 1500]
+    texts = ["物业" * 700, "a" + "\U0001f600" * 3 + "停水😀停电", " 公交 \t站台\n破损 ", "x", "拖欠工资" + "。" * 1500]
     featurize = tiny_model.featurizer()
     for text in texts:
         np.testing.assert_allclose(tiny_model._scores_text(text), tiny_model._scores(featurize(text)), atol=1e-9)
@@ -215,8 +263,9 @@ def test_cross_validate_on_the_corpus():
 
 
 def test_load_tsv_dir_skips_malformed_lines(tmp_path):
-    (tmp_path / "a.tsv").write_text("公交太少\t交通运输\n坏行没有标签\n\t城乡建设\n物业不管\t城乡建设\n\n",
-                                    encoding="utf-8")
+    (tmp_path / "a.tsv").write_text(
+        "公交太少\t交通运输\n坏行没有标签\n\t城乡建设\n物业不管\t城乡建设\n\n", encoding="utf-8"
+    )
     (tmp_path / "b.tsv").write_text("\ufeff拖欠工资\t劳动和社会保障\n多\t一个\t制表符\n", encoding="utf-8")
     (tmp_path / "notes.txt").write_text("ignored\tx\n", encoding="utf-8")
     data = load_tsv_dir(tmp_path)

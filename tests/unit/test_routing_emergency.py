@@ -1,4 +1,5 @@
 """Emergency (119/110/120/122) and out-of-scope detection on texts written for these tests."""
+
 from __future__ import annotations
 
 import pytest
@@ -146,9 +147,16 @@ def test_in_scope(text):
     assert out_of_scope(text) is None
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("我要起诉对方", "人民法院"), ("我想申请劳动仲裁", "仲裁委员会"), ("举报干部受贿", "纪委监委"),
-    ("我要申请行政复议", "复议机关"), ("申请政府信息公开", "依申请公开"), ("已经进入信访程序", "信访部门"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("我要起诉对方", "人民法院"),
+        ("我想申请劳动仲裁", "仲裁委员会"),
+        ("举报干部受贿", "纪委监委"),
+        ("我要申请行政复议", "复议机关"),
+        ("申请政府信息公开", "依申请公开"),
+        ("已经进入信访程序", "信访部门"),
+    ],
+)
 def test_guidance_names_the_right_channel(text, words):
     assert words in out_of_scope(text).answer

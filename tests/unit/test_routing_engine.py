@@ -1,4 +1,5 @@
 """Engine: rules override the model, auto only above the threshold, 属地 resolution, no-model mode."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,7 +33,7 @@ def run(text, address=None, **kw):
 
 
 def test_mapping_from_seed():
-    assert MAPPING["城乡建设"] == ("ZJJ", True)        # most level-2 categories are 属地
+    assert MAPPING["城乡建设"] == ("ZJJ", True)  # most level-2 categories are 属地
     assert MAPPING["劳动和社会保障"] == ("RSJ", False)
     assert MAPPING["环境保护"] == ("SHJ", False)
     assert set(MAPPING) == set(LEVEL1_DEPARTMENTS)
@@ -65,7 +66,7 @@ def test_auto_only_above_threshold(model):
     text = "公司拖欠工资半年不发"
     top = model.predict_top(text, k=1)[0][1]
     assert run(text, model=model, threshold=top - 0.01).auto is True
-    assert run(text, model=model, threshold=top).auto is True              # ≥ threshold
+    assert run(text, model=model, threshold=top).auto is True  # ≥ threshold
     below = run(text, model=model, threshold=min(1.0, top + 0.01))
     assert below.auto is False and "低于自动派单阈值" in below.note
 
@@ -77,7 +78,7 @@ def test_local_category_goes_to_the_street(model, gaz):
     assert s.place.street_code == "D01S01"
     s = run("小区物业不作为，楼道垃圾没人清理", "西城区", model=model, gazetteer=gaz)
     assert s.suggestions[0]["department_code"] == "D02"
-    s = run("公司拖欠工资", "和平路28号", model=model, gazetteer=gaz)   # city-wide matter
+    s = run("公司拖欠工资", "和平路28号", model=model, gazetteer=gaz)  # city-wide matter
     assert s.suggestions[0]["department_code"] == "RSJ"
 
 
@@ -89,8 +90,10 @@ def test_place_from_text_when_no_address(model, gaz):
 def test_rule_overrides_the_model(model, gaz):
     text = "公司拖欠工资半年不发"
     assert run(text, model=model).suggestions[0]["department_code"] == "RSJ"
-    rules = [Rule(1, 1, "工资", None, None, None, "GJJ", "测试：低优先级"),
-             Rule(2, 10, "拖欠", None, None, None, "D03", "高新区欠薪专班")]
+    rules = [
+        Rule(1, 1, "工资", None, None, None, "GJJ", "测试：低优先级"),
+        Rule(2, 10, "拖欠", None, None, None, "D03", "高新区欠薪专班"),
+    ]
     s = run(text, model=model, rules=rules, threshold=0.99)
     assert s.rule_id == 2
     assert s.suggestions[0] == {"category": "劳动和社会保障", "department_code": "D03", "score": 1.0}

@@ -1,4 +1,5 @@
 """The chosen model's NB-SVM part and score weights, and loading an older (format 1) model file."""
+
 from __future__ import annotations
 
 import json

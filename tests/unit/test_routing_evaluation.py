@@ -1,4 +1,5 @@
 """Honest evaluation helpers: near-duplicate groups, grouped folds, coverage metrics (project-written data)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,8 +17,10 @@ from routing.evaluation import (
 from tests.unit.test_routing_classifier import LABELS, TEXTS
 
 TITLE = "幸福小区电梯经常故障物业拖着不修"
-BODY = ("您好，我是幸福小区三栋的业主。幸福小区电梯经常故障物业拖着不修，上周老人被困了半个小时，"
-        "打物业电话没人接，希望有关部门督促物业尽快维修并定期检查。")
+BODY = (
+    "您好，我是幸福小区三栋的业主。幸福小区电梯经常故障物业拖着不修，上周老人被困了半个小时，"
+    "打物业电话没人接，希望有关部门督促物业尽快维修并定期检查。"
+)
 REPOST = BODY.replace("上周", "上个星期").replace("半个小时", "四十分钟")
 
 
@@ -41,12 +44,18 @@ def test_group_label_conflicts_counts_mixed_groups():
     groups = np.array([0, 0, 1, 1, 1, 2])
     labels = ["a", "a", "a", "b", "a", "c"]
     c = group_label_conflicts(groups, labels)
-    assert c == {"texts": 6, "groups": 3, "multi_groups": 2, "texts_in_multi_groups": 5,
-                 "mixed_label_groups": 1, "texts_in_mixed_groups": 3}
+    assert c == {
+        "texts": 6,
+        "groups": 3,
+        "multi_groups": 2,
+        "texts_in_multi_groups": 5,
+        "mixed_label_groups": 1,
+        "texts_in_mixed_groups": 3,
+    }
 
 
 def test_grouped_folds_keep_each_group_in_one_fold():
-    groups = np.arange(len(TEXTS)) // 2      # pairs of neighbouring sentences belong together
+    groups = np.arange(len(TEXTS)) // 2  # pairs of neighbouring sentences belong together
     for tr, te in grouped_folds(LABELS, groups, 3):
         assert not set(groups[tr]) & set(groups[te])
         assert len(tr) + len(te) == len(TEXTS)
@@ -77,7 +86,7 @@ def test_cross_validate_with_groups():
 def test_coverage_metrics():
     classes = ["a", "b"]
     proba = np.array([[0.95, 0.05], [0.9, 0.1], [0.2, 0.8], [0.7, 0.3], [0.6, 0.4]])
-    labels = ["a", "a", "b", "b", "b"]   # wrong at 0.7 and 0.6
+    labels = ["a", "a", "b", "b", "b"]  # wrong at 0.7 and 0.6
     assert coverage_at_precision(proba, classes, labels, 0.99) == pytest.approx(0.6)
     assert coverage_at_precision(proba, classes, labels, 0.75) == pytest.approx(0.8)
     assert coverage_at_precision(np.array([[0.9, 0.1]]), classes, ["b"], 0.5) == 0.0

@@ -1,4 +1,5 @@
 """Gazetteer: district / street from addresses and texts of the demo city (exact, fuzzy, patterns)."""
+
 from __future__ import annotations
 
 import pytest
@@ -89,9 +90,21 @@ def test_locate(gaz, text, district, street):
     assert 0.0 < place.score <= 1.0
 
 
-@pytest.mark.parametrize("text", [
-    "", None, "路灯坏了", "老城区的路灯坏了", "建设南路", "中山北路", "光明新路", "公司拖欠工资", "A7县某镇", "G市城区",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        None,
+        "路灯坏了",
+        "老城区的路灯坏了",
+        "建设南路",
+        "中山北路",
+        "光明新路",
+        "公司拖欠工资",
+        "A7县某镇",
+        "G市城区",
+    ],
+)
 def test_no_place(gaz, text):
     assert gaz.locate(text) is None
 
@@ -123,8 +136,11 @@ def test_homophones():
 
 
 def test_only_gazetteer_codes_are_places():
-    g = Gazetteer({"X1": ["甲区"], "X1S1": ["乙街道", "丙路"]}, {"X1": "甲区", "X1S1": "乙街道", "C": "市"},
-                  {"X1": "C", "X1S1": "X1"})
+    g = Gazetteer(
+        {"X1": ["甲区"], "X1S1": ["乙街道", "丙路"]},
+        {"X1": "甲区", "X1S1": "乙街道", "C": "市"},
+        {"X1": "C", "X1S1": "X1"},
+    )
     assert g.streets == {"X1S1"}
     place = g.locate("丙路3号")
     assert (place.district_code, place.street_code) == ("X1", "X1S1")

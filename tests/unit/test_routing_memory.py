@@ -1,4 +1,5 @@
 """Nearest-neighbour memory of training texts (routing/memory.py), on project-written sentences."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -41,17 +42,17 @@ def test_combine_is_a_length_gated_product_of_experts(model):
     p = np.array([[0.6, 0.3, 0.05, 0.03, 0.02]] * 3)
     v = np.array([[0.0, 1.0, 0.0, 0.0, 0.0]] * 3)
     out = mem.combine(p, v, np.array([0, mem.full_at // 2, 10 * mem.full_at]))
-    np.testing.assert_allclose(out[0], p[0])                                  # empty text: memory ignored
-    for row, gate in ((1, mem.blend / 2), (2, mem.blend)):                   # half, then full weight
+    np.testing.assert_allclose(out[0], p[0])  # empty text: memory ignored
+    for row, gate in ((1, mem.blend / 2), (2, mem.blend)):  # half, then full weight
         want = p[row] * (v[row] + mem.eps) ** gate
         np.testing.assert_allclose(out[row], want / want.sum())
-    assert out[1, 1] < out[2, 1]                                              # the longer text listens more
+    assert out[1, 1] < out[2, 1]  # the longer text listens more
 
 
 def test_frequent_features_are_left_out_of_the_memory():
     x = csr_matrix(np.array([[1.0, 1.0, 0.0], [1.0, 0.0, 1.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]]))
     mem = memory.build(x, np.array([0, 1, 0, 1]), 2, max_df=0.5)
-    assert mem.keep.tolist() == [False, True, True]   # column 0 is in every text
+    assert mem.keep.tolist() == [False, True, True]  # column 0 is in every text
     assert mem.labels.dtype == np.int16 and mem.docs.dtype == np.int32
     vote = mem.vote(np.array([0, 1]), np.array([0.6, 0.8]))  # shares column 1 with text 0 only
     assert vote.tolist() == [1.0, 0.0]
@@ -88,10 +89,10 @@ def test_serving_probabilities_equal_the_training_side_scorer():
     probe = ["小区物业不管事还乱收费", "公交太少", "", "".join(TEXTS)[:1000], TEXTS[3], "工厂" * 600]
     opts = _options({})
     counts, terms = _count_matrix(TEXTS + probe, opts)
-    model, scorer = _train_counts(counts[:len(TEXTS)], terms, np.asarray(LABELS), opts)
+    model, scorer = _train_counts(counts[: len(TEXTS)], terms, np.asarray(LABELS), opts)
     assert model.nb is not None and model.memory is not None
     assert int(model.memory.keep[_row(model, probe[3])[0]].sum()) > model.memory.max_terms  # the cap is used
-    expected = scorer(counts[len(TEXTS):], text_lengths(probe, opts))
+    expected = scorer(counts[len(TEXTS) :], text_lengths(probe, opts))
     np.testing.assert_allclose(model.proba(probe), expected, atol=1e-6)
-    without = _train_counts(counts[:len(TEXTS)], terms, np.asarray(LABELS), {**opts, "memory": False})[0]
-    assert np.abs(without.proba([TEXTS[3]]) - expected[4]).max() > 1e-3   # the memory changed something
+    without = _train_counts(counts[: len(TEXTS)], terms, np.asarray(LABELS), {**opts, "memory": False})[0]
+    assert np.abs(without.proba([TEXTS[3]]) - expected[4]).max() > 1e-3  # the memory changed something

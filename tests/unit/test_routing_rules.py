@@ -1,4 +1,5 @@
 """Override rules: construction checks (zh-CN messages) and matching by keyword/regex/category/area/priority."""
+
 from __future__ import annotations
 
 import pytest
@@ -52,7 +53,7 @@ def test_regex_condition():
 
 def test_all_set_conditions_must_hold():
     r = rule(1, keyword="噪音", category="环境保护", area="D01", unit="D01")
-    assert apply([r], "广场舞噪音", "环境保护", D01S01) is r      # district rule covers its streets
+    assert apply([r], "广场舞噪音", "环境保护", D01S01) is r  # district rule covers its streets
     assert apply([r], "广场舞噪音", "城乡建设", D01S01) is None
     assert apply([r], "广场舞噪音", "环境保护", D02) is None
     assert apply([r], "广场舞噪音", "环境保护", None) is None
@@ -85,7 +86,7 @@ def test_a_regex_that_runs_out_of_time_does_not_match_and_is_reported():
     assert apply([slow, fine], "a" * 60 + "!", skipped=skipped) is fine
     assert skipped == [1]
     skipped.clear()
-    assert apply([slow, fine], "aaaa", skipped=skipped) is slow and skipped == []   # a quick match still counts
+    assert apply([slow, fine], "aaaa", skipped=skipped) is slow and skipped == []  # a quick match still counts
 
 
 def test_check_speed_refuses_a_catastrophic_regex_and_passes_ordinary_ones():
@@ -93,19 +94,18 @@ def test_check_speed_refuses_a_catastrophic_regex_and_passes_ordinary_ones():
 
     with pytest.raises(RuleError, match="正则表达式匹配过慢"):
         check_speed(rule(1, regex=CATASTROPHIC))
-    with pytest.raises(RuleError, match="过慢"):      # built from the pattern's own characters, not only "a"
+    with pytest.raises(RuleError, match="过慢"):  # built from the pattern's own characters, not only "a"
         check_speed(rule(2, regex=r"(噪|噪噪)+$"))
     for slow in (r"(x+x+)+y", r"(\w+\s?)+$"):
         with pytest.raises(RuleError, match="过慢"):
             check_speed(rule(3, regex=slow))
     for ordinary in (r"\d+路公交", r"(噪音|扰民).*(夜间|凌晨)", r"^[\u4e00-\u9fa5]{2,8}小区", r"[0-9]+号楼\s*\d*单元"):
         check_speed(rule(3, regex=ordinary))
-    check_speed(rule(4, keyword="噪音"))            # no regex: nothing to check
+    check_speed(rule(4, keyword="噪音"))  # no regex: nothing to check
 
 
 def test_the_engine_notes_a_skipped_rule():
     from routing.engine import suggest
 
-    s = suggest("a" * 60 + "!", model=None, mapping={}, gazetteer=None,
-                rules=[rule(5, regex=CATASTROPHIC, unit="SCJ")])
+    s = suggest("a" * 60 + "!", model=None, mapping={}, gazetteer=None, rules=[rule(5, regex=CATASTROPHIC, unit="SCJ")])
     assert s.rule_id is None and "规则 5 的正则表达式匹配超时" in s.note

@@ -1,4 +1,5 @@
 """Text normalisation and tokens."""
+
 from __future__ import annotations
 
 from routing.text import char_ngrams, features, head, normalize, strip_places, words
@@ -28,7 +29,7 @@ def test_words_and_features():
 
 
 def test_head_is_the_normalised_text_cut_without_normalising_all_of_it():
-    long = "ＡＢＣ，小区停水了！" * 500                      # 5,000 characters, full-width forms throughout
+    long = "ＡＢＣ，小区停水了！" * 500  # 5,000 characters, full-width forms throughout
     assert head(long, 100) == normalize(long)[:100]
     assert head("短文本　", 100) == "短文本"
     assert head(long, None) == normalize(long) and head(long, 0) == normalize(long)

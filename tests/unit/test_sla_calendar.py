@@ -123,9 +123,7 @@ def test_deadline_table(start, limit, pauses, expected):
 
 def test_open_pause_ends_at_now():
     pauses = [(sh(2026, 3, 9, 11), None)]
-    assert sla.deadline(sh(2026, 3, 9, 10), ch(2), WorkCalendar(), pauses, now=sh(2026, 3, 9, 13)) == sh(
-        2026, 3, 9, 14
-    )
+    assert sla.deadline(sh(2026, 3, 9, 10), ch(2), WorkCalendar(), pauses, now=sh(2026, 3, 9, 13)) == sh(2026, 3, 9, 14)
     with pytest.raises(ValueError, match="open pause"):
         sla.deadline(sh(2026, 3, 9, 10), ch(2), WorkCalendar(), pauses)
 

@@ -49,10 +49,7 @@ def test_elapsed_fraction_is_one_exactly_at_deadline():
     due = sla.deadline(start, wd(2), cal, pauses)
     assert due == sh(2026, 2, 25, 15, 20)  # Fri 113 + Sat 120 min, paused, Tue 467 + Wed 380 = 1080
     assert sla.elapsed_fraction(start, due, due, wd(2), cal, pauses) == 1.0
-    assert (
-        sla.card_level(sla.elapsed_fraction(start, due, due - timedelta(minutes=1), wd(2), cal, pauses))
-        == "yellow"
-    )
+    assert sla.card_level(sla.elapsed_fraction(start, due, due - timedelta(minutes=1), wd(2), cal, pauses)) == "yellow"
 
 
 @pytest.mark.parametrize(
@@ -201,7 +198,13 @@ def test_category_keys():
 
 
 def test_deadlines_for_with_category():
-    got = sla.deadlines_for(sh(2026, 3, 9, 10), "normal", "complaint", WorkCalendar(), policy=CATEGORY_POLICY,
-                            category="城乡建设/物业管理/物业服务")
+    got = sla.deadlines_for(
+        sh(2026, 3, 9, 10),
+        "normal",
+        "complaint",
+        WorkCalendar(),
+        policy=CATEGORY_POLICY,
+        category="城乡建设/物业管理/物业服务",
+    )
     assert got["reply"] == sh(2026, 3, 16, 10)  # 5 working days
     assert got["sign"] == sh(2026, 3, 10, 10)

@@ -1,4 +1,5 @@
 """统一考核 rates from counts (pure)."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,18 @@ from hotline.stats.metrics import UnitCounts, parse_weights, rank, rates
 
 
 def test_rates_follow_domain_definitions():
-    c = UnitCounts(dispatched=10, responded=8, replied_on_time=9, returns=2, improper_returns=1, extensions=1,
-                   reopened=1, scores={5: 3, 4: 1, 3: 1, 2: 2, 1: 1}, resolved_yes=6, resolved_answered=8)
+    c = UnitCounts(
+        dispatched=10,
+        responded=8,
+        replied_on_time=9,
+        returns=2,
+        improper_returns=1,
+        extensions=1,
+        reopened=1,
+        scores={5: 3, 4: 1, 3: 1, 2: 2, 1: 1},
+        resolved_yes=6,
+        resolved_answered=8,
+    )
     r = rates(c)
     assert r["response_rate"] == 0.8 and r["on_time_rate"] == 0.9
     assert r["satisfaction_rate"] == 0.625  # (3 + 1 + 1) / 8
@@ -32,8 +43,10 @@ def test_configurable_weights():
 
 
 def test_rank_orders_by_composite_with_shared_places_and_none_last():
-    rows = [{"department_code": code, "composite": comp, "counts": {"dispatched": n}}
-            for code, comp, n in (("A", 0.8, 5), ("B", None, 9), ("C", 0.9, 1), ("D", 0.8, 7))]
+    rows = [
+        {"department_code": code, "composite": comp, "counts": {"dispatched": n}}
+        for code, comp, n in (("A", 0.8, 5), ("B", None, 9), ("C", 0.9, 1), ("D", 0.8, 7))
+    ]
     ranked = rank(rows)
     assert [(r["department_code"], r["rank"]) for r in ranked] == [("C", 1), ("D", 2), ("A", 2), ("B", None)]
 

@@ -1,4 +1,5 @@
 """The case state machine (DOMAIN.md): every listed transition, refused ones, and the zh-CN messages."""
+
 from __future__ import annotations
 
 import re
@@ -23,7 +24,7 @@ OPEN = ["registered", "dispatched", "handling", "returned", "replied", "reopened
 
 # Written from DOMAIN.md, independently of the table in workflow.py.
 EXPECTED = {
-    ("registered", "answer"): "closed",        # 直接办结
+    ("registered", "answer"): "closed",  # 直接办结
     ("registered", "close"): "closed",
     ("registered", "dispatch"): "dispatched",
     ("dispatched", "sign"): "handling",
@@ -34,10 +35,10 @@ EXPECTED = {
     ("returned", "reject_return"): "dispatched",
     ("replied", "close"): "closed",
     ("replied", "reopen"): "reopened",
-    ("reopened", "dispatch"): "dispatched",    # 重办
+    ("reopened", "dispatch"): "dispatched",  # 重办
     ("dispatched", "subdispatch"): "dispatched",  # 二次派单: a district hands it on to its street
     ("handling", "subdispatch"): "dispatched",
-    ("registered", "transfer"): "closed",      # emergency transferred to 110/119/120/122
+    ("registered", "transfer"): "closed",  # emergency transferred to 110/119/120/122
     ("reopened", "transfer"): "closed",
     **{(state, "merge"): "merged" for state in OPEN},
 }
@@ -74,20 +75,23 @@ def test_refused_transition_leaves_the_case_alone(state, action):
     assert f"「{STATE_LABELS[CaseState(state)]}」" in info.value.message
 
 
-@pytest.mark.parametrize(("state", "action", "message"), [
-    ("dispatched", "close", "工单当前状态为「已派单」，不能执行「办结」操作"),
-    ("registered", "sign", "工单当前状态为「已登记」，不能执行「签收」操作"),
-    ("closed", "dispatch", "工单当前状态为「已办结」，不能执行「派单」操作"),
-    ("merged", "merge", "工单当前状态为「已并单」，不能执行「并单」操作"),
-    ("handling", "answer", "工单当前状态为「办理中」，不能执行「直接办结」操作"),
-    ("replied", "return", "工单当前状态为「已答复」，不能执行「退回」操作"),
-    ("dispatched", "redispatch", "工单当前状态为「已派单」，不能执行「改派」操作"),
-    ("dispatched", "reject_return", "工单当前状态为「已派单」，不能执行「驳回退回」操作"),
-    ("returned", "reply", "工单当前状态为「已退回」，不能执行「答复」操作"),
-    ("reopened", "close", "工单当前状态为「重办」，不能执行「办结」操作"),
-    ("bogus", "close", "工单当前状态为「bogus」，不能执行「办结」操作"),
-    ("closed", "fly", "工单当前状态为「已办结」，不能执行「fly」操作"),
-])
+@pytest.mark.parametrize(
+    ("state", "action", "message"),
+    [
+        ("dispatched", "close", "工单当前状态为「已派单」，不能执行「办结」操作"),
+        ("registered", "sign", "工单当前状态为「已登记」，不能执行「签收」操作"),
+        ("closed", "dispatch", "工单当前状态为「已办结」，不能执行「派单」操作"),
+        ("merged", "merge", "工单当前状态为「已并单」，不能执行「并单」操作"),
+        ("handling", "answer", "工单当前状态为「办理中」，不能执行「直接办结」操作"),
+        ("replied", "return", "工单当前状态为「已答复」，不能执行「退回」操作"),
+        ("dispatched", "redispatch", "工单当前状态为「已派单」，不能执行「改派」操作"),
+        ("dispatched", "reject_return", "工单当前状态为「已派单」，不能执行「驳回退回」操作"),
+        ("returned", "reply", "工单当前状态为「已退回」，不能执行「答复」操作"),
+        ("reopened", "close", "工单当前状态为「重办」，不能执行「办结」操作"),
+        ("bogus", "close", "工单当前状态为「bogus」，不能执行「办结」操作"),
+        ("closed", "fly", "工单当前状态为「已办结」，不能执行「fly」操作"),
+    ],
+)
 def test_refusal_message(state, action, message):
     with pytest.raises(InvalidTransition) as info:
         next_state(state, action)
@@ -117,17 +121,20 @@ def test_merge_from_every_open_state(state):
     assert "merge" in allowed_actions(state)
 
 
-@pytest.mark.parametrize(("state", "actions"), [
-    ("registered", {"answer", "close", "dispatch", "merge", "transfer"}),
-    ("dispatched", {"sign", "return", "merge", "subdispatch"}),
-    ("handling", {"return", "reply", "merge", "subdispatch"}),
-    ("returned", {"redispatch", "reject_return", "merge"}),
-    ("replied", {"close", "reopen", "merge"}),
-    ("reopened", {"dispatch", "merge", "transfer"}),
-    ("closed", set()),
-    ("merged", set()),
-    ("bogus", set()),
-])
+@pytest.mark.parametrize(
+    ("state", "actions"),
+    [
+        ("registered", {"answer", "close", "dispatch", "merge", "transfer"}),
+        ("dispatched", {"sign", "return", "merge", "subdispatch"}),
+        ("handling", {"return", "reply", "merge", "subdispatch"}),
+        ("returned", {"redispatch", "reject_return", "merge"}),
+        ("replied", {"close", "reopen", "merge"}),
+        ("reopened", {"dispatch", "merge", "transfer"}),
+        ("closed", set()),
+        ("merged", set()),
+        ("bogus", set()),
+    ],
+)
 def test_allowed_actions(state, actions):
     assert set(allowed_actions(state)) == actions
 
@@ -154,9 +161,19 @@ def test_labels():
     assert all(len(s.value) <= 16 for s in CaseState)  # cases.status is VARCHAR(16)
 
 
-@pytest.mark.parametrize(("state", "label"), [("registered", "已登记"), ("dispatched", "已派单"),
-                                              ("handling", "办理中"), ("returned", "已退回"), ("replied", "已答复"),
-                                              ("reopened", "重办"), ("closed", "已办结"), ("merged", "已并单"),
-                                              ("bogus", "bogus")])
+@pytest.mark.parametrize(
+    ("state", "label"),
+    [
+        ("registered", "已登记"),
+        ("dispatched", "已派单"),
+        ("handling", "办理中"),
+        ("returned", "已退回"),
+        ("replied", "已答复"),
+        ("reopened", "重办"),
+        ("closed", "已办结"),
+        ("merged", "已并单"),
+        ("bogus", "bogus"),
+    ],
+)
 def test_state_label(state, label):
     assert state_label(state) == label

@@ -3,16 +3,17 @@
 Idempotent: ``expiry_warned_on`` remembers which end date was warned about; retiring goes through the
 lifecycle (a version and an index change), so a second run finds nothing to do.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from hotline.channels.notify import notify_department, notify_role
 from hotline.extensions import db
 from hotline.kb import entries
 from hotline.models import KbEntry
-from hotline.channels.notify import notify_department, notify_role
 from workers.context import job
 
 WARN_DAYS = 30
@@ -20,9 +21,13 @@ WARN_DAYS = 30
 
 def check_expiry(today: date, now: datetime) -> dict:
     warned = retired = 0
-    due = db.session.scalars(sa.select(KbEntry).where(
-        KbEntry.status == "published", KbEntry.valid_to.is_not(None),
-        KbEntry.valid_to <= today + timedelta(days=WARN_DAYS)))
+    due = db.session.scalars(
+        sa.select(KbEntry).where(
+            KbEntry.status == "published",
+            KbEntry.valid_to.is_not(None),
+            KbEntry.valid_to <= today + timedelta(days=WARN_DAYS),
+        )
+    )
     for entry in due:
         if entry.valid_to < today:
             note = f"有效期已于 {entry.valid_to.isoformat()} 结束，自动下线"
@@ -31,8 +36,10 @@ def check_expiry(today: date, now: datetime) -> dict:
             continue
         if entry.expiry_warned_on == entry.valid_to:
             continue
-        text = (f"知识条目「{entry.title}」（{entry.code or entry.id}）将于 {entry.valid_to.isoformat()} 失效，"
-                f"请及时核实更新或延长有效期")
+        text = (
+            f"知识条目「{entry.title}」（{entry.code or entry.id}）将于 {entry.valid_to.isoformat()} 失效，"
+            f"请及时核实更新或延长有效期"
+        )
         if entry.department_id:
             notify_department(entry.department_id, text)
         else:

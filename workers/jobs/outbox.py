@@ -1,4 +1,5 @@
 """Outbox relay: deliver queued side effects after their transaction committed. Safe to run twice."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -27,25 +28,34 @@ def _recipients(recipient: str) -> list[int]:
             return []
         # The unit's own users and those of its superior units (who oversee sub-units).
         ancestors = [p for p in dept.path.strip("/").split("/") if p]
-        return list(db.session.scalars(
-            sa.select(User.id).join(Department, User.department_id == Department.id)
-            .where(Department.code.in_(ancestors), User.active.is_(True))))
+        return list(
+            db.session.scalars(
+                sa.select(User.id)
+                .join(Department, User.department_id == Department.id)
+                .where(Department.code.in_(ancestors), User.active.is_(True))
+            )
+        )
     return []
 
 
 def _deliver_inapp(message: OutboxMessage, now: datetime) -> None:
-    case_number = db.session.scalar(sa.select(Case.number).where(Case.id == message.case_id)) \
-        if message.case_id else None
+    case_number = (
+        db.session.scalar(sa.select(Case.number).where(Case.id == message.case_id)) if message.case_id else None
+    )
     existing = set(db.session.scalars(sa.select(Notification.user_id).where(Notification.outbox_id == message.id)))
     for user_id in _recipients(message.recipient):
         if user_id in existing:
             continue
-        note = Notification(user_id=user_id, outbox_id=message.id, case_id=message.case_id, text=message.text,
-                            created_at=now)
+        note = Notification(
+            user_id=user_id, outbox_id=message.id, case_id=message.case_id, text=message.text, created_at=now
+        )
         db.session.add(note)
         db.session.flush()
-        publish("notification", {"id": note.id, "text": note.text, "case_number": case_number,
-                                 "created_at": now.isoformat()}, [f"user:{user_id}"])
+        publish(
+            "notification",
+            {"id": note.id, "text": note.text, "case_number": case_number, "created_at": now.isoformat()},
+            [f"user:{user_id}"],
+        )
 
 
 @job

@@ -1,4 +1,5 @@
 """The 差评 loop's time-limit sweep (every minute from the cron table)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

@@ -7,6 +7,7 @@ The model is written atomically into the instance folder; every web process and 
 suggestion (``hotline.dispatch.service.load_model`` caches by the file's mtime). Safe to run twice: the last
 run's file wins, both trained from the same rows. ``now`` is injected for tests.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -22,9 +23,11 @@ from workers.context import job
 def closed_samples(since: datetime) -> tuple[list[str], list[str]]:
     """(text, level-1 category) of cases closed since ``since`` with a category, duplicates excluded."""
     rows = db.session.execute(
-        sa.select(Case.content, Category.path).join(Category, Category.id == Case.category_id)
+        sa.select(Case.content, Category.path)
+        .join(Category, Category.id == Case.category_id)
         .where(Case.status == "closed", Case.closed_at >= since, Case.merged_into_id.is_(None))
-        .order_by(Case.id)).all()
+        .order_by(Case.id)
+    ).all()
     return [r.content for r in rows], [r.path.split("/", 1)[0] for r in rows]
 
 
@@ -78,8 +81,9 @@ def retrain_router(now: datetime | None = None) -> dict:
         summary["reason"] = "not enough labelled samples; the current model is kept"
         return summary
     model = train(texts, labels)
-    model.meta.update({"source": "scheduled", "from_cases": from_cases, "from_base": base,
-                       "retrained_at": now.isoformat()})
+    model.meta.update(
+        {"source": "scheduled", "from_cases": from_cases, "from_base": base, "retrained_at": now.isoformat()}
+    )
     path = model_path(settings.instance)
     model.save(path)
     summary.update(trained=True, path=str(path), n=len(texts))

@@ -3,14 +3,15 @@
 Safe to run twice and on two schedulers at once (see hotline/sla/sweeper.py). ``now`` is injected for
 tests and the bench; the scheduler passes nothing and the job reads the clock once.
 """
+
 from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from hotline.sla import sweeper
 from hotline.extensions import db
+from hotline.sla import sweeper
 from workers.context import job
 
 
