@@ -28,6 +28,7 @@ run: install
 
 ## make test: install and run the whole suite (embedded SQLite + Redis unless DATABASE_URL/REDIS_URL)
 test: install-dev browser
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest tests
 
@@ -54,6 +55,7 @@ bench-routing: install-dev
 	$(PY) -m tests.bench.routing_bench --data $(DATA) --out bench/routing.json $(BENCH_ARGS)
 
 lint: install-dev
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 
 clean:

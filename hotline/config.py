@@ -74,7 +74,8 @@ class Settings:
     stats_score_weights: str = "5:1,4:1,3:1,2:0,1:0"
     stats_composite: str = "response:0.30,resolution:0.35,satisfaction:0.35"
     auto_dispatch: bool = False
-    auto_dispatch_threshold: float = 0.95  # bodies, CV: ≈ 80 % of cases above it at ≈ 0.98 precision (bench/routing)
+    # the 80 %-coverage threshold of the chosen model on bodies (CV; measurements: tests/bench/README.md, routing)
+    auto_dispatch_threshold: float = 0.95
     refcache_ttl: float = 1.0  # seconds a process trusts its cached units/categories before re-checking
     refcache_max_age: int = 300  # cached units, categories, routing tables are rebuilt at least this often
     duplicate_window_days: int = 30  # 并单: open cases registered within this many days are compared

@@ -1,4 +1,7 @@
-"""Errors: JSON for the API ({"error": {code, message, fields}}), friendly pages elsewhere. Never a trace."""
+"""Errors: JSON for the API ({"error": {code, message, fields}}), friendly pages elsewhere. Never a trace.
+
+The only module that speaks HTTP about errors: domain code raises domain errors (hotline/cases/errors.py), which
+carry their status, code, message and fields; views may also raise ``ApiError`` (HTTP-level refusals)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from hotline.auth.permissions import Forbidden, Unauthenticated
-from hotline.cases.errors import NotAllowed, RuleRefused, StaleVersion
+from hotline.cases.errors import DOMAIN_ERRORS, DomainError
 from hotline.cases.workflow import InvalidTransition
 from hotline.citizens.phones import PhoneError
 from hotline.extensions import db
@@ -64,17 +67,14 @@ def init_app(app: Flask) -> None:
     def _phone_error(err: PhoneError):
         return error_response(400, err.code, err.message, {"citizen_phone": err.message})
 
-    @app.errorhandler(InvalidTransition)
-    def _invalid_transition(err: InvalidTransition):
+    def _domain_error(err: DomainError):
+        """A domain refusal (hotline/cases/errors.py): its own status, code, message and fields."""
         db.session.rollback()
-        return error_response(422, "invalid_transition", err.message)
+        return error_response(err.status, err.code, err.message, err.fields)
 
-    @app.errorhandler(RuleRefused)
-    def _rule_refused(err: RuleRefused):
-        db.session.rollback()
-        return error_response(422, err.code, err.message)
+    for domain_error in (DomainError, *DOMAIN_ERRORS, InvalidTransition):  # one handler per class
+        app.register_error_handler(domain_error, _domain_error)
 
-    @app.errorhandler(NotAllowed)
     @app.errorhandler(Forbidden)
     def _forbidden(err):
         db.session.rollback()
@@ -83,11 +83,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Unauthenticated)
     def _unauthenticated(err):
         return error_response(401, "unauthorized", err.message)
-
-    @app.errorhandler(StaleVersion)
-    def _stale(err: StaleVersion):
-        db.session.rollback()
-        return error_response(409, "stale_version", err.message)
 
     @app.errorhandler(StaleDataError)
     def _stale_data(err):

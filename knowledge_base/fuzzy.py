@@ -10,8 +10,9 @@ _CHAR_PINYIN: dict[str, str] = {}
 
 
 def _lazy_pinyin():
-    """pypinyin's reader, imported on first use: its phrase dictionary costs ~55 MB in every process that
-    imports it, and most processes (workers, the sweeper, web workers that never search) never need it."""
+    """pypinyin's reader, imported on first use: its phrase dictionary is large in every process that imports
+    it (measurements: tests/bench/README.md, kb_search), and most processes (workers, the sweeper, web workers
+    that never search) never need it."""
     try:  # pypinyin is a pinned dependency; without it only the edit-distance correction works
         from pypinyin import lazy_pinyin
     except ImportError:  # pragma: no cover

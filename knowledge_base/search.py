@@ -1,11 +1,11 @@
 """The KB search index: pure, in-process, updated in place (no Flask, no ``hotline``).
 
-Measured on this machine (see tests/bench/kb_search.py and the issue note): for 50,000 entries a compact
-inverted index (term → array of slots + array of float32 weights, scored with numpy) answers in ~ms and
-takes tens of MB, where SQLite FTS5 and PostgreSQL trigram have no Chinese segmentation, synonyms or
-homophone correction of their own. Every process keeps its own index and brings it up to date from the
-database's change counter before each search (hotline/kb/index.py), so a publication is visible everywhere
-at the next search.
+Chosen over the database's full-text search: a compact inverted index (term → array of slots + array of
+float32 weights, scored with numpy) answers fast and stays small for a city-sized catalogue, where SQLite FTS5
+and PostgreSQL trigram have no Chinese segmentation, synonyms or homophone correction of their own
+(measurements: tests/bench/README.md, kb_search). Every process keeps its own index and brings it up to date
+from the database's change counter before each search (hotline/kb/index.py), so a publication is visible
+everywhere at the next search.
 
 Ranking: BM25-style term weights (precomputed per entry by ``text.term_vector``) × idf × query-term weight
 (1.0 typed, 0.9 synonym, 0.8/0.6 typo correction, 0.5 substring), then × (1 + 0.25·usage + 0.1·freshness).

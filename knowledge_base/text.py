@@ -1,8 +1,8 @@
 """Chinese text → search terms: normalisation, jieba segmentation with a user dictionary, weighted term vectors.
 
 Entries are tokenised once, when written (``term_vector``), and the vector is stored with the entry: building
-the index in a new process then costs no segmentation at all (jieba runs at ~200,000 characters/s here, so a
-50,000-entry catalogue would take minutes to segment).
+the index in a new process then costs no segmentation at all (segmenting a whole catalogue with jieba would
+take minutes; measurements: tests/bench/README.md, kb_search).
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ class Tokenizer:
     """jieba (its own dictionary instance) plus the city's words: place names, unit names, synonyms."""
 
     def __init__(self, user_words: tuple[str, ...] | list[str] = ()):
-        import jieba  # on first use: ~17 MB that processes which never search need not carry
+        # on first use: a large import (tests/bench/README.md, kb_search) that processes which never search
+        # need not carry
+        import jieba
 
         jieba.setLogLevel(logging.WARNING)
         self._jieba = jieba.Tokenizer()

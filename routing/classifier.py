@@ -8,21 +8,17 @@ idf, l2):
 3. probabilities softmax(a·s + c·u), the two weights fitted (log-loss) on out-of-fold scores of an internal
    3-fold split — with c = 0 this is the temperature calibration of the SVM alone (``algorithm="svm"``);
 4. a nearest-neighbour memory of the training texts (``routing.memory``) whose label vote is blended in.
-Measured with 5-fold CV over near-duplicate groups (tests/bench/README.md, routing): against the SVM alone,
-NB-SVM adds +0.3 (bodies) / +0.6 (titles) macro-F1 points, the memory +0.9 on bodies. Tried on the same
-folds and not adopted (bodies / titles, against the SVM alone): jieba words (−0.2 / ±0), char 1–3-grams
-(−0.2 / −0.4), logistic regression C ∈ {10, 30, 100} (−0.7 to −1.0 / −0.6 to −0.8), ridge (−0.3 / −0.1),
-SGD modified-Huber (−0.5 / −1.1), complement / multinomial NB alone (−4.9 / −2.6, −6.1 / −3.9) or averaged
-in (−0.9 / +0.1), C ∈ {0.3, 0.5, 2} (−0.7 to +0.1: C stays 1, so no nested search was needed), no class
-weights (−0.2 / −0.4), truncating bodies to 150 / 300 / 500 characters (−2.3, −0.3, −0.3 on bodies) or
-adding their first 80 as extra features (±0), ranking auto-dispatch by the top-2 margin instead of the top
-probability (precision at 80 % coverage +0.1 / ±0), training on extra title-like snippets of the training
-bodies (their first sentence: ±0 / +0.2; first + 2 random sentences: −0.9 / ±0; on a plain k-fold the first
-sentence lifts titles +0.9 because it is often the held-out title itself), a containment vote (the training
-text holding most of the query's trigrams, a title inside its own body: ±0 / ±0; +0.5 / +0.7 on a plain
-k-fold, twins only). The multinomial logistic calibrator
-(``calibrator="logistic"``) reorders classes and measured −0.4 macro-F1 points on bodies. All labelled
-files (titles and bodies) train one model (+1.5 points on each against per-file models). The baseline
+Both additions to the SVM alone (NB-SVM, the memory) raised macro-F1 under 5-fold CV over near-duplicate
+groups. Tried on the same folds and not adopted (no clear gain; most lost): jieba words, char 1–3-grams,
+logistic regression, ridge, SGD modified-Huber, complement / multinomial NB alone or averaged in, other values
+of C (C stays 1, so no nested search was needed), no class weights, truncating bodies or adding their first
+characters as extra features, ranking auto-dispatch by the top-2 margin instead of the top probability,
+training on extra title-like snippets of the training bodies (a clear gain only on a plain k-fold, where the
+snippet is often the held-out title itself), a containment vote (the training text holding most of the
+query's trigrams, a title inside its own body: a gain only on a plain k-fold, twins only). The multinomial
+logistic calibrator (``calibrator="logistic"``) reorders classes and scored lower on bodies. All labelled
+files (titles and bodies) train one model (better on each than per-file models). Every figure:
+tests/bench/README.md, routing ("Design decisions and their measurements"). The baseline
 (``algorithm="baseline"``) is the usual TF-IDF character 1–3-grams → LinearSVC(C=0.5), uncalibrated scores
 squashed by softmax.
 
@@ -45,7 +41,6 @@ from pathlib import Path
 import numpy as np
 
 from routing import memory as memory_mod
-from routing.evaluation import CVMetrics, cross_validate, score_metrics
 from routing.model import FORMAT_VERSION, MAGIC, MODEL_FILE, Featurizer, Model, ModelError, NBPart, model_path
 from routing.text import head
 
@@ -54,16 +49,13 @@ __all__ = [
     "FORMAT_VERSION",
     "MAGIC",
     "MODEL_FILE",
-    "CVMetrics",
     "Featurizer",
     "LabelledData",
     "Model",
     "ModelError",
-    "cross_validate",
     "load_tsv",
     "load_tsv_dir",
     "model_path",
-    "score_metrics",
     "train",
 ]
 
@@ -76,12 +68,12 @@ _CHARS = {
     "class_weight": "balanced",
 }
 ALGORITHMS: dict[str, dict] = {
-    # chosen: best measured that meets the latency/memory budget (numbers: tests/bench/README.md)
+    # chosen: best measured that meets the latency/memory budget (numbers: tests/bench/README.md, routing)
     "svm_nb_memory": {**_CHARS, "nb": True, "memory": True},
     # the previous model: the SVM alone, temperature-calibrated
     "svm": dict(_CHARS),
-    # + jieba words and word bigrams: ± 0.2 macro-F1 points, but jieba costs ~100 MB per process and
-    # ~4 ms per 1,000-character body (CPU p95): over the 2 ms budget
+    # + jieba words and word bigrams: no better, and jieba's memory per process and classify time per body are
+    # over the budget (measurements: tests/bench/README.md, routing)
     "svm_words": {**_CHARS, "use_words": True},
     # baseline: the common TF-IDF + linear recipe (char 1–3-grams, LinearSVC, softmax of raw scores)
     "baseline": {"char_range": (1, 3), "use_words": False, "C": 0.5, "min_df": "auto", "calibrate": False},

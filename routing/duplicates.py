@@ -1,14 +1,14 @@
 """Duplicate detection for new cases (the same matter reported again, 重复件).
 
-``similar`` compares two texts with rapidfuzz. Measured (tests/bench/routing_bench.py, section
+``similar`` compares two texts with rapidfuzz. Compared (tests/bench/routing_bench.py, section
 "duplicates") on synthetic re-reports of the labelled titles/bodies (clauses dropped, reordered, cut
 to a shorter report, characters replaced) against other texts of the same category: character
 ``partial_ratio`` (best-aligned substring), character ``ratio`` and jieba ``token_set_ratio`` all rank
-them almost perfectly (AUC ≥ 0.9999), jieba ``token_sort_ratio`` does worst (0.966 on bodies). Chosen:
-``partial_ratio`` — a shortened re-report still scores high in absolute terms (plain ``ratio`` of a
-half-length re-report is at most ~0.67, so no single threshold fits short and long texts), and it
-needs no segmentation (5–10× faster than the jieba methods). Below ``MIN_PARTIAL`` characters a
-partial match means little, and plain ``ratio`` is used.
+them almost perfectly, jieba ``token_sort_ratio`` does worst. Chosen: ``partial_ratio`` — a shortened
+re-report still scores high in absolute terms (plain ``ratio`` of a half-length re-report is at most
+~0.67, so no single threshold fits short and long texts), and it needs no segmentation (several times
+faster than the jieba methods). Below ``MIN_PARTIAL`` characters a partial match means little, and plain
+``ratio`` is used. (measurements: tests/bench/README.md, routing)
 
 ``find_duplicates`` also requires the same place when both places are known.
 """

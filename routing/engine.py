@@ -45,7 +45,7 @@ class Suggestion:
     emergency_phrase: str | None = None
 
     def to_dict(self) -> dict:
-        """JSON-ready: the API.md shape plus the extras."""
+        """JSON-ready: the docs/api.md shape plus the extras."""
         return {
             "suggestions": self.suggestions,
             "auto": self.auto,

@@ -1,19 +1,18 @@
 """Evaluating the category classifier honestly: metrics, near-duplicate groups, grouped cross-validation.
 
 Labelled history holds the same matter more than once: a title file and a body file of the same
-platform, where a body's own title is often in the title file (measured on the tipdm data: ~3,200 of
-5,115 bodies contain ≥ 50 % of the character trigrams of one title, and those pairs agree on the label
-97 % of the time against 15 % for random pairs), and re-posted messages. Plain k-fold CV puts such twins
-on both sides of a split and overstates quality (~+2 macro-F1 points on bodies when titles and bodies
-are trained together). ``near_duplicate_groups`` links them (label-free: text only), and
-``cross_validate_groups`` keeps each group inside one fold.
+platform, where a body's own title is often in the title file (on the tipdm data most bodies contain
+≥ 50 % of the character trigrams of one title, and those pairs nearly always agree on the label, random
+pairs rarely), and re-posted messages. Plain k-fold CV puts such twins on both sides of a split and
+overstates quality (clearly on bodies when titles and bodies are trained together; measurements:
+tests/bench/README.md, routing). ``near_duplicate_groups`` links them (label-free: text only), and
+``routing.cv.cross_validate(groups=…)`` keeps each group inside one fold.
 
 Pure (no Flask / hotline imports); needs scikit-learn (training side only).
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -159,53 +158,3 @@ def group_label_conflicts(groups: np.ndarray, labels: list[str]) -> dict:
         "mixed_label_groups": len(mixed),
         "texts_in_mixed_groups": int(sum(sizes[g] for g in mixed)),
     }
-
-
-def grouped_folds(labels: list[str], groups: np.ndarray, folds: int, seed: int = 0) -> list[tuple]:
-    """Stratified folds that keep every group inside one fold."""
-    from sklearn.model_selection import StratifiedGroupKFold
-
-    y = np.asarray(labels)
-    return list(StratifiedGroupKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y, groups))
-
-
-def out_of_fold_proba(texts: list[str], labels: list[str], splits: list[tuple], **opts) -> tuple[np.ndarray, list]:
-    """Probabilities of every text from a model trained without its fold (columns: sorted labels).
-    Texts are tokenised and counted once (label-free); each fold's vocabulary, idf and weights come from
-    its training rows only, exactly as ``train`` would compute them."""
-    from routing.classifier import _count_matrix, _options, _train_counts, text_lengths
-
-    options = _options(dict(opts))
-    classes = sorted(set(labels))
-    y = np.asarray(labels)
-    counts, terms = _count_matrix(texts, options)
-    lengths = text_lengths(texts, options)
-    proba = np.zeros((len(texts), len(classes)))
-    for tr, te in splits:
-        model, scorer = _train_counts(counts[tr], terms, y[tr], options)
-        cols = [classes.index(c) for c in model.classes]
-        proba[np.ix_(te, cols)] = scorer(counts[te], lengths[te])
-    return proba, classes
-
-
-def cross_validate(
-    texts: list[str],
-    labels: list[str],
-    folds: int = 5,
-    coverage: float = 0.8,
-    seed: int = 0,
-    groups: np.ndarray | None = None,
-    **opts,
-) -> CVMetrics:
-    """Stratified k-fold CV of ``train(**opts)``: every case is scored by a model that never saw it (nor,
-    with ``groups``, any text of its group)."""
-    from sklearn.model_selection import StratifiedKFold
-
-    started = time.perf_counter()
-    if groups is not None:
-        splits = grouped_folds(labels, groups, folds, seed)
-    else:
-        splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(labels)), labels))
-    proba, classes = out_of_fold_proba(texts, labels, splits, **opts)
-    m = score_metrics(proba, classes, labels, coverage)
-    return CVMetrics(coverage=coverage, folds=folds, n=len(texts), seconds=round(time.perf_counter() - started, 1), **m)

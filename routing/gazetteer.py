@@ -1,6 +1,7 @@
 """Locate a case in the city: district (区/县) and street/town (街道/镇/乡) from an address or text.
 
-Pure: the app passes the areas in (``hotline.seed.city.AREAS`` and the department names/parents).
+Pure: the app passes the areas in as plain data (each district/street code with its name and the places of the
+``places`` table, built by ``hotline.dispatch.service``) with the department names and parents.
 
 Order of evidence, strongest first:
 1. exact alias hits (longest match wins, a hit inside a longer hit is dropped); a street implies its
@@ -76,7 +77,8 @@ def _split_suffix(alias: str) -> tuple[str, str | None]:
 
 @lru_cache(maxsize=1)
 def _readings() -> dict[str, frozenset[str]]:
-    """Character → toneless pinyin readings, read from pypinyin's table (≈ 5 MB; empty if absent)."""
+    """Character → toneless pinyin readings, read from pypinyin's table (a large JSON file, read once; size:
+    tests/bench/README.md, routing; empty if absent)."""
     import importlib.util
     import json
     import os

@@ -7,12 +7,12 @@ labels with weight similarity^``power``; the vote v is blended into the linear p
 p · (v + eps)^(b·g), renormalised, where g = min(1, characters / ``full_at``): a short title's neighbours
 are mostly chance matches, a body's are informative.
 
-Measured (tests/bench/README.md, routing; 5-fold CV over near-duplicate groups, so a text's own title and
-re-posts are never in its memory): +0.9 macro-F1 points on bodies, +0.1 on titles, top-3 and precision
-at 80 % coverage up too; on plain k-fold, where a re-post's twin is in the memory, +1.4 on bodies. The
-blend constants were chosen on one fold seed from a 6-point grid (blend ∈ {0.3, 0.5, 1}, eps ∈ {0.05,
-0.2}) and confirmed on another; max_df 3 % and the 250-term cap on the query cost ≤ 0.2 points against
-10 % and no cap, and keep a 1,000-character body's look-up at ~0.2 ms.
+Under 5-fold CV over near-duplicate groups (a text's own title and re-posts are never in its memory) the
+memory lifts macro-F1 clearly on bodies and a little on titles, top-3 and precision at 80 % coverage too;
+more on a plain k-fold, where a re-post's twin is in the memory. The blend constants were chosen on one fold
+seed from a small grid of blend and eps and confirmed on another; the low ``max_df`` and the cap on the
+query's terms (``max_terms``) cost next to nothing against a looser ``max_df`` and no cap, and keep a long
+body's look-up short. (measurements: tests/bench/README.md, routing)
 
 Pure numpy at scoring time (no scipy in the web process); ``build`` and ``vote_rows`` take scipy sparse
 matrices from the training side but only call their methods.
@@ -100,7 +100,8 @@ class Memory:
 
     def _strongest(self, idx: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The query's ``max_terms`` largest tf-idf values (ties: lower feature index), the rest dropped: bounds
-        the postings a long body touches (measured: ± 0.2 macro-F1 points against all terms)."""
+        the postings a long body touches, at no real cost in quality against all terms (measurements:
+        tests/bench/README.md, routing)."""
         if len(idx) <= self.max_terms:
             return idx, vals
         top = np.lexsort((idx, -vals))[: self.max_terms]
@@ -147,7 +148,7 @@ class Memory:
 def build(x, labels: np.ndarray, n_classes: int, **params) -> Memory:
     """Memory of training rows ``x`` (sparse, l2 tf-idf in the model's columns) with class indices ``labels``.
     More than ``max_texts`` rows (a scheduled retraining on years of closed cases): a seeded random sample of
-    them, so the memory's size (~1 MB per 1,000 texts) and look-up time stay bounded."""
+    them, so the memory's size and look-up time stay bounded (size per text: tests/bench/README.md, routing)."""
     opts = {**DEFAULTS, **params}
     x, labels = x.tocsr(), np.asarray(labels)
     if x.shape[0] > opts["max_texts"]:

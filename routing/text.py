@@ -2,13 +2,14 @@
 
 ``normalize`` folds full-width forms to half-width (NFKC), lowercases and collapses whitespace;
 ``head`` does so for the first ``max_chars`` characters only. ``char_ngrams`` and ``words`` are the two
-token streams the classifier can use. Measured on the labelled history (5-fold CV over near-duplicate
-groups, tests/bench/routing_bench.py): character 1–2-grams carry almost all of the signal (1–3-grams:
-−0.2/−0.4 macro-F1 points on bodies/titles at 4× the features; jieba words + word bigrams on top: −0.2/±0
-at ~4× the classify time and ~+110 MB per process), so the chosen model uses characters only.
+token streams the classifier can use. On the labelled history (5-fold CV over near-duplicate groups,
+tests/bench/routing_bench.py) character 1–2-grams carry almost all of the signal: 1–3-grams scored lower at
+several times the features, and jieba words + word bigrams on top scored no better at several times the
+classify time and a much larger process, so the chosen model uses characters only.
 
-``strip_places`` removes anonymised place tokens of the training data ("A7县", "G市"); measured:
-removing them cost ~0.3 points (they correlate with the source region), so the default keeps them.
+``strip_places`` removes anonymised place tokens of the training data ("A7县", "G市"); removing them cost
+quality (they correlate with the source region), so the default keeps them.
+(measurements: tests/bench/README.md, routing)
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ def normalize(text: str) -> str:
 @lru_cache(maxsize=64)
 def _normalized(text: str) -> str:
     """One suggestion normalises its text in five checks (emergency, out-of-scope, place, keywords, rules):
-    remembered, NFKC runs once (measured: ``engine.suggest`` without a model on the longest quarter of the
-    labelled bodies, 1.51 → 0.97 ms CPU per text). A str caches its own hash, so a hit costs no rehash."""
+    remembered, NFKC runs once, a visible saving in ``engine.suggest`` on long bodies (measurements:
+    tests/bench/README.md, routing). A str caches its own hash, so a hit costs no rehash."""
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
 
 
@@ -43,11 +44,11 @@ def truncate(text: str, max_chars: int | None) -> str:
 
 
 def head(text: str, max_chars: int | None) -> str:
-    """``normalize(text)[:max_chars]``, normalising only a prefix of a long text: NFKC costs ~0.15 µs per
-    character, and a 10,000-character body would otherwise spend ~1.5 ms on characters never scored. The
-    prefix (max_chars + 64 characters) is used when its normalised form is comfortably longer than
-    ``max_chars`` (whitespace runs, which shrink, are the only common case where it is not); training and
-    scoring both call this, so they agree whatever the text."""
+    """``normalize(text)[:max_chars]``, normalising only a prefix of a long text: NFKC's cost grows with every
+    character, and a very long body would otherwise spend it mostly on characters never scored (measurements:
+    tests/bench/README.md, routing). The prefix (max_chars + 64 characters) is used when its normalised form is
+    comfortably longer than ``max_chars`` (whitespace runs, which shrink, are the only common case where it is
+    not); training and scoring both call this, so they agree whatever the text."""
     text = text or ""
     if not max_chars:
         return normalize(text)

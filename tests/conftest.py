@@ -39,6 +39,7 @@ def _reset_postgres(url: str) -> None:
 def app(tmp_path_factory):
     from flask_migrate import upgrade
 
+    import workers.cli
     from hotline import cli, create_app
     from hotline.extensions import connect_redis
     from hotline.seed.loader import seed_demo
@@ -57,6 +58,7 @@ def app(tmp_path_factory):
         }
     )
     cli.register(app)
+    workers.cli.register(app)
     with app.app_context():
         upgrade()
         seed_demo()
@@ -104,3 +106,31 @@ def api(app, tokens):
 def phone():
     """A fresh, valid mobile number for each test."""
     return "139" + f"{uuid.uuid4().int % 10**8:08d}"
+
+
+@pytest.fixture()
+def clock():
+    """A FakeClock (tests/factories.py) at the current instant: ``clock()``, ``clock.advance(minutes=5)``."""
+    from tests.factories import FakeClock
+
+    return FakeClock()
+
+
+@pytest.fixture()
+def factories(app, tokens, clock):
+    from tests.factories import Factories
+
+    return Factories(app, tokens, clock)
+
+
+@pytest.fixture()
+def make_case(factories):
+    """make_case("replied", unit="CGJ", urgency="urgent", channel="web", content=...) -> Case, brought to that
+    state through the real operations (tests/factories.py: Factories.make_case)."""
+    return factories.make_case
+
+
+@pytest.fixture()
+def make_user(factories):
+    """make_user(role="department_handler", unit="CGJ") -> User, with an API token: api(user.username)."""
+    return factories.make_user

@@ -6,6 +6,7 @@ import functools
 
 from flask import current_app, has_app_context
 
+from hotline import create_app
 from hotline.extensions import db
 
 _app = None
@@ -14,8 +15,6 @@ _app = None
 def _get_app():
     global _app
     if _app is None:
-        from hotline import create_app
-
         _app = create_app()
     return _app
 

@@ -20,6 +20,7 @@ def run_worker(app: Flask, queues: tuple[str, ...] = QUEUES, burst: bool = False
 def run_scheduler(app: Flask) -> None:
     conn = connect_redis(app.config["HOTLINE"])
     scheduler = CronScheduler(connection=conn)
+    # lazy on purpose: importing the cron table registers its jobs with rq.cron (only the scheduler wants that)
     import workers.schedule as table
 
     for func, queue, interval in table.CRON_TABLE:

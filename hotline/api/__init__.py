@@ -1,10 +1,9 @@
-"""REST API under /api/v1 (JSON in, JSON out, errors per API.md)."""
+"""REST API under /api/v1 (JSON in, JSON out, errors per docs/api.md).
 
-from flask import Blueprint
+The blueprint object lives in ``blueprint.py``; importing this package registers every route module on it.
+"""
 
-api_bp = Blueprint("api", __name__)
-
-from hotline.api import (  # noqa: E402, F401
+from hotline.api import (  # noqa: F401 — each module adds its routes to api_bp
     cases,
     citizens,
     console,
@@ -21,3 +20,6 @@ from hotline.api import (  # noqa: E402, F401
     supervision,
     users,
 )
+from hotline.api.blueprint import api_bp
+
+__all__ = ["api_bp"]

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from flask import current_app, jsonify, request
 from flask_login import current_user
 
-from hotline.api import api_bp
+from hotline.api.blueprint import api_bp
 from hotline.api.serializers import case_summary, case_to_dict
-from hotline.auth.permissions import can_view_case, check_role, visible_cases_filter
+from hotline.auth.permissions import access_case, requires, visible_cases_filter
 from hotline.cases import operations as ops
 from hotline.cases.workflow import STATE_LABELS
 from hotline.citizens.phones import normalize
@@ -22,21 +22,11 @@ from hotline.models.cases import CHANNELS, KINDS, URGENCIES
 from hotline.web import lookups
 from hotline.web.validation import Bool, Int, Str, expect_version, json_body, parse
 
-CENTRE = ("agent", "dispatcher", "monitor", "supervisor")
-DEPT = ("department_handler", "department_admin")
 RESULTS = {"resolved": "已解决", "explained": "已解释说明", "unresolved": "未解决"}
 
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def _case_for(number: str, *roles: str):
-    check_role(current_user, *roles)
-    case = lookups.case_by_number(number)
-    if not can_view_case(current_user, case):
-        raise ApiError(403, "forbidden", "您所在单位无权查看该工单")
-    return case
 
 
 def _done(case: Case, status: int = 200):
@@ -66,8 +56,8 @@ def create_spec() -> dict:
 
 
 @api_bp.post("/cases")
+@requires("case.create")
 def create_case():
-    check_role(current_user, "agent", "dispatcher", "monitor")
     data = parse(create_spec())
     new = ops.NewCase(
         channel=data["channel"],
@@ -88,14 +78,15 @@ def create_case():
 
 
 @api_bp.get("/cases/<number>")
+@requires("case.view")
 def get_case(number: str):
-    case = _case_for(number, *CENTRE, *DEPT)
+    case = access_case(current_user, number, "case.view")
     return jsonify(case_to_dict(case, current_user))
 
 
 @api_bp.get("/cases")
+@requires("case.view")
 def list_cases():
-    check_role(current_user, *CENTRE, *DEPT)
     args = request.args
     query = sa.select(Case).where(visible_cases_filter(current_user))
     if status := args.get("status"):
@@ -134,8 +125,9 @@ def list_cases():
 
 
 @api_bp.post("/cases/<number>/dispatch")
+@requires("case.dispatch")
 def dispatch(number: str):
-    case = _case_for(number, "dispatcher")
+    case = access_case(current_user, number, "case.dispatch")
     body = json_body()
     data = parse(
         {
@@ -152,16 +144,18 @@ def dispatch(number: str):
 
 
 @api_bp.post("/cases/<number>/sign")
+@requires("case.sign")
 def sign(number: str):
-    case = _case_for(number, *DEPT)
+    case = access_case(current_user, number, "case.sign")
     expect_version(case, json_body())
     ops.sign(case, current_user, now())
     return _done(case)
 
 
 @api_bp.post("/cases/<number>/contact")
+@requires("case.contact")
 def contact(number: str):
-    case = _case_for(number, *DEPT)
+    case = access_case(current_user, number, "case.contact")
     body = json_body()
     data = parse({"note": Str("联系情况", required=True, max_len=2000)}, body)
     expect_version(case, body)
@@ -170,8 +164,9 @@ def contact(number: str):
 
 
 @api_bp.post("/cases/<number>/reply")
+@requires("case.reply")
 def reply(number: str):
-    case = _case_for(number, *DEPT)
+    case = access_case(current_user, number, "case.reply")
     body = json_body()
     data = parse(
         {
@@ -186,8 +181,9 @@ def reply(number: str):
 
 
 @api_bp.post("/cases/<number>/return")
+@requires("case.return")
 def return_case(number: str):
-    case = _case_for(number, *DEPT)
+    case = access_case(current_user, number, "case.return")
     body = json_body()
     data = parse({"reason": Str("退回理由", required=True, max_len=2000, min_len=2)}, body)
     expect_version(case, body)
@@ -196,8 +192,9 @@ def return_case(number: str):
 
 
 @api_bp.post("/cases/<number>/return/decision")
+@requires("case.dispatch")
 def return_decision(number: str):
-    case = _case_for(number, "dispatcher")
+    case = access_case(current_user, number, "case.dispatch")
     body = json_body()
     data = parse(
         {
@@ -221,8 +218,9 @@ def return_decision(number: str):
 
 
 @api_bp.post("/cases/<number>/close")
+@requires("case.close")
 def close(number: str):
-    case = _case_for(number, "agent", "dispatcher")
+    case = access_case(current_user, number, "case.close")
     body = json_body()
     data = parse({"note": Str("办结说明", max_len=2000)}, body)
     expect_version(case, body)
@@ -231,8 +229,9 @@ def close(number: str):
 
 
 @api_bp.post("/cases/<number>/answer")
+@requires("case.answer")
 def answer(number: str):
-    case = _case_for(number, "agent")
+    case = access_case(current_user, number, "case.answer")
     body = json_body()
     data = parse(
         {"answer": Str("答复内容", required=True, max_len=5000, min_len=2), "kb_id": Int("知识条目编号", min_value=1)},
@@ -246,8 +245,9 @@ def answer(number: str):
 
 
 @api_bp.post("/cases/<number>/merge")
+@requires("case.merge")
 def merge(number: str):
-    case = _case_for(number, "dispatcher")
+    case = access_case(current_user, number, "case.merge")
     body = json_body()
     data = parse({"into": Str("主工单编号", required=True, max_len=32)}, body)
     expect_version(case, body)

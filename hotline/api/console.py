@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from flask import jsonify, request
 from flask_login import current_user
 
-from hotline.api import api_bp
-from hotline.auth.permissions import STAFF_ROLES, check_role, visible_cases_filter
+from hotline.api.blueprint import api_bp
+from hotline.auth.permissions import requires, visible_cases_filter
 from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.models import Case, CaseEvent, Department
@@ -16,8 +16,8 @@ LIMIT = 500
 
 
 @api_bp.get("/console/changes")
+@requires("case.view")
 def console_changes():
-    check_role(current_user, *STAFF_ROLES)
     raw = request.args.get("since", "0")
     if not raw.isdigit():
         raise ApiError(400, "invalid_input", "since 必须是非负整数（上次收到的 cursor）", {"since": "必须是非负整数"})

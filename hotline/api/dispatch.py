@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import jsonify
 from flask_login import current_user
 
-from hotline.api import api_bp
-from hotline.api.cases import CENTRE, DEPT, _case_for, _done, now
-from hotline.auth.permissions import check_role
-from hotline.cases import dispatching
+from hotline.api.blueprint import api_bp
+from hotline.api.cases import _done, now
+from hotline.auth.permissions import access_case, requires
 from hotline.cases.citizens import case_citizens, merged_cases
+from hotline.dispatch import operations as dispatching
 from hotline.dispatch.workbench import queue
 from hotline.extensions import db
 from hotline.models import CaseRouting
@@ -36,8 +36,9 @@ def routing_block(case) -> dict:
 
 
 @api_bp.get("/cases/<number>/routing")
+@requires("case.routing")
 def case_routing(number: str):
-    case = _case_for(number, *CENTRE)
+    case = access_case(current_user, number, "case.routing")
     body = routing_block(case)
     body["citizens"] = [
         {"case_number": ref.case_number, "phone": ref.phone.masked if ref.phone else None}
@@ -47,16 +48,17 @@ def case_routing(number: str):
 
 
 @api_bp.get("/routing/queue")
+@requires("dispatch.queue")
 def routing_queue():
     """The dispatcher's workbench as JSON: waiting cases with their suggestions, the return queue and
     the per-unit return counts."""
-    check_role(current_user, "dispatcher", "monitor", "supervisor")
     return jsonify(queue().to_dict())
 
 
 @api_bp.post("/cases/<number>/subdispatch")
+@requires("case.subdispatch")
 def subdispatch(number: str):
-    case = _case_for(number, *DEPT)
+    case = access_case(current_user, number, "case.subdispatch")
     body = json_body()
     data = parse(
         {"department_code": Str("街道/镇代码", required=True, max_len=32), "note": Str("派单意见", max_len=1000)}, body
@@ -68,8 +70,9 @@ def subdispatch(number: str):
 
 
 @api_bp.post("/cases/<number>/transfer")
+@requires("case.transfer")
 def transfer(number: str):
-    case = _case_for(number, "agent", "dispatcher", "monitor")
+    case = access_case(current_user, number, "case.transfer")
     body = json_body()
     data = parse(
         {
@@ -84,15 +87,16 @@ def transfer(number: str):
 
 
 @api_bp.get("/routing/returns")
+@requires("dispatch.returns")
 def return_counts():
-    check_role(current_user, "dispatcher", "monitor", "supervisor", "department_admin")
     return jsonify({"units": dispatching.return_counts()})
 
 
 @api_bp.post("/cases/<number>/category")
+@requires("case.reclassify")
 def reclassify(number: str):
     """The dispatcher corrects the category (taught to the router at its next scheduled retraining)."""
-    case = _case_for(number, "dispatcher")
+    case = access_case(current_user, number, "case.reclassify")
     body = json_body()
     data = parse({"category": Str("分类", required=True, max_len=200)}, body)
     expect_version(case, body)

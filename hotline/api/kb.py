@@ -8,13 +8,13 @@ import sqlalchemy as sa
 from flask import jsonify, request
 from flask_login import current_user
 
-from hotline.api import api_bp
-from hotline.api.kb_input import parse_entry
-from hotline.auth.permissions import STAFF_ROLES, check_role
+from hotline.api.blueprint import api_bp
+from hotline.auth.permissions import can, department_scope, requires
 from hotline.errors import ApiError, error_response
 from hotline.extensions import db
 from hotline.kb import entries, feedback
 from hotline.kb.entries import TRANSITIONS, KbRefused
+from hotline.kb.input import parse_entry
 from hotline.kb.service import search
 from hotline.models import Department, KbEntry, KbFeedback, KbVersion
 from hotline.models.knowledge import KB_KINDS, KB_STATUSES, SERVICE_FIELDS
@@ -78,8 +78,8 @@ def _entry(entry_id: int) -> KbEntry:
 
 
 @api_bp.get("/kb/search")
+@requires("kb.view")
 def kb_search():
-    check_role(current_user, *STAFF_ROLES)
     args = request.args
     q = parse({"q": Str("搜索内容", required=True, max_len=MAX_QUERY)}, {"q": args.get("q")})["q"]
     limit = _int_arg("limit", "limit", 10, 1, 50)
@@ -100,8 +100,8 @@ def kb_search():
 
 
 @api_bp.get("/kb/entries")
+@requires("kb.view")
 def kb_entries():
-    check_role(current_user, *STAFF_ROLES)
     status = request.args.get("status", "")
     if status and status not in KB_STATUSES:
         raise ApiError(400, "invalid_input", f"status 取值无效，可选：{'、'.join(KB_STATUSES)}", {"status": "取值无效"})
@@ -109,7 +109,7 @@ def kb_entries():
     query = sa.select(KbEntry)
     if status:
         query = query.where(KbEntry.status == status)
-    elif current_user.role in ("agent", "dispatcher", "monitor", "supervisor"):
+    elif not can(current_user, "kb.edit"):  # readers see what is published, editors every stage
         query = query.where(KbEntry.status == "published")
     if code := request.args.get("department", ""):
         unit = lookups.department(code, "department")
@@ -122,14 +122,14 @@ def kb_entries():
 
 
 @api_bp.get("/kb/entries/<int:entry_id>")
+@requires("kb.view")
 def kb_entry(entry_id: int):
-    check_role(current_user, *STAFF_ROLES)
     return jsonify(entry_to_dict(_entry(entry_id)))
 
 
 @api_bp.post("/kb/entries")
+@requires("kb.edit")
 def kb_create():
-    check_role(current_user, *entries.EDITOR_ROLES)
     data = parse_entry(json_body())
     entries.check_edit(current_user, None, data.department)
     entry = entries.create(data, current_user, datetime.now(UTC))
@@ -139,8 +139,8 @@ def kb_create():
 
 
 @api_bp.put("/kb/entries/<int:entry_id>")
+@requires("kb.edit")
 def kb_update(entry_id: int):
-    check_role(current_user, *entries.EDITOR_ROLES)
     entry = _entry(entry_id)
     body = json_body()
     if "version" in body and body["version"] != entry.version:
@@ -155,8 +155,8 @@ def kb_update(entry_id: int):
 
 
 @api_bp.post("/kb/entries/<int:entry_id>/transition")
+@requires("kb.edit")
 def kb_transition(entry_id: int):
-    check_role(current_user, *entries.EDITOR_ROLES)
     data = parse(
         {
             "action": Str("操作", required=True, choices={k: v[2] for k, v in TRANSITIONS.items()}),
@@ -173,8 +173,8 @@ def kb_transition(entry_id: int):
 
 
 @api_bp.get("/kb/entries/<int:entry_id>/versions")
+@requires("kb.view")
 def kb_versions(entry_id: int):
-    check_role(current_user, *STAFF_ROLES)
     _entry(entry_id)
     rows = db.session.scalars(sa.select(KbVersion).where(KbVersion.entry_id == entry_id).order_by(KbVersion.version))
     return jsonify(
@@ -195,8 +195,8 @@ def kb_versions(entry_id: int):
 
 
 @api_bp.post("/kb/feedback")
+@requires("kb.feedback")
 def kb_feedback_create():
-    check_role(current_user, *STAFF_ROLES)
     body = json_body()
     data = parse(
         {
@@ -243,8 +243,8 @@ def kb_feedback_create():
 
 
 @api_bp.get("/kb/feedback")
+@requires("kb.feedback_view")
 def kb_feedback_list():
-    check_role(current_user, "admin", "department_admin", "department_handler", "supervisor")
     status = request.args.get("status", "open")
     if status not in ("open", "done"):
         raise ApiError(400, "invalid_input", "status 取值无效，可选：open、done", {"status": "取值无效"})
@@ -258,14 +258,13 @@ def kb_feedback_list():
 
 
 @api_bp.post("/kb/feedback/<int:feedback_id>/resolve")
+@requires("kb.edit")
 def kb_feedback_resolve(feedback_id: int):
-    check_role(current_user, "admin", "department_admin", "department_handler")
     fb = db.session.get(KbFeedback, feedback_id)
     if fb is None:
         raise ApiError(404, "not_found", f"反馈 {feedback_id} 不存在")
-    if current_user.role != "admin" and not (
-        fb.department and fb.department.path.startswith(current_user.department.path)
-    ):
+    scope = department_scope(current_user)
+    if scope is not None and not (fb.department and fb.department.path.startswith(scope.path)):
         raise ApiError(403, "forbidden", "只能处理本单位的反馈")
     json_body()
     feedback.resolve(fb, current_user, datetime.now(UTC))

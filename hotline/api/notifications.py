@@ -6,15 +6,15 @@ import sqlalchemy as sa
 from flask import jsonify, request
 from flask_login import current_user
 
-from hotline.api import api_bp
-from hotline.auth.permissions import STAFF_ROLES, check_role
+from hotline.api.blueprint import api_bp
+from hotline.auth.permissions import requires
 from hotline.extensions import db
 from hotline.models import Case, Notification
 
 
 @api_bp.get("/notifications")
+@requires("notification.view")
 def list_notifications():
-    check_role(current_user, *STAFF_ROLES)
     query = (
         sa.select(Notification, Case.number)
         .outerjoin(Case, Case.id == Notification.case_id)

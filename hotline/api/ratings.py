@@ -8,16 +8,15 @@ import hmac
 
 import sqlalchemy as sa
 from flask import current_app, jsonify, request
-from flask_login import current_user
 
-from hotline.api import api_bp
+from hotline.api.blueprint import api_bp
 from hotline.api.cases import now
-from hotline.auth.permissions import check_role
+from hotline.auth.permissions import public, requires
 from hotline.citizens.phones import try_normalize
 from hotline.citizens.profile import phone_hash
 from hotline.errors import ApiError
 from hotline.extensions import db, limiter
-from hotline.models import Case, CitizenPhone, OutboxMessage
+from hotline.models import Case, CitizenPhone, OutboxMessage, Rectification
 from hotline.ratings import service
 from hotline.web import lookups
 from hotline.web.validation import Bool, Int, Str, parse, webhook_json
@@ -31,8 +30,6 @@ RATING_SPEC = {
 
 
 def rating_answer(rating, case: Case) -> dict:
-    from hotline.models import Rectification
-
     rect = db.session.scalar(sa.select(Rectification.id).where(Rectification.rating_id == rating.id))
     return {
         "rating": rating.to_dict(),
@@ -43,6 +40,7 @@ def rating_answer(rating, case: Case) -> dict:
 
 
 @api_bp.post("/ratings")
+@public  # the citizen holds a signed token from the invitation
 @limiter.limit("60 per minute")
 def create_rating():
     data = parse(RATING_SPEC)
@@ -64,6 +62,7 @@ def _verify_sms_signature(raw: bytes) -> None:
 
 
 @api_bp.post("/sms/inbound")
+@public  # the SMS gateway signs the body (HMAC)
 def sms_inbound():
     """An SMS from a citizen: "1"–"5" rates the latest invited case of that number; other text is noted only."""
     raw = request.get_data(cache=True)
@@ -92,7 +91,7 @@ def sms_inbound():
     )
     try:
         rating = service.submit(invitation, score, None, "", "sms", moment)
-    except ApiError as err:  # a concurrent duplicate delivery of the same SMS
+    except service.REFUSALS as err:  # a concurrent duplicate delivery of the same SMS
         db.session.rollback()
         return jsonify({"rated": False, "code": err.code, "message": err.message})
     case = db.session.get(Case, rating.case_id)
@@ -102,8 +101,8 @@ def sms_inbound():
 
 
 @api_bp.get("/outbox")
+@requires("outbox.view")
 def outbox_for_case():
-    check_role(current_user, "admin", "supervisor")
     number = (request.args.get("case") or "").strip()
     if not number:
         raise ApiError(400, "invalid_input", "请指定工单编号：?case=工单编号", {"case": "缺少工单编号"})

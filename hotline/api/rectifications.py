@@ -5,27 +5,17 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_login import current_user
 
-from hotline.api import api_bp
+from hotline.api.blueprint import api_bp
 from hotline.api.cases import now
-from hotline.auth.permissions import check_role, department_scope
+from hotline.auth.permissions import access_rectification, department_scope, requires
 from hotline.cases.errors import StaleVersion
 from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.models import Rectification
 from hotline.ratings import queries
 from hotline.ratings import rectification as loop
+from hotline.ratings import service as ratings_service
 from hotline.web.validation import Bool, Int, Str, json_body, parse
-
-DEPT = ("department_handler", "department_admin")
-
-
-def _load(rect_id: int, *roles: str) -> Rectification:
-    check_role(current_user, *roles)
-    rect = db.session.get(Rectification, rect_id)
-    scope = department_scope(current_user)
-    if rect is None or (scope is not None and not (rect.department and rect.department.path.startswith(scope.path))):
-        raise ApiError(404, "rectification_not_found", f"差评整改记录 {rect_id} 不存在")
-    return rect
 
 
 def _version(rect: Rectification, body: dict) -> None:
@@ -42,8 +32,8 @@ def _done(rect: Rectification):
 
 
 @api_bp.get("/rectifications")
+@requires("rating.view")
 def list_rectifications():
-    check_role(current_user, "supervisor", "monitor", *DEPT)
     stage = request.args.get("stage") or None
     if stage and stage not in (*loop.STAGES, "open"):
         raise ApiError(400, "invalid_input", "未知的阶段", {"stage": "可选：open、" + "、".join(loop.STAGES)})
@@ -52,13 +42,15 @@ def list_rectifications():
 
 
 @api_bp.get("/rectifications/<int:rect_id>")
+@requires("rating.view")
 def get_rectification(rect_id: int):
-    return jsonify(queries.to_dict(_load(rect_id, "supervisor", "monitor", *DEPT)))
+    return jsonify(queries.to_dict(access_rectification(current_user, rect_id, "rating.view")))
 
 
 @api_bp.post("/rectifications/<int:rect_id>/verify")
+@requires("rating.review")
 def verify(rect_id: int):
-    rect = _load(rect_id, "supervisor")
+    rect = access_rectification(current_user, rect_id, "rating.review")
     body = json_body()
     data = parse(
         {
@@ -86,8 +78,9 @@ def verify(rect_id: int):
 
 
 @api_bp.post("/rectifications/<int:rect_id>/rectify")
+@requires("rating.rectify")
 def rectify(rect_id: int):
-    rect = _load(rect_id, *DEPT)
+    rect = access_rectification(current_user, rect_id, "rating.rectify")
     body = json_body()
     data = parse({"note": Str("整改情况", required=True, min_len=2, max_len=5000)}, body)
     _version(rect, body)
@@ -96,8 +89,9 @@ def rectify(rect_id: int):
 
 
 @api_bp.post("/rectifications/<int:rect_id>/revisit")
+@requires("rating.review")
 def revisit(rect_id: int):
-    rect = _load(rect_id, "supervisor")
+    rect = access_rectification(current_user, rect_id, "rating.review")
     body = json_body()
     data = parse(
         {
@@ -108,13 +102,14 @@ def revisit(rect_id: int):
         body,
     )
     _version(rect, body)
-    loop.revisit_call(rect, current_user, data["score"], data["resolved"], data["note"], now())
+    ratings_service.revisit_call(rect, current_user, data["score"], data["resolved"], data["note"], now())
     return _done(rect)
 
 
 @api_bp.post("/rectifications/<int:rect_id>/explain")
+@requires("rating.review")
 def explain(rect_id: int):
-    rect = _load(rect_id, "supervisor")
+    rect = access_rectification(current_user, rect_id, "rating.review")
     body = json_body()
     data = parse({"note": Str("解释说明", required=True, min_len=2, max_len=2000)}, body)
     _version(rect, body)
@@ -123,8 +118,9 @@ def explain(rect_id: int):
 
 
 @api_bp.post("/rectifications/<int:rect_id>/appeal")
+@requires("rating.rectify")
 def appeal(rect_id: int):
-    rect = _load(rect_id, *DEPT)
+    rect = access_rectification(current_user, rect_id, "rating.rectify")
     body = json_body()
     data = parse({"reason": Str("申诉理由", required=True, min_len=2, max_len=2000)}, body)
     _version(rect, body)
@@ -133,8 +129,9 @@ def appeal(rect_id: int):
 
 
 @api_bp.post("/rectifications/<int:rect_id>/appeal/decision")
+@requires("rating.review")
 def appeal_decision(rect_id: int):
-    rect = _load(rect_id, "supervisor")
+    rect = access_rectification(current_user, rect_id, "rating.review")
     body = json_body()
     data = parse(
         {

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import current_app, jsonify
-from flask_login import current_user
 
-from hotline.api import api_bp
-from hotline.auth.permissions import STAFF_ROLES, check_role
+from hotline.api.blueprint import api_bp
+from hotline.auth.permissions import requires
 from hotline.dispatch.duplicates import find
 from hotline.dispatch.service import suggest_for, tables
 from hotline.web import lookups
@@ -16,8 +15,8 @@ from hotline.web.validation import Str, parse
 
 
 @api_bp.post("/routing/suggest")
+@requires("routing.suggest")
 def routing_suggest():
-    check_role(current_user, *STAFF_ROLES)
     settings = current_app.config["HOTLINE"]
     max_len = max(settings.max_content_chars, settings.routing_max_chars)
     data = parse(
@@ -27,10 +26,10 @@ def routing_suggest():
 
 
 @api_bp.post("/routing/duplicates")
+@requires("routing.duplicates")
 def routing_duplicates():
     """Open cases about the same matter: same place (district_code, else found in the address/content)
     and similar text within the configured window; the console calls it while the agent types."""
-    check_role(current_user, "agent", "dispatcher", "monitor", "supervisor")
     max_len = current_app.config["HOTLINE"].max_content_chars
     data = parse(
         {

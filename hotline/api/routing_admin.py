@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 from flask import jsonify, request
-from flask_login import current_user
 
-from hotline.api import api_bp
-from hotline.auth.permissions import check_role
+from hotline.api.blueprint import api_bp
+from hotline.auth.permissions import requires
 from hotline.dispatch import rules_admin as ra
 from hotline.errors import ApiError
 from hotline.extensions import db
@@ -15,7 +14,6 @@ from hotline.models import Category, RoutingRule
 from hotline.web import lookups
 from hotline.web.validation import Bool, Int, Str, json_body, parse
 
-READERS = ("dispatcher", "monitor", "supervisor")
 SPEC = {
     "priority": Int("优先级", min_value=-1000, max_value=1000),
     "keyword": Str("关键词", max_len=200),
@@ -63,14 +61,14 @@ def _rule(rule_id: int) -> RoutingRule:
 
 
 @api_bp.get("/routing/rules")
+@requires("routing.view")
 def list_rules():
-    check_role(current_user, *READERS)
     return jsonify({"items": [r.to_dict() for r in ra.rules()]})
 
 
 @api_bp.post("/routing/rules")
+@requires("routing.admin")
 def create_rule():
-    check_role(current_user, "admin")
     rule = _save(None, _values(json_body(), partial=False))
     body = rule.to_dict()
     db.session.commit()
@@ -78,8 +76,8 @@ def create_rule():
 
 
 @api_bp.route("/routing/rules/<int:rule_id>", methods=["PATCH", "PUT"])
+@requires("routing.admin")
 def update_rule(rule_id: int):
-    check_role(current_user, "admin")
     rule = _rule(rule_id)
     rule = _save(rule, _values(json_body(), partial=request.method == "PATCH"))
     body = rule.to_dict()
@@ -88,8 +86,8 @@ def update_rule(rule_id: int):
 
 
 @api_bp.delete("/routing/rules/<int:rule_id>")
+@requires("routing.admin")
 def delete_rule(rule_id: int):
-    check_role(current_user, "admin")
     ra.delete_rule(_rule(rule_id))
     db.session.commit()
     return "", 204
@@ -108,16 +106,16 @@ def _category_dict(c: Category) -> dict:
 
 
 @api_bp.get("/routing/categories")
+@requires("routing.view")
 def list_categories():
-    check_role(current_user, *READERS)
     level = request.args.get("level", "1")
     level = int(level) if level in ("1", "2", "3") else 1
     return jsonify({"items": [_category_dict(c) for c in ra.categories(level)]})
 
 
 @api_bp.put("/routing/categories/<int:category_id>")
+@requires("routing.admin")
 def update_category(category_id: int):
-    check_role(current_user, "admin")
     category = db.session.get(Category, category_id)
     if category is None:
         raise ApiError(404, "category_not_found", f"分类 {category_id} 不存在")

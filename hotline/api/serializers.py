@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from hotline.api import sla_blocks
 from hotline.auth.permissions import sees_personal_data
 from hotline.cases.workflow import STATE_LABELS, CaseState
 from hotline.citizens.privacy import mask_name
 from hotline.citizens.profile import citizen_name
-from hotline.models import Assignment, Case, CaseEvent, User
+from hotline.extensions import db
+from hotline.models import Assignment, Case, CaseEvent, Rating, User
 
 
 def _iso(dt):
@@ -85,12 +88,8 @@ def case_summary(case: Case) -> dict:
 
 
 def _ratings(case: Case) -> list[dict]:
-    import sqlalchemy as sa
 
-    from hotline.extensions import db
-    from hotline.models import Rating
-
-    if case.status == "registered":  # never replied, so never rated: no query on the create path
+    if case.status == CaseState.REGISTERED:  # never replied, so never rated: no query on the create path
         return []
     return [
         r.to_dict() for r in db.session.scalars(sa.select(Rating).where(Rating.case_id == case.id).order_by(Rating.id))

@@ -2,7 +2,7 @@
 
 GET  /api/v1/sla/policy            centre staff: the active version, its rules, history, calendar warnings
 POST /api/v1/sla/policy            admin: {rules, note?} → a new version (validated; omitted keys keep the
-                                   DOMAIN.md defaults); running deadlines keep the limits they started with
+                                   docs/domain.md defaults); running deadlines keep the limits they started with
 GET  /api/v1/sla/holidays?year=Y   centre staff: the overrides (this year on without ``year``)
 POST /api/v1/sla/holidays          admin: {day, is_workday, note?} or {days: [...]} → upsert
 DELETE /api/v1/sla/holidays/DAY    admin
@@ -20,8 +20,8 @@ from flask import current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from hotline.api import api_bp
-from hotline.auth.permissions import CENTRE_ROLES, check_role
+from hotline.api.blueprint import api_bp
+from hotline.auth.permissions import requires
 from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.models import Category, Holiday, SlaPolicy
@@ -63,8 +63,8 @@ def _active() -> SlaPolicy | None:
 
 
 @api_bp.get("/sla/policy")
+@requires("sla.view")
 def get_policy():
-    check_role(current_user, *CENTRE_ROLES)
     data = _policy_dict(_active())
     data["history"] = [
         {"version": v, "note": n, "active": a, "created_at": c.isoformat()}
@@ -137,8 +137,8 @@ def validate_rules(rules) -> dict:
 
 
 @api_bp.post("/sla/policy")
+@requires("sla.admin")
 def post_policy():
-    check_role(current_user)  # admin only
     body = json_body()
     note = parse({"note": Str("说明", max_len=500)}, body)["note"] or ""
     rules = validate_rules(body.get("rules"))
@@ -181,8 +181,8 @@ def _parse_day(value, field: str = "day") -> date:
 
 
 @api_bp.get("/sla/holidays")
+@requires("sla.view")
 def list_holidays():
-    check_role(current_user, *CENTRE_ROLES)
     raw = request.args.get("year", "")
     if raw and not (raw.isdigit() and 2000 <= int(raw) <= 2100):
         raise ApiError(400, "invalid_input", "year 必须是 2000 到 2100 之间的年份", {"year": "年份无效"})
@@ -204,8 +204,8 @@ def list_holidays():
 
 
 @api_bp.post("/sla/holidays")
+@requires("sla.admin")
 def post_holidays():
-    check_role(current_user)  # admin only
     body = json_body()
     items = body.get("days") if "days" in body else [body]
     if not isinstance(items, list) or not items or len(items) > 400:
@@ -232,8 +232,8 @@ def post_holidays():
 
 
 @api_bp.delete("/sla/holidays/<day>")
+@requires("sla.admin")
 def delete_holiday(day: str):
-    check_role(current_user)  # admin only
     row = db.session.get(Holiday, _parse_day(day))
     if row is None:
         raise ApiError(404, "not_found", f"节假日表中没有 {day[:20]}")

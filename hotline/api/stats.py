@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app, jsonify, request
 from flask_login import current_user
 
-from hotline.api import api_bp
-from hotline.auth.permissions import STAFF_ROLES, check_role, department_scope
+from hotline.api.blueprint import api_bp
+from hotline.auth.permissions import department_scope, requires
 from hotline.errors import ApiError
 from hotline.stats import metrics, queries
 
@@ -36,13 +36,13 @@ def _weights(settings) -> tuple[dict, dict]:
         mix = metrics.parse_weights(settings.stats_composite, set(metrics.DEFAULT_COMPOSITE))
         return scores, mix
     except ValueError:
-        log.warning("HOTLINE_STATS_* weights unreadable; using the defaults of DOMAIN.md")
+        log.warning("HOTLINE_STATS_* weights unreadable; using the defaults of docs/domain.md")
         return dict(metrics.DEFAULT_SCORE_WEIGHTS), dict(metrics.DEFAULT_COMPOSITE)
 
 
 @api_bp.get("/stats/departments")
+@requires("stats.view")
 def department_stats():
-    check_role(current_user, *STAFF_ROLES)
     settings = current_app.config["HOTLINE"]
     zone = ZoneInfo(settings.timezone)
     today = datetime.now(zone).date()

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from hotline.api import api_bp
-from hotline.api.cases import DEPT, _case_for, _done, now
+from hotline.api.blueprint import api_bp
+from hotline.api.cases import _done, now
+from hotline.auth.permissions import access_case, requires
 from hotline.sla import supervision as sup
 from hotline.web import lookups
 from hotline.web.validation import Bool, Int, Str, expect_version, json_body, parse
@@ -15,8 +16,9 @@ MAX_EXTENSION_DAYS = 30
 
 
 @api_bp.post("/cases/<number>/pause")
+@requires("case.pause")
 def pause(number: str):
-    case = _case_for(number, *DEPT)
+    case = access_case(current_user, number, "case.pause")
     body = json_body()
     data = parse({"reason": Str("暂停原因", required=True, max_len=1000, min_len=2)}, body)
     expect_version(case, body)
@@ -25,16 +27,18 @@ def pause(number: str):
 
 
 @api_bp.post("/cases/<number>/resume")
+@requires("case.pause")
 def resume(number: str):
-    case = _case_for(number, *DEPT)
+    case = access_case(current_user, number, "case.pause")
     expect_version(case, json_body())
     sup.resume(case, current_user, now())
     return _done(case)
 
 
 @api_bp.post("/cases/<number>/extension")
+@requires("case.extension")
 def request_extension(number: str):
-    case = _case_for(number, "department_handler")
+    case = access_case(current_user, number, "case.extension")
     body = json_body()
     data = parse(
         {
@@ -49,8 +53,9 @@ def request_extension(number: str):
 
 
 @api_bp.post("/cases/<number>/extension/decision")
+@requires("case.extension_decide")
 def decide_extension(number: str):
-    case = _case_for(number, "monitor")
+    case = access_case(current_user, number, "case.extension_decide")
     body = json_body()
     data = parse({"approve": Bool("是否同意延期", required=True), "note": Str("审批意见", max_len=1000)}, body)
     expect_version(case, body)
@@ -59,8 +64,9 @@ def decide_extension(number: str):
 
 
 @api_bp.post("/cases/<number>/supervise")
+@requires("case.supervise")
 def supervise(number: str):
-    case = _case_for(number, "supervisor")
+    case = access_case(current_user, number, "case.supervise")
     body = json_body()
     data = parse(
         {
@@ -77,8 +83,9 @@ def supervise(number: str):
 
 
 @api_bp.post("/cases/<number>/supervise/ack")
+@requires("case.supervise_ack")
 def acknowledge(number: str):
-    case = _case_for(number, *DEPT)
+    case = access_case(current_user, number, "case.supervise_ack")
     body = json_body()
     data = parse({"note": Str("确认说明", max_len=1000)}, body)
     expect_version(case, body)

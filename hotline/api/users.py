@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import jsonify, request
-from flask_login import current_user
 
-from hotline.api import api_bp
-from hotline.auth.permissions import STAFF_ROLES, check_role
+from hotline.api.blueprint import api_bp
+from hotline.auth.permissions import requires
 from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.models import User
@@ -15,8 +14,8 @@ from hotline.models.users import ROLES
 
 
 @api_bp.get("/users")
+@requires("users.view")
 def list_users():
-    check_role(current_user, *STAFF_ROLES)
     query = sa.select(User).where(User.active.is_(True)).order_by(User.username)
     if role := request.args.get("role"):
         if role not in ROLES:

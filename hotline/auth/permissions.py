@@ -1,17 +1,128 @@
-"""Who may do what: role checks and per-department data isolation, in one place."""
+"""Who may do what, declared once: roles, the capability table, the view decorators, the loaders that check a
+capability and the department isolation together, and the per-blueprint authentication hooks.
+
+- ``CAPABILITIES`` (role -> capabilities) is the only place a role is granted anything; admin holds every one.
+- Every view declares ``@requires("case.dispatch")`` or ``@public`` (tests/integration/test_capabilities.py walks
+  the url_map); a case is loaded through ``access_case(user, number, capability)``.
+- Failures raise ``Unauthenticated`` (401 / login page), ``Forbidden`` (403) or the domain ``NotFound`` (404);
+  hotline/errors.py turns them into the JSON or HTML answer.
+"""
 
 from __future__ import annotations
 
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import abort, request
+from flask import current_app, redirect, request, url_for
 from flask_login import current_user
 
-from hotline.models import Assignment, Case, Department, User
+from hotline.auth.roles import Role
+from hotline.cases.errors import NotFound
+from hotline.extensions import db
+from hotline.models import Assignment, Case, Department, Rectification, User
 
-CENTRE_ROLES = ("agent", "dispatcher", "monitor", "supervisor", "admin")
-STAFF_ROLES = (*CENTRE_ROLES, "department_handler", "department_admin")
+R = Role
+
+# What every staff member may do, whatever the role.
+_STAFF_CAPS = {
+    "case.view",  # cases the user's unit may see (department isolation in access_case / visible_cases_filter)
+    "routing.suggest",
+    "stats.view",  # scoped to the unit for department users
+    "kb.view",
+    "kb.feedback",
+    "notification.view",
+    "users.view",
+}
+# Centre staff: the console, the caller's file, SLA settings (read), routing results.
+_CENTRE_CAPS = {
+    "console.use",
+    "citizen.view",  # the 一号一档 file and personal data on cases (masked)
+    "citizen.records",
+    "case.routing",
+    "routing.duplicates",
+    "sla.view",
+}
+# Department users: their unit's tasks.
+_DEPARTMENT_CAPS = {
+    "department.inbox",
+    "case.sign",
+    "case.contact",
+    "case.reply",
+    "case.return",
+    "case.subdispatch",
+    "case.pause",
+    "case.supervise_ack",
+    "kb.edit",
+    "kb.feedback_view",
+    "rating.view",
+    "rating.rectify",
+}
+
+CAPABILITIES: dict[Role, frozenset[str]] = {
+    R.AGENT: frozenset(
+        _STAFF_CAPS
+        | _CENTRE_CAPS
+        | {"case.create", "case.answer", "case.close", "case.transfer", "citizen.edit", "citizen.unmask"}
+    ),
+    R.DISPATCHER: frozenset(
+        _STAFF_CAPS
+        | _CENTRE_CAPS
+        | {
+            "case.create",
+            "case.close",
+            "case.dispatch",  # dispatch, rule on returns, one-key accept of a suggestion
+            "case.merge",
+            "case.reclassify",
+            "case.transfer",
+            "dispatch.queue",
+            "dispatch.returns",
+            "routing.view",
+        }
+    ),
+    R.MONITOR: frozenset(
+        _STAFF_CAPS
+        | _CENTRE_CAPS
+        | {
+            "case.create",
+            "case.transfer",
+            "case.extension_decide",
+            "citizen.edit",
+            "citizen.unmask",
+            "dispatch.queue",
+            "dispatch.returns",
+            "routing.view",
+            "monitor.view",
+            "rating.view",
+            "rating.queue",
+        }
+    ),
+    R.SUPERVISOR: frozenset(
+        _STAFF_CAPS
+        | _CENTRE_CAPS
+        | {
+            "case.supervise",
+            "citizen.unmask",
+            "dispatch.queue",
+            "dispatch.returns",
+            "routing.view",
+            "monitor.view",
+            "kb.feedback_view",
+            "outbox.view",
+            "rating.view",
+            "rating.queue",
+            "rating.review",
+        }
+    ),
+    R.DEPARTMENT_HANDLER: frozenset(_STAFF_CAPS | _DEPARTMENT_CAPS | {"case.extension"}),
+    R.DEPARTMENT_ADMIN: frozenset(
+        _STAFF_CAPS | _DEPARTMENT_CAPS | {"dispatch.returns", "kb.review"}  # kb.review: approve, publish, retire
+    ),
+}
+ALL_CAPABILITIES = frozenset().union(*CAPABILITIES.values(), {"sla.admin", "routing.admin"})
+CAPABILITIES[R.ADMIN] = ALL_CAPABILITIES  # the system administrator may do everything
+
+# Endpoints whose view functions are not the project's (Flask's static files); every other public view says @public.
+PUBLIC_ENDPOINTS = frozenset({"static"})
 
 
 class Forbidden(Exception):
@@ -24,25 +135,66 @@ class Unauthenticated(Exception):
     message = "请先登录或提供有效的 API 令牌"
 
 
-def check_role(user, *roles: str) -> None:
+def can(user, capability: str) -> bool:
+    """Whether ``user`` (authenticated or not) holds ``capability`` according to CAPABILITIES."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return capability in CAPABILITIES.get(user.role, frozenset())
+
+
+def authorize(user, capability: str) -> None:
+    """Raise Unauthenticated (no user) or Forbidden (the role lacks ``capability``)."""
     if not getattr(user, "is_authenticated", False):
         raise Unauthenticated()
-    if user.role != "admin" and user.role not in roles:
+    if not can(user, capability):
         raise Forbidden()
 
 
-def require_role(*roles: str):
-    """Decorator for views: the current user must have one of ``roles`` (admin always passes)."""
+def _known(capability: str) -> str:
+    if capability not in ALL_CAPABILITIES:
+        raise ValueError(f"unknown capability {capability!r}: add it to CAPABILITIES in hotline/auth/permissions.py")
+    return capability
+
+
+def requires(capability: str):
+    """View decorator: the current user must hold ``capability`` (401 / 403 otherwise)."""
+    _known(capability)
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            check_role(current_user, *roles)
+            authorize(current_user, capability)
             return view(*args, **kwargs)
 
+        wrapped._capability = capability
         return wrapped
 
     return decorator
+
+
+def public(view):
+    """View decorator: no login (citizens, machines that sign their requests, the login page, health)."""
+    view._public = True
+    return view
+
+
+def is_public(endpoint: str | None) -> bool:
+    if endpoint in PUBLIC_ENDPOINTS:
+        return True
+    return getattr(current_app.view_functions.get(endpoint), "_public", False)
+
+
+def authenticate_api():
+    """before_request of JSON blueprints: a bearer token or the session must authenticate (401 JSON otherwise)."""
+    if not is_public(request.endpoint) and not current_user.is_authenticated:
+        raise Unauthenticated()
+
+
+def authenticate_page():
+    """before_request of page blueprints: send anonymous users to the login page."""
+    if not is_public(request.endpoint) and not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path))
+    return None
 
 
 def department_scope(user: User) -> Department | None:
@@ -65,25 +217,33 @@ def visible_cases_filter(user: User):
 def can_view_case(user: User, case: Case) -> bool:
     scope = department_scope(user)
     if scope is None:
-        return user.role in STAFF_ROLES
+        return can(user, "case.view")
     return any(a.department.path.startswith(scope.path) for a in case.assignments)
 
 
 def sees_personal_data(user: User, case: Case | None = None) -> bool:
     """Department users never see the reporter of a confidential case, and see masked numbers otherwise."""
-    return user.role in CENTRE_ROLES
+    return can(user, "citizen.view")
 
 
-def page_role_guard(*roles: str):
-    """before_request hook for a page blueprint: log in first, then the role check."""
+def access_case(user: User, number: str, capability: str = "case.view") -> Case:
+    """The case ``number`` for ``user`` to act on with ``capability``: 401/403 without the capability, 404 when
+    there is no such case, 403 when the user's unit may not see it."""
+    authorize(user, _known(capability))
+    queryable = len(number) <= 32 and "\x00" not in number
+    case = db.session.scalar(sa.select(Case).where(Case.number == number)) if queryable else None
+    if case is None:
+        raise NotFound("case_not_found", f"工单 {number[:40]} 不存在")
+    if not can_view_case(user, case):
+        raise Forbidden("您所在单位无权查看该工单")
+    return case
 
-    def guard():
-        if not current_user.is_authenticated:
-            from flask import redirect, url_for
 
-            return redirect(url_for("auth.login", next=request.full_path))
-        if current_user.role != "admin" and current_user.role not in roles:
-            abort(403)
-        return None
-
-    return guard
+def access_rectification(user: User, rect_id: int, capability: str = "rating.view") -> Rectification:
+    """A 差评 rectification for ``user`` with ``capability``; another unit's record is 404 (not even its existence)."""
+    authorize(user, _known(capability))
+    rect = db.session.get(Rectification, rect_id)
+    scope = department_scope(user)
+    if rect is None or (scope is not None and not (rect.department and rect.department.path.startswith(scope.path))):
+        raise NotFound("rectification_not_found", f"差评整改记录 {rect_id} 不存在")
+    return rect

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask, request
-from flask_login import AnonymousUserMixin
+from flask_login import AnonymousUserMixin, current_user
 
+from hotline.auth.permissions import can
 from hotline.auth.tokens import user_for_token
 from hotline.extensions import csrf, db, login_manager
 from hotline.models import User
@@ -30,6 +31,7 @@ def init_app(app: Flask) -> None:
     login_manager.anonymous_user = Anonymous
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
+    app.jinja_env.globals["can"] = lambda capability: can(current_user, capability)  # {% if can("kb.edit") %}
 
     @login_manager.user_loader
     def _load_user(user_id: str):

@@ -10,16 +10,18 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from hotline.auth.passwords import verify_password
+from hotline.auth.permissions import Role, authenticate_page, public
 from hotline.auth.safety import safe_next
 from hotline.extensions import db, limiter
 from hotline.models import User
 
 auth_bp = Blueprint("auth", __name__)
+auth_bp.before_request(authenticate_page)  # login, logout and / are @public
 
 HOME_BY_ROLE = {
-    "department_handler": "departments.inbox",
-    "department_admin": "departments.inbox",
-    "dispatcher": "console.dispatch_queue",
+    Role.DEPARTMENT_HANDLER: "departments.inbox",
+    Role.DEPARTMENT_ADMIN: "departments.inbox",
+    Role.DISPATCHER: "console.dispatch_queue",
 }
 
 
@@ -38,6 +40,7 @@ def _login_limit() -> str:
 
 @auth_bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@public
 def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -52,12 +55,14 @@ def login():
 
 
 @auth_bp.post("/logout")
+@public
 def logout():
     logout_user()
     return redirect(url_for("auth.login"))
 
 
 @auth_bp.get("/")
+@public
 def root():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))

@@ -7,20 +7,26 @@ from datetime import datetime
 
 from sqlalchemy.orm.attributes import set_committed_value
 
+from hotline.auth.roles import Role
+from hotline.cases.citizens import move_citizens
 from hotline.cases.errors import NotAllowed, RuleRefused
 from hotline.cases.numbers import next_number
-from hotline.cases.workflow import ACTION_LABELS, state_label, transition
+from hotline.cases.timeline import label_of as _label
+from hotline.cases.timeline import publish_update, record
+from hotline.cases.workflow import ACTION_LABELS, AssignmentState, CaseState, state_label, transition
 from hotline.channels import notices as citizen_notices
 from hotline.channels.notify import notify_department, notify_role
 from hotline.citizens.phones import Phone
 from hotline.citizens.profile import get_or_create
 from hotline.db.insert import insert_loaded_pair
 from hotline.db.transactions import after_commit
-from hotline.dispatch.routing_queue import wake as wake_router
 from hotline.extensions import db
-from hotline.models import Assignment, Case, CaseEvent, Category, CitizenPhone, Department, User
+from hotline.jobs import wake_router
+from hotline.kb.entries import cite
+from hotline.models import Assignment, Case, CaseEvent, Category, CitizenPhone, Department, KbEntry, User
 from hotline.models.cases import CHANNELS
-from hotline.realtime.publish import department_rooms, publish
+from hotline.ratings.invitations import invite_after_reply
+from hotline.realtime.publish import publish
 from hotline.sla import timers
 
 
@@ -41,68 +47,6 @@ class NewCase:
     phone_row: CitizenPhone | None = None  # an existing identity row (hotline/citizens/identities.py)
 
 
-def _label(actor: User | None, fallback: str = "系统") -> str:
-    return f"{actor.name}（{actor.role_label}）" if actor else fallback
-
-
-def record(
-    case: Case,
-    action: str,
-    actor: User | None,
-    before: str | None,
-    after: str | None,
-    *,
-    note: str = "",
-    department: Department | None = None,
-    data: dict | None = None,
-    actor_label: str | None = None,
-) -> CaseEvent:
-    """Write one timeline event and publish ``case.updated`` after commit."""
-    event = CaseEvent(
-        case=case,
-        action=action,
-        from_status=before,
-        to_status=after,
-        actor=actor,
-        actor_label=actor_label or _label(actor),
-        department=department,
-        note=note,
-        data=data or {},
-    )
-    db.session.add(event)
-    if after in ("closed", "merged") and before != after:
-        from hotline.dispatch.duplicates import forget  # no longer a duplicate candidate
-
-        forget(case)
-    return event
-
-
-def _rooms(case: Case) -> list[str]:
-    rooms = ["role:agent", "role:dispatcher", "role:monitor", "role:supervisor"]
-    for a in case.assignments:
-        rooms += department_rooms(a.department)
-    if case.created_by_id:
-        rooms.append(f"user:{case.created_by_id}")
-    return rooms
-
-
-def publish_update(case: Case, action: str) -> None:
-    db.session.flush()
-    lead = case.lead_department
-    publish(
-        "case.updated",
-        {
-            "number": case.number,
-            "status": case.status,
-            "version": case.version,
-            "action": action,
-            "department_code": lead.code if lead else None,
-            "cursor": case.events[-1].id,
-        },
-        _rooms(case),
-    )
-
-
 def create_case(data: NewCase, actor: User | None, now: datetime, actor_label: str | None = None) -> Case:
     """Register a case: the case row and its first timeline event in one statement on PostgreSQL (the intake's
     hot path skips the ORM's unit of work: ``hotline.db.insert``); routing follows in a job after the commit."""
@@ -114,7 +58,7 @@ def create_case(data: NewCase, actor: User | None, now: datetime, actor_label: s
             kind=data.kind,
             channel=data.channel,
             urgency=data.urgency,
-            status="registered",
+            status=CaseState.REGISTERED.value,
             title=data.title or data.content[:30],
             content=data.content,
             address=data.address,
@@ -127,7 +71,7 @@ def create_case(data: NewCase, actor: User | None, now: datetime, actor_label: s
         CaseEvent(
             action="create",
             from_status=None,
-            to_status="registered",
+            to_status=CaseState.REGISTERED.value,
             actor_label=actor_label or _label(actor),
             note=f"{CHANNELS.get(data.channel, data.channel)}受理",
             data={"channel": data.channel},
@@ -172,7 +116,7 @@ def _assign(
         case=case,
         department=department,
         role=role,
-        status="pending",
+        status=AssignmentState.PENDING.value,
         parent_id=parent.id if parent else None,
         assigned_by_id=actor.id if actor else None,
         assigned_at=now,
@@ -195,7 +139,7 @@ def dispatch(
     auto: bool = False,
 ) -> Assignment:
     if role == "assist":
-        if case.status not in ("dispatched", "handling"):
+        if case.status not in (CaseState.DISPATCHED, CaseState.HANDLING):
             raise RuleRefused(
                 "invalid_transition", f"工单当前状态为「{state_label(case.status)}」，请先派出主办单位，再添加协办单位"
             )
@@ -231,7 +175,7 @@ def _own_assignment(case: Case, actor: User, statuses: tuple[str, ...], action: 
         if a.status in statuses:
             return a
     label = ACTION_LABELS.get(action, action)
-    if any(a.status == "pending" for a in mine):
+    if any(a.status == AssignmentState.PENDING for a in mine):
         raise RuleRefused("not_signed", f"您所在单位尚未签收该工单，请先签收，再{label}")
     raise RuleRefused(
         "no_assignment",
@@ -240,10 +184,10 @@ def _own_assignment(case: Case, actor: User, statuses: tuple[str, ...], action: 
 
 
 def sign(case: Case, actor: User, now: datetime) -> None:
-    assignment = _own_assignment(case, actor, ("pending", "signed"), "sign")
-    if assignment.status == "signed":
+    assignment = _own_assignment(case, actor, (AssignmentState.PENDING, AssignmentState.SIGNED), "sign")
+    if assignment.status == AssignmentState.SIGNED:
         raise RuleRefused("already_signed", f"{assignment.department.name}已签收该工单，不能重复签收")
-    assignment.status, assignment.signed_at = "signed", now
+    assignment.status, assignment.signed_at = AssignmentState.SIGNED.value, now
     timers.rearm(assignment)
     if assignment.role == "lead":
         before, after = transition(case, "sign")
@@ -254,7 +198,7 @@ def sign(case: Case, actor: User, now: datetime) -> None:
 
 
 def contact(case: Case, actor: User, note: str, now: datetime) -> None:
-    assignment = _own_assignment(case, actor, ("signed",), "contact")
+    assignment = _own_assignment(case, actor, (AssignmentState.SIGNED,), "contact")
     if assignment.contacted_at is not None:
         raise RuleRefused("already_contacted", "已记录过首次联系")
     assignment.contacted_at = now
@@ -264,13 +208,13 @@ def contact(case: Case, actor: User, note: str, now: datetime) -> None:
 
 
 def reply(case: Case, actor: User, content: str, result: str, now: datetime) -> None:
-    assignment = _own_assignment(case, actor, ("signed",), "reply")
-    assignment.status, assignment.replied_at = "replied", now
+    assignment = _own_assignment(case, actor, (AssignmentState.SIGNED,), "reply")
+    assignment.status, assignment.replied_at = AssignmentState.REPLIED.value, now
     assignment.reply_content, assignment.reply_result = content, result
     timers.rearm(assignment)
     if assignment.role == "lead":
         before, after = transition(case, "reply")
-        notify_role("agent", f"工单 {case.number} 已答复，请回访办结", case.id)
+        notify_role(Role.AGENT, f"工单 {case.number} 已答复，请回访办结", case.id)
         citizen_notices.case_replied(case, content, assignment.department.name)
     else:
         before = after = case.status
@@ -285,16 +229,14 @@ def reply(case: Case, actor: User, content: str, result: str, now: datetime) -> 
         data={"result": result, "role": assignment.role},
     )
     if assignment.role == "lead":
-        from hotline.ratings.invitations import invite_after_reply  # 好差评: the reply + a rating link
-
         invite_after_reply(case, content, now)
     publish_update(case, "reply")
 
 
 def return_case(case: Case, actor: User, reason: str, now: datetime) -> None:
-    assignment = _own_assignment(case, actor, ("pending", "signed"), "return")
+    assignment = _own_assignment(case, actor, (AssignmentState.PENDING, AssignmentState.SIGNED), "return")
     if assignment.role != "lead":
-        assignment.status, assignment.return_reason = "returned", reason
+        assignment.status, assignment.return_reason = AssignmentState.RETURNED.value, reason
         record(
             case,
             "return",
@@ -307,17 +249,19 @@ def return_case(case: Case, actor: User, reason: str, now: datetime) -> None:
         )
     else:
         before, after = transition(case, "return")
-        assignment.status, assignment.return_reason = "returned", reason
+        assignment.status, assignment.return_reason = AssignmentState.RETURNED.value, reason
         record(case, "return", actor, before, after, note=reason, department=assignment.department)
-        notify_role("dispatcher", f"工单 {case.number} 被{assignment.department.name}退回：{reason}", case.id)
+        notify_role(Role.DISPATCHER, f"工单 {case.number} 被{assignment.department.name}退回：{reason}", case.id)
     publish_update(case, "return")
 
 
 def decide_return(
     case: Case, actor: User, accept: bool, department: Department | None, note: str, now: datetime
 ) -> None:
-    returned = next((a for a in reversed(case.assignments) if a.role == "lead" and a.status == "returned"), None)
-    if case.status != "returned" or returned is None:
+    returned = next(
+        (a for a in reversed(case.assignments) if a.role == "lead" and a.status == AssignmentState.RETURNED), None
+    )
+    if case.status != CaseState.RETURNED or returned is None:
         # raises InvalidTransition with the state's message
         transition(case, "redispatch" if accept else "reject_return")
     if accept:
@@ -338,7 +282,7 @@ def decide_return(
         notify_department(department.id, f"新工单 {case.number} 已改派至{department.name}，请及时签收", case.id)
     else:
         before, after = transition(case, "reject_return")
-        returned.status = "pending"  # back to the same unit, its original deadlines keep running
+        returned.status = AssignmentState.PENDING.value  # back to the same unit, its original deadlines keep running
         timers.rearm(returned)
         case.lead_department = returned.department
         record(
@@ -363,9 +307,6 @@ def close(case: Case, actor: User | None, note: str, now: datetime) -> None:
 
 
 def answer(case: Case, actor: User, text: str, kb_id: int | None, now: datetime) -> None:
-    from hotline.kb.entries import cite
-    from hotline.models import KbEntry
-
     before, after = transition(case, "answer")
     case.answer, case.answer_kb_id, case.closed_at = text, kb_id, now
     data: dict = {"kb_id": kb_id}
@@ -380,12 +321,12 @@ def answer(case: Case, actor: User, text: str, kb_id: int | None, now: datetime)
 def merge(case: Case, master: Case, actor: User, now: datetime) -> None:
     if master.id == case.id:
         raise RuleRefused("merge_self", "不能把工单并入它自己")
-    if master.status in ("closed", "merged"):
+    if master.status in (CaseState.CLOSED, CaseState.MERGED):
         raise RuleRefused("master_closed", f"主工单 {master.number} 已结束，不能并入")
     before, after = transition(case, "merge")
     case.merged_into_id = master.id
     for a in case.active_assignments():
-        a.status = "cancelled"
+        a.status = AssignmentState.CANCELLED.value
     record(case, "merge", actor, before, after, note=f"并入 {master.number}", data={"master": master.number})
     record(
         master,
@@ -396,12 +337,7 @@ def merge(case: Case, master: Case, actor: User, now: datetime) -> None:
         note=f"{case.number} 并入本单",
         data={"duplicate": case.number},
     )
-    from hotline.cases.citizens import move_citizens  # the master's reply and rating reach them all
 
     db.session.flush()
     move_citizens(case, master)
     publish_update(case, "merge")
-
-
-def action_label(action: str) -> str:
-    return ACTION_LABELS.get(action, action)

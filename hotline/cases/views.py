@@ -18,29 +18,29 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from hotline.auth.permissions import (
-    STAFF_ROLES,
-    check_role,
+    access_case,
+    authenticate_page,
+    can,
     department_scope,
-    page_role_guard,
+    requires,
     sees_personal_data,
     visible_cases_filter,
 )
 from hotline.auth.safety import safe_next
 from hotline.cases import forms as f
 from hotline.cases import operations as ops
-from hotline.cases.page_actions import commit_action, load_case
-from hotline.cases.workflow import STATE_LABELS
+from hotline.cases.page_actions import commit_action
+from hotline.cases.workflow import STATE_LABELS, AssignmentState, CaseState
 from hotline.citizens.privacy import mask_name
 from hotline.citizens.profile import citizen_name
+from hotline.dispatch.pages import routing_panel
 from hotline.extensions import db
 from hotline.models import Assignment, Case, Department, User
 from hotline.models.cases import KINDS
 from hotline.sla.panel import panel as sla_panel
 
 cases_bp = Blueprint("cases", __name__)
-cases_bp.before_request(page_role_guard(*STAFF_ROLES))
-
-DEPT_ROLES = ("department_handler", "department_admin")
+cases_bp.before_request(authenticate_page)
 
 
 # --- what the current user may do ---------------------------------------------------------------
@@ -54,26 +54,26 @@ def own_assignment(case: Case, user: User) -> Assignment | None:
         (
             a
             for a in reversed(case.assignments)
-            if a.department_id == user.department_id and a.status in ("pending", "signed")
+            if a.department_id == user.department_id and a.status in (AssignmentState.PENDING, AssignmentState.SIGNED)
         ),
         None,
     )
 
 
 def available_actions(case: Case, user: User) -> list[str]:
-    role, status, acts = user.role, case.status, []
-    if role in ("dispatcher", "admin"):
-        if status in ("registered", "reopened", "dispatched", "handling"):
+    status, acts, S = case.status, [], CaseState
+    if can(user, "case.dispatch"):
+        if status in (S.REGISTERED, S.REOPENED, S.DISPATCHED, S.HANDLING):
             acts.append("dispatch")
-        if status == "returned":
+        if status == S.RETURNED:
             acts.append("return_decision")
-    if role in ("agent", "admin") and status == "registered":
+    if can(user, "case.answer") and status == S.REGISTERED:
         acts.append("answer")
-    if role in ("agent", "dispatcher", "admin") and status == "replied":
+    if can(user, "case.close") and status == S.REPLIED:
         acts.append("close")
     own = own_assignment(case, user)
     if own is not None:
-        if own.status == "pending":
+        if own.status == AssignmentState.PENDING:
             acts.append("sign")
         else:
             acts += ["contact"] if own.contacted_at is None else []
@@ -82,7 +82,7 @@ def available_actions(case: Case, user: User) -> list[str]:
     return acts
 
 
-# --- the actions: form class, allowed roles, and the call into operations -------------------------
+# --- the actions: form class, the capability they need, and the call into operations --------------
 
 
 def _department(value: str | None) -> Department | None:
@@ -135,19 +135,19 @@ def _answer(case, form, now):
 @dataclass(frozen=True)
 class Action:
     form: type[f.ActionForm]
-    roles: tuple[str, ...]
+    capability: str
     run: Callable[[Case, f.ActionForm, datetime], str]
 
 
 ACTIONS = {
-    "dispatch": Action(f.DispatchForm, ("dispatcher",), _dispatch),
-    "return_decision": Action(f.ReturnDecisionForm, ("dispatcher",), _decide),
-    "sign": Action(f.SignForm, DEPT_ROLES, _sign),
-    "contact": Action(f.ContactForm, DEPT_ROLES, _contact),
-    "reply": Action(f.ReplyForm, DEPT_ROLES, _reply),
-    "return": Action(f.ReturnForm, DEPT_ROLES, _return),
-    "close": Action(f.CloseForm, ("agent", "dispatcher"), _close),
-    "answer": Action(f.AnswerForm, ("agent",), _answer),
+    "dispatch": Action(f.DispatchForm, "case.dispatch", _dispatch),
+    "return_decision": Action(f.ReturnDecisionForm, "case.dispatch", _decide),
+    "sign": Action(f.SignForm, "case.sign", _sign),
+    "contact": Action(f.ContactForm, "case.contact", _contact),
+    "reply": Action(f.ReplyForm, "case.reply", _reply),
+    "return": Action(f.ReturnForm, "case.return", _return),
+    "close": Action(f.CloseForm, "case.close", _close),
+    "answer": Action(f.AnswerForm, "case.answer", _answer),
 }
 
 
@@ -161,7 +161,7 @@ def build_form(action: str, case: Case, bound: bool = False) -> f.ActionForm:
         if action == "dispatch":
             suggestion = f.suggested_department(case)
             form.department.data = str(suggestion.id) if suggestion else ""
-            form.role.data = "lead" if case.status in ("registered", "reopened") else "assist"
+            form.role.data = "lead" if case.status in (CaseState.REGISTERED, CaseState.REOPENED) else "assist"
     return form
 
 
@@ -182,7 +182,6 @@ def render_case(case: Case, bound: dict | None = None, status: int = 200):
     forms = {a: bound.get(a) or build_form(a, case) for a in actions}
     forms.update(bound)
     suggestion = f.suggested_department(case) if "dispatch" in forms else None
-    from hotline.dispatch.pages import routing_panel
 
     return render_template(
         "cases/detail.html",
@@ -197,15 +196,16 @@ def render_case(case: Case, bound: dict | None = None, status: int = 200):
 
 
 @cases_bp.get("/cases/<number>")
+@requires("case.view")
 def detail(number: str):
-    return render_case(load_case(number))
+    return render_case(access_case(current_user, number))
 
 
 @cases_bp.post("/cases/<number>/<action>")
+@requires("case.view")  # and the action's own capability, checked by access_case
 def act(number: str, action: str):
     spec = ACTIONS.get(action) or abort(404)
-    check_role(current_user, *spec.roles)
-    case = load_case(number)
+    case = access_case(current_user, number, spec.capability)
     form = build_form(action, case, bound=True)
     back = safe_next(form.next.data) or url_for("cases.detail", number=case.number)
     if not form.validate_on_submit():
@@ -245,6 +245,7 @@ def _filters(args) -> tuple[list, dict, list[str]]:
 
 
 @cases_bp.get("/cases")
+@requires("case.view")
 def index():
     conds, shown, problems = _filters(request.args)
     query = sa.select(Case).where(visible_cases_filter(current_user), *conds)

@@ -1,8 +1,10 @@
-"""The case state machine (DOMAIN.md): states, the transition table and the one function that moves a case."""
+"""The case state machine (docs/domain.md): states, the transition table and the one function that moves a case."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from hotline.cases.errors import DomainError
 
 
 class CaseState(StrEnum):
@@ -26,6 +28,19 @@ STATE_LABELS = {
     CaseState.CLOSED: "已办结",
     CaseState.MERGED: "已并单",
 }
+
+
+class AssignmentState(StrEnum):
+    """A unit's task on a case (Assignment.status): pending → signed → replied, or returned / cancelled /
+    delegated (handed on to a street, 二次派单)."""
+
+    PENDING = "pending"
+    SIGNED = "signed"
+    REPLIED = "replied"
+    RETURNED = "returned"
+    CANCELLED = "cancelled"
+    DELEGATED = "delegated"
+
 
 OPEN_STATES = frozenset(s for s in CaseState if s not in (CaseState.CLOSED, CaseState.MERGED))
 
@@ -101,13 +116,16 @@ def state_label(state: str) -> str:
     return STATE_LABELS.get(CaseState(state), state) if state in CaseState._value2member_map_ else state
 
 
-class InvalidTransition(Exception):
-    """Refused state change; ``message`` is shown to the user (zh-CN)."""
+class InvalidTransition(DomainError):
+    """Refused state change (HTTP 422); ``message`` is shown to the user (zh-CN)."""
+
+    status, code = 422, "invalid_transition"
 
     def __init__(self, state: str, action: str):
         self.state, self.action = state, action
-        self.message = f"工单当前状态为「{state_label(state)}」，不能执行「{ACTION_LABELS.get(action, action)}」操作"
-        super().__init__(self.message)
+        super().__init__(
+            message=f"工单当前状态为「{state_label(state)}」，不能执行「{ACTION_LABELS.get(action, action)}」操作"
+        )
 
 
 def next_state(state: str, action: str) -> CaseState:

@@ -8,27 +8,14 @@ the relay job; they must be safe to run twice for one message (pass ``message.id
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from hotline.channels.registry import SENDERS, Sender, register
 
-Sender = Callable[["object", datetime], None]
-_SENDERS: dict[str, Sender] = {}
-
-
-def register(channel: str):
-    """Decorator: ``@register("sms") def send(message, now): …``."""
-
-    def decorator(func: Sender) -> Sender:
-        _SENDERS[channel] = func
-        return func
-
-    return decorator
+__all__ = ["Sender", "register", "sender_for"]
 
 
 def sender_for(channel: str) -> Sender | None:
-    _load_builtin()
-    return _SENDERS.get(channel)
-
-
-def _load_builtin() -> None:
+    # lazy on purpose: the built-in senders pull in wechatpy (a large import: tests/bench/README.md, create_case),
+    # which only the relay job needs
     from hotline.channels import sms, wechat  # noqa: F401 — they register "sms" and "wechat"
+
+    return SENDERS.get(channel)

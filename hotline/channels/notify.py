@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from hotline.extensions import db
+from hotline.jobs import RELAY_OUTBOX, enqueue_on_commit
 from hotline.models import OutboxMessage
 from hotline.models.types import utcnow
 
@@ -22,23 +23,17 @@ def notify_user(user_id: int, text: str, case_id: int | None = None) -> None:
 
 
 def _queue(recipient: str, text: str, case_id: int | None) -> None:
-    from workers import enqueue_on_commit
-    from workers.jobs.outbox import relay_outbox
-
     db.session.add(
         OutboxMessage(
             channel="inapp", recipient=recipient, recipient_masked=recipient, case_id=case_id, text=text, payload={}
         )
     )
-    enqueue_on_commit(relay_outbox)
+    enqueue_on_commit(RELAY_OUTBOX)
 
 
 def notify_many(notices: list[tuple[str, str, int | None]]) -> None:
     """Queue many ``(recipient, text, case_id)`` notices with one bulk INSERT (recipient: "department:ID",
     "role:ROLE" or "user:ID") and one relay enqueue — for the SLA sweeper, which may card thousands at once."""
-    from workers import enqueue_on_commit
-    from workers.jobs.outbox import relay_outbox
-
     if not notices:
         return
     db.session.execute(
@@ -59,4 +54,4 @@ def notify_many(notices: list[tuple[str, str, int | None]]) -> None:
             for r, t, c in notices
         ],
     )
-    enqueue_on_commit(relay_outbox)
+    enqueue_on_commit(RELAY_OUTBOX)

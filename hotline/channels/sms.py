@@ -15,7 +15,7 @@ from datetime import datetime
 
 from flask import current_app
 
-from hotline.channels import register
+from hotline.channels.registry import register
 
 log = logging.getLogger(__name__)
 

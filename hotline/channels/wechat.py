@@ -10,10 +10,12 @@ from flask import current_app
 from wechatpy import WeChatClient
 from wechatpy.session.redisstorage import RedisStorage
 
-from hotline.channels import register
+from hotline.cases.workflow import state_label
+from hotline.channels.registry import register
 from hotline.citizens.identities import is_wechat
 from hotline.citizens.profile import cipher
 from hotline.extensions import connect_redis, db
+from hotline.jobs import RELAY_OUTBOX, enqueue_on_commit
 from hotline.models import Case, OutboxMessage
 
 
@@ -43,9 +45,6 @@ def queue_notice(case: Case, text: str, *, title: str, url: str | None = None) -
     """Queue a template notice to the case's WeChat citizen (None when the case did not come from WeChat).
 
     ``text`` is the notice as a person reads it (shown by GET /outbox); the template fields are built from it."""
-    from workers import enqueue_on_commit
-    from workers.jobs.outbox import relay_outbox
-
     identity = case.phone
     if identity is None or not is_wechat(identity):
         return None
@@ -59,7 +58,7 @@ def queue_notice(case: Case, text: str, *, title: str, url: str | None = None) -
         payload=payload,
     )
     db.session.add(message)
-    enqueue_on_commit(relay_outbox, queue="notifications")
+    enqueue_on_commit(RELAY_OUTBOX, queue="notifications")
     return message
 
 
@@ -67,8 +66,6 @@ TITLES = {"rating_invitation": "请对办理结果评价"}  # payload kinds queu
 
 
 def template_data(message: OutboxMessage) -> dict:
-    from hotline.cases.workflow import state_label
-
     p = message.payload or {}
     return {
         "first": {"value": p.get("title") or TITLES.get(p.get("kind"), "12345 热线通知")},

@@ -12,7 +12,7 @@ from hotline.citizens.phones import try_normalize
 from hotline.citizens.profile import get_or_create
 from hotline.db.dialect import insert_ignore
 from hotline.extensions import db
-from hotline.models import Call, User
+from hotline.models import Call, Citizen, CitizenPhone, User
 from hotline.realtime.publish import publish
 
 EVENTS = ("ringing", "answered", "ended", "recording", "rating")  # rating: keypad 1-5 (hotline/ratings)
@@ -76,8 +76,6 @@ def handle(evt: CallEvent) -> tuple[Call, bool]:
 
 
 def _publish_ringing(call: Call, evt: CallEvent, agent: User | None) -> None:
-    from hotline.models import Citizen, CitizenPhone
-
     masked = db.session.get(CitizenPhone, call.phone_id).masked if call.phone_id else "未知号码"
     summary = file_summary(db.session.get(Citizen, call.citizen_id), evt.at) if call.citizen_id else None
     rooms = [f"user:{agent.id}"] if agent else ["role:agent"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import request
 
+from hotline.cases.errors import RuleRefused
 from hotline.citizens.file import CARE_TAGS, resolve
-from hotline.citizens.phones import Phone
+from hotline.citizens.phones import Phone, mask
 from hotline.citizens.profile import cipher, get_or_create, phone_hash, phone_number
 from hotline.db.dialect import insert_ignore
 from hotline.extensions import db
@@ -26,10 +26,8 @@ from hotline.models import (
 )
 
 
-class CitizenRuleError(Exception):
-    def __init__(self, code: str, message: str):
-        self.code, self.message = code, message
-        super().__init__(message)
+class CitizenRuleError(RuleRefused):
+    """A rule of the citizen files refused the change (HTTP 422)."""
 
 
 def add_phone(citizen: Citizen, phone: Phone, actor: User | None) -> CitizenPhone:
@@ -38,8 +36,6 @@ def add_phone(citizen: Citizen, phone: Phone, actor: User | None) -> CitizenPhon
         raise CitizenRuleError("phone_in_other_file", "该号码已属于另一份市民档案，请使用“合并档案”")
     if existing is not None:
         return existing
-    from hotline.citizens.phones import mask
-
     row = CitizenPhone(
         citizen_id=citizen.id,
         phone_hash=phone_hash(phone),
@@ -113,8 +109,9 @@ def add_record(
     return record, created
 
 
-def unmask_phones(citizen: Citizen, actor: User, case: Case | None = None) -> list[str]:
-    """Full numbers of a file, for staff who must call back; every call is written to the audit log."""
+def unmask_phones(citizen: Citizen, actor: User, case: Case | None = None, *, ip: str = "") -> list[str]:
+    """Full numbers of a file, for staff who must call back; every call is written to the audit log (with the
+    client's address ``ip``, given by the view)."""
     phones = db.session.scalars(sa.select(CitizenPhone).where(CitizenPhone.citizen_id == citizen.id)).all()
     db.session.add(
         AuditLog(
@@ -123,7 +120,7 @@ def unmask_phones(citizen: Citizen, actor: User, case: Case | None = None) -> li
             citizen_id=citizen.id,
             case_id=case.id if case else None,
             detail=f"{len(phones)} 个号码",
-            ip=(request.remote_addr or "")[:64],
+            ip=ip[:64],
         )
     )
     return [phone_number(p) for p in phones]

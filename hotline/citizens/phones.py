@@ -27,7 +27,7 @@ __all__ = ["Phone", "PhoneError", "mask", "normalize", "try_normalize"]
 MAX_RAW_LENGTH = 64
 KINDS = ("mobile", "landline", "service", "other")
 
-_SEPARATORS = str.maketrans({c: " " for c in "。、，,·・"} | {c: "-" for c in "—–―‐‑−"})
+_SEPARATORS = str.maketrans(dict.fromkeys("。、，,·・", " ") | dict.fromkeys("—–―‐‑−", "-"))
 _EXT_MARK = re.compile(r"\s*(?:转|轉|分机|分機|;?\s*ext\.?\s*=?|x|#)\s*(\d*)\s*#?$", re.IGNORECASE)
 _DASH_EXT = re.compile(r"(.*\d{7,8})\s*-\s*(\d{1,6})")
 _ALLOWED = re.compile(r"\+?[\d\s\-.()]+")

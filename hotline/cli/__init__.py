@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from hotline.cli import commands, kb
+from hotline.cli import commands, kb, places
 
 
 def register(app: Flask) -> None:
@@ -16,3 +16,4 @@ def register(app: Flask) -> None:
     for command in commands.COMMANDS:
         app.cli.add_command(command)
     app.cli.add_command(kb.kb)
+    app.cli.add_command(places.places)

@@ -1,4 +1,4 @@
-"""Flask CLI commands: seed, token, worker, scheduler."""
+"""Flask CLI commands: seed, token, keys, cti, routing (`worker` and `scheduler` live in workers/cli.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
+from hotline.auth.tokens import create_token
+from hotline.citizens.rotation import rotate
+from hotline.cli.cti_simulator import simulate_call
+from hotline.dispatch.duplicates import rebuild_keys
 from hotline.extensions import db
+from hotline.models import User
 
 
 @click.command()
@@ -16,6 +21,7 @@ from hotline.extensions import db
 @with_appcontext
 def seed(demo: bool, if_empty: bool):
     """Seed the database (idempotent)."""
+    # lazy on purpose: wsgi registers every command in each web process, which must not load the demo data
     from hotline.seed import city
     from hotline.seed.loader import is_empty, seed_demo
 
@@ -41,9 +47,6 @@ def token():
 @with_appcontext
 def token_create(username: str):
     """Create an API token for USERNAME; the token is the last line of output."""
-    from hotline.auth.tokens import create_token
-    from hotline.models import User
-
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None:
         raise click.ClickException(f"用户不存在：{username}")
@@ -51,23 +54,6 @@ def token_create(username: str):
     db.session.commit()
     click.echo(f"已为 {username} 创建 API 令牌（仅显示一次）：")
     click.echo(value)
-
-
-@click.command()
-@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-def worker(burst: bool):
-    """Run an RQ worker on the app's Redis."""
-    from workers.run import run_worker
-
-    run_worker(current_app._get_current_object(), burst=burst)
-
-
-@click.command()
-def scheduler():
-    """Run RQ's cron scheduler (periodic jobs) on the app's Redis."""
-    from workers.run import run_scheduler
-
-    run_scheduler(current_app._get_current_object())
 
 
 @click.group()
@@ -79,8 +65,6 @@ def keys():
 @with_appcontext
 def keys_rotate():
     """Re-encrypt phones and names with HOTLINE_DATA_KEY (old keys in HOTLINE_DATA_KEYS_OLD)."""
-    from hotline.citizens.rotation import rotate
-
     changed = rotate(progress=lambda line: click.echo(line))
     click.echo(f"已用新密钥重新加密 {changed} 条个人信息。之后可从 HOTLINE_DATA_KEYS_OLD 中移除旧密钥。")
 
@@ -97,8 +81,6 @@ def cti():
 @click.option("--talk", default=3.0, show_default=True, help="Seconds between answered and ended.")
 def cti_simulate(url: str, caller: str, agent: str, talk: float):
     """Post signed ringing/answered/ended events, as the call platform would."""
-    from hotline.cli.cti_simulator import simulate_call
-
     call_id = simulate_call(url, current_app.config["HOTLINE"].cti_secret, caller, agent, talk, echo=click.echo)
     click.echo(call_id)
 
@@ -119,6 +101,7 @@ def routing():
 @with_appcontext
 def routing_train(data_dir: str):
     """Train the classifier on DIR/*.tsv and store it in the instance folder (loaded by every process)."""
+    # lazy on purpose: the training code (scikit-learn) stays out of the web processes that register this command
     from routing.classifier import load_tsv_dir, train
     from routing.model import model_path
 
@@ -141,11 +124,9 @@ def routing_train(data_dir: str):
 @with_appcontext
 def routing_dupkeys():
     """Rebuild the duplicate-check keys of every open case (after an upgrade from a version without them)."""
-    from hotline.dispatch.duplicates import rebuild_keys
-
     count = rebuild_keys()
     db.session.commit()
     click.echo(f"已为 {count} 件在办工单重建查重索引")
 
 
-COMMANDS = (seed, token, worker, scheduler, keys, cti, routing)
+COMMANDS = (seed, token, keys, cti, routing)  # `worker` and `scheduler`: workers/cli.py

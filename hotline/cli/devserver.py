@@ -9,15 +9,17 @@ import subprocess
 import sys
 import time
 
+from flask_migrate import upgrade
+
+from hotline import create_app
 from hotline.config import ROOT
+from hotline.db.refcache import bump_version
+from hotline.extensions import db, stop_embedded_redis
+from hotline.seed import city
+from hotline.seed.loader import demo_city_without_places, is_empty, seed_demo, seed_places
 
 
 def prepare():
-    from flask_migrate import upgrade
-
-    from hotline import create_app
-    from hotline.seed import city
-    from hotline.seed.loader import is_empty, seed_demo
 
     app = create_app()
     with app.app_context():
@@ -25,6 +27,11 @@ def prepare():
         if is_empty():
             print("数据库为空，正在载入示范城市数据…", flush=True)
             seed_demo()
+        elif demo_city_without_places():
+            print("示范城市的地名表为空（旧版本的数据库），正在载入示范地名…", flush=True)
+            seed_places()
+            bump_version()
+            db.session.commit()
     print(f"\n演示账号（密码均为 {city.DEMO_PASSWORD}）：")
     for user in city.USERS:
         print(f"  {user['username']:<16} {user['role']:<20} {user['department'] or ''}")
@@ -74,7 +81,6 @@ def main(argv: list[str] | None = None) -> int:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        from hotline.extensions import stop_embedded_redis
 
         stop_embedded_redis(app.config["HOTLINE"])
     return code

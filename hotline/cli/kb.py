@@ -9,6 +9,12 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from hotline.extensions import db
+from hotline.kb import importer
+from hotline.kb.entries import compute_terms
+from hotline.kb.importer import export_records
+from hotline.kb.index import bump_seq
+from hotline.models import KbEntry
+from knowledge_base.catalog import CatalogError, write
 
 FIELD_LABELS = {
     "kind": "条目类型",
@@ -39,9 +45,6 @@ def kb():
 def kb_import(path: str, partial: bool, draft: bool):
     """Import a catalogue (.csv/.json/.xlsx): every row is checked first; nothing is imported if any row is bad
     (unless --partial)."""
-    from hotline.kb import importer
-    from knowledge_base.catalog import CatalogError
-
     try:
         report = importer.run(path, None, datetime.now(UTC), partial=partial, status="draft" if draft else "published")
     except CatalogError as err:
@@ -67,9 +70,6 @@ def kb_import(path: str, partial: bool, draft: bool):
 @with_appcontext
 def kb_export(path: str, everything: bool):
     """Export entries to .csv/.json/.xlsx (the import format)."""
-    from hotline.kb.importer import export_records
-    from knowledge_base.catalog import CatalogError, write
-
     try:
         count = write(path, export_records(None if everything else "published"))
     except CatalogError as err:
@@ -81,10 +81,6 @@ def kb_export(path: str, everything: bool):
 @with_appcontext
 def kb_reindex():
     """Recompute every entry's search terms (after the user dictionary or synonyms changed)."""
-    from hotline.kb.entries import compute_terms
-    from hotline.kb.index import bump_seq
-    from hotline.models import KbEntry
-
     count = 0
     for entry in db.session.scalars(sa.select(KbEntry)):
         entry.terms = compute_terms(entry)

@@ -10,29 +10,30 @@ import sqlalchemy.orm as so
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from hotline.auth.permissions import check_role, page_role_guard
+from hotline.auth.permissions import authenticate_page, can, requires
 from hotline.cases import operations as ops
-from hotline.cases.forms import CaseForm
+from hotline.cases.forms import CaseForm, department_groups
 from hotline.cases.workflow import OPEN_STATES
 from hotline.citizens.phones import Phone, PhoneError, normalize
 from hotline.citizens.profile import phone_number
+from hotline.dispatch.operations import EMERGENCY_LINES, transfer_emergency
+from hotline.dispatch.workbench import queue
 from hotline.extensions import db
+from hotline.kb.console import AnswerError, parse_answer
 from hotline.models import Call, Case, Category, CitizenPhone
 from hotline.web import filters
 
 console_bp = Blueprint("console", __name__)
-console_bp.before_request(page_role_guard("agent", "dispatcher", "monitor", "supervisor"))
+console_bp.before_request(authenticate_page)
 filters.init_blueprint(console_bp)
 
-REGISTER_ROLES = ("agent", "dispatcher", "monitor")
-DISPATCH_ROLES = ("dispatcher", "admin")
 QUEUE_LIMIT = 200
 OPEN = tuple(s.value for s in OPEN_STATES)
 URGENCY_ORDER = sa.case({"emergency": 0, "urgent": 1}, value=Case.urgency, else_=2)
 
 
 def _can_register() -> bool:
-    return current_user.role in (*REGISTER_ROLES, "admin")
+    return can(current_user, "case.create")
 
 
 def _my_cases_today() -> list[Case]:
@@ -79,8 +80,6 @@ def _phone_for(form: CaseForm) -> Phone:
 
 
 def _transfer_if_asked(case: Case) -> str:
-    from hotline.cases.dispatching import EMERGENCY_LINES, transfer_emergency
-
     line = request.form.get("transfer", "")
     if line not in EMERGENCY_LINES:
         return ""
@@ -89,6 +88,7 @@ def _transfer_if_asked(case: Case) -> str:
 
 
 @console_bp.get("/console")
+@requires("console.use")
 def index():
     form = CaseForm(formdata=None)
     form.fill_choices()
@@ -96,8 +96,8 @@ def index():
 
 
 @console_bp.post("/console/cases")
+@requires("case.create")
 def create_case():
-    check_role(current_user, *REGISTER_ROLES)
     form = CaseForm()
     form.fill_choices()
     valid = form.validate_on_submit()
@@ -133,8 +133,6 @@ def create_case():
 
 def _kb_answer(form: CaseForm):
     """None: plain registration; (entry, text): answer and close; False: the answer is invalid (form error)."""
-    from hotline.kb.console import AnswerError, parse_answer
-
     if request.form.get("action") != "answer":
         return None
     try:
@@ -145,6 +143,7 @@ def _kb_answer(form: CaseForm):
 
 
 @console_bp.get("/console/categories")
+@requires("console.use")
 def categories():
     """Children of a category for the cascading picker: ?parent=ID (level-1 categories without it)."""
     parent = request.args.get("parent", "")
@@ -164,17 +163,15 @@ def categories():
 
 
 @console_bp.get("/dispatch")
+@requires("console.use")
 def dispatch_queue():
     """The dispatcher's workbench: waiting cases (most urgent, then oldest first) with the router's top-3
     suggestions, the return queue with accept/reject, and improper returns per unit (hotline/dispatch/workbench.py)."""
-    from hotline.cases.forms import department_groups
-    from hotline.dispatch.workbench import queue
-
     data = queue(QUEUE_LIMIT)
     return render_template(
         "console/dispatch.html",
         data=data,
         limit=QUEUE_LIMIT,
         units=department_groups(),
-        can_dispatch=current_user.role in DISPATCH_ROLES,
+        can_dispatch=can(current_user, "case.dispatch"),
     )

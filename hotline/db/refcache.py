@@ -7,36 +7,67 @@ bump lost to a Redis failure after the commit leaves the cache stale for at most
 
 A hit is attached to the request's session with ``merge(load=False)``: no SQL, and the case can refer to it
 like any loaded row.
+
+The active places of the gazetteer (``places``) are cached the same way, as plain data: routing builds its
+gazetteer from them and the KB's tokenizer keeps them whole. The version lives here (``bump_version``,
+``current_version``); ``hotline.dispatch.service`` re-exports both.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
 
 from hotline.db.insert import detached
-from hotline.extensions import db
-from hotline.models import Category, Department
+from hotline.db.transactions import after_commit
+from hotline.extensions import connect_redis, db
+from hotline.models import Category, Department, Place
+
+VERSION_KEY = "hotline:routing:version"
 
 _lock = threading.Lock()
 _cache: dict[str, tuple[str, dict]] = {}  # database url -> (version, {key: detached row or None})
 _seen: dict[str, tuple[str, float]] = {}  # database url -> (version, monotonic time it was read)
 MAX_KEYS = 5000  # unknown codes are cached as None too: bound the dict against junk input
+# the clocks, read through these names so a test can put a fake one in their place instead of sleeping
+monotonic = time.monotonic  # between version checks (refcache_ttl)
+wall_clock = time.time  # the period of refcache_max_age
 
 
-def _version(read) -> str:
-    """The routing version, read from Redis at most once per VERSION_TTL seconds per process (a registration
-    makes several Redis round trips already; an admin's edit reaches every process within that time)."""
+def current_version() -> str:
+    """The routing version every process compares its cached tables with ('' when Redis is unavailable): the
+    counter in Redis plus the current period of ``refcache_max_age`` seconds. A bump lost after its commit
+    (Redis unavailable at that moment) or a counter lost with Redis's data leaves caches stale for at most that
+    long, since every process rebuilds when the period changes."""
     settings = current_app.config["HOTLINE"]
-    now = time.monotonic()
+    try:
+        counter = (connect_redis(settings).get(VERSION_KEY) or b"0").decode()
+    except Exception:  # Redis down: rebuild every time rather than serve stale tables
+        current_app.logger.warning("routing version unavailable; rebuilding the routing tables")
+        return ""
+    return f"{counter}.{int(wall_clock() // max(1, settings.refcache_max_age))}"
+
+
+def bump_version() -> None:
+    """Call when rules, the category mapping, units or places change: every process rebuilds after commit."""
+    after_commit(lambda: connect_redis(current_app.config["HOTLINE"]).incr(VERSION_KEY))
+
+
+def _version(fresh: str | None = None) -> str:
+    """The routing version, read from Redis at most once per ``refcache_ttl`` seconds per process (a
+    registration makes several Redis round trips already; an admin's edit reaches every process within that
+    time). ``fresh``: a version the caller has just read (taken as this process's latest)."""
+    settings = current_app.config["HOTLINE"]
+    now = monotonic()
     with _lock:
         seen = _seen.get(settings.database_url)
-        if seen is not None and now - seen[1] < settings.refcache_ttl:
+        if fresh is None and seen is not None and now - seen[1] < settings.refcache_ttl:
             return seen[0]
-    version = read()
+    version = current_version() if fresh is None else fresh
     with _lock:
         _seen[settings.database_url] = (version, now)
     return version
@@ -59,9 +90,21 @@ def _detached(cls, row) -> object | None:
     return None if row is None else detached(cls, dict(row))
 
 
+def _memo(key: tuple, load, version: str | None = None):
+    """``load()``'s value, kept for this process until the version changes (loaded every time without one)."""
+    rows = _rows(_version(version))
+    if rows is None:
+        return load()
+    if key in rows:
+        return rows[key]
+    value = load()
+    if len(rows) < MAX_KEYS:
+        rows[key] = value
+    return value
+
+
 def _cached(key: tuple, cls, *queries):
     """The first row the ``queries`` (Core selects of ``cls``'s table) find, attached to the session."""
-    from hotline.dispatch.service import current_version
 
     def load():
         for query in queries:
@@ -70,15 +113,7 @@ def _cached(key: tuple, cls, *queries):
                 return _detached(cls, row)
         return None
 
-    rows = _rows(_version(current_version))
-    if rows is None:
-        row = load()
-    elif key in rows:
-        row = rows[key]
-    else:
-        row = load()
-        if len(rows) < MAX_KEYS:
-            rows[key] = row
+    row = _memo(key, load)
     return db.session.merge(row, load=False) if row is not None else None
 
 
@@ -96,3 +131,29 @@ def category(value: str) -> Category | None:
         sa.select(cats).where(cats.c.path == value),
         sa.select(cats).where(cats.c.level == 1, cats.c.name == value),
     )
+
+
+@dataclass(frozen=True)
+class PlaceRow:
+    """An active place of the gazetteer as plain data: its unit's code, kind, name and other spellings."""
+
+    unit: str
+    kind: str
+    name: str
+    aliases: tuple[str, ...] = ()
+
+
+def _load_places() -> tuple[PlaceRow, ...]:
+    rows = db.session.execute(
+        sa.select(Department.code, Place.kind, Place.name, Place.aliases)
+        .join(Department, Department.id == Place.department_id)
+        .where(Place.active.is_(True))
+        .order_by(Place.id)
+    ).all()
+    return tuple(PlaceRow(code, kind, name, tuple(aliases or ())) for code, kind, name, aliases in rows)
+
+
+def places(version: str | None = None) -> tuple[PlaceRow, ...]:
+    """The active places of the gazetteer (the same tuple until the version changes: compare by identity).
+    ``version``: the routing version the caller has just read, so the tables it builds match it."""
+    return _memo(("places",), _load_places, version)

@@ -8,14 +8,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from wtforms import BooleanField, HiddenField, IntegerField, StringField
 from wtforms.validators import NumberRange, Optional
 
-from hotline.auth.permissions import page_role_guard
+from hotline.auth.permissions import authenticate_page, requires
 from hotline.cases.forms import PickField, ZhForm, _text, department_groups, district_groups
 from hotline.dispatch import rules_admin as ra
 from hotline.extensions import db
 from hotline.models import Category, Department, RoutingRule
 
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
-admin_bp.before_request(page_role_guard("admin"))
+admin_bp.before_request(authenticate_page)
 
 
 class RuleForm(ZhForm):
@@ -54,6 +54,7 @@ def _render_rules(form: RuleForm, status: int = 200):
 
 
 @admin_bp.get("/routing/rules")
+@requires("routing.admin")
 def routing_rules():
     form = RuleForm(formdata=None)
     form.fill()
@@ -61,6 +62,7 @@ def routing_rules():
 
 
 @admin_bp.post("/routing/rules")
+@requires("routing.admin")
 def create_rule():
     form = RuleForm()
     form.fill()
@@ -91,6 +93,7 @@ def create_rule():
 
 
 @admin_bp.post("/routing/rules/<int:rule_id>")
+@requires("routing.admin")
 def change_rule(rule_id: int):
     rule = db.session.get(RoutingRule, rule_id) or abort(404)
     form = ToggleForm()
@@ -109,12 +112,14 @@ def change_rule(rule_id: int):
 
 
 @admin_bp.get("/routing/categories")
+@requires("routing.admin")
 def categories():
     rows = db.session.scalars(sa.select(Category).where(Category.level <= 2).order_by(Category.path)).all()
     return render_template("admin/categories.html", rows=rows, units=department_groups(), form=MappingForm())
 
 
 @admin_bp.post("/routing/categories/<int:category_id>")
+@requires("routing.admin")
 def set_category(category_id: int):
     category = db.session.get(Category, category_id) or abort(404)
     form = MappingForm()

@@ -14,23 +14,21 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app
 
+from hotline.cases.workflow import CaseState
+from hotline.dispatch.tables import tables  # cached per process by the routing version
 from hotline.extensions import db
 from hotline.models import Case, CaseDupKey, Department
 from hotline.models.types import UTCDateTime
 from routing.duplicates import band_keys, find_duplicates
 
 CANDIDATES = 30  # rows handed to rapidfuzz at most (the ones sharing the most bands)
-PER_KEY = 300  # newest postings read per probe key (bench dup_check: recall 0.60 at 30, 0.69 from 300 on)
-CLOSED = ("closed", "merged")
+# newest postings read per probe key: where recall stops rising (measurements: tests/bench/README.md, dup_check)
+PER_KEY = 300
+CLOSED = (CaseState.CLOSED.value, CaseState.MERGED.value)
 NO_DISTRICT = "-"
-
-
-def tables():
-    from hotline.dispatch.service import tables as routing_tables  # cached per process by the routing version
-
-    return routing_tables()
 
 
 def scopes_of(unit: Department | None) -> list[str]:
@@ -270,8 +268,6 @@ def _stored_keys(content: str, scopes: tuple[str, ...]) -> frozenset[int]:
 def rebuild_keys(batch: int = 2000) -> int:
     """(Re)write the keys of every open case, e.g. after upgrading a database that had cases before the
     duplicate check existed (``flask routing dupkeys``). Returns the number of open cases."""
-    import sqlalchemy.orm as so
-
     done, last = 0, 0
     while True:
         cases = db.session.scalars(

@@ -18,20 +18,20 @@ from flask_login import current_user
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length, Optional
 
-from hotline.auth.permissions import STAFF_ROLES, can_view_case, check_role, page_role_guard
+from hotline.auth.permissions import access_case, authenticate_page, can, requires
 from hotline.auth.safety import safe_next
-from hotline.cases import dispatching
 from hotline.cases import operations as ops
 from hotline.cases.citizens import case_citizens, merged_cases
 from hotline.cases.errors import NotAllowed, RuleRefused, StaleVersion
 from hotline.cases.forms import ZhForm
 from hotline.cases.page_actions import commit_action
-from hotline.cases.workflow import InvalidTransition
+from hotline.cases.workflow import AssignmentState, CaseState, InvalidTransition
+from hotline.dispatch import operations as dispatching
 from hotline.extensions import db
 from hotline.models import Case, CaseRouting, Category, Department, User
 
 dispatch_bp = Blueprint("dispatch", __name__)
-dispatch_bp.before_request(page_role_guard(*STAFF_ROLES))
+dispatch_bp.before_request(authenticate_page)
 DOMAIN_ERRORS = (InvalidTransition, RuleRefused, NotAllowed, StaleVersion)
 
 
@@ -100,24 +100,20 @@ def _subdispatch(case: Case, form: ActForm, now: datetime) -> str:
     return f"已二次派单至{street.name}"
 
 
-ACTIONS = {
-    "accept": (("dispatcher",), _accept),
-    "decide": (("dispatcher",), _decide),
-    "merge": (("dispatcher",), _merge),
-    "transfer": (("agent", "dispatcher", "monitor"), _transfer),
-    "subdispatch": (("department_handler", "department_admin"), _subdispatch),
+ACTIONS = {  # action -> (capability, run)
+    "accept": ("case.dispatch", _accept),
+    "decide": ("case.dispatch", _decide),
+    "merge": ("case.merge", _merge),
+    "transfer": ("case.transfer", _transfer),
+    "subdispatch": ("case.subdispatch", _subdispatch),
 }
 
 
 @dispatch_bp.post("/dispatch/cases/<number>/<action>")
+@requires("case.view")  # and the action's own capability, checked by access_case
 def act(number: str, action: str):
-    roles, run = ACTIONS.get(action) or abort(404)
-    check_role(current_user, *roles)
-    case = db.session.scalar(sa.select(Case).where(Case.number == number)) if len(number) <= 32 else None
-    if case is None:
-        abort(404)
-    if not can_view_case(current_user, case):
-        abort(403)
+    capability, run = ACTIONS.get(action) or abort(404)
+    case = access_case(current_user, number, capability)
     form = ActForm()
     back = safe_next(form.next.data) or url_for("cases.detail", number=case.number)
     if not form.validate_on_submit():
@@ -137,13 +133,15 @@ def routing_panel(case: Case, user: User) -> dict:
         if codes
         else {}
     )
-    open_case = case.status not in ("closed", "merged")
+    open_case = case.status not in (CaseState.CLOSED, CaseState.MERGED)
     streets = []
     if (
         user.department is not None
         and user.department.kind == "district"
         and any(
-            a.department_id == user.department_id and a.role == "lead" and a.status in ("pending", "signed")
+            a.department_id == user.department_id
+            and a.role == "lead"
+            and a.status in (AssignmentState.PENDING, AssignmentState.SIGNED)
             for a in case.assignments
         )
     ):
@@ -154,7 +152,7 @@ def routing_panel(case: Case, user: User) -> dict:
                 .order_by(Department.code)
             )
         )
-    centre = user.role in ("agent", "dispatcher", "monitor", "supervisor", "admin")
+    centre = can(user, "citizen.view")
     return {
         "stored": stored,
         "units": units,
@@ -162,9 +160,8 @@ def routing_panel(case: Case, user: User) -> dict:
         "streets": streets,
         "merged": merged_cases(case) if centre else [],
         "citizens": case_citizens(case) if centre and case.merged_into_id is None else [],
-        "can_merge": user.role in ("dispatcher", "admin") and open_case,
-        "can_transfer": user.role in ("agent", "dispatcher", "monitor", "admin")
-        and case.status in ("registered", "reopened"),
-        "can_accept": user.role in ("dispatcher", "admin") and case.status in ("registered", "reopened"),
+        "can_merge": can(user, "case.merge") and open_case,
+        "can_transfer": can(user, "case.transfer") and case.status in (CaseState.REGISTERED, CaseState.REOPENED),
+        "can_accept": can(user, "case.dispatch") and case.status in (CaseState.REGISTERED, CaseState.REOPENED),
         "lines": dispatching.EMERGENCY_LINES,
     }

@@ -17,10 +17,11 @@ not see each other. Each job therefore notes the last committed batch (``routing
 up duplicates, and just before its commit takes a transaction-level advisory lock (``COMMIT_LOCK``), checks
 its cases in memory against the cases of the batches committed since, and records its own batch: the later
 of two such reports lists the earlier (one already auto-dispatched keeps its unit; the dispatcher sees the
-pair and can merge). Only that check and the commit are serialised. Measured on
-PostgreSQL with backlogs of 1,000–3,000 near-identical reports (the worst case: every case a candidate of
-every other), 2 jobs against 1 drained 1.40–1.43× faster with this check, 1.55–1.93× with no check, and
-1.0× with a lock held around the whole duplicate look-up (the most expensive part of routing).
+pair and can merge). Only that check and the commit are serialised: on PostgreSQL with a backlog of
+near-identical reports (the worst case: every case a candidate of every other) 2 jobs still drain it clearly
+faster than 1 with this check, a little slower than with no check, while a lock held around the whole
+duplicate look-up (the most expensive part of routing) gained nothing (measurements: tests/bench/README.md,
+create_case, routing job).
 
 On SQLite every job plans and claims the oldest pending cases: a plan made before another job's commit is
 for the cases that job has just routed, so it is dropped and the next batch is planned inside the write
@@ -35,43 +36,25 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app, g
+from flask import g
 from rq.timeouts import BaseTimeoutException
 
+from hotline.cases.workflow import CaseState
 from hotline.db.dialect import is_postgres
 from hotline.db.engine import READ_ONLY
 from hotline.db.transactions import savepoint
-from hotline.extensions import connect_redis, db
+from hotline.dispatch.duplicates import find_among
+from hotline.dispatch.service import plan_routing, route_new_case
+from hotline.extensions import db
+from hotline.jobs import router_woken, wake_router
 from hotline.models import Case, CaseRouting, Department, RoutingBatch
 
 log = logging.getLogger(__name__)
 
-WAKE_KEY = "hotline:routing:wake"
-WAKE_TTL = 30  # seconds: with no worker running, at most one queued job per this interval
 BATCH = 50  # cases per transaction (PostgreSQL)
 SQLITE_BATCH = 5  # SQLite: planned without the write lock, then stored in a short write transaction
 BUDGET = 120.0  # seconds a job routes before it hands the rest to a new job (RQ's default timeout: 180 s)
 COMMIT_LOCK = 0x12345D0B  # PostgreSQL advisory lock: routing jobs record their batches and commit in turn
-
-
-def wake() -> None:
-    """Enqueue the routing job unless one is already queued and not yet started (one Redis round trip
-    in the common case). The job deletes the key when it starts, before it reads the queue, so a case
-    committed before a refused SET is always seen by that queued job."""
-    from workers import get_queue
-    from workers.jobs.routing import route_cases
-
-    redis = connect_redis(current_app.config["HOTLINE"])
-    if redis.set(WAKE_KEY, b"1", nx=True, ex=WAKE_TTL):
-        get_queue("default").enqueue(route_cases)
-
-
-def woken() -> None:
-    """The job has started: the next registration must wake a new job."""
-    try:
-        connect_redis(current_app.config["HOTLINE"]).delete(WAKE_KEY)
-    except Exception:  # the scheduler's run every minute still finds the cases
-        log.warning("routing wake key could not be cleared", exc_info=True)
 
 
 def pending_count() -> int:
@@ -95,16 +78,14 @@ def _load(ids: list[int]) -> list[Case]:
         .options(so.selectinload(Case.district).selectinload(Department.parent), so.selectinload(Case.category))
     ).all()
     db.session.scalars(sa.select(CaseRouting).where(CaseRouting.case_id.in_(ids))).all()  # into the identity map
-    return [c for c in cases if c.status not in ("closed", "merged")]
+    return [c for c in cases if c.status not in (CaseState.CLOSED, CaseState.MERGED)]
 
 
 def _route_one(case_id: int, now: datetime) -> str:
     """Route one claimed case in a savepoint: 'routed', 'skipped' (closed or merged meanwhile) or 'failed'
     (the error is logged and noted for the dispatcher; the case is not retried forever)."""
-    from hotline.dispatch.service import route_new_case
-
     case = db.session.get(Case, case_id)
-    if case is None or case.status in ("closed", "merged"):
+    if case is None or case.status in (CaseState.CLOSED, CaseState.MERGED):
         return "skipped"
     try:
         with savepoint():
@@ -127,8 +108,6 @@ def _plan_unlocked(batch: int, now: datetime) -> dict:
     """SQLite: plan the next cases (suggestions, place, duplicates: the CPU of routing) in a read transaction,
     which takes no write lock, so registrations go on meanwhile; the write transaction after it only stores
     the plans. A case whose planning fails, or that changed in between, is planned again there."""
-    from hotline.dispatch.service import plan_routing
-
     if db.session().in_transaction():  # not at a transaction's start: plan inside the write transaction
         return {}
     db.session.connection(execution_options={READ_ONLY: True})
@@ -146,7 +125,7 @@ def _plan_unlocked(batch: int, now: datetime) -> dict:
             )
         ).all()
         for case in cases:
-            if case.status in ("closed", "merged"):
+            if case.status in (CaseState.CLOSED, CaseState.MERGED):
                 continue
             try:
                 plan = plans[case.id] = plan_routing(case, now, tuple(peers))
@@ -164,8 +143,6 @@ def _plan_unlocked(batch: int, now: datetime) -> dict:
 
 def _route_batch(ids: list[int], now: datetime, plans: dict | None = None) -> dict:
     """All of the batch in one savepoint; if any case fails, the batch again case by case, each in its own."""
-    from hotline.dispatch.service import route_new_case
-
     plans = plans or {}
     try:
         with savepoint():
@@ -204,8 +181,6 @@ def commit_turn(ids: list[int], seen: int, now: datetime) -> None:
 
 def _late_duplicates(ids: list[int], others: list[int]) -> None:
     """Add the cases ``others`` (routed by another job meanwhile) to the duplicates of the cases ``ids``."""
-    from hotline.dispatch.duplicates import find_among
-
     cases = {
         c.id: c
         for c in db.session.scalars(
@@ -220,7 +195,7 @@ def _late_duplicates(ids: list[int], others: list[int]) -> None:
     for case_id in ids:
         case = cases.get(case_id)
         routing = db.session.get(CaseRouting, case_id)
-        if case is None or routing is None or case.status in ("closed", "merged"):
+        if case is None or routing is None or case.status in (CaseState.CLOSED, CaseState.MERGED):
             continue
         late = find_among(case.content, unit(case), peers)
         if late:
@@ -242,7 +217,7 @@ def route_pending(
     longer than ``max_seconds`` (a worker was down for hours) is left to a follow-up job queued at the end, so
     no job runs into RQ's timeout. Returns counts (``more``: a follow-up job was queued). ``now`` is injected
     by tests; otherwise each batch uses the current time."""
-    woken()
+    router_woken()
     batch = batch or (BATCH if is_postgres() else SQLITE_BATCH)
     counts = {"routed": 0, "skipped": 0, "failed": 0, "batches": 0, "more": False}
     started = time.monotonic()
@@ -267,7 +242,7 @@ def route_pending(
         db.session.commit()  # the batch's emits and enqueues run now
         counts["batches"] += 1
         if time.monotonic() - started >= max_seconds:  # at least one batch per job: always progress
-            wake()
+            wake_router()
             counts["more"] = True
             break
     db.session.rollback()  # the last, empty claim's transaction (on SQLite it holds the write lock)

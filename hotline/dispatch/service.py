@@ -1,174 +1,28 @@
-"""The app's side of routing/: load the model once per process, build the gazetteer, mapping and override
-rules from the database, call the pure engine, and route a new case (store the suggestions, auto-dispatch
-a confident one).
-
-Per-process caches: the model by its file's mtime; the gazetteer, mapping and rules by a version counter in
-Redis (``bump_version`` after an admin edit, after commit), so every web process and worker sees a change
-at its next request.
-"""
+"""The app's side of routing/: call the pure engine with this process's routing tables (``tables.py``: the
+model, gazetteer, mapping and override rules, cached per process by the routing version) and route a new case
+(store the suggestions and likely duplicates, auto-dispatch a confident one)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app, g
+from flask import current_app
 
+from hotline.cases import operations as ops
+from hotline.cases.workflow import CaseState
 from hotline.db.dialect import insert_ignore
-from hotline.db.transactions import after_commit
-from hotline.extensions import connect_redis, db
-from hotline.models import Case, CaseRouting, Category, Department, RoutingRule
+from hotline.db.refcache import VERSION_KEY, bump_version, current_version
+from hotline.dispatch.duplicates import find, remember
+from hotline.dispatch.tables import load_model, rule_of, tables
+from hotline.extensions import db
+from hotline.models import Case, CaseRouting, Category, Department
 from routing.engine import suggest
-from routing.gazetteer import Gazetteer
-from routing.model import Model, ModelError, model_path
-from routing.rules import Rule, RuleError
 
-VERSION_KEY = "hotline:routing:version"
-
-_lock = threading.Lock()
-_model_cache: dict[str, tuple[float, Model]] = {}
-_tables_cache: dict[str, tuple[str, RoutingTables]] = {}
-
-
-@dataclass(frozen=True)
-class RoutingTables:
-    gazetteer: Gazetteer
-    mapping: dict[str, tuple[str | None, bool]]
-    rules: tuple[Rule, ...]
-    departments: dict[str, int]  # code -> id (active units)
-    areas: dict[int, tuple[int, ...]]  # district id -> its own and its streets' ids (the duplicate check's place)
-    district_codes: tuple[str, ...]
-
-
-def load_model() -> Model | None:
-    """The trained model of the instance, reloaded only when its file changes; None when there is none."""
-    instance = current_app.config["HOTLINE"].instance
-    path = model_path(instance)
-    if not path.exists():
-        return None
-    mtime = path.stat().st_mtime
-    with _lock:
-        hit = _model_cache.get(str(path))
-        if hit and hit[0] == mtime:
-            return hit[1]
-        try:
-            model = Model.load(path, trusted_dir=instance)
-        except ModelError:
-            current_app.logger.exception("routing model at %s could not be loaded", path)
-            return None
-        _model_cache[str(path)] = (mtime, model)
-        return model
-
-
-def _gazetteer() -> Gazetteer:
-    from hotline.seed.city import AREAS
-
-    units = db.session.execute(
-        sa.select(Department.code, Department.name, Department.parent_id, Department.id, Department.kind)
-    ).all()
-    code_by_id = {u.id: u.code for u in units}
-    local = {u.code: u for u in units if u.kind in ("district", "street")}
-    areas = {code: [u.name, *AREAS.get(code, [])] for code, u in local.items()}
-    return Gazetteer(
-        areas, {c: u.name for c, u in local.items()}, {c: code_by_id.get(u.parent_id) for c, u in local.items()}
-    )
-
-
-def _areas() -> tuple[dict[int, tuple[int, ...]], tuple[str, ...]]:
-    rows = db.session.execute(
-        sa.select(Department.id, Department.code, Department.kind, Department.parent_id).where(
-            Department.kind.in_(("district", "street"))
-        )
-    ).all()
-    districts = {r.id: r.code for r in rows if r.kind == "district"}
-    areas: dict[int, list[int]] = {i: [i] for i in districts}
-    for r in rows:
-        if r.kind == "street" and r.parent_id in areas:
-            areas[r.parent_id].append(r.id)
-    return {i: tuple(ids) for i, ids in areas.items()}, tuple(sorted(districts.values()))
-
-
-def _mapping() -> dict[str, tuple[str | None, bool]]:
-    rows = db.session.execute(
-        sa.select(Category.name, Department.code, Category.local)
-        .outerjoin(Department, Department.id == Category.department_id)
-        .where(Category.level == 1)
-    ).all()
-    return {name: (code, bool(local)) for name, code, local in rows}
-
-
-def rule_of(row: RoutingRule) -> Rule:
-    """The pure rule of a stored row (raises RuleError for an unusable one)."""
-    return Rule(
-        id=row.id,
-        priority=row.priority,
-        keyword=row.keyword,
-        regex=row.regex,
-        category=row.category,
-        area=row.area.code if row.area else None,
-        department_code=row.department.code,
-        note=row.note or "",
-    )
-
-
-def _rules() -> tuple[Rule, ...]:
-    out = []
-    for row in db.session.scalars(sa.select(RoutingRule).where(RoutingRule.enabled.is_(True))):
-        try:
-            out.append(rule_of(row))
-        except RuleError:
-            current_app.logger.warning("routing rule %s skipped: unusable", row.id)
-    return tuple(out)
-
-
-def current_version() -> str:
-    """The routing version every process compares its cached tables with ('' when Redis is unavailable)."""
-    return _version()
-
-
-def _version() -> str:
-    """The counter in Redis plus the current period of ``refcache_max_age`` seconds: a bump lost after its
-    commit (Redis unavailable at that moment) or a counter lost with Redis's data leaves caches stale for at
-    most that long, since every process rebuilds when the period changes."""
-    settings = current_app.config["HOTLINE"]
-    try:
-        counter = (connect_redis(settings).get(VERSION_KEY) or b"0").decode()
-    except Exception:  # Redis down: rebuild every time rather than serve stale tables
-        current_app.logger.warning("routing version unavailable; rebuilding the routing tables")
-        return ""
-    return f"{counter}.{int(time.time() // max(1, settings.refcache_max_age))}"
-
-
-def bump_version() -> None:
-    """Call when rules, the category mapping or units change: every process rebuilds after commit."""
-    after_commit(lambda: connect_redis(current_app.config["HOTLINE"]).incr(VERSION_KEY))
-
-
-def tables() -> RoutingTables:
-    """The routing tables, checked against the version once per request or job (``g``), rebuilt on a change."""
-    memo = g.get("routing_tables")
-    if memo is None:
-        memo = g.routing_tables = _tables()
-    return memo
-
-
-def _tables() -> RoutingTables:
-    version = _version()
-    key = current_app.config["HOTLINE"].database_url
-    hit = _tables_cache.get(key)
-    if version and hit and hit[0] == version:
-        return hit[1]
-    departments = dict(
-        db.session.execute(sa.select(Department.code, Department.id).where(Department.active.is_(True))).all()
-    )
-    built = RoutingTables(_gazetteer(), _mapping(), _rules(), departments, *_areas())
-    if version:
-        _tables_cache[key] = (version, built)
-    return built
+# re-exported: callers import them from here
+__all__ = ["VERSION_KEY", "bump_version", "current_version", "load_model", "rule_of", "tables"]
 
 
 def suggest_for(text: str, address: str | None = None):
@@ -207,8 +61,6 @@ def plan_routing(case: Case, now: datetime, peers: tuple = ()) -> RoutingPlan:
     """Suggestions, the place and likely duplicates of a registered case. Reads only, so on SQLite the job
     runs it in a read transaction that does not hold the write lock registrations wait for; ``peers``: (case,
     unit) planned before it in that transaction, whose duplicate-check keys are not stored yet."""
-    from hotline.dispatch.duplicates import find
-
     units = tables().departments
     result = suggest_for(case.content, _address_of(case))
     unit, place_id = case.district, None
@@ -226,9 +78,6 @@ def route_new_case(case: Case, now: datetime, plan: RoutingPlan | None = None) -
     suggestions and likely duplicates, fill in the place the gazetteer found, and — with auto-dispatch on —
     dispatch a confident case that is still waiting for a dispatcher to the suggested unit. ``plan``: computed
     beforehand by ``plan_routing`` (redone if the case's text or place changed since)."""
-    from hotline.cases import operations as ops
-    from hotline.dispatch.duplicates import remember
-
     settings = current_app.config["HOTLINE"]
     units = tables().departments
     if plan is None or (plan.content, plan.district_id) != (case.content, case.district_id):
@@ -297,7 +146,7 @@ def _auto_dispatch(case: Case, result, duplicates: list, settings) -> bool:
     (if any) agrees unless a rule decided."""
     if not (settings.auto_dispatch and result.auto and not duplicates and case.urgency != "emergency"):
         return False
-    if case.status != "registered":
+    if case.status != CaseState.REGISTERED:
         return False
     top = result.suggestions[0]
     if case.category is not None and case.category.level1 != top["category"] and result.rule_id is None:

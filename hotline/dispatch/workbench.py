@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from hotline.cases.dispatching import return_counts
+from hotline.cases.forms import suggested_department
+from hotline.cases.workflow import AssignmentState, CaseState
+from hotline.dispatch.operations import return_counts
 from hotline.extensions import db
 from hotline.models import Case, CaseRouting, Category, Department
 
@@ -65,8 +67,6 @@ class Queue:
 
 def _suggestions(case: Case, stored: CaseRouting | None, units: dict[str, Department]) -> list[dict]:
     """Top-3: the agent's chosen category first (its unit, 属地 → the case's place), then the router's."""
-    from hotline.cases.forms import suggested_department
-
     out = []
     chosen = suggested_department(case) if case.category is not None else None
     if chosen is not None:
@@ -88,8 +88,8 @@ def _suggestions(case: Case, stored: CaseRouting | None, units: dict[str, Depart
 
 def queue(limit: int = QUEUE_LIMIT) -> Queue:
     load = (so.selectinload(Case.category).selectinload(Category.department), so.selectinload(Case.district))
-    waiting_q = sa.select(Case).where(Case.status.in_(("registered", "reopened")))
-    returned_q = sa.select(Case).where(Case.status == "returned")
+    waiting_q = sa.select(Case).where(Case.status.in_((CaseState.REGISTERED.value, CaseState.REOPENED.value)))
+    returned_q = sa.select(Case).where(Case.status == CaseState.RETURNED.value)
     waiting = db.session.scalars(waiting_q.options(*load).order_by(URGENCY_ORDER, Case.created_at).limit(limit)).all()
     returned = db.session.scalars(returned_q.options(*load).order_by(URGENCY_ORDER, Case.updated_at).limit(limit)).all()
     ids = [c.id for c in (*waiting, *returned)]
@@ -123,7 +123,10 @@ def queue(limit: int = QUEUE_LIMIT) -> Queue:
     codes = {str(i): code for i, code in db.session.execute(sa.select(Department.id, Department.code))}
     return Queue(
         [row(c) for c in waiting],
-        [row(c, next((a for a in reversed(c.assignments) if a.status == "returned"), None)) for c in returned],
+        [
+            row(c, next((a for a in reversed(c.assignments) if a.status == AssignmentState.RETURNED), None))
+            for c in returned
+        ],
         totals,
         return_counts(),
         codes,

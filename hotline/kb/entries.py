@@ -12,6 +12,8 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from hotline.auth.permissions import can
+from hotline.auth.roles import Role
 from hotline.extensions import db
 from hotline.kb.index import bump_seq, tokenizer
 from hotline.models import Category, Department, KbEntry, KbVersion, User
@@ -27,8 +29,7 @@ TRANSITIONS = {
     "retire": (("published",), "retired", "下线"),
     "restore": (("retired",), "draft", "恢复为草稿"),
 }
-REVIEWER_ROLES = ("admin", "department_admin")  # the KB admin, or the owning unit's admin
-EDITOR_ROLES = ("admin", "department_admin", "department_handler")
+# Editors hold "kb.edit" (the admin, the units' staff); reviewers "kb.review" (the admin, the units' admins).
 
 
 class KbRefused(Exception):
@@ -56,18 +57,18 @@ class EntryData:
 
 def owns(user: User, entry: KbEntry | None = None, department: Department | None = None) -> bool:
     """Admins own everything; a unit's staff own entries of their unit and its sub-units."""
-    if user.role == "admin":
+    if user.role == Role.ADMIN:
         return True
-    if user.role not in ("department_admin", "department_handler") or user.department is None:
+    if not user.is_department_user or user.department is None:
         return False
     unit = department if department is not None else (entry.department if entry else None)
     return unit is not None and unit.path.startswith(user.department.path)
 
 
 def check_edit(user: User, entry: KbEntry | None, department: Department | None) -> None:
-    if user.role not in EDITOR_ROLES or not owns(user, entry, department):
+    if not can(user, "kb.edit") or not owns(user, entry, department):
         raise KbRefused("forbidden", "只能编辑本单位的知识条目", 403)
-    if entry is not None and entry.status in ("published", "retired") and user.role not in REVIEWER_ROLES:
+    if entry is not None and entry.status in ("published", "retired") and not can(user, "kb.review"):
         raise KbRefused("kb_published", f"条目已{entry.status_label}，只有单位管理员或知识库管理员可以修改")
 
 
@@ -165,7 +166,7 @@ def transition(entry: KbEntry, action: str, actor: User | None, now: datetime, n
     if (
         actor is not None
         and action in ("approve", "reject", "publish", "retire", "restore")
-        and actor.role not in REVIEWER_ROLES
+        and not can(actor, "kb.review")
     ):
         raise KbRefused("forbidden", f"只有单位管理员或知识库管理员可以{label}", 403)
     if action in ("approve", "publish") and entry.valid_to and entry.valid_to < now.date():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from hotline.auth.roles import Role
 from hotline.channels.notify import notify_department, notify_role
 from hotline.extensions import db
 from hotline.models import Case, Department, KbEntry, KbFeedback, User
@@ -41,7 +42,7 @@ def create(
     if unit is not None:
         notify_department(unit.id, text, case.id if case else None)
     else:
-        notify_role("admin", text, case.id if case else None)
+        notify_role(Role.ADMIN, text, case.id if case else None)
     return fb
 
 

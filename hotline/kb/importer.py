@@ -11,10 +11,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from hotline.api.kb_input import parse_entry
-from hotline.errors import ApiError
+from hotline.cases.errors import InvalidInput
 from hotline.extensions import db
 from hotline.kb import entries
+from hotline.kb.input import parse_entry
 from hotline.models import KbEntry
 from hotline.models.knowledge import SERVICE_FIELDS
 from knowledge_base import catalog
@@ -70,7 +70,7 @@ def run(path: str, actor, now: datetime, *, partial: bool = False, status: str =
         if not row.errors:
             try:
                 data = parse_entry(_body(row), current)
-            except ApiError as err:
+            except InvalidInput as err:
                 row.errors.update(err.fields or {"row": err.message})
         if row.errors:
             report.bad.append(row)

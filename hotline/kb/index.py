@@ -15,6 +15,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from hotline.db import refcache
 from hotline.extensions import db
 from hotline.models import Category, Department, KbEntry, KbIndexState, KbSynonym
 from knowledge_base.search import NO_DATE, Doc, SearchIndex
@@ -24,6 +25,7 @@ from knowledge_base.text import Tokenizer
 USAGE_REFRESH = 60.0
 
 _tokenizer: Tokenizer | None = None
+_places_seen: object = None  # the refcache's places tuple whose words the tokenizer has
 _states: dict[str, _State] = {}
 _guard = threading.Lock()
 
@@ -35,16 +37,24 @@ class _State:
 
 
 def tokenizer() -> Tokenizer:
-    """jieba with the city's words: units, districts/streets and their places, synonym terms."""
+    """jieba with the city's words: units, the places of the gazetteer (``places`` table), synonym terms."""
     global _tokenizer
     if _tokenizer is None:
-        from hotline.seed.city import AREAS
-
         words = list(db.session.scalars(sa.select(Department.name)))
-        words += [w for places in AREAS.values() for w in places]
         words += [t for group in DEFAULT_GROUPS for t in group]
         _tokenizer = Tokenizer(words)
+    _add_place_words(_tokenizer)
     return _tokenizer
+
+
+def _add_place_words(tok: Tokenizer) -> None:
+    """Add the places added since the last call (the refcache's tuple changes with the routing version). jieba
+    only adds words: a retired place stays one token until the process restarts, which changes no result."""
+    global _places_seen
+    places = refcache.places()
+    if places is not _places_seen:
+        tok.add_words([w for p in places for w in (p.name, *p.aliases)])
+        _places_seen = places
 
 
 def synonym_groups() -> list[tuple[str, ...]]:
@@ -131,6 +141,7 @@ def _state() -> _State:
 def current_index() -> SearchIndex:
     """This process's index, brought up to the database's latest committed change."""
     st = _state()
+    _add_place_words(st.index.tokenizer)
     seq = current_seq()
     if seq != st.seq or time.monotonic() - st.usage_at > USAGE_REFRESH:
         with st.lock:

@@ -13,18 +13,18 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 
-from hotline.api.kb_input import parse_entry
-from hotline.auth.permissions import page_role_guard
+from hotline.auth.permissions import authenticate_page, can, department_scope, requires
+from hotline.cases.errors import InvalidInput
 from hotline.cases.forms import ZhForm
-from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.kb import entries
 from hotline.kb import feedback as kb_feedback
+from hotline.kb.input import parse_entry
 from hotline.models import Department, KbEntry, KbFeedback
 from hotline.models.knowledge import KB_KINDS, SERVICE_FIELDS
 
 kb_pages = Blueprint("kb_pages", __name__)
-kb_pages.before_request(page_role_guard("department_handler", "department_admin"))
+kb_pages.before_request(authenticate_page)
 
 
 class EntryForm(ZhForm):
@@ -49,7 +49,7 @@ def _split(text: str) -> list[str]:
 
 
 def _scope() -> Department | None:
-    return None if current_user.role == "admin" else current_user.department
+    return department_scope(current_user)  # None for the admin: every unit
 
 
 def _own(entry_id: int) -> KbEntry:
@@ -62,6 +62,7 @@ def _own(entry_id: int) -> KbEntry:
 
 
 @kb_pages.get("/")
+@requires("kb.edit")
 def index():
     scope = _scope()
     query = sa.select(KbEntry).outerjoin(Department, Department.id == KbEntry.department_id)
@@ -78,7 +79,7 @@ def index():
         tasks=db.session.scalars(tasks.limit(200)).all(),
         scope=scope,
         actions=entries.TRANSITIONS,
-        reviewer=current_user.role in entries.REVIEWER_ROLES,
+        reviewer=can(current_user, "kb.review"),
         csrf_form=FlaskForm(),
     )
 
@@ -101,6 +102,7 @@ def _body(form: EntryForm) -> dict:
 
 @kb_pages.route("/new", methods=["GET", "POST"])
 @kb_pages.route("/<int:entry_id>/edit", methods=["GET", "POST"])
+@requires("kb.edit")
 def edit(entry_id: int | None = None):
     entry = _own(entry_id) if entry_id else None
     form = EntryForm()
@@ -136,7 +138,7 @@ def edit(entry_id: int | None = None):
             db.session.commit()
             flash(f"知识条目「{entry.title}」已保存（第 {entry.version} 版）", "success")
             return redirect(url_for("kb_pages.index"))
-        except ApiError as err:
+        except InvalidInput as err:
             for name, message in err.fields.items():
                 target = getattr(form, name, None) or getattr(form, "f_" + name.split(".")[-1], None) or form.title
                 target.errors = [*target.errors, message]
@@ -147,6 +149,7 @@ def edit(entry_id: int | None = None):
 
 
 @kb_pages.post("/<int:entry_id>/<action>")
+@requires("kb.edit")
 def act(entry_id: int, action: str):
     if action not in entries.TRANSITIONS:
         abort(404)
@@ -166,6 +169,7 @@ def act(entry_id: int, action: str):
 
 
 @kb_pages.post("/feedback/<int:feedback_id>/done")
+@requires("kb.edit")
 def feedback_done(feedback_id: int):
     form = FlaskForm()
     fb = db.session.get(KbFeedback, feedback_id)

@@ -6,6 +6,7 @@ from hotline.models.citizens import Citizen, CitizenPhone
 from hotline.models.departments import Category, Department
 from hotline.models.knowledge import KbEntry, KbFeedback, KbIndexState, KbSynonym, KbVersion
 from hotline.models.outbox import Notification, OutboxMessage
+from hotline.models.places import Place
 from hotline.models.ratings import Rating, RatingInvitation, Rectification
 from hotline.models.records import AuditLog, CitizenEvent, ExternalRecord
 from hotline.models.routing import CaseCitizen, CaseDupKey, CaseRouting, RoutingBatch, RoutingRule
@@ -37,6 +38,7 @@ __all__ = [
     "KbVersion",
     "Notification",
     "OutboxMessage",
+    "Place",
     "Rating",
     "RatingInvitation",
     "Rectification",

@@ -42,7 +42,8 @@ class SlaCard(db.Model):
     ``case_id`` and ``department_id`` are copies of the assignment's (lists need no join). None of the three is a
     foreign key: the sweeper inserts a card only in the statement that reads it from its assignment (which is
     never deleted), and each FK check costs a trigger call plus a row lock on the referenced row (WAL, dirty
-    pages): the assignment's alone was ~20 % of PostgreSQL's CPU in a 10,000-card sweep.
+    pages): the assignment's alone was a large share of PostgreSQL's CPU in a sweep (measurements:
+    tests/bench/README.md, sla_sweep).
     """
 
     __tablename__ = "sla_cards"
@@ -70,7 +71,8 @@ class SlaCard(db.Model):
 class SlaTimer(db.Model):
     """When the sweeper must next look at an assignment (its earliest yellow/red instant still ahead; NULL:
     nothing to watch). A narrow table of its own: the sweep rewrites this value for every row it claims,
-    and rewriting it on the wide, many-indexed ``assignments`` row cost three times as much (measured)."""
+    and rewriting it on the wide, many-indexed ``assignments`` row cost several times as much (measurements:
+    tests/bench/README.md, sla_sweep)."""
 
     __tablename__ = "sla_timers"
     __table_args__ = (

@@ -9,20 +9,13 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_login import UserMixin
 
+from hotline.auth.roles import DEPARTMENT, ROLE_LABELS
 from hotline.extensions import db
 from hotline.models.departments import Department
 from hotline.models.types import UTCDateTime, utcnow
 
-ROLES = {
-    "agent": "话务员",
-    "dispatcher": "派单员",
-    "monitor": "班长",
-    "supervisor": "督办员",
-    "department_handler": "承办人员",
-    "department_admin": "单位管理员",
-    "admin": "系统管理员",
-}
-DEPARTMENT_ROLES = ("department_handler", "department_admin")
+ROLES = ROLE_LABELS  # role -> zh-CN label, in the order pages and error messages list them
+DEPARTMENT_ROLES = DEPARTMENT
 
 
 class User(UserMixin, db.Model):

@@ -8,16 +8,17 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, render_template
 
-from hotline.auth.permissions import page_role_guard
+from hotline.auth.permissions import authenticate_page, requires
 from hotline.sla import deadlines, queries
 
 monitor_bp = Blueprint("monitor", __name__)
-monitor_bp.before_request(page_role_guard("monitor", "supervisor"))
+monitor_bp.before_request(authenticate_page)
 
 MILESTONE_LABELS = {"sign": "签收", "contact": "首次联系", "reply": "答复"}
 
 
 @monitor_bp.get("/monitor")
+@requires("monitor.view")
 def wall():
     zone = ZoneInfo(current_app.config["HOTLINE"].timezone)
     now = datetime.now(UTC)

@@ -12,19 +12,19 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from hotline.cases.workflow import state_label
+from hotline.cases.workflow import AssignmentState, CaseState, state_label
 from hotline.extensions import db
 from hotline.models import Case, CaseEvent
 
 CITIZEN_STATE = {  # state -> (label for the citizen, what it means)
-    "registered": ("已受理", "您的诉求已登记，正在确定办理单位。"),
-    "dispatched": ("已转办", "已转交办理单位，等待单位接收。"),
-    "handling": ("办理中", "办理单位正在处理您的诉求。"),
-    "returned": ("办理中", "正在重新确定办理单位，请耐心等待。"),
-    "replied": ("已答复", "办理单位已答复，请查看答复内容。"),
-    "reopened": ("重新办理", "您的诉求正在重新办理。"),
-    "closed": ("已办结", "您的诉求已办结，感谢您的支持。"),
-    "merged": ("合并办理", "您的诉求已与相同诉求合并办理。"),
+    CaseState.REGISTERED: ("已受理", "您的诉求已登记，正在确定办理单位。"),
+    CaseState.DISPATCHED: ("已转办", "已转交办理单位，等待单位接收。"),
+    CaseState.HANDLING: ("办理中", "办理单位正在处理您的诉求。"),
+    CaseState.RETURNED: ("办理中", "正在重新确定办理单位，请耐心等待。"),
+    CaseState.REPLIED: ("已答复", "办理单位已答复，请查看答复内容。"),
+    CaseState.REOPENED: ("重新办理", "您的诉求正在重新办理。"),
+    CaseState.CLOSED: ("已办结", "您的诉求已办结，感谢您的支持。"),
+    CaseState.MERGED: ("合并办理", "您的诉求已与相同诉求合并办理。"),
 }
 
 
@@ -70,8 +70,10 @@ def citizen_status(case: Case, tz: str = "Asia/Shanghai") -> CitizenStatus:
     label, meaning = CITIZEN_STATE.get(case.status, (state_label(case.status), ""))
     timeline = [(_local(e.created_at, tz), PLAIN[e.action](e)) for e in case.events if e.action in PLAIN]
     reply, reply_dept = None, None
-    if case.status in ("replied", "closed"):
-        lead = next((a for a in reversed(case.assignments) if a.role == "lead" and a.status == "replied"), None)
+    if case.status in (CaseState.REPLIED, CaseState.CLOSED):
+        lead = next(
+            (a for a in reversed(case.assignments) if a.role == "lead" and a.status == AssignmentState.REPLIED), None
+        )
         if lead is not None and lead.reply_content:
             reply, reply_dept = lead.reply_content, lead.department.name
         elif case.answer:

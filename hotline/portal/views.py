@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from hotline.auth.permissions import authenticate_page, public
 from hotline.auth.safety import safe_next
 from hotline.cases import operations as ops
 from hotline.citizens.phones import PhoneError, normalize
@@ -26,6 +27,7 @@ from hotline.portal.forms import RequestForm, StatusForm
 from hotline.portal.status import citizen_status
 
 portal_bp = Blueprint("portal", __name__)
+portal_bp.before_request(authenticate_page)  # every page here is @public: citizens do not log in
 LARGE_COOKIE = "portal_large"
 NOT_FOUND = "没有找到与该工单编号和手机号码相符的诉求，请核对后重试。"
 
@@ -84,6 +86,7 @@ def _csrf_failed(err):
 
 
 @portal_bp.get("/")
+@public
 def index():
     return render_template("portal/index.html")
 
@@ -97,6 +100,7 @@ def _render_form(form: RequestForm, status: int = 200):
 @portal_bp.route("/submit", methods=["GET", "POST"])
 @limiter.limit(lambda: _settings().portal_rate_limit_ip, methods=["POST"])
 @limiter.limit(lambda: _settings().portal_rate_limit_phone, key_func=_phone_key, methods=["POST"])
+@public
 def submit():
     form = RequestForm()
     form.fill_choices()
@@ -140,6 +144,7 @@ def submit():
 
 
 @portal_bp.get("/done/<token>")
+@public
 def done(token: str):
     try:
         number = _done_serializer().loads(token, max_age=24 * 3600)
@@ -154,6 +159,7 @@ def done(token: str):
 
 @portal_bp.route("/status", methods=["GET", "POST"])
 @limiter.limit(lambda: _settings().portal_lookup_rate_limit, methods=["POST"])
+@public
 def status():
     form = StatusForm()
     if request.method == "GET":
@@ -182,6 +188,7 @@ def _find(number: str, raw_phone: str) -> Case | None:
 
 
 @portal_bp.get("/a11y")
+@public
 def toggle_large():
     """Large-font / high-contrast mode on or off, remembered in a cookie (works without JavaScript)."""
     target = safe_next(request.args.get("next")) or url_for("portal.index")

@@ -8,7 +8,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from hotline.cases.timeline import record
 from hotline.extensions import db
+from hotline.jobs import RELAY_OUTBOX, enqueue_on_commit
 from hotline.models import Case, CitizenPhone, OutboxMessage, RatingInvitation
 from hotline.ratings.tokens import make_token, new_nonce
 
@@ -44,9 +46,6 @@ def invite(
     master: Case, own: Case, purpose: str, reply: str, now: datetime, rectification_id: int | None = None
 ) -> RatingInvitation:
     """One invitation for the citizen of ``own`` to rate ``master`` (the case that was handled), queued."""
-    from workers import enqueue_on_commit
-    from workers.jobs.outbox import relay_outbox
-
     phone = own.phone
     channel = _channel_for(own, phone)
     days = current_app.config["HOTLINE"].rating_link_days
@@ -90,14 +89,12 @@ def invite(
             created_at=now,
         )
     )
-    enqueue_on_commit(relay_outbox, queue="notifications")
+    enqueue_on_commit(RELAY_OUTBOX, queue="notifications")
     return invitation
 
 
 def invite_after_reply(case: Case, reply: str, now: datetime) -> list[RatingInvitation]:
     """The master's citizen and every citizen of a case merged into it: the reply and a rating link each."""
-    from hotline.cases.operations import record
-
     merged = list(db.session.scalars(sa.select(Case).where(Case.merged_into_id == case.id).order_by(Case.id)))
     seen: set[int] = set()
     out = []

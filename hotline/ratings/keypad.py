@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from hotline.db.transactions import savepoint
-from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.models import Call, Case, RatingInvitation
 from hotline.ratings import service
@@ -25,7 +24,7 @@ def rate_by_keypad(call: Call, score: int, at: datetime) -> dict:
     try:
         with savepoint():  # its emits and enqueues wait for the request's commit
             rating = service.submit(invitation, score, None, "", "phone", now)
-    except ApiError as err:
+    except service.REFUSALS as err:
         return {"rated": False, "code": err.code, "message": err.message}
     number = db.session.scalar(sa.select(Case.number).where(Case.id == rating.case_id))
     return {"rated": True, "case_number": number, "score": score, "rating_id": rating.id}

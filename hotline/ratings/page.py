@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 
-from hotline.errors import ApiError
+from hotline.auth.permissions import authenticate_page, public
+from hotline.cases.errors import DomainError
 from hotline.extensions import db, limiter
 from hotline.models import Assignment, Case, Rectification
 from hotline.models.ratings import SCORE_LABELS
@@ -16,11 +17,12 @@ from hotline.ratings import service
 from hotline.web.validation import Str
 
 rating_page_bp = Blueprint("rating_page", __name__)
+rating_page_bp.before_request(authenticate_page)  # /r/TOKEN is @public: the signed token is the credential
 
 TITLES = {404: ("invalid", "评价链接无效"), 409: ("used", "您已评价过"), 410: ("expired", "评价链接已过期")}
 
 
-def _refused(err: ApiError):
+def _refused(err: DomainError):
     state, title = TITLES.get(err.status, ("invalid", "无法评价"))
     return render_template("portal/rating.html", state=state, title=title, message=err.message), err.status
 
@@ -64,21 +66,23 @@ def _form(token: str, invitation, error: str | None = None, status: int = 200):
 
 
 @rating_page_bp.get("/r/<token>")
+@public
 def show(token: str):
     try:
         invitation = service.invitation_for_token(token, datetime.now(UTC))
-    except ApiError as err:
+    except service.REFUSALS as err:
         return _refused(err)
     return _form(token, invitation)
 
 
 @rating_page_bp.post("/r/<token>")
 @limiter.limit("30 per minute")
+@public
 def submit(token: str):
     now = datetime.now(UTC)
     try:
         invitation = service.invitation_for_token(token, now, for_update=True)
-    except ApiError as err:
+    except service.REFUSALS as err:
         return _refused(err)
     raw_score, raw_resolved = request.form.get("score", ""), request.form.get("resolved", "")
     comment = (request.form.get("comment") or "").strip()
@@ -92,7 +96,7 @@ def submit(token: str):
             return _form(token, invitation, problem, 400)
     try:
         rating = service.submit(invitation, int(raw_score), raw_resolved == "yes", comment, "web", now)
-    except ApiError as err:
+    except service.REFUSALS as err:
         db.session.rollback()
         return _refused(err)
     case = db.session.get(Case, rating.case_id)

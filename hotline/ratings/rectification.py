@@ -1,4 +1,4 @@
-"""The 差评 loop (DOMAIN.md): verify (核实, 1 working day) → reasonable: rectify (整改, 立行立改 or a deadline
+"""The 差评 loop (docs/domain.md): verify (核实, 1 working day) → reasonable: rectify (整改, 立行立改 or a deadline
 ≤ 15 working days) → revisit (整改回访) with a new rating → closed, or reopened (重办); unreasonable/malicious:
 explain to the citizen → closed. The unit may appeal (申诉复核) once; the supervisor rules. Every step writes
 a CaseEvent on the case. Operations flush, never commit."""
@@ -7,11 +7,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from hotline.auth.roles import Role
+from hotline.cases import operations as ops
 from hotline.cases.errors import NotAllowed, RuleRefused
+from hotline.cases.timeline import record
+from hotline.cases.workflow import CaseState
 from hotline.channels.notify import notify_department, notify_role
 from hotline.extensions import db
 from hotline.models import Case, Rating, Rectification, User
 from hotline.models.ratings import SCORE_LABELS
+from hotline.ratings.invitations import invite
 from hotline.realtime.publish import publish
 from hotline.sla import clock as sla
 from hotline.sla import deadlines
@@ -45,8 +50,6 @@ def _clear_limit(rect: Rectification) -> None:
 
 
 def _event(rect: Rectification, action: str, actor: User | None, note: str, **data) -> None:
-    from hotline.cases.operations import record
-
     case = db.session.get(Case, rect.case_id)
     record(
         case,
@@ -61,7 +64,7 @@ def _event(rect: Rectification, action: str, actor: User | None, note: str, **da
     )
 
 
-def _expect(rect: Rectification, *stages: str) -> None:
+def expect_stage(rect: Rectification, *stages: str) -> None:
     if rect.stage not in stages:
         wanted = "、".join(STAGES[s] for s in stages)
         raise RuleRefused(
@@ -99,7 +102,7 @@ def open_for(case: Case, rating: Rating, now: datetime) -> Rectification:
         rating_id=rating.id,
         due_at=rect.due_at.isoformat(),
     )
-    notify_role("supervisor", f"工单 {case.number} 收到差评（{rating.score}分），请在1个工作日内核实", case.id)
+    notify_role(Role.SUPERVISOR, f"工单 {case.number} 收到差评（{rating.score}分），请在1个工作日内核实", case.id)
     db.session.flush()
     publish(
         "rating.poor",
@@ -129,7 +132,7 @@ def verify(
     days: int | None = None,
 ) -> None:
     """The supervisor called the citizen (核实): reasonable → the unit rectifies; otherwise → explain."""
-    _expect(rect, "verifying")
+    expect_stage(rect, "verifying")
     if outcome not in OUTCOMES:
         raise RuleRefused("invalid_input", "核实结论必须是：合理、不合理或恶意")
     rect.outcome, rect.verify_note, rect.verified_at, rect.verified_by_id = outcome, note, now, actor.id
@@ -163,9 +166,7 @@ def verify(
 
 def rectify(rect: Rectification, actor: User, note: str, now: datetime) -> None:
     """The unit reports its rectification; the citizen gets a revisit invitation, the supervisor revisits."""
-    from hotline.ratings.invitations import invite
-
-    _expect(rect, "rectifying")
+    expect_stage(rect, "rectifying")
     _own_unit(rect, actor)
     rect.rectify_note, rect.rectified_at, rect.stage = note, now, "revisiting"
     _set_limit(rect, now, STAGE_LIMIT_DAYS["revisiting"])
@@ -183,20 +184,18 @@ def rectify(rect: Rectification, actor: User, note: str, now: datetime) -> None:
             case,
         )
     invite(case, own, "revisit", note, now, rectification_id=rect.id)
-    notify_role("supervisor", f"工单 {case.number} 已整改，请回访市民", case.id)
+    notify_role(Role.SUPERVISOR, f"工单 {case.number} 已整改，请回访市民", case.id)
 
 
 def conclude_revisit(rect_id: int, rating: Rating, actor: User | None, now: datetime) -> Rectification:
     """The revisit's new rating: good → closed (the case too); poor → reopened (重办, back to dispatch)."""
-    from hotline.cases import operations as ops
-
     rect = db.session.get(Rectification, rect_id)
-    _expect(rect, "revisiting")
+    expect_stage(rect, "revisiting")
     rect.revisited_at, rect.revisit_rating_id, rect.closed_at = now, rating.id, now
     _clear_limit(rect)
     case = db.session.get(Case, rect.case_id)
     if rating.poor:
-        if case.status != "replied":
+        if case.status != CaseState.REPLIED:
             raise RuleRefused("invalid_transition", f"工单 {case.number} 当前不是「已答复」状态，无法重办")
         rect.stage = rect.result = "reopened"
         _event(
@@ -219,7 +218,7 @@ def conclude_revisit(rect_id: int, rating: Rating, actor: User | None, now: date
             data={"rectification_id": rect.id},
         )
         ops.publish_update(case, "reopen")
-        notify_role("dispatcher", f"工单 {case.number} 整改回访仍不满意，已重办，请重新派单", case.id)
+        notify_role(Role.DISPATCHER, f"工单 {case.number} 整改回访仍不满意，已重办，请重新派单", case.id)
     else:
         rect.stage = rect.result = "closed"
         _event(
@@ -230,43 +229,20 @@ def conclude_revisit(rect_id: int, rating: Rating, actor: User | None, now: date
             rating_id=rating.id,
             result="closed",
         )
-        if case.status == "replied":
+        if case.status == CaseState.REPLIED:
             ops.close(case, actor, "差评整改回访满意，办结", now)
     return rect
 
 
-def revisit_call(
-    rect: Rectification, actor: User, score: int, resolved: bool | None, note: str, now: datetime
-) -> Rating:
-    """The supervisor revisits by phone and records the citizen's new rating on the revisit invitation."""
-    import sqlalchemy as sa
-
-    from hotline.models import RatingInvitation
-    from hotline.ratings.service import submit
-
-    _expect(rect, "revisiting")
-    invitation = db.session.scalar(
-        sa.select(RatingInvitation)
-        .where(RatingInvitation.rectification_id == rect.id, RatingInvitation.used_at.is_(None))
-        .order_by(RatingInvitation.id.desc())
-        .limit(1)
-    )
-    if invitation is None:
-        raise RuleRefused("no_invitation", "市民已通过链接完成回访评价")
-    return submit(invitation, score, resolved, note, "revisit_call", now, actor=actor, check_expiry=False)
-
-
 def explain(rect: Rectification, actor: User, note: str, now: datetime) -> None:
     """Unreasonable/malicious: the supervisor explained the reply to the citizen (counts as the revisit)."""
-    from hotline.cases import operations as ops
-
-    _expect(rect, "explaining")
+    expect_stage(rect, "explaining")
     rect.explanation, rect.revisited_at, rect.closed_at = note, now, now
     rect.stage = rect.result = "closed"
     _clear_limit(rect)
     _event(rect, "rating_explain", actor, f"已向市民解释说明：{note}")
     case = db.session.get(Case, rect.case_id)
-    if case.status == "replied":
+    if case.status == CaseState.REPLIED:
         ops.close(case, actor, "差评经核实不合理，已向市民解释说明，办结", now)
 
 
@@ -283,7 +259,7 @@ def appeal(rect: Rectification, actor: User, reason: str, now: datetime) -> None
         raise RuleRefused("invalid_stage", "工单已重办，不能再申诉")
     rect.appeal_status, rect.appeal_reason = "pending", reason
     _event(rect, "rating_appeal", actor, f"承办单位申诉：{reason}")
-    notify_role("supervisor", f"工单 {rect.case.number} 的差评收到承办单位申诉，请复核", rect.case_id)
+    notify_role(Role.SUPERVISOR, f"工单 {rect.case.number} 的差评收到承办单位申诉，请复核", rect.case_id)
 
 
 def decide_appeal(rect: Rectification, actor: User, uphold: bool, note: str, now: datetime) -> None:

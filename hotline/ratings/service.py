@@ -1,5 +1,6 @@
 """Taking a rating: find the invitation (by link token or by the citizen's number), record the rating once,
-then close the case (good rating), open the 差评 loop (poor rating) or conclude a revisit."""
+then close the case (good rating), open the 差评 loop (poor rating) or conclude a revisit; the supervisor's
+revisit call (整改回访) records its rating here too."""
 
 from __future__ import annotations
 
@@ -7,25 +8,30 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from hotline.errors import ApiError
+from hotline.cases import operations as ops
+from hotline.cases.errors import Conflict, Expired, NotFound, RuleRefused
+from hotline.cases.timeline import record
+from hotline.cases.workflow import CaseState
 from hotline.extensions import db
-from hotline.models import Case, Rating, RatingInvitation
+from hotline.models import Case, Rating, RatingInvitation, Rectification, User
 from hotline.models.ratings import SCORE_LABELS
+from hotline.ratings import rectification
 from hotline.ratings.tokens import nonce_from
 
+REFUSALS = (NotFound, Conflict, Expired)  # what taking a rating refuses with (a link, a used invitation)
 CHANNEL_LABELS = {"web": "网页", "wechat": "微信", "sms": "短信", "phone": "电话按键", "revisit_call": "回访电话"}
 
 
 def invitation_for_token(token, now: datetime, *, for_update: bool = False) -> RatingInvitation:
-    """The invitation a link token names; ApiError 404 (forged/unknown), 410 (expired), 409 (already rated)."""
+    """The invitation a link token names; NotFound (forged/unknown), Expired, Conflict (already rated)."""
     nonce = nonce_from(token)
     invitation = None
     if nonce is not None:
         query = sa.select(RatingInvitation).where(RatingInvitation.nonce == nonce)
         invitation = db.session.scalar(query.with_for_update() if for_update else query)
     if invitation is None:
-        raise ApiError(
-            404, "invalid_token", "评价链接无效：请使用短信或微信中收到的完整链接", {"token": "链接无效或已被篡改"}
+        raise NotFound(
+            "invalid_token", "评价链接无效：请使用短信或微信中收到的完整链接", {"token": "链接无效或已被篡改"}
         )
     check_usable(invitation, now)
     return invitation
@@ -33,9 +39,9 @@ def invitation_for_token(token, now: datetime, *, for_update: bool = False) -> R
 
 def check_usable(invitation: RatingInvitation, now: datetime) -> None:
     if invitation.used_at is not None:
-        raise ApiError(409, "already_rated", "该工单已评价，每次邀请只能评价一次，感谢您的反馈", {"token": "已评价"})
+        raise Conflict("already_rated", "该工单已评价，每次邀请只能评价一次，感谢您的反馈", {"token": "已评价"})
     if invitation.expires_at <= now:
-        raise ApiError(410, "token_expired", "评价链接已过期，如需评价请拨打12345", {"token": "链接已过期"})
+        raise Expired("token_expired", "评价链接已过期，如需评价请拨打12345", {"token": "链接已过期"})
 
 
 def latest_open_invitation(citizen_id: int | None, phone_id: int | None, now: datetime) -> RatingInvitation | None:
@@ -63,9 +69,6 @@ def submit(
     check_expiry: bool = True,
 ) -> Rating:
     """Record one rating for ``invitation`` (single use, safe under concurrent submits), then run its effects."""
-    from hotline.cases.operations import record
-    from hotline.ratings import rectification
-
     if check_expiry:
         check_usable(invitation, now)
     claimed = db.session.execute(
@@ -74,7 +77,7 @@ def submit(
         .values(used_at=now)
     )
     if claimed.rowcount != 1:
-        raise ApiError(409, "already_rated", "该工单已评价，每次邀请只能评价一次，感谢您的反馈", {"token": "已评价"})
+        raise Conflict("already_rated", "该工单已评价，每次邀请只能评价一次，感谢您的反馈", {"token": "已评价"})
     invitation.used_at = now
     case = db.session.get(Case, invitation.case_id)
     rating = Rating(
@@ -114,12 +117,26 @@ def submit(
         rectification.conclude_revisit(invitation.rectification_id, rating, actor, now)
     elif rating.poor:
         rectification.open_for(case, rating, now)
-    elif case.status == "replied":
-        from hotline.cases import operations as ops
-
+    elif case.status == CaseState.REPLIED:
         ops.close(case, None, f"市民评价{SCORE_LABELS[score]}，自动办结", now)
         case.events[-1].actor_label = "系统（市民评价）"
     return rating
+
+
+def revisit_call(
+    rect: Rectification, actor: User, score: int, resolved: bool | None, note: str, now: datetime
+) -> Rating:
+    """The supervisor revisits by phone and records the citizen's new rating on the revisit invitation."""
+    rectification.expect_stage(rect, "revisiting")
+    invitation = db.session.scalar(
+        sa.select(RatingInvitation)
+        .where(RatingInvitation.rectification_id == rect.id, RatingInvitation.used_at.is_(None))
+        .order_by(RatingInvitation.id.desc())
+        .limit(1)
+    )
+    if invitation is None:
+        raise RuleRefused("no_invitation", "市民已通过链接完成回访评价")
+    return submit(invitation, score, resolved, note, "revisit_call", now, actor=actor, check_expiry=False)
 
 
 def parse_digit_score(text: str) -> int | None:

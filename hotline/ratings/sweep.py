@@ -8,6 +8,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from hotline.auth.roles import Role
+from hotline.cases.timeline import record
 from hotline.channels.notify import notify_department, notify_role
 from hotline.extensions import db
 from hotline.models import Case, Rectification
@@ -27,8 +29,6 @@ BATCH = 500
 
 def sweep(now: datetime) -> list[tuple[int, str]]:
     """Card whatever crossed a threshold; returns [(rectification id, level)]."""
-    from hotline.cases.operations import record
-
     R = Rectification
     due = db.session.scalars(
         sa.select(R)
@@ -84,7 +84,7 @@ def sweep(now: datetime) -> list[tuple[int, str]]:
         if rect.stage == "rectifying" and rect.department_id:
             notify_department(rect.department_id, text, case.id)
             rooms += department_rooms(rect.department)
-        notify_role("supervisor", text, case.id)
+        notify_role(Role.SUPERVISOR, text, case.id)
         if level == "red":
             rooms.append("role:monitor")
         publish(

@@ -6,20 +6,18 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 
-from hotline.auth.permissions import check_role, department_scope, page_role_guard
+from hotline.auth.permissions import access_rectification, authenticate_page, department_scope, requires
 from hotline.cases.errors import NotAllowed, RuleRefused, StaleVersion
 from hotline.cases.page_actions import commit_action
 from hotline.cases.workflow import InvalidTransition
 from hotline.errors import ApiError
-from hotline.extensions import db
-from hotline.models import Rectification
 from hotline.ratings import queries
 from hotline.ratings import rectification as loop
+from hotline.ratings import service as ratings_service
 
 workbench_bp = Blueprint("rating_workbench", __name__)
-DEPT = ("department_handler", "department_admin")
-workbench_bp.before_request(page_role_guard("supervisor", "monitor", *DEPT))
-ERRORS = (InvalidTransition, RuleRefused, NotAllowed, StaleVersion, ApiError)
+workbench_bp.before_request(authenticate_page)
+ERRORS = (InvalidTransition, RuleRefused, NotAllowed, StaleVersion, ApiError, *ratings_service.REFUSALS)
 TABS = ("verifying", "rectifying", "revisiting", "explaining", "appeals", "closed", "reopened")
 
 
@@ -65,7 +63,7 @@ def _rectify(rect, now):
 def _revisit(rect, now):
     score = _int("score", 1, 5, "请选择回访评分（1到5分）")
     resolved = _choice("resolved", ("yes", "no"), "请选择问题是否已解决") == "yes"
-    loop.revisit_call(rect, current_user, score, resolved, _text("note", "回访记录"), now)
+    ratings_service.revisit_call(rect, current_user, score, resolved, _text("note", "回访记录"), now)
     return "回访已记录"
 
 
@@ -85,19 +83,19 @@ def _appeal_decision(rect, now):
     return "申诉成立" if uphold else "申诉已驳回"
 
 
-ACTIONS = {  # action -> (roles, run)
-    "verify": (("supervisor",), _verify),
-    "rectify": (DEPT, _rectify),
-    "revisit": (("supervisor",), _revisit),
-    "explain": (("supervisor",), _explain),
-    "appeal": (DEPT, _appeal),
-    "appeal_decision": (("supervisor",), _appeal_decision),
+ACTIONS = {  # action -> (capability, run)
+    "verify": ("rating.review", _verify),
+    "rectify": ("rating.rectify", _rectify),
+    "revisit": ("rating.review", _revisit),
+    "explain": ("rating.review", _explain),
+    "appeal": ("rating.rectify", _appeal),
+    "appeal_decision": ("rating.review", _appeal_decision),
 }
 
 
 @workbench_bp.get("/supervision/ratings")
+@requires("rating.queue")
 def supervisor_queue():
-    check_role(current_user, "supervisor", "monitor")
     tab = request.args.get("stage", "verifying")
     if tab not in TABS:
         tab = "verifying"
@@ -118,8 +116,8 @@ def supervisor_queue():
 
 
 @workbench_bp.get("/dept/rectifications")
+@requires("rating.rectify")
 def unit_tasks():
-    check_role(current_user, *DEPT)
     scope = department_scope(current_user)
     rows = queries.queue("open", scope) if scope is not None else []
     done = queries.queue("closed", scope, limit=50) if scope is not None else []
@@ -136,13 +134,11 @@ def unit_tasks():
 
 
 @workbench_bp.post("/rectifications/<int:rect_id>/<action>")
+@requires("rating.view")  # and the action's own capability, checked by access_rectification
 def act(rect_id: int, action: str):
-    roles, run = ACTIONS.get(action) or abort(404)
-    check_role(current_user, *roles)
-    rect = db.session.get(Rectification, rect_id)
+    capability, run = ACTIONS.get(action) or abort(404)
+    rect = access_rectification(current_user, rect_id, capability)
     scope = department_scope(current_user)
-    if rect is None or (scope is not None and not (rect.department and rect.department.path.startswith(scope.path))):
-        abort(404)
     back = (
         url_for("rating_workbench.unit_tasks")
         if scope is not None

@@ -34,10 +34,18 @@ Contents
     mapped to a short reason.
 ``USERS`` / ``DEMO_PASSWORD``
     Demo accounts for every role; all share ``DEMO_PASSWORD``.
+``PLACES``
+    Gazetteer rows of ``data/places.csv`` (``{"unit", "kind", "name", "aliases"}``): short
+    forms, roads, communities and landmarks of each district and street.  Fictional.  The seed
+    loads them into the ``places`` table, which routing and the KB tokenizer read; nothing
+    outside ``hotline/cli`` and ``hotline/seed`` reads this module.
 ``AREAS``
-    Gazetteer: per district and street, aliases and well-known places (roads,
-    communities, landmarks) used by the router to locate a case.  Fictional.
+    The same places as the pure gazetteer takes them (unit code -> its name and its places),
+    for tests and benchmarks.
 """
+
+import csv
+from pathlib import Path
 
 CITY = {"code": "C", "name": "示范市", "kind": "city", "level": "city"}
 
@@ -344,44 +352,32 @@ USERS: list[dict] = [
     {"username": "admin_d01s01", "name": "唐国庆", "role": "department_admin", "department": "D01S01"},
 ]
 
-# --- gazetteer -------------------------------------------------------------------------
+# --- gazetteer: read from data/places.csv ---------------------------------------------
 
-AREAS: dict[str, list[str]] = {
-    # 东城区
-    "D01": ["东城", "东城区", "人民路", "解放路", "幸福小区", "东城区政府", "东湖公园", "市第一人民医院"],
-    "D01S01": ["和平街道", "和平里社区", "和平路", "人民公园"],
-    "D01S02": ["东华街道", "东华门社区", "东华菜市场"],
-    "D01S03": ["朝阳街道", "朝阳新村", "朝阳路"],
-    "D01S04": ["建设街道", "建设北路", "锦绣花园"],
-    # 西城区
-    "D02": ["西城", "西城区", "中山路", "西关大街", "金色家园", "西城区政府", "市中心医院", "火车站"],
-    "D02S01": ["西关街道", "西关社区", "西门菜市场"],
-    "D02S02": ["金城街道", "金城花园", "金城路"],
-    "D02S03": ["光明街道", "光明小区", "光明路"],
-    "D02S04": ["长安街道", "长安里社区", "长安商场"],
-    "D02S05": ["新华街道", "新华社区", "新华书店"],
-    # 高新区
-    "D03": ["高新", "高新区", "高新技术产业开发区", "科技大道", "软件园", "高新区管委会", "创业大厦"],
-    "D03S01": ["创新街道", "创新路", "人才公寓"],
-    "D03S02": ["科技城街道", "科技城", "未来科学城"],
-    "D03S03": ["龙湾街道", "龙湾社区", "龙湾湿地公园"],
-    # 滨江区
-    "D04": ["滨江", "滨江区", "滨江大道", "江南路", "滨江新城", "滨江区政府", "奥体中心", "国际会展中心"],
-    "D04S01": ["江滨街道", "江滨公园", "江滨花园"],
-    "D04S02": ["望江街道", "望江楼", "望江路"],
-    "D04S03": ["白沙街道", "白沙洲", "白沙村"],
-    "D04S04": ["长宁镇", "长宁工业园", "长宁中学"],
-    # 北湖区
-    "D05": ["北湖", "北湖区", "北湖大道", "湖滨路", "北湖公园", "北湖区政府", "万达广场", "北湖湿地"],
-    "D05S01": ["北湖街道", "北湖社区", "北湖二村"],
-    "D05S02": ["莲花街道", "莲花小区", "莲花路"],
-    "D05S03": ["湖西街道", "湖西新村", "湖西农贸市场"],
-    "D05S04": ["柳林镇", "柳林村", "柳林工业园"],
-    # 临川县
-    "D06": ["临川", "临川县", "临川县城", "临川县政府", "临川大道", "县人民医院", "青龙河", "临川汽车站"],
-    "D06S01": ["城关镇", "城关中学", "南门街"],
-    "D06S02": ["青山镇", "青山村", "青山水库"],
-    "D06S03": ["河口镇", "河口村", "河口码头"],
-    "D06S04": ["白云乡", "白云村", "白云山"],
-    "D06S05": ["桃源镇", "桃源村", "桃花岛景区"],
-}
+PLACES_CSV = Path(__file__).parent / "data" / "places.csv"
+
+
+def _read_places() -> list[dict]:
+    with PLACES_CSV.open(encoding="utf-8", newline="") as fh:
+        return [
+            {
+                "unit": r["unit"],
+                "kind": r["kind"],
+                "name": r["name"],
+                "aliases": [a for a in r["aliases"].split("|") if a],
+            }
+            for r in csv.DictReader(fh)
+        ]
+
+
+PLACES: list[dict] = _read_places()
+
+
+def _areas() -> dict[str, list[str]]:
+    areas = {d["code"]: [d["name"]] for d in DEPARTMENTS if d["kind"] in ("district", "street")}
+    for place in PLACES:
+        areas[place["unit"]] += [place["name"], *place["aliases"]]
+    return areas
+
+
+AREAS: dict[str, list[str]] = _areas()

@@ -44,7 +44,7 @@ def _specs() -> list[dict]:
                     "tags": tags,
                     "body": body,
                     "fields": {
-                        "unit": dict((c, n) for c, n, _ in city._CITY_UNITS).get(dept, ""),
+                        "unit": {c: n for c, n, _ in city._CITY_UNITS}.get(dept, ""),
                         "conditions": conditions,
                         "materials": materials,
                         "fees": fees,

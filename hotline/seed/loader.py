@@ -8,9 +8,12 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from hotline.auth.passwords import hash_password
+from hotline.db.refcache import bump_version
+from hotline.dispatch import places
 from hotline.extensions import db
-from hotline.models import Category, Department, SlaPolicy, User
+from hotline.models import Category, Department, Place, SlaPolicy, User
 from hotline.seed import city
+from hotline.seed.kb import seed_kb
 from hotline.sla.deadlines import default_rules
 
 TAXONOMY = Path(__file__).with_name("taxonomy.csv")
@@ -100,19 +103,21 @@ def seed_sla_policy() -> bool:
     return True
 
 
+def seed_places() -> int:
+    """The demo city's gazetteer (data/places.csv) into the places table; places already there are kept."""
+    return places.load(city.PLACES, add_only=True).added
+
+
 def seed_demo() -> dict:
     departments = seed_departments()
     report = {
         "departments": len(departments),
+        "places_added": seed_places(),
         "categories_added": seed_categories(departments),
         "users_added": seed_users(departments),
         "sla_policy_added": seed_sla_policy(),
     }
-    from hotline.seed.kb import seed_kb
-
     report["kb_entries_added"] = seed_kb()
-    from hotline.dispatch.service import bump_version
-
     bump_version()  # every process reloads its cached units, categories and routing tables
     db.session.commit()
     return report
@@ -120,3 +125,9 @@ def seed_demo() -> dict:
 
 def is_empty() -> bool:
     return not db.session.scalar(sa.select(sa.func.count()).select_from(Department))
+
+
+def demo_city_without_places() -> bool:
+    """A demo database from before the places table: the demo city's units are there, its gazetteer is not."""
+    demo = sa.select(Department.id).where(Department.code == city.CITY["code"], Department.name == city.CITY["name"])
+    return db.session.scalar(demo) is not None and not db.session.scalar(sa.select(sa.func.count()).select_from(Place))

@@ -297,7 +297,7 @@ def card_level(fraction: float) -> str | None:
     return None
 
 
-# --- default policy (DOMAIN.md "Time limits") ------------------------------------------------
+# --- default policy (docs/domain.md "Time limits") ------------------------------------------------
 
 DEFAULT_POLICY: dict[tuple[str, str], Limit] = {
     ("sign", "emergency"): Limit(0.5, "clock_hours"),

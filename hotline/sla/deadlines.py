@@ -66,7 +66,7 @@ def calendar() -> sla.WorkCalendar:
         rows = db.session.execute(sa.select(Holiday.day, Holiday.is_workday)).all()
         tz = current_app.config["HOTLINE"].timezone
         start, end = office_hours()
-        return sla.WorkCalendar(overrides={d: w for d, w in rows}, office_start=start, office_end=end, tz=tz)
+        return sla.WorkCalendar(overrides=dict(rows), office_start=start, office_end=end, tz=tz)
 
     return _cached("calendar", load)
 

@@ -6,15 +6,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
-from hotline.auth.permissions import STAFF_ROLES, check_role, page_role_guard
+from hotline.auth.permissions import access_case, authenticate_page, requires
 from hotline.cases.errors import RuleRefused
-from hotline.cases.page_actions import commit_action, load_case
+from hotline.cases.page_actions import commit_action
 from hotline.sla import supervision as sup
 
 sla_actions_bp = Blueprint("sla_actions", __name__)
-sla_actions_bp.before_request(page_role_guard(*STAFF_ROLES))
-
-DEPT = ("department_handler", "department_admin")
+sla_actions_bp.before_request(authenticate_page)
 
 
 def _text(name: str, label: str, required: bool = True, max_len: int = 1000) -> str:
@@ -67,20 +65,20 @@ def _ack(case, now):
     return "已确认催办/督办"
 
 
-ACTIONS = {  # action -> (roles, run)
-    "pause": (DEPT, _pause),
-    "resume": (DEPT, _resume),
-    "extension": (("department_handler",), _extension),
-    "extension_decision": (("monitor",), _decision),
-    "supervise": (("supervisor",), _supervise),
-    "supervise_ack": (DEPT, _ack),
+ACTIONS = {  # action -> (capability, run)
+    "pause": ("case.pause", _pause),
+    "resume": ("case.pause", _resume),
+    "extension": ("case.extension", _extension),
+    "extension_decision": ("case.extension_decide", _decision),
+    "supervise": ("case.supervise", _supervise),
+    "supervise_ack": ("case.supervise_ack", _ack),
 }
 
 
 @sla_actions_bp.post("/cases/<number>/sla/<action>")
+@requires("case.view")  # and the action's own capability, checked by access_case
 def act(number: str, action: str):
-    roles, run = ACTIONS.get(action) or abort(404)
-    check_role(current_user, *roles)
-    case = load_case(number)
+    capability, run = ACTIONS.get(action) or abort(404)
+    case = access_case(current_user, number, capability)
     back = url_for("cases.detail", number=case.number)
     return commit_action(case, request.form.get("version"), lambda now: run(case, now), back)

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from hotline.auth.permissions import can
+from hotline.cases.workflow import AssignmentState
 from hotline.extensions import db
 from hotline.models import Case, SlaCard, SlaExtension, SlaPause, Supervision, User
 from hotline.sla import supervision as sup
@@ -32,7 +34,7 @@ def panel(case: Case, user: User) -> dict:
         (
             a
             for a in reversed(case.assignments)
-            if user.is_department_user and a.department_id == user.department_id and a.status == "signed"
+            if user.is_department_user and a.department_id == user.department_id and a.status == AssignmentState.SIGNED
         ),
         None,
     )
@@ -40,7 +42,7 @@ def panel(case: Case, user: User) -> dict:
     if own is not None:
         forms.append("resume" if own.paused_at else "pause")
         if (
-            user.role in ("department_handler", "admin")
+            can(user, "case.extension")
             and own.extensions_used < sup.MAX_EXTENSIONS
             and not any(e.status == "pending" and e.assignment_id == own.id for e in extensions)
         ):
@@ -49,9 +51,9 @@ def panel(case: Case, user: User) -> dict:
         o.department_id == user.department_id and o.acknowledged_at is None for o in orders
     ):
         forms.append("supervise_ack")
-    if user.role in ("monitor", "admin") and any(e.status == "pending" for e in extensions):
+    if can(user, "case.extension_decide") and any(e.status == "pending" for e in extensions):
         forms.append("extension_decision")
-    if user.role in ("supervisor", "admin") and any(a.status in timers.ACTIVE for a in case.assignments):
+    if can(user, "case.supervise") and any(a.status in timers.ACTIVE for a in case.assignments):
         forms.append("supervise")
     levels = milestone_levels([a for a in case.assignments if a.status in timers.ACTIVE], datetime.now(UTC))
     lead = case.lead_assignment()

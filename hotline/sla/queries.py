@@ -9,6 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from hotline.cases.workflow import AssignmentState
 from hotline.extensions import db
 from hotline.models import Assignment, Case, Department, SlaCard
 from hotline.sla.timers import ACTIVE
@@ -34,7 +35,9 @@ def unit_counters(day_start: datetime, day_end: datetime) -> list[dict]:
         sa.select(Assignment.department_id, sa.func.count()).where(active).group_by(Assignment.department_id)
     ):
         rows[dept_id]["open"] = count
-    next_due = sa.case((Assignment.status == "pending", Assignment.deadline_sign), else_=Assignment.deadline_reply)
+    next_due = sa.case(
+        (Assignment.status == AssignmentState.PENDING.value, Assignment.deadline_sign), else_=Assignment.deadline_reply
+    )
     for dept_id, count in db.session.execute(
         sa.select(Assignment.department_id, sa.func.count())
         .where(active, next_due >= day_start, next_due < day_end)

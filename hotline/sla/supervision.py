@@ -11,8 +11,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from hotline.auth.roles import Role
 from hotline.cases.errors import NotAllowed, RuleRefused
-from hotline.cases.operations import _own_assignment, publish_update, record
+from hotline.cases.operations import _own_assignment
+from hotline.cases.timeline import publish_update, record
+from hotline.cases.workflow import AssignmentState
 from hotline.channels.notify import notify_department, notify_role, notify_user
 from hotline.extensions import db
 from hotline.models import Assignment, Case, Department, SlaExtension, SlaPause, Supervision, User
@@ -30,7 +33,7 @@ def _touch(case: Case, now: datetime) -> None:
 
 
 def pause(case: Case, actor: User, reason: str, now: datetime) -> SlaPause:
-    a = _own_assignment(case, actor, ("signed",), "pause")
+    a = _own_assignment(case, actor, (AssignmentState.SIGNED,), "pause")
     if a.paused_at is not None:
         raise RuleRefused("already_paused", f"该工单已于 {deadlines.local(a.paused_at)} 暂停计时，请勿重复暂停")
     if a.deadline_reply is not None and a.deadline_reply <= now:
@@ -55,7 +58,7 @@ def pause(case: Case, actor: User, reason: str, now: datetime) -> SlaPause:
 
 
 def resume(case: Case, actor: User, now: datetime) -> SlaPause:
-    a = _own_assignment(case, actor, ("signed",), "resume")
+    a = _own_assignment(case, actor, (AssignmentState.SIGNED,), "resume")
     row = db.session.scalar(sa.select(SlaPause).where(SlaPause.assignment_id == a.id, SlaPause.ended_at.is_(None)))
     if a.paused_at is None or row is None:
         raise RuleRefused("not_paused", "该工单没有暂停计时，无需恢复")
@@ -91,7 +94,7 @@ def _minutes(row: SlaPause) -> int:
 
 
 def request_extension(case: Case, actor: User, days: int, reason: str, now: datetime) -> SlaExtension:
-    a = _own_assignment(case, actor, ("signed",), "extension")
+    a = _own_assignment(case, actor, (AssignmentState.SIGNED,), "extension")
     # while paused the clock stands still (a pause is only allowed before the limit): still in time
     if a.paused_at is None and a.deadline_reply is not None and a.deadline_reply <= now:
         raise RuleRefused(
@@ -131,7 +134,7 @@ def request_extension(case: Case, actor: User, days: int, reason: str, now: date
         department=a.department,
         data={"days": days, "deadline_reply": _iso(a.deadline_reply)},
     )
-    notify_role("monitor", f"工单 {case.number} {a.department.name}申请延期{days}天，请审批", case.id)
+    notify_role(Role.MONITOR, f"工单 {case.number} {a.department.name}申请延期{days}天，请审批", case.id)
     publish_update(case, "extension_request")
     return row
 

@@ -14,7 +14,7 @@
    On PostgreSQL 1–3 are one statement.
 4. in Python, per batch: red cards get ``escalate_at`` (the working calendar), notices go through the outbox
    (the unit; red cards also the monitors; a summary per recipient when one batch cards many), and an
-   ``sla.card`` message per card (API.md's contract) to the unit's rooms and ``role:monitor`` after commit,
+   ``sla.card`` message per card (docs/api.md's contract) to the unit's rooms and ``role:monitor`` after commit,
    pipelined to Redis (``publish_many``).
 
 ``sweep_escalations(now)`` claims red cards whose ``escalate_at`` (deadline + 5 working days) passed the
@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from hotline.cases.timeline import record
 from hotline.channels.notify import notify_many
 from hotline.db.bulk import update_rows
 from hotline.db.dialect import is_postgres
@@ -168,8 +169,6 @@ def _claim_escalations(now: datetime, limit: int):
 
 def sweep_escalations(now: datetime, limit: int = BATCH) -> Batch:
     """One batch of the escalation check (red cards 5 working days old, milestone still open)."""
-    from hotline.cases.operations import record
-
     claimed = _claim_escalations(now, limit)
     batch = Batch(claimed=len(claimed))
     cal = deadlines.calendar()

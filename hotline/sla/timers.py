@@ -15,13 +15,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from hotline.cases.workflow import AssignmentState
 from hotline.extensions import db
 from hotline.models import Assignment, SlaPause
 from hotline.sla import clock as sla
 from hotline.sla import deadlines
 
 DONE_AT = {"sign": "signed_at", "contact": "contacted_at", "reply": "replied_at"}
-ACTIVE = ("pending", "signed")
+ACTIVE = (AssignmentState.PENDING.value, AssignmentState.SIGNED.value)
 ESCALATE_AFTER_WORK_DAYS = 5
 
 

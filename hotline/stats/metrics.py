@@ -1,6 +1,6 @@
 """统一考核: the assessment rates of a unit from its counts (pure: no database, no Flask).
 
-DOMAIN.md: 响应率 = cases signed and first-contacted within limits / cases dispatched; 解决率 = cases the
+docs/domain.md: 响应率 = cases signed and first-contacted within limits / cases dispatched; 解决率 = cases the
 citizen says are resolved / cases with that feedback; 满意率 = weighted ratings / ratings (5, 4, 3 count as
 satisfied by default); on-time reply rate = replies within the limit / cases dispatched. Composite =
 30 % response + 35 % resolution + 35 % satisfaction by default. A rate with nothing to measure is None (not 0:

@@ -11,16 +11,16 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app
 
-from hotline.cases.workflow import ACTION_LABELS, STATE_LABELS, CaseState
+from hotline.cases.workflow import ACTION_LABELS, STATE_LABELS, AssignmentState, CaseState
 from hotline.models.cases import CHANNELS, KINDS, URGENCIES
 
 ASSIGNMENT_STATUS = {
-    "pending": "待签收",
-    "signed": "办理中",
-    "replied": "已答复",
-    "returned": "已退回",
-    "cancelled": "已取消",
-    "delegated": "已二次派单",
+    AssignmentState.PENDING: "待签收",
+    AssignmentState.SIGNED: "办理中",
+    AssignmentState.REPLIED: "已答复",
+    AssignmentState.RETURNED: "已退回",
+    AssignmentState.CANCELLED: "已取消",
+    AssignmentState.DELEGATED: "已二次派单",
 }
 ASSIGNMENT_ROLES = {"lead": "主办", "assist": "协办"}
 RESULTS = {"resolved": "已解决", "explained": "已解释说明", "unresolved": "未解决"}

@@ -5,12 +5,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify
 
+from hotline.auth.permissions import authenticate_api, public
 from hotline.extensions import connect_redis, db
 
 health_bp = Blueprint("health", __name__)
+health_bp.before_request(authenticate_api)  # /healthz is @public
 
 
 @health_bp.get("/healthz")
+@public
 def healthz():
     checks = {}
     try:

@@ -1,4 +1,7 @@
-"""Declarative checks of JSON request bodies with zh-CN messages (400 with per-field reasons)."""
+"""Declarative checks of JSON request bodies with zh-CN messages (400 with per-field reasons).
+
+``parse`` raises the domain error ``InvalidInput`` (domain code validates with it too); a body that is not JSON at
+all is an HTTP-level ``ApiError``."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Any
 
 from flask import current_app, request
 
+from hotline.cases.errors import InvalidInput, StaleVersion
 from hotline.errors import ApiError
 
 # Active markup: dangerous tags, javascript: URLs, and on…= event handlers inside a tag (so that plain text
@@ -131,20 +135,18 @@ def parse(spec: dict[str, Str | Bool | Int], body: dict | None = None) -> dict:
             out[name] = value
     if problems:
         first = next(iter(problems.values()))
-        raise ApiError(400, "invalid_input", f"提交的内容有误：{first}", problems)
+        raise InvalidInput("invalid_input", f"提交的内容有误：{first}", problems)
     return out
 
 
 def expect_version(case, body: dict) -> None:
     """Optimistic locking: a client that sends ``version`` (or If-Match) must have the current one."""
-    from hotline.cases.errors import StaleVersion
-
     raw = body.get("version", request.headers.get("If-Match"))
     if raw is None:
         return
     try:
         version = int(str(raw).strip('"'))
     except ValueError:
-        raise ApiError(400, "invalid_input", "version 必须是整数", {"version": "必须是整数"}) from None
+        raise InvalidInput("invalid_input", "version 必须是整数", {"version": "必须是整数"}) from None
     if version != case.version:
         raise StaleVersion(case.version)

@@ -10,19 +10,19 @@ import binascii
 import time
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
+from hotline.auth.permissions import authenticate_api, public
 from hotline.errors import ApiError
 from hotline.wechat import intake
 
 wechat_bp = Blueprint("wechat", __name__)
+wechat_bp.before_request(authenticate_api)  # the callback is @public: WeChat signs every request
 MAX_SKEW = 600  # seconds between WeChat's timestamp and our clock
 
 
 @wechat_bp.errorhandler(ApiError)
 def _json_error(err: ApiError):
-    from flask import jsonify
-
     return jsonify({"error": {"code": err.code, "message": err.message, "fields": err.fields}}), err.status
 
 
@@ -34,7 +34,8 @@ def _settings():
 
 
 def _check(token: str) -> tuple[str, str]:
-    from wechatpy.exceptions import InvalidSignatureException  # wechatpy (~26 MB) only where WeChat is used
+    # wechatpy is a large import (tests/bench/README.md, create_case): only in processes where WeChat is used
+    from wechatpy.exceptions import InvalidSignatureException
     from wechatpy.utils import check_signature
 
     args = request.args
@@ -88,6 +89,7 @@ def _inbound(xml: str | bytes) -> tuple[intake.Inbound, object]:
 
 
 @wechat_bp.route("/wechat", methods=["GET", "POST"])
+@public
 def callback():
     from wechatpy import create_reply
     from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException

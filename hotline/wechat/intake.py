@@ -64,7 +64,7 @@ def infer_kind(text: str) -> str:
 def _throttled(openid_hash: str) -> bool:
     """Per-openid quota of new requests (Redis, shared by every web process)."""
     items = parse_many(current_app.config["HOTLINE"].wechat_rate_limit)
-    return not all([limiter.limiter.hit(item, "wechat-openid", openid_hash) for item in items])
+    return not all(limiter.limiter.hit(item, "wechat-openid", openid_hash) for item in items)
 
 
 def _create(msg: Inbound, now: datetime) -> tuple[str, str, Case | None]:

@@ -27,6 +27,7 @@ generator. Secondary indexes and unique constraints of the loaded tables are dro
 again from their catalog definitions afterwards (checked identical), then VACUUM (ANALYZE). The loader's
 RSS is sampled after every batch; its peak is reported with the row counts (JSON, ``--json``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,7 +58,9 @@ def rss_mb() -> float:
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
+
 # --- loading -------------------------------------------------------------------------------------------
+
 
 def read_refs(conn) -> Refs:
     def ids(sql: str) -> list[int]:
@@ -74,8 +77,10 @@ def read_refs(conn) -> Refs:
         raise SystemExit("the database has no demo seed (departments, categories, agents): run `flask seed --demo`")
     for table in ("citizens", "citizen_phones", "cases"):
         refs.base[table] = conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
-    refs.number_seq = conn.execute(r"SELECT coalesce(max(substring(number from 12)::int), 0) FROM cases "
-                                   r"WHERE number ~ '^GD\d{8}-\d{6}$'").fetchone()[0]
+    refs.number_seq = conn.execute(
+        r"SELECT coalesce(max(substring(number from 12)::int), 0) FROM cases "
+        r"WHERE number ~ '^GD\d{8}-\d{6}$'"
+    ).fetchone()[0]
     return refs
 
 
@@ -85,7 +90,9 @@ def secondary_indexes(conn, table: str) -> list[tuple[str, str, str | None]]:
         "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), c.conname, "
         "pg_get_constraintdef(c.oid) FROM pg_index i "
         "LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid "
-        "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary ORDER BY 1", (table,)).fetchall()
+        "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary ORDER BY 1",
+        (table,),
+    ).fetchall()
     out = []
     for name, indexdef, conname, condef in rows:
         if conname:
@@ -124,9 +131,11 @@ class Loader:
         self.rss_samples.append(rss_mb())
         self.batches += 1
         if self.batches % 5 == 0:
-            log(f"  {what}: {done:,} citizens, {sum(self.counts.values()):,} rows, "
+            log(
+                f"  {what}: {done:,} citizens, {sum(self.counts.values()):,} rows, "
                 f"{sum(self.counts.values()) / (time.perf_counter() - started):,.0f} rows/s, "
-                f"RSS {self.rss_samples[-1]:.1f} MB")
+                f"RSS {self.rss_samples[-1]:.1f} MB"
+            )
 
     def run_single_pass(self) -> None:
         conns = {t: self.connect() for t in TABLES}
@@ -192,13 +201,23 @@ class Loader:
                     if exhausted:
                         break
                 self.seconds[table] = round(time.perf_counter() - started, 1)
-                log(f"{table}: {self.counts[table]:,} rows in {self.seconds[table]:.1f}s, "
-                    f"RSS {self.rss_samples[-1]:.1f} MB")
+                log(
+                    f"{table}: {self.counts[table]:,} rows in {self.seconds[table]:.1f}s, "
+                    f"RSS {self.rss_samples[-1]:.1f} MB"
+                )
         finally:
             conn.close()
 
-def load(database_url: str, instance: Path, cfg: Config, phones_out: Path | None = None,
-         heavy_out: Path | None = None, fk_checks: bool | None = None, defer_indexes: bool = True) -> dict:
+
+def load(
+    database_url: str,
+    instance: Path,
+    cfg: Config,
+    phones_out: Path | None = None,
+    heavy_out: Path | None = None,
+    fk_checks: bool | None = None,
+    defer_indexes: bool = True,
+) -> dict:
     """Fill the (migrated, seeded) database of ``instance``; returns counts, timings and memory.
 
     ``fk_checks=None``: off when the role may (superuser), which also allows the single pass.
@@ -227,8 +246,9 @@ def load(database_url: str, instance: Path, cfg: Config, phones_out: Path | None
         if defer_indexes:
             for table in TABLES:
                 for name, create, conname in secondary_indexes(admin, table):
-                    admin.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{conname}"' if conname
-                                  else f'DROP INDEX "{name}"')
+                    admin.execute(
+                        f'ALTER TABLE {table} DROP CONSTRAINT "{conname}"' if conname else f'DROP INDEX "{name}"'
+                    )
                     dropped.append((table, name, create, conname))
         rows = Rows(refs, cipher)
         loader = Loader(url, cfg, rows, refs, fk_checks)
@@ -244,8 +264,9 @@ def load(database_url: str, instance: Path, cfg: Config, phones_out: Path | None
             admin.execute(create)
         timings["indexes"] = time.perf_counter() - t0
         for table in ("citizens", "citizen_phones", "cases"):
-            admin.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                          f"(SELECT coalesce(max(id), 1) FROM {table}))")
+            admin.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))"
+            )
         timings["load"] = time.perf_counter() - started
         t0 = time.perf_counter()
         for table in TABLES:
@@ -257,51 +278,80 @@ def load(database_url: str, instance: Path, cfg: Config, phones_out: Path | None
             expected.setdefault(table, []).append(create)
         for table, creates in expected.items():
             if restored[table] != sorted(creates):
-                raise RuntimeError(f"{table}: indexes after the load differ from before:\n{restored[table]}\n"
-                                   f"{sorted(creates)}")
+                raise RuntimeError(
+                    f"{table}: indexes after the load differ from before:\n{restored[table]}\n{sorted(creates)}"
+                )
         sizes = {t: admin.execute("SELECT pg_total_relation_size(%s)", (t,)).fetchone()[0] / 2**20 for t in TABLES}
         distribution = admin.execute(
             "SELECT count(*) FILTER (WHERE n BETWEEN 1 AND 3), count(*) FILTER (WHERE n BETWEEN 4 AND 9), "
             "count(*) FILTER (WHERE n BETWEEN 10 AND 19), count(*) FILTER (WHERE n >= 20), max(n) "
-            "FROM (SELECT citizen_id, count(*) AS n FROM cases GROUP BY citizen_id) x").fetchone()
+            "FROM (SELECT citizen_id, count(*) AS n FROM cases GROUP BY citizen_id) x"
+        ).fetchone()
     files = write_phone_files(cfg, refs, phones_out, heavy_out)
     result = {
-        "config": {"citizens": cfg.citizens, "cases": cfg.cases, "batch_cases": cfg.batch, "seed": cfg.seed,
-                   "mode": "per-table passes, FK checks on" if fk_checks else
-                   "single pass, one COPY per table open at once, FK triggers off (session_replication_role)",
-                   "deferred_indexes": len(dropped)},
+        "config": {
+            "citizens": cfg.citizens,
+            "cases": cfg.cases,
+            "batch_cases": cfg.batch,
+            "seed": cfg.seed,
+            "mode": "per-table passes, FK checks on"
+            if fk_checks
+            else "single pass, one COPY per table open at once, FK triggers off (session_replication_role)",
+            "deferred_indexes": len(dropped),
+        },
         "rows": loader.counts,
         "rows_total": sum(loader.counts.values()),
         "table_seconds": loader.seconds if fk_checks else {},
         "seconds": {k: round(v, 1) for k, v in timings.items()},
         "table_mb": {t: round(v, 1) for t, v in sizes.items()},
         "phone_kinds": rows.phone_kinds,
-        "cases_per_citizen": {"1-3": distribution[0], "4-9": distribution[1], "10-19": distribution[2],
-                              "20+": distribution[3], "max": distribution[4]},
-        "rss_mb": {"start": round(rss_start, 1), "max_sampled": round(max(loader.rss_samples), 1),
-                   "peak": round(peak_rss_mb(), 1), "samples": len(loader.rss_samples)},
+        "cases_per_citizen": {
+            "1-3": distribution[0],
+            "4-9": distribution[1],
+            "10-19": distribution[2],
+            "20+": distribution[3],
+            "max": distribution[4],
+        },
+        "rss_mb": {
+            "start": round(rss_start, 1),
+            "max_sampled": round(max(loader.rss_samples), 1),
+            "peak": round(peak_rss_mb(), 1),
+            "samples": len(loader.rss_samples),
+        },
         "phone_files": files,
     }
-    log(f"loaded {result['rows_total']:,} rows in {timings['load']:.0f}s (COPY {timings['copy']:.0f}s, indexes "
+    log(
+        f"loaded {result['rows_total']:,} rows in {timings['load']:.0f}s (COPY {timings['copy']:.0f}s, indexes "
         f"{timings['indexes']:.0f}s) + VACUUM ANALYZE {timings['vacuum_analyze']:.0f}s; peak RSS "
-        f"{result['rss_mb']['peak']} MB (start {rss_start:.1f} MB)")
+        f"{result['rss_mb']['peak']} MB (start {rss_start:.1f} MB)"
+    )
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m tests.bench.bulk_load", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m tests.bench.bulk_load",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     env_url = os.environ.get("DATABASE_URL", "")
-    p.add_argument("--pg", metavar="URL", default=env_url if env_url.startswith("postgres") else
-                   "postgresql://postgres@127.0.0.1:5432/", help="PostgreSQL server (its database is not used)")
+    p.add_argument(
+        "--pg",
+        metavar="URL",
+        default=env_url if env_url.startswith("postgres") else "postgresql://postgres@127.0.0.1:5432/",
+        help="PostgreSQL server (its database is not used)",
+    )
     p.add_argument("--pg-db", default=LOOKUP_DB, help=f"database to recreate on that server ({LOOKUP_DB})")
     p.add_argument("--database-url", help="load into this prepared database instead (with --instance)")
     p.add_argument("--instance", type=Path, help="instance folder of --database-url (its data/index keys)")
     p.add_argument("--citizens", type=int, default=Config.citizens)
     p.add_argument("--cases", type=int, default=Config.cases)
     p.add_argument("--batch", type=int, default=Config.batch, help="cases per COPY statement / transaction")
-    p.add_argument("--fk-checks", action="store_true",
-                   help="keep FK checks on (one table after the other); default: off when superuser")
+    p.add_argument(
+        "--fk-checks",
+        action="store_true",
+        help="keep FK checks on (one table after the other); default: off when superuser",
+    )
     p.add_argument("--keep-indexes", action="store_true", help="do not defer secondary index builds")
     p.add_argument("--seed", type=int, default=Config.seed)
     p.add_argument("--phones-out", type=Path, help="write a random sample of the loaded numbers here")
@@ -321,8 +371,15 @@ def main(argv: list[str] | None = None) -> int:
         instance = Instance(DbTarget("postgresql", args.pg, args.pg_db), keep=True, prestart_redis=False)
         instance.prepare()
         url, folder = instance.database_url, instance.folder
-    result = load(url, folder, cfg, args.phones_out, args.heavy_out, fk_checks=True if args.fk_checks else None,
-                  defer_indexes=not args.keep_indexes)
+    result = load(
+        url,
+        folder,
+        cfg,
+        args.phones_out,
+        args.heavy_out,
+        fk_checks=True if args.fk_checks else None,
+        defer_indexes=not args.keep_indexes,
+    )
     result["database_url"], result["instance"] = url, str(folder)
     if instance is not None and not args.keep:
         instance.cleanup()

@@ -6,6 +6,7 @@ cases spread over them Zipf-like (most files have 1–3 cases; 0.5 % are heavy c
 path through the workflow, calls for about 60 % of the files and ratings for a quarter of the closed cases. One
 seeded generator describes it all: every pass over ``plan()`` replays the same sequence, nothing is kept in memory.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -50,27 +51,51 @@ PATHS = {
     "replied": ("create", "dispatch", "sign", "reply"),
     "closed": ("create", "dispatch", "sign", "reply", "close"),
 }
-PATH_SHARES = (("answer", 0.42), ("closed", 0.40), ("registered", 0.03), ("dispatched", 0.04),
-               ("handling", 0.07), ("replied", 0.04))
-TRANSITION = {"create": (None, "registered"), "answer": ("registered", "closed"),
-              "dispatch": ("registered", "dispatched"), "sign": ("dispatched", "handling"),
-              "reply": ("handling", "replied"), "close": ("replied", "closed")}
-STATUS = {"registered": "registered", "answer": "closed", "dispatched": "dispatched", "handling": "handling",
-          "replied": "replied", "closed": "closed"}
+PATH_SHARES = (
+    ("answer", 0.42),
+    ("closed", 0.40),
+    ("registered", 0.03),
+    ("dispatched", 0.04),
+    ("handling", 0.07),
+    ("replied", 0.04),
+)
+TRANSITION = {
+    "create": (None, "registered"),
+    "answer": ("registered", "closed"),
+    "dispatch": ("registered", "dispatched"),
+    "sign": ("dispatched", "handling"),
+    "reply": ("handling", "replied"),
+    "close": ("replied", "closed"),
+}
+STATUS = {
+    "registered": "registered",
+    "answer": "closed",
+    "dispatched": "dispatched",
+    "handling": "handling",
+    "replied": "replied",
+    "closed": "closed",
+}
 ASSIGNMENT_STATUS = {"dispatched": "pending", "handling": "signed", "replied": "replied", "closed": "replied"}
 # Offsets of each event after the case was created.
-EVENT_OFFSET = {"create": timedelta(0), "answer": timedelta(minutes=6), "dispatch": timedelta(minutes=20),
-                "sign": timedelta(hours=3), "reply": timedelta(days=4), "close": timedelta(days=5)}
+EVENT_OFFSET = {
+    "create": timedelta(0),
+    "answer": timedelta(minutes=6),
+    "dispatch": timedelta(minutes=20),
+    "sign": timedelta(hours=3),
+    "reply": timedelta(days=4),
+    "close": timedelta(days=5),
+}
 MAX_CASES_PER_CITIZEN = 19  # ordinary callers; heavy callers (HEAVY_SHARE of the files) have 20–80
 HEAVY_SHARE = 0.005
 HEAVY_CASES = (20, 80)
+
 
 def zipf_cdf(mean: float, kmax: int = MAX_CASES_PER_CITIZEN) -> list[float]:
     """Cumulative P(k cases), k = 1..kmax, P(k) ∝ k^-s, with s chosen (bisection) so the mean is ``mean``."""
     mean = min(max(mean, 1.0), kmax / 2)
 
     def weights(s: float) -> list[float]:
-        w = [k ** -s for k in range(1, kmax + 1)]
+        w = [k**-s for k in range(1, kmax + 1)]
         total = sum(w)
         return [x / total for x in w]
 
@@ -188,26 +213,53 @@ def plan(cfg: Config, refs: Refs) -> Iterator[CitizenPlan]:
                 r = rand()
                 rating = 5 if r < 0.6 else 4 if r < 0.8 else 3 if r < 0.9 else 2 if r < 0.95 else 1
             dept = refs.departments[int(rand() * ndep)] if path in ASSIGNMENT_STATUS else None
-            cases.append(CasePlan(
-                case_id + 1, f"GD{day}-{seq:06d}", path, created, KINDS[bisect.bisect_left(kind_cdf, rand())],
-                CHANNELS[int(rand() * len(CHANNELS))], refs.categories[int(rand() * ncat)],
-                refs.districts[int(rand() * ndis)], dept, refs.agents[int(rand() * nag)],
-                CONTENTS[int(rand() * len(CONTENTS))], rating, int(rand() * n_calls) if n_calls and rand() < 0.5
-                else -1))
+            cases.append(
+                CasePlan(
+                    case_id + 1,
+                    f"GD{day}-{seq:06d}",
+                    path,
+                    created,
+                    KINDS[bisect.bisect_left(kind_cdf, rand())],
+                    CHANNELS[int(rand() * len(CHANNELS))],
+                    refs.categories[int(rand() * ncat)],
+                    refs.districts[int(rand() * ndis)],
+                    dept,
+                    refs.agents[int(rand() * nag)],
+                    CONTENTS[int(rand() * len(CONTENTS))],
+                    rating,
+                    int(rand() * n_calls) if n_calls and rand() < 0.5 else -1,
+                )
+            )
             case_id += 1
-        name = SURNAMES[int(rand() * len(SURNAMES))] + GIVEN[int(rand() * len(GIVEN))] \
+        name = (
+            SURNAMES[int(rand() * len(SURNAMES))]
+            + GIVEN[int(rand() * len(GIVEN))]
             + (GIVEN[int(rand() * len(GIVEN))] if rand() < 0.6 else "")
+        )
         tags = CARE_TAGS[int(rand() * len(CARE_TAGS))] if rand() < 0.04 else "[]"
         cid = refs.base["citizens"] + i + 1  # numbers derive from ids: unique, also when a load appends
         phone = MOBILE_PREFIXES[cid % 10] + f"{(cid * 7919 + 1234567) % 10**8:08d}"
         second_phone = f"0571-8{((second_id + 1) * 7919 + 7654321) % 10**7:07d}" if second else ""
-        yield CitizenPlan(cid, i, start, name, tags, refs.base["citizen_phones"] + i + 1,
-                          phone, second_id + 1 if second else 0, second_phone, n_calls, cases)
+        yield CitizenPlan(
+            cid,
+            i,
+            start,
+            name,
+            tags,
+            refs.base["citizen_phones"] + i + 1,
+            phone,
+            second_id + 1 if second else 0,
+            second_phone,
+            n_calls,
+            cases,
+        )
         if second:
             second_id += 1
 
-def write_phone_files(cfg: Config, refs: Refs, sample_path: Path | None, heavy_path: Path | None,
-                      heavy_min: int = 20) -> dict:
+
+def write_phone_files(
+    cfg: Config, refs: Refs, sample_path: Path | None, heavy_path: Path | None, heavy_min: int = 20
+) -> dict:
     """Raw numbers for the load generator: a random sample of files, and every heavy caller's number."""
     out = {"sample": 0, "heavy": 0}
     if not sample_path and not heavy_path:

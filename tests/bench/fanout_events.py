@@ -1,5 +1,6 @@
 """Where the ``socket_fanout`` benchmark's events come from, at what rates, and how their delivery is counted:
 a write-only Socket.IO manager publishing into the room, real REST dispatches, latency per (client, event)."""
+
 from __future__ import annotations
 
 import json
@@ -28,31 +29,58 @@ def publish_events(redis_url: str, n: int, rate: float, prefix: str = "bench") -
             time.sleep(delay)
         key = f"{prefix}-{i}"
         now = time.time()
-        manager.emit("case.updated", {"number": f"BENCH{i:06d}", "status": "dispatched", "version": 2,
-                                      "action": "dispatch", "department_code": DEPARTMENT, "cursor": i,
-                                      "bench_id": key, "sent_at": now},
-                     namespace=NAMESPACE, room=ROOM)
+        manager.emit(
+            "case.updated",
+            {
+                "number": f"BENCH{i:06d}",
+                "status": "dispatched",
+                "version": 2,
+                "action": "dispatch",
+                "department_code": DEPARTMENT,
+                "cursor": i,
+                "bench_id": key,
+                "sent_at": now,
+            },
+            namespace=NAMESPACE,
+            room=ROOM,
+        )
         sent[key] = now
     return sent
 
 
 def _api(url: str, token: str, method: str, path: str, body: dict | None = None) -> dict:
-    req = urllib.request.Request(url + path, method=method, data=json.dumps(body).encode() if body else None,  # noqa: S310
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 — http://127.0.0.1
+    req = urllib.request.Request(  # noqa: S310 — http://127.0.0.1 only
+        url + path,
+        method=method,
+        data=json.dumps(body).encode() if body else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 — http://127.0.0.1 only
         return json.loads(resp.read())
 
 
-def rest_dispatches(url: str, agent: str, dispatcher: str, n: int, rate: float) -> tuple[dict[str, float], list,
-                                                                                           list[str]]:
+def rest_dispatches(
+    url: str, agent: str, dispatcher: str, n: int, rate: float
+) -> tuple[dict[str, float], list, list[str]]:
     """Create ``n`` cases and dispatch each to ZJJ: {number: moment the dispatch request was sent}, the
     dispatch requests' durations (ms) and the errors of requests that failed (timeouts included)."""
     numbers, errors = [], []
     for i in range(n):
         try:
-            case = _api(url, agent, "POST", "/api/v1/cases", {
-                "channel": "phone", "kind": "complaint", "content": f"楼道照明损坏，请尽快维修（扇出测试 {i}）",
-                "citizen_phone": f"1370000{i:04d}", "citizen_name": "测试", "address": "人民路1号"})
+            case = _api(
+                url,
+                agent,
+                "POST",
+                "/api/v1/cases",
+                {
+                    "channel": "phone",
+                    "kind": "complaint",
+                    "content": f"楼道照明损坏，请尽快维修（扇出测试 {i}）",
+                    "citizen_phone": f"1370000{i:04d}",
+                    "citizen_name": "测试",
+                    "address": "人民路1号",
+                },
+            )
             numbers.append(case["number"])
         except (OSError, ValueError) as exc:
             errors.append(f"create: {type(exc).__name__}: {exc}"[:160])
@@ -62,8 +90,13 @@ def rest_dispatches(url: str, agent: str, dispatcher: str, n: int, rate: float) 
     for number in numbers:
         t0 = time.time()
         try:
-            _api(url, dispatcher, "POST", f"/api/v1/cases/{number}/dispatch", {"department_code": DEPARTMENT,
-                                                                                "role": "lead"})
+            _api(
+                url,
+                dispatcher,
+                "POST",
+                f"/api/v1/cases/{number}/dispatch",
+                {"department_code": DEPARTMENT, "role": "lead"},
+            )
         except (OSError, ValueError) as exc:
             errors.append(f"dispatch: {type(exc).__name__}: {exc}"[:160])
             continue
@@ -91,12 +124,18 @@ def delivery_stats(received: list[list], sent: dict[str, float]) -> dict:
     last = sorted(per_event_last.values())
     expected = len(received) * len(sent)
     return {
-        "events": len(sent), "clients": len(received), "deliveries": len(latencies), "expected": expected,
+        "events": len(sent),
+        "clients": len(received),
+        "deliveries": len(latencies),
+        "expected": expected,
         "delivered_pct": round(100 * len(latencies) / expected, 2) if expected else 0.0,
         "clients_with_every_event_pct": round(100 * complete / len(received), 2) if received else 0.0,
-        "latency_ms": {"p50": round(percentile(latencies, 50), 1), "p95": round(percentile(latencies, 95), 1),
-                       "p99": round(percentile(latencies, 99), 1),
-                       "max": round(latencies[-1], 1) if latencies else 0.0,
-                       "min": round(latencies[0], 1) if latencies else 0.0},
+        "latency_ms": {
+            "p50": round(percentile(latencies, 50), 1),
+            "p95": round(percentile(latencies, 95), 1),
+            "p99": round(percentile(latencies, 99), 1),
+            "max": round(latencies[-1], 1) if latencies else 0.0,
+            "min": round(latencies[0], 1) if latencies else 0.0,
+        },
         "last_client_ms": {"p50": round(percentile(last, 50), 1), "max": round(last[-1], 1) if last else 0.0},
     }

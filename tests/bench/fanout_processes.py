@@ -1,5 +1,6 @@
 """The processes of the ``socket_fanout`` benchmark: the web server under test, the fleet of Socket.IO client
 processes (tests/bench/fanout_client.py) and a sampler of the server's peak RSS and threads."""
+
 from __future__ import annotations
 
 import contextlib
@@ -38,10 +39,12 @@ class WebServer:
 
     @property
     def label(self) -> str:
-        return {"flask-run": "flask --app wsgi run (Werkzeug threaded)",
-                "gthread": f"gunicorn gthread 1x{self.clients + 64}",
-                "gevent": "gunicorn gevent 1 worker",
-                "profile": "Werkzeug threaded + CPU sampler (profiling run)"}[self.kind]
+        return {
+            "flask-run": "flask --app wsgi run (Werkzeug threaded)",
+            "gthread": f"gunicorn gthread 1x{self.clients + 64}",
+            "gevent": "gunicorn gevent 1 worker",
+            "profile": "Werkzeug threaded + CPU sampler (profiling run)",
+        }[self.kind]
 
     @property
     def profile_file(self) -> Path:
@@ -49,14 +52,48 @@ class WebServer:
 
     def command(self) -> list[str]:
         if self.kind == "flask-run":
-            return [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--host", "127.0.0.1", "--port",
-                    str(self.port)]
+            return [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "wsgi",
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ]
         if self.kind == "profile":
-            return [sys.executable, "-m", "tests.bench.sampled_web", "--port", str(self.port), "--out",
-                    str(self.profile_file)]
-        common = [sys.executable, "-m", "gunicorn", "wsgi:app", "-b", f"127.0.0.1:{self.port}", "-w", "1",
-                  "--worker-connections", str(2 * self.clients + 200), "--backlog", "2048", "--timeout", "120",
-                  "--graceful-timeout", "5", "--log-level", "warning"]
+            return [
+                sys.executable,
+                "-m",
+                "tests.bench.sampled_web",
+                "--port",
+                str(self.port),
+                "--out",
+                str(self.profile_file),
+            ]
+        common = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "wsgi:app",
+            "-b",
+            f"127.0.0.1:{self.port}",
+            "-w",
+            "1",
+            "--worker-connections",
+            str(2 * self.clients + 200),
+            "--backlog",
+            "2048",
+            "--timeout",
+            "120",
+            "--graceful-timeout",
+            "5",
+            "--log-level",
+            "warning",
+        ]
         if self.kind == "gthread":
             return [*common, "-k", "gthread", "--threads", str(self.clients + 64)]
         return [*common, "-k", "gevent"]
@@ -100,8 +137,12 @@ class WebServer:
         try:
             p = psutil.Process(self.serving_pid())
             full = p.memory_full_info()
-            return {"rss_mb": round(full.rss / 2**20, 1), "uss_mb": round(full.uss / 2**20, 1),
-                    "threads": p.num_threads(), "fds": p.num_fds()}
+            return {
+                "rss_mb": round(full.rss / 2**20, 1),
+                "uss_mb": round(full.uss / 2**20, 1),
+                "threads": p.num_threads(),
+                "fds": p.num_fds(),
+            }
         except psutil.Error:
             return {}
 
@@ -165,8 +206,9 @@ class ClientFleet:
             cmd = [sys.executable, "-m", "tests.bench.fanout_client", "--url", url, "--clients", str(n)]
             for token in tokens:
                 cmd += ["--token", token]
-            self.procs.append(subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                               text=True, bufsize=1))
+            self.procs.append(
+                subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+            )
 
     def wait_connected(self, timeout: float = 180) -> dict:
         out = {"ok": 0, "failed": 0, "errors": {}, "seconds": 0.0, "connect_ms_p50": [], "connect_ms_max": 0.0}
@@ -234,6 +276,5 @@ def _readline(proc: subprocess.Popen, timeout: float) -> str:
     reader.start()
     reader.join(timeout)
     if not box or not box[0]:
-        raise RuntimeError(f"fanout client {proc.pid} gave no answer within {timeout:g}s "
-                           f"(exit code {proc.poll()})")
+        raise RuntimeError(f"fanout client {proc.pid} gave no answer within {timeout:g}s (exit code {proc.poll()})")
     return box[0]

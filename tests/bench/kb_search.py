@@ -16,6 +16,7 @@ processes (the app as a web process runs it):
 
     .venv/bin/python -m tests.bench.run --only kb_search [--pg URL]
 """
+
 from __future__ import annotations
 
 import json
@@ -57,7 +58,7 @@ def child_quality() -> dict:
             codes = [r["code"] for r in search(query, 5)]
             lat.append((time.perf_counter() - t) * 1000)
             hits += bool(set(expected) & set(codes))
-        return {"queries": len(QUERIES), "recall_at_5": round(hits / len(QUERIES), 3), "p95_ms_200": _pct(lat, .95)}
+        return {"queries": len(QUERIES), "recall_at_5": round(hits / len(QUERIES), 3), "p95_ms_200": _pct(lat, 0.95)}
 
 
 def child_fts5() -> dict:
@@ -83,23 +84,34 @@ def child_fts5() -> dict:
             con.execute("CREATE VIRTUAL TABLE fts USING fts5(code UNINDEXED, title, body)")
             t = time.perf_counter()
             rows = con.execute("SELECT code, title, terms FROM kb_entries WHERE status = 'published'").fetchall()
-            con.executemany("INSERT INTO fts(code, title, body) VALUES (?, ?, ?)",
-                            [(c, " ".join(tok.tokens(ti)), " ".join(json.loads(te))) for c, ti, te in rows])
+            con.executemany(
+                "INSERT INTO fts(code, title, body) VALUES (?, ?, ?)",
+                [(c, " ".join(tok.tokens(ti)), " ".join(json.loads(te))) for c, ti, te in rows],
+            )
             con.commit()
             build_s = time.perf_counter() - t
             hits, lat = 0, []
             for query, expected in QUERIES * 3:
                 match = " OR ".join('"' + x.replace('"', "") + '"' for x in tok.tokens(query)) or '""'
                 t = time.perf_counter()
-                codes = [r[0] for r in con.execute(
-                    "SELECT code FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, 0, 3.0, 1.0) LIMIT 5", (match,))]
+                codes = [
+                    r[0]
+                    for r in con.execute(
+                        "SELECT code FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, 0, 3.0, 1.0) LIMIT 5", (match,)
+                    )
+                ]
                 lat.append((time.perf_counter() - t) * 1000)
                 hits += bool(set(expected) & set(codes))
             con.close()
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-        return {"rows": len(rows), "build_s": round(build_s, 1), "recall_at_5": round(hits / len(QUERIES) / 3, 3),
-                "p50_ms": _pct(lat, .5), "p95_ms": _pct(lat, .95)}
+        return {
+            "rows": len(rows),
+            "build_s": round(build_s, 1),
+            "recall_at_5": round(hits / len(QUERIES) / 3, 3),
+            "p50_ms": _pct(lat, 0.5),
+            "p95_ms": _pct(lat, 0.95),
+        }
 
 
 def child_load(count: int) -> dict:
@@ -116,12 +128,16 @@ def child_load(count: int) -> dict:
     with app.app_context():
         started = time.monotonic()
         base = db.session.execute(sa.select(KbEntry).where(KbEntry.status == "published")).scalars().all()
-        places = [(d.code if d.kind == "district" else d.path.strip("/").split("/")[1], d.name)
-                  for d in db.session.scalars(sa.select(Department).where(Department.kind.in_(("district", "street"))))]
+        places = [
+            (d.code if d.kind == "district" else d.path.strip("/").split("/")[1], d.name)
+            for d in db.session.scalars(sa.select(Department).where(Department.kind.in_(("district", "street"))))
+        ]
         tok = tokenizer()
         place_terms = {name: tok.tokens(name) for _, name in places}
-        pool = [rnd.choice("安宁和平幸福光明长青永兴富民建业同心惠民锦华兴隆康乐") + rnd.choice("园苑里坊湾城庄府")
-                + str(n) for n in range(30000)]  # entry-specific words (estates, windows): a growing vocabulary
+        pool = [
+            rnd.choice("安宁和平幸福光明长青永兴富民建业同心惠民锦华兴隆康乐") + rnd.choice("园苑里坊湾城庄府") + str(n)
+            for n in range(30000)
+        ]  # entry-specific words (estates, windows): a growing vocabulary
         seq = bump_seq()
         now = utcnow()
         rows = []
@@ -132,11 +148,26 @@ def child_load(count: int) -> dict:
             terms = dict(src.terms)
             for t in place_terms[place] + extra:
                 terms[t] = round(terms.get(t, 0) + 1.2, 3)
-            rows.append({"kind": src.kind, "code": f"B{n:06d}", "title": f"{place}{src.title}",
-                         "body": f"{src.body}本事项可在{place}便民服务窗口办理，服务点：{'、'.join(extra)}。",
-                         "fields": src.fields, "department_id": src.department_id, "category_id": src.category_id,
-                         "tags": src.tags, "districts": [district], "status": "published", "usage_count": n % 7,
-                         "version": 1, "terms": terms, "index_seq": seq, "created_at": now, "updated_at": now})
+            rows.append(
+                {
+                    "kind": src.kind,
+                    "code": f"B{n:06d}",
+                    "title": f"{place}{src.title}",
+                    "body": f"{src.body}本事项可在{place}便民服务窗口办理，服务点：{'、'.join(extra)}。",
+                    "fields": src.fields,
+                    "department_id": src.department_id,
+                    "category_id": src.category_id,
+                    "tags": src.tags,
+                    "districts": [district],
+                    "status": "published",
+                    "usage_count": n % 7,
+                    "version": 1,
+                    "terms": terms,
+                    "index_seq": seq,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
             if len(rows) == 5000:
                 db.session.execute(sa.insert(KbEntry), rows)
                 rows = []
@@ -183,16 +214,30 @@ def child_inproc() -> dict:
             t = time.perf_counter()
             search(q, 10)
             full.append((time.perf_counter() - t) * 1000)
-        return {"entries": len(index), "build_s": round(build_s, 1), "index_mb": round(traced / 2**20, 1),
-                "rss_growth_mb": round((rss1 - rss0) / 2**20, 1), "rss_mb": round(rss1 / 2**20, 1),
-                "index_p50_ms": _pct(raw, .5), "index_p95_ms": _pct(raw, .95), "index_p99_ms": _pct(raw, .99),
-                "service_p50_ms": _pct(full, .5), "service_p95_ms": _pct(full, .95),
-                "service_p99_ms": _pct(full, .99)}
+        return {
+            "entries": len(index),
+            "build_s": round(build_s, 1),
+            "index_mb": round(traced / 2**20, 1),
+            "rss_growth_mb": round((rss1 - rss0) / 2**20, 1),
+            "rss_mb": round(rss1 / 2**20, 1),
+            "index_p50_ms": _pct(raw, 0.5),
+            "index_p95_ms": _pct(raw, 0.95),
+            "index_p99_ms": _pct(raw, 0.99),
+            "service_p50_ms": _pct(full, 0.5),
+            "service_p95_ms": _pct(full, 0.95),
+            "service_p99_ms": _pct(full, 0.99),
+        }
 
 
 def _child(instance: Instance, *args: str, timeout: float = 1200) -> dict:
-    out = subprocess.run([sys.executable, "-m", "tests.bench.kb_search", *args], cwd=ROOT, env=instance.env,
-                         capture_output=True, text=True, timeout=timeout)
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.bench.kb_search", *args],
+        cwd=ROOT,
+        env=instance.env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"kb_search {args} failed:\n{out.stdout}\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -221,8 +266,14 @@ def _http(instance: Instance, admin_token: str) -> dict:
             resp.raise_for_status()
         memory = server.worker_memory()
         fresh = _freshness(server.url, instance.token, admin_token)
-    return {"http_p50_ms": _pct(lat, .5), "http_p95_ms": _pct(lat, .95), "http_p99_ms": _pct(lat, .99),
-            "warmup_s": round(warm_s, 1), "workers": memory, **fresh}
+    return {
+        "http_p50_ms": _pct(lat, 0.5),
+        "http_p95_ms": _pct(lat, 0.95),
+        "http_p99_ms": _pct(lat, 0.99),
+        "warmup_s": round(warm_s, 1),
+        "workers": memory,
+        **fresh,
+    }
 
 
 def _freshness(base: str, agent_token: str, admin_token: str, rounds: int = 10) -> dict:
@@ -234,8 +285,16 @@ def _freshness(base: str, agent_token: str, admin_token: str, rounds: int = 10) 
     delays = []
     for _ in range(rounds):
         word = "鲲鹏" + uuid.uuid4().hex[:6]
-        entry = admin.post(base + "/api/v1/kb/entries", timeout=30, json={
-            "kind": "article", "title": f"{word}专项补贴问答", "department_code": "RSJ", "body": "测试时效用的条目。"}).json()
+        entry = admin.post(
+            base + "/api/v1/kb/entries",
+            timeout=30,
+            json={
+                "kind": "article",
+                "title": f"{word}专项补贴问答",
+                "department_code": "RSJ",
+                "body": "测试时效用的条目。",
+            },
+        ).json()
         resp = admin.post(f"{base}/api/v1/kb/entries/{entry['id']}/transition", json={"action": "publish"}, timeout=30)
         resp.raise_for_status()
         published = time.perf_counter()
@@ -279,17 +338,40 @@ def _markdown(results: dict) -> str:
     rows = []
     for db_name, r in results.items():
         q, i, h = r["quality"], r["inproc"], r["http"]
-        rows.append([db_name, f"{q['recall_at_5']} ({q['queries']} q)", i["entries"], f"{i['build_s']} s",
-                     f"{i['index_mb']} MB (RSS +{i['rss_growth_mb']})", f"{i['index_p50_ms']} / {i['index_p95_ms']}",
-                     f"{i['service_p50_ms']} / {i['service_p95_ms']}", f"{h['http_p50_ms']} / {h['http_p95_ms']}",
-                     f"{h['fresh_max_s']} s (mean {h['fresh_mean_s']})"])
-    return (f"### {TITLE}\n\n" + table(
-        ["db", "recall@5", "entries", "index build", "index memory", "index p50/p95 ms", "service p50/p95 ms",
-         "HTTP p50/p95 ms", "publish→visible max"], rows)
+        rows.append(
+            [
+                db_name,
+                f"{q['recall_at_5']} ({q['queries']} q)",
+                i["entries"],
+                f"{i['build_s']} s",
+                f"{i['index_mb']} MB (RSS +{i['rss_growth_mb']})",
+                f"{i['index_p50_ms']} / {i['index_p95_ms']}",
+                f"{i['service_p50_ms']} / {i['service_p95_ms']}",
+                f"{h['http_p50_ms']} / {h['http_p95_ms']}",
+                f"{h['fresh_max_s']} s (mean {h['fresh_mean_s']})",
+            ]
+        )
+    return (
+        f"### {TITLE}\n\n"
+        + table(
+            [
+                "db",
+                "recall@5",
+                "entries",
+                "index build",
+                "index memory",
+                "index p50/p95 ms",
+                "service p50/p95 ms",
+                "HTTP p50/p95 ms",
+                "publish→visible max",
+            ],
+            rows,
+        )
         + f"\n\nTargets: recall@5 ≥ {TARGETS['recall_at_5']}, in-process p95 ≤ {TARGETS['inproc_p95_ms']} ms, "
-          f"HTTP p95 ≤ {TARGETS['http_p95_ms']} ms, index ≤ {TARGETS['index_mb']} MB, visible ≤ 1 s. "
-          "Service = change-counter check + index + snippets from the database (what the API does). "
-          "HTTP: gunicorn sync ×2, one request at a time.\n" + _fts_markdown(results))
+        f"HTTP p95 ≤ {TARGETS['http_p95_ms']} ms, index ≤ {TARGETS['index_mb']} MB, visible ≤ 1 s. "
+        "Service = change-counter check + index + snippets from the database (what the API does). "
+        "HTTP: gunicorn sync ×2, one request at a time.\n" + _fts_markdown(results)
+    )
 
 
 def _fts_markdown(results: dict) -> str:
@@ -297,10 +379,12 @@ def _fts_markdown(results: dict) -> str:
     if "fts5_50k" not in r:
         return ""
     demo, big = r["fts5_demo"], r["fts5_50k"]
-    return ("\nAlternative measured (SQLite FTS5, bm25, over the same jieba tokens, query tokens ORed; no synonyms or "
-            f"typo correction): recall@5 {demo['recall_at_5']} on the demo KB (in-process index: "
-            f"{r['quality']['recall_at_5']}); at {big['rows']} entries p50/p95 {big['p50_ms']} / {big['p95_ms']} ms "
-            f"(in-process index: {r['inproc']['index_p50_ms']} / {r['inproc']['index_p95_ms']} ms).\n")
+    return (
+        "\nAlternative measured (SQLite FTS5, bm25, over the same jieba tokens, query tokens ORed; no synonyms or "
+        f"typo correction): recall@5 {demo['recall_at_5']} on the demo KB (in-process index: "
+        f"{r['quality']['recall_at_5']}); at {big['rows']} entries p50/p95 {big['p50_ms']} / {big['p95_ms']} ms "
+        f"(in-process index: {r['inproc']['index_p50_ms']} / {r['inproc']['index_p95_ms']} ms).\n"
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ instead: requests are scheduled at a fixed rate R and latency is counted from th
 Request bodies are templates: ``{phone}`` becomes a unique valid mobile number (139 + salt + thread
 + counter) and ``{n}`` the request's sequence number, so every create-case makes a new citizen file.
 """
+
 from __future__ import annotations
 
 import time
@@ -34,8 +35,19 @@ class LoadSpec:
 
 
 def empty_result(spec: LoadSpec, tool: str) -> dict:
-    return {"name": spec.name, "tool": tool, "connections": spec.connections, "requests": 0, "ok": 0,
-            "errors": 0, "error_kinds": {}, "duration_s": 0.0, "rps": 0.0, "latency_ms": {}, "error_sample": ""}
+    return {
+        "name": spec.name,
+        "tool": tool,
+        "connections": spec.connections,
+        "requests": 0,
+        "ok": 0,
+        "errors": 0,
+        "error_kinds": {},
+        "duration_s": 0.0,
+        "rps": 0.0,
+        "latency_ms": {},
+        "error_sample": "",
+    }
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -70,5 +82,8 @@ class CpuMeter:
         now = psutil.cpu_times()
         busy = (sum(now) - now.idle - now.iowait) - (sum(self.machine) - self.machine.idle - self.machine.iowait)
         cores = psutil.cpu_count() or 1
-        return {"server_pct": round(100 * used / elapsed, 1), "machine_pct": round(100 * busy / elapsed, 1),
-                "machine_max_pct": 100 * cores}
+        return {
+            "server_pct": round(100 * used / elapsed, 1),
+            "machine_pct": round(100 * busy / elapsed, 1),
+            "machine_max_pct": 100 * cores,
+        }

@@ -1,4 +1,5 @@
 """LoadGenerator: wrk when available, else the Python generator (see load.py for closed and open loops)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -46,10 +47,8 @@ class LoadGenerator:
         would add its own lateness: it runs at a higher scheduling priority while it sends (when allowed);
         the server's processes keep theirs. ``result["generator_priority"]`` says which."""
         before = os.getpriority(os.PRIO_PROCESS, 0)
-        try:
+        with contextlib.suppress(OSError):  # not root: measure at the normal priority
             os.setpriority(os.PRIO_PROCESS, 0, PACED_PRIORITY)
-        except OSError:  # not root: measure at the normal priority
-            pass
         try:
             result = python_load(base_url, spec, self._next_salt(), spec.duration, rate=rate)
             result["generator_priority"] = os.getpriority(os.PRIO_PROCESS, 0)

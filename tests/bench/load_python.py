@@ -1,5 +1,6 @@
 """The pure-Python asyncio load generator (used when wrk is missing, and for open loops at a fixed rate):
 raw HTTP/1.1 keep-alive connections, a closed loop and an open loop."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,6 +10,7 @@ from urllib.parse import urlsplit
 from tests.bench.load import LoadSpec, empty_result, percentile
 
 # --- Python asyncio generator ---------------------------------------------------------------------
+
 
 class StaleConnection(Exception):
     """The server had closed this idle keep-alive connection (gunicorn's --keep-alive, 2 s by default) before
@@ -138,8 +140,9 @@ async def _closed_loop(spec: LoadSpec, base_url: str, salt: int, duration: float
     return stats, time.perf_counter() - started
 
 
-async def _open_loop(spec: LoadSpec, base_url: str, salt: int, duration: float, rate: float,
-                     max_connections: int, grace: float = 5.0) -> tuple[_Stats, float]:
+async def _open_loop(
+    spec: LoadSpec, base_url: str, salt: int, duration: float, rate: float, max_connections: int, grace: float = 5.0
+) -> tuple[_Stats, float]:
     parts = urlsplit(base_url)
     stats = _Stats()
     idle: list[_Conn] = []
@@ -181,8 +184,14 @@ async def _open_loop(spec: LoadSpec, base_url: str, salt: int, duration: float, 
     return stats, elapsed
 
 
-def python_load(base_url: str, spec: LoadSpec, salt: int, duration: float | None = None, rate: float | None = None,
-                max_connections: int = 64) -> dict:
+def python_load(
+    base_url: str,
+    spec: LoadSpec,
+    salt: int,
+    duration: float | None = None,
+    rate: float | None = None,
+    max_connections: int = 64,
+) -> dict:
     """Closed loop with ``spec.connections`` clients, or an open loop at ``rate`` requests/s."""
     duration = spec.duration if duration is None else duration
     if rate:
@@ -195,12 +204,19 @@ def python_load(base_url: str, spec: LoadSpec, salt: int, duration: float | None
         lat = sorted(lat + [elapsed * 1000] * stats.errors.get("unserved", 0))
     result = empty_result(spec, "python-open-loop" if rate else "python")
     result.update(
-        requests=len(lat), ok=stats.ok, errors=errors, error_kinds=stats.errors, duration_s=round(elapsed, 2),
+        requests=len(lat),
+        ok=stats.ok,
+        errors=errors,
+        error_kinds=stats.errors,
+        duration_s=round(elapsed, 2),
         rps=round(stats.ok / elapsed, 1) if elapsed else 0.0,
-        latency_ms={"mean": round(sum(lat) / len(lat), 2) if lat else 0.0,
-                    **{f"p{q}": round(percentile(lat, q), 2) for q in (50, 90, 95, 99)},
-                    "max": round(lat[-1], 2) if lat else 0.0},
-        error_sample=stats.sample[:300], stale_retries=stats.stale_retries,
+        latency_ms={
+            "mean": round(sum(lat) / len(lat), 2) if lat else 0.0,
+            **{f"p{q}": round(percentile(lat, q), 2) for q in (50, 90, 95, 99)},
+            "max": round(lat[-1], 2) if lat else 0.0,
+        },
+        error_sample=stats.sample[:300],
+        stale_retries=stats.stale_retries,
     )
     if rate:
         result.update(offered_rps=rate, max_connections=max_connections)

@@ -1,4 +1,5 @@
 """wrk as the load generator: the Lua script (unique bodies, non-2xx counting, a JSON summary) and its run."""
+
 from __future__ import annotations
 
 import json
@@ -12,6 +13,7 @@ from tests.bench.load import LoadSpec, empty_result
 from tests.bench.server import log
 
 # --- wrk ------------------------------------------------------------------------------------------
+
 
 def ensure_wrk() -> str | None:
     """Path of wrk; installs Debian's package when missing and apt-get is usable (root)."""
@@ -115,27 +117,52 @@ def wrk_load(wrk: str, base_url: str, spec: LoadSpec, salt: int, duration: float
         fh.write(wrk_script(spec))
         script = fh.name
     try:
-        cmd = [wrk, "-t", str(spec.threads), "-c", str(spec.connections), "-d", f"{max(1, round(duration))}s",
-               "--timeout", "10s", "-s", script, base_url + spec.path, "--", str(salt)]
+        cmd = [
+            wrk,
+            "-t",
+            str(spec.threads),
+            "-c",
+            str(spec.connections),
+            "-d",
+            f"{max(1, round(duration))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            script,
+            base_url + spec.path,
+            "--",
+            str(salt),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
     finally:
         os.unlink(script)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stdout}\n{proc.stderr}")
-    raw = json.loads(line[len("BENCH_JSON "):])
+    raw = json.loads(line[len("BENCH_JSON ") :])
     socket_errors = {k: raw[k] for k in ("connect", "read", "write", "timeout") if raw[k]}
     errors = raw["non2xx"] + sum(socket_errors.values())
     seconds = raw["duration_us"] / 1e6
     ok = raw["requests"] - raw["non2xx"]
     result = empty_result(spec, "wrk")
     result.update(
-        requests=raw["requests"], ok=ok, errors=errors, duration_s=round(seconds, 2),
+        requests=raw["requests"],
+        ok=ok,
+        errors=errors,
+        duration_s=round(seconds, 2),
         error_kinds={**({"non2xx": raw["non2xx"]} if raw["non2xx"] else {}), **socket_errors},
         rps=round(ok / seconds, 1) if seconds else 0.0,
-        latency_ms={k: round(raw[src] / 1000, 2) for k, src in
-                    (("mean", "mean_us"), ("p50", "p50"), ("p90", "p90"), ("p95", "p95"), ("p99", "p99"),
-                     ("max", "max_us"))},
+        latency_ms={
+            k: round(raw[src] / 1000, 2)
+            for k, src in (
+                ("mean", "mean_us"),
+                ("p50", "p50"),
+                ("p90", "p90"),
+                ("p95", "p95"),
+                ("p99", "p99"),
+                ("max", "max_us"),
+            )
+        },
         error_sample=bytes.fromhex(raw["sample_hex"]).decode("utf-8", "replace")[:300],
     )
     return result

@@ -1,6 +1,7 @@
 """In-process profile of one look-up for the ``profile_lookup`` benchmark (Flask test client, same database):
 service time, SQL statements and database time per look-up, a step breakdown, cProfile's top functions and
 EXPLAIN (ANALYZE, BUFFERS) of every statement."""
+
 from __future__ import annotations
 
 import cProfile
@@ -64,8 +65,7 @@ def _resolve(path: str):
     return resolve(path)
 
 
-def profile_in_process(instance: Instance, sample: list[str], heavy: list[str], warm: list[str],
-                       n: int = 200) -> dict:
+def profile_in_process(instance: Instance, sample: list[str], heavy: list[str], warm: list[str], n: int = 200) -> dict:
     """Service time, SQL per look-up, step breakdown, cProfile top and EXPLAIN ANALYZE (heavy caller)."""
     from hotline import create_app
     from hotline.extensions import db
@@ -110,15 +110,23 @@ def profile_in_process(instance: Instance, sample: list[str], heavy: list[str], 
             timers.restore()
         per = 1000 / n
         out[label] = {
-            "requests": n, "ms_per_request": round(wall * per, 2), "cpu_ms_per_request": round(cpu * per, 2),
+            "requests": n,
+            "ms_per_request": round(wall * per, 2),
+            "cpu_ms_per_request": round(cpu * per, 2),
             "db_ms_per_request": round(timer.seconds * per, 2),
             "statements_per_request": round(timer.count / n, 1),
             "statements": {k: round(v / n, 2) for k, v in sorted(timer.kinds.items())},
             "cases_shown_mean": round(sum(sizes) / len(sizes), 1),
-            "steps": [{"indent": indent, "step": step, "ms": round(timers.wall[step] * per, 2),
-                       "cpu_ms": round(timers.cpu[step] * per, 2),
-                       "share_pct": round(100 * timers.wall[step] / wall, 1) if wall else 0.0}
-                      for indent, step, _m, _a in STEPS],
+            "steps": [
+                {
+                    "indent": indent,
+                    "step": step,
+                    "ms": round(timers.wall[step] * per, 2),
+                    "cpu_ms": round(timers.cpu[step] * per, 2),
+                    "share_pct": round(100 * timers.wall[step] / wall, 1) if wall else 0.0,
+                }
+                for indent, step, _m, _a in STEPS
+            ],
         }
     profiler = cProfile.Profile()
     picks = [rng.choice(heavy or sample) for _ in range(n)]
@@ -136,11 +144,21 @@ def profile_in_process(instance: Instance, sample: list[str], heavy: list[str], 
         top.append((cumtime, tottime, ncalls, where))
     top.sort(reverse=True)
     out["cprofile_heavy"] = {
-        "requests": n, "total_s": round(total, 2),
-        "cumulative": [{"function": w, "calls_per_request": round(nc / n, 1), "cum_pct": round(100 * cum / total, 1),
-                        "self_pct": round(100 * tt / total, 1)} for cum, tt, nc, w in top[:45]],
-        "self": [{"function": w, "calls_per_request": round(nc / n, 1), "self_pct": round(100 * tt / total, 1)}
-                 for _cum, tt, nc, w in sorted(top, key=lambda x: -x[1])[:20]],
+        "requests": n,
+        "total_s": round(total, 2),
+        "cumulative": [
+            {
+                "function": w,
+                "calls_per_request": round(nc / n, 1),
+                "cum_pct": round(100 * cum / total, 1),
+                "self_pct": round(100 * tt / total, 1),
+            }
+            for cum, tt, nc, w in top[:45]
+        ],
+        "self": [
+            {"function": w, "calls_per_request": round(nc / n, 1), "self_pct": round(100 * tt / total, 1)}
+            for _cum, tt, nc, w in sorted(top, key=lambda x: -x[1])[:20]
+        ],
     }
     out["explain"] = explain_file_summary(app, timer, heavy[0] if heavy else sample[0], client, headers)
     return out
@@ -167,8 +185,10 @@ def explain_file_summary(app, timer: SqlTimer, phone: str, client, headers) -> l
                 plans.append(_explain(conn, statement, params, "heavy caller, just looked up"))
         if db.engine.dialect.name == "postgresql":
             low, high = conn.exec_driver_sql("SELECT min(id), max(id) FROM citizens").one()
-            key = conn.execute(sa.text("SELECT phone_hash FROM citizen_phones WHERE citizen_id = :id LIMIT 1"),
-                               {"id": random.Random().randint(low, high)}).scalar()
+            key = conn.execute(
+                sa.text("SELECT phone_hash FROM citizen_phones WHERE citizen_id = :id LIMIT 1"),
+                {"id": random.Random().randint(low, high)},
+            ).scalar()
             compiled = file_sql.BY_PHONE_HASH.compile(dialect=db.engine.dialect)
             params = {"key": key, "since": datetime.now(UTC).replace(tzinfo=None) - timedelta(days=30)}
             plans.append(_explain(conn, str(compiled), params, "random file, first look-up"))
@@ -188,5 +208,12 @@ def _explain(conn, statement: str, params, label: str) -> dict:
 
     top = next((ln for ln in text if ln.strip().startswith("Buffers:")), "")  # the top node's: the statement's
     hits, reads = (int(m.group(1)) if (m := re.search(kind + r"=(\d+)", top)) else 0 for kind in ("hit", "read"))
-    return {"file": label, "sql": " ".join(statement.split())[:400], "execution_ms": ms("Execution"),
-            "planning_ms": ms("Planning"), "buffers_hit": hits, "buffers_read": reads, "plan": text}
+    return {
+        "file": label,
+        "sql": " ".join(statement.split())[:400],
+        "execution_ms": ms("Execution"),
+        "planning_ms": ms("Planning"),
+        "buffers_hit": hits,
+        "buffers_read": reads,
+        "plan": text,
+    }

@@ -1,5 +1,6 @@
 """Load for the ``profile_lookup`` benchmark: random loaded phone numbers against GET /api/v1/citizens/lookup,
 with wrk (closed loop) or a Python open loop at a fixed rate (latency from the scheduled send time)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -70,34 +71,71 @@ end
 """ % (token, PATH)  # noqa: UP031 — the Lua has its own braces
 
 
-def wrk_lookup(wrk: str, base_url: str, token: str, phones: Path, connections: int, duration: float,
-               name: str) -> dict:
+def wrk_lookup(wrk: str, base_url: str, token: str, phones: Path, connections: int, duration: float, name: str) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(wrk_lookup_script(token))
         script = fh.name
     try:
         threads = min(2, connections)
-        cmd = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(duration))}s",
-               "--timeout", "10s", "-s", script, base_url + "/", "--", str(phones), str(random.randrange(10**6))]
+        cmd = [
+            wrk,
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{max(1, round(duration))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            script,
+            base_url + "/",
+            "--",
+            str(phones),
+            str(random.randrange(10**6)),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
     finally:
         os.unlink(script)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stdout}\n{proc.stderr}")
-    raw = json.loads(line[len("BENCH_JSON "):])
+    raw = json.loads(line[len("BENCH_JSON ") :])
     seconds = raw["duration_us"] / 1e6
     ok = raw["requests"] - raw["non2xx"]
-    return {"name": name, "tool": "wrk closed loop", "connections": connections, "requests": raw["requests"],
-            "ok": ok, "errors": raw["non2xx"] + raw["socket"], "not_found": raw["notfound"],
-            "duration_s": round(seconds, 2), "rps": round(ok / seconds, 1) if seconds else 0.0,
-            "latency_ms": {k: round(raw[src] / 1000, 2) for k, src in
-                           (("mean", "mean_us"), ("p50", "p50"), ("p90", "p90"), ("p95", "p95"), ("p99", "p99"),
-                            ("max", "max_us"))}}
+    return {
+        "name": name,
+        "tool": "wrk closed loop",
+        "connections": connections,
+        "requests": raw["requests"],
+        "ok": ok,
+        "errors": raw["non2xx"] + raw["socket"],
+        "not_found": raw["notfound"],
+        "duration_s": round(seconds, 2),
+        "rps": round(ok / seconds, 1) if seconds else 0.0,
+        "latency_ms": {
+            k: round(raw[src] / 1000, 2)
+            for k, src in (
+                ("mean", "mean_us"),
+                ("p50", "p50"),
+                ("p90", "p90"),
+                ("p95", "p95"),
+                ("p99", "p99"),
+                ("max", "max_us"),
+            )
+        },
+    }
 
 
-async def _paced(base_url: str, token: str, phones: list[str], rate: float, duration: float,
-                 max_connections: int = 32, grace: float = 5.0) -> tuple[_Stats, float, int]:
+async def _paced(
+    base_url: str,
+    token: str,
+    phones: list[str],
+    rate: float,
+    duration: float,
+    max_connections: int = 32,
+    grace: float = 5.0,
+) -> tuple[_Stats, float, int]:
     parts = urlsplit(base_url)
     stats = _Stats()
     idle: list[_Conn] = []
@@ -108,8 +146,7 @@ async def _paced(base_url: str, token: str, phones: list[str], rate: float, dura
 
     async def one(scheduled: float, phone: str) -> None:
         nonlocal not_found
-        raw = (f"GET {PATH}{phone} HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: Bearer {token}\r\n\r\n"
-               ).encode()
+        raw = (f"GET {PATH}{phone} HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: Bearer {token}\r\n\r\n").encode()
         async with slots:
             reused = bool(idle)
             conn = idle.pop() if idle else _Conn(parts.hostname, parts.port)
@@ -155,10 +192,21 @@ def paced_lookup(base_url: str, token: str, phones_file: Path, rate: float, dura
     phones = [ln.strip() for ln in phones_file.read_text().splitlines() if ln.strip()]
     stats, elapsed, not_found = asyncio.run(_paced(base_url, token, phones, rate, duration))
     lat = sorted(x * 1000 for x in stats.latencies)
-    return {"name": name, "tool": "python open loop", "offered_rps": rate, "requests": len(lat), "ok": stats.ok,
-            "errors": sum(stats.errors.values()), "error_kinds": stats.errors, "not_found": not_found,
-            "duration_s": round(elapsed, 2), "rps": round(stats.ok / elapsed, 1) if elapsed else 0.0,
-            "latency_ms": {"mean": round(sum(lat) / len(lat), 2) if lat else 0.0,
-                           **{f"p{q}": round(percentile(lat, q), 2) for q in (50, 90, 95, 99)},
-                           "max": round(lat[-1], 2) if lat else 0.0},
-            "error_sample": stats.sample[:200]}
+    return {
+        "name": name,
+        "tool": "python open loop",
+        "offered_rps": rate,
+        "requests": len(lat),
+        "ok": stats.ok,
+        "errors": sum(stats.errors.values()),
+        "error_kinds": stats.errors,
+        "not_found": not_found,
+        "duration_s": round(elapsed, 2),
+        "rps": round(stats.ok / elapsed, 1) if elapsed else 0.0,
+        "latency_ms": {
+            "mean": round(sum(lat) / len(lat), 2) if lat else 0.0,
+            **{f"p{q}": round(percentile(lat, q), 2) for q in (50, 90, 95, 99)},
+            "max": round(lat[-1], 2) if lat else 0.0,
+        },
+        "error_sample": stats.sample[:200],
+    }

@@ -10,6 +10,7 @@ app's functions: cheap, so the numbers are close to the real ones). ``--cprofile
 run (slower, function-level). Service time is the floor of latency: under load, requests also queue
 (and on SQLite wait for the write lock, which this sequential run never does).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,15 +36,27 @@ STEPS = [
     (1, "lookups.district (SELECT departments)", "hotline.web.lookups", "district"),
     (1, "lookups.category (SELECT categories, by path then by name)", "hotline.web.lookups", "category"),
     (1, "operations.create_case", "hotline.cases.operations", "create_case"),
-    (2, "profile.get_or_create (SELECT, INSERT citizen + flush, INSERT phone, SELECT)",
-     "hotline.cases.operations", "get_or_create"),
+    (
+        2,
+        "profile.get_or_create (SELECT, INSERT citizen + flush, INSERT phone, SELECT)",
+        "hotline.cases.operations",
+        "get_or_create",
+    ),
     (2, "numbers.next_number (SELECT max number + Redis EVAL)", "hotline.cases.operations", "next_number"),
-    (2, "operations.record (CaseEvent object)", "hotline.cases.operations", "record"),
+    (2, "timeline.record (CaseEvent object)", "hotline.cases.timeline", "record"),
     (2, "realtime.publish (payload check, queue)", "hotline.cases.operations", "publish"),
-    (2, "session.flush, all calls (ORM unit of work: citizen, case, event INSERTs)",
-     "hotline.cases.operations.db.session", "flush"),
-    (1, "_done → session.commit (flush case + event, COMMIT, after-commit hooks)", "hotline.api.cases.db.session",
-     "commit"),
+    (
+        2,
+        "session.flush, all calls (ORM unit of work: citizen, case, event INSERTs)",
+        "hotline.cases.operations.db.session",
+        "flush",
+    ),
+    (
+        1,
+        "_done → session.commit (flush case + event, COMMIT, after-commit hooks)",
+        "hotline.api.cases.db.session",
+        "commit",
+    ),
     (2, "after-commit: Socket.IO emit through the Redis manager", "hotline.realtime.publish", "_emit"),
     (1, "_done → serializers.case_to_dict (reloads what the commit expired)", "hotline.api.cases", "case_to_dict"),
 ]
@@ -127,17 +140,32 @@ class SqlCounter:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m tests.bench.profile_case", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m tests.bench.profile_case",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--pg", metavar="URL", default="", help="PostgreSQL server URL (else SQLite)")
     p.add_argument("--pg-db", default=BENCH_DB)
     p.add_argument("-n", type=int, default=300, help="requests per endpoint (300)")
-    p.add_argument("--cprofile", type=int, default=0, metavar="TOP",
-                   help="also run create-case under cProfile and print the TOP functions (--sort)")
-    p.add_argument("--route", action="store_true",
-                   help="then profile the routing job (workers/jobs/routing.py) over the cases just created")
-    p.add_argument("--sort", choices=("cumulative", "tottime"), default="cumulative",
-                   help="cProfile order: cumulative (default) or tottime (own time: the hot spots)")
+    p.add_argument(
+        "--cprofile",
+        type=int,
+        default=0,
+        metavar="TOP",
+        help="also run create-case under cProfile and print the TOP functions (--sort)",
+    )
+    p.add_argument(
+        "--route",
+        action="store_true",
+        help="then profile the routing job (workers/jobs/routing.py) over the cases just created",
+    )
+    p.add_argument(
+        "--sort",
+        choices=("cumulative", "tottime"),
+        default="cumulative",
+        help="cProfile order: cumulative (default) or tottime (own time: the hot spots)",
+    )
     args = p.parse_args(argv)
 
     db = DbTarget("postgresql", args.pg, args.pg_db) if args.pg else DbTarget("sqlite")
@@ -160,8 +188,9 @@ def _profile(instance: Instance, args) -> int:
 
     def post(path: str, template: str):
         n = next(serial)
-        resp = client.post(path, headers=headers,
-                           data=template.replace("{phone}", f"1390{n:07d}").replace("{n}", str(n)).encode())
+        resp = client.post(
+            path, headers=headers, data=template.replace("{phone}", f"1390{n:07d}").replace("{n}", str(n)).encode()
+        )
         assert resp.status_code == 201, resp.get_data(as_text=True)[:300]
 
     with app.app_context():
@@ -171,8 +200,10 @@ def _profile(instance: Instance, args) -> int:
         post("/bench/bare-insert", BARE_BODY)
 
     print(f"\n{instance.db.name}: {args.n} sequential requests each, in-process (Flask test client)")
-    for name, path, template in (("bare_insert", "/bench/bare-insert", BARE_BODY),
-                                 ("create_case", "/api/v1/cases", CREATE_BODY)):
+    for name, path, template in (
+        ("bare_insert", "/bench/bare-insert", BARE_BODY),
+        ("create_case", "/api/v1/cases", CREATE_BODY),
+    ):
         timers = StepTimers()
         if name == "create_case":
             for _indent, label, module, attr in STEPS:
@@ -202,8 +233,10 @@ def _profile(instance: Instance, args) -> int:
             timers.restore()
             vars(session).pop("commit", None)
         per = 1000 / args.n
-        print(f"\n=== {name}: {wall * per:.2f} ms per request, of which {cpu * per:.2f} ms CPU in this process "
-              f"(the rest waits on the database / Redis)")
+        print(
+            f"\n=== {name}: {wall * per:.2f} ms per request, of which {cpu * per:.2f} ms CPU in this process "
+            f"(the rest waits on the database / Redis)"
+        )
         print(f"SQL statements per request: {sum(counter.kinds.values()) / args.n:g}")
         for kind, count in sorted(counter.kinds.items()):
             print(f"   {count / args.n:5.2f}  {kind}")
@@ -223,8 +256,10 @@ def _profile(instance: Instance, args) -> int:
         profiler.disable()
         stats = pstats.Stats(profiler)
         # Python function calls per request: unlike CPU time, not disturbed by other work on the machine
-        print(f"\ncProfile of create-case: {stats.total_calls / args.n:,.0f} function calls per request; "
-              f"top {args.cprofile} by {args.sort}:")
+        print(
+            f"\ncProfile of create-case: {stats.total_calls / args.n:,.0f} function calls per request; "
+            f"top {args.cprofile} by {args.sort}:"
+        )
         stats.sort_stats(args.sort).print_stats(args.cprofile)
     if args.route:
         _profile_routing(app, args)
@@ -233,8 +268,8 @@ def _profile(instance: Instance, args) -> int:
 
 def _profile_routing(app, args) -> None:
     """The routing job over every case the run created (the same text each: the duplicate check's worst case)."""
-    from hotline.extensions import db
     from hotline.dispatch.routing_queue import pending_count, route_pending
+    from hotline.extensions import db
 
     with app.app_context():
         pending = pending_count()
@@ -248,8 +283,10 @@ def _profile_routing(app, args) -> None:
         wall, cpu = time.perf_counter() - w0, time.thread_time() - c0
         db.session.remove()
     n = max(counts["routed"], 1)
-    print(f"\n=== routing job: {pending} pending cases, {counts}: {1000 * wall / n:.2f} ms per case, of which "
-          f"{1000 * cpu / n:.2f} ms CPU in this process")
+    print(
+        f"\n=== routing job: {pending} pending cases, {counts}: {1000 * wall / n:.2f} ms per case, of which "
+        f"{1000 * cpu / n:.2f} ms CPU in this process"
+    )
     if profiler:
         stats = pstats.Stats(profiler)
         print(f"cProfile: {stats.total_calls / n:,.0f} function calls per case; top {args.cprofile} by {args.sort}:")

@@ -21,6 +21,7 @@ citizens loaded.
     python -m tests.bench.run --only profile_lookup [--pg URL] [--lookup-cases 1000000]
         [--lookup-rate 50] [--pg-db NAME] [--lookup-reuse DIR]
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -48,10 +49,24 @@ DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/"
 
 # --- bulk load -----------------------------------------------------------------------------------------
 
-def run_loader(instance: Instance, citizens: int, cases: int, phones: Path | None = None,
-               heavy: Path | None = None) -> dict:
-    cmd = [sys.executable, "-m", "tests.bench.bulk_load", "--database-url", instance.database_url, "--instance",
-           str(instance.folder), "--citizens", str(citizens), "--cases", str(cases), "--json"]
+
+def run_loader(
+    instance: Instance, citizens: int, cases: int, phones: Path | None = None, heavy: Path | None = None
+) -> dict:
+    cmd = [
+        sys.executable,
+        "-m",
+        "tests.bench.bulk_load",
+        "--database-url",
+        instance.database_url,
+        "--instance",
+        str(instance.folder),
+        "--citizens",
+        str(citizens),
+        "--cases",
+        str(cases),
+        "--json",
+    ]
     if phones:
         cmd += ["--phones-out", str(phones)]
     if heavy:
@@ -65,7 +80,9 @@ def run_loader(instance: Instance, citizens: int, cases: int, phones: Path | Non
     result["wall_seconds"] = round(time.monotonic() - started, 1)
     return result
 
+
 # --- the benchmark -------------------------------------------------------------------------------------
+
 
 def _database_names(ctx) -> tuple[str, str]:
     """``--pg-db NAME`` (when given) names the big database; the small one is NAME_small."""
@@ -96,8 +113,9 @@ def _reused(pg: str, name: str, folder: Path, instance: Instance) -> dict | None
 
     instance.database_url, instance.token = bench_pg_url(pg, name), state["token"]
     instance.flask("db", "upgrade")  # new migrations (indexes) apply to the loaded database
-    with contextlib.closing(sa.create_engine(instance.database_url.replace(
-            "postgresql://", "postgresql+psycopg://", 1)).connect()) as conn:
+    with contextlib.closing(
+        sa.create_engine(instance.database_url.replace("postgresql://", "postgresql+psycopg://", 1)).connect()
+    ) as conn:
         conn.execute(sa.text("ANALYZE"))
         conn.commit()
     log(f"reusing database {name} and instance {folder} (loaded {state['loaded_at']})")
@@ -113,14 +131,28 @@ def run(ctx) -> tuple[dict, str]:
     duration = ctx.duration
     big_db, small_db = _database_names(ctx)
     servers = [s for s in ctx.servers if s.worker_class == "gthread"] or [ServerConfig("gthread", 4, 4)]
-    results: dict = {"settings": {"citizens": citizens, "cases": cases, "rate": rate, "duration_s": duration,
-                                  "connections": ctx.connections, "servers": [s.label for s in servers],
-                                  "pg_server": pg.rsplit("@", 1)[-1], "database": big_db,
-                                  "reused_load": False},
-                     "loadavg_before": [round(x, 2) for x in os.getloadavg()]}
+    results: dict = {
+        "settings": {
+            "citizens": citizens,
+            "cases": cases,
+            "rate": rate,
+            "duration_s": duration,
+            "connections": ctx.connections,
+            "servers": [s.label for s in servers],
+            "pg_server": pg.rsplit("@", 1)[-1],
+            "database": big_db,
+            "reused_load": False,
+        },
+        "loadavg_before": [round(x, 2) for x in os.getloadavg()],
+    }
     keep = ctx.keep or reuse is not None
-    instance = Instance(DbTarget("postgresql", pg, big_db), redis_url=ctx.redis_url, keep=keep,
-                        prestart_redis=ctx.prestart_redis, folder=Path(reuse).resolve() if reuse else None)
+    instance = Instance(
+        DbTarget("postgresql", pg, big_db),
+        redis_url=ctx.redis_url,
+        keep=keep,
+        prestart_redis=ctx.prestart_redis,
+        folder=Path(reuse).resolve() if reuse else None,
+    )
     state = _reused(pg, big_db, instance.folder, instance) if reuse else None
     try:
         if state is None:
@@ -129,12 +161,22 @@ def run(ctx) -> tuple[dict, str]:
             # 2. the real one.
             instance.prepare()
             log(f"bulk load: {citizens:,} citizens, {cases:,} cases")
-            results["load"] = run_loader(instance, citizens, cases, instance.folder / "phones.txt",
-                                         instance.folder / "heavy.txt")
+            results["load"] = run_loader(
+                instance, citizens, cases, instance.folder / "phones.txt", instance.folder / "heavy.txt"
+            )
             if reuse:
-                (instance.folder / STATE).write_text(json.dumps(
-                    {"database": big_db, "token": instance.token, "loaded_at": time.strftime("%Y-%m-%d %H:%M"),
-                     "load": results["load"], "load_small": results["load_small"]}, ensure_ascii=False))
+                (instance.folder / STATE).write_text(
+                    json.dumps(
+                        {
+                            "database": big_db,
+                            "token": instance.token,
+                            "loaded_at": time.strftime("%Y-%m-%d %H:%M"),
+                            "load": results["load"],
+                            "load_small": results["load_small"],
+                        },
+                        ensure_ascii=False,
+                    )
+                )
         else:
             results["load"], results["load_small"] = state["load"], state["load_small"]
             results["settings"]["reused_load"] = state["loaded_at"]
@@ -148,8 +190,9 @@ def run(ctx) -> tuple[dict, str]:
         sample = [ln for ln in measure.read_text().splitlines() if ln]
         heavy_list = [ln for ln in heavy.read_text().splitlines() if ln]
         log("in-process profile (Flask test client) and EXPLAIN ANALYZE")
-        results["profile"] = profile_in_process(instance, sample, heavy_list,
-                                                [ln for ln in warm.read_text().splitlines() if ln])
+        results["profile"] = profile_in_process(
+            instance, sample, heavy_list, [ln for ln in warm.read_text().splitlines() if ln]
+        )
     finally:
         instance.cleanup()
         if not keep:  # ~1.4 GB, and useless without the instance folder's keys
@@ -190,8 +233,9 @@ def _drop_database(server_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def run_server(ctx, instance: Instance, config: ServerConfig, warm: Path, phones: Path, heavy: Path, rate: float,
-               duration: float) -> dict:
+def run_server(
+    ctx, instance: Instance, config: ServerConfig, warm: Path, phones: Path, heavy: Path, rate: float, duration: float
+) -> dict:
     out: dict = {"server": config.label}
     wrk = ctx.load.wrk
     with Gunicorn(instance, config) as server:
@@ -200,17 +244,53 @@ def run_server(ctx, instance: Instance, config: ServerConfig, warm: Path, phones
             wrk_lookup(wrk, server.url, instance.token, warm, ctx.connections, ctx.warmup or 2, "warmup")
         runs = []
         if wrk:
-            runs.append(("single", lambda: wrk_lookup(wrk, server.url, instance.token, phones, 1, duration,
-                                                      "1 connection, random files")))
-            runs.append(("single_heavy", lambda: wrk_lookup(wrk, server.url, instance.token, heavy, 1, duration,
-                                                            "1 connection, heavy callers (≥ 20 cases)")))
-        runs.append(("paced", lambda: paced_lookup(server.url, instance.token, phones, rate, duration,
-                                                   f"open loop {rate:g}/s, random files")))
-        runs.append(("paced_heavy", lambda: paced_lookup(server.url, instance.token, heavy, rate, duration,
-                                                         f"open loop {rate:g}/s, heavy callers")))
+            runs.append(
+                (
+                    "single",
+                    lambda: wrk_lookup(
+                        wrk, server.url, instance.token, phones, 1, duration, "1 connection, random files"
+                    ),
+                )
+            )
+            runs.append(
+                (
+                    "single_heavy",
+                    lambda: wrk_lookup(
+                        wrk, server.url, instance.token, heavy, 1, duration, "1 connection, heavy callers (≥ 20 cases)"
+                    ),
+                )
+            )
+        runs.append(
+            (
+                "paced",
+                lambda: paced_lookup(
+                    server.url, instance.token, phones, rate, duration, f"open loop {rate:g}/s, random files"
+                ),
+            )
+        )
+        runs.append(
+            (
+                "paced_heavy",
+                lambda: paced_lookup(
+                    server.url, instance.token, heavy, rate, duration, f"open loop {rate:g}/s, heavy callers"
+                ),
+            )
+        )
         if wrk:
-            runs.append(("saturation", lambda: wrk_lookup(wrk, server.url, instance.token, phones, ctx.connections,
-                                                          duration, f"{ctx.connections} connections, random files")))
+            runs.append(
+                (
+                    "saturation",
+                    lambda: wrk_lookup(
+                        wrk,
+                        server.url,
+                        instance.token,
+                        phones,
+                        ctx.connections,
+                        duration,
+                        f"{ctx.connections} connections, random files",
+                    ),
+                )
+            )
         for key, fn in runs:
             meter = CpuMeter(pids)
             result = fn()
@@ -219,7 +299,9 @@ def run_server(ctx, instance: Instance, config: ServerConfig, warm: Path, phones
                 result["cpu"]["server_ms_per_request"] = round(10 * result["cpu"]["server_pct"] / result["rps"], 2)
             out[key] = result
             lat = result["latency_ms"]
-            log(f"lookup {config.label} {result['name']}: {result['rps']}/s p50 {lat.get('p50')} p95 {lat.get('p95')} "
-                f"p99 {lat.get('p99')} ms, errors {result['errors']}, not found {result.get('not_found')}")
+            log(
+                f"lookup {config.label} {result['name']}: {result['rps']}/s p50 {lat.get('p50')} p95 {lat.get('p95')} "
+                f"p99 {lat.get('p99')} ms, errors {result['errors']}, not found {result.get('not_found')}"
+            )
         out["workers"] = server.worker_memory()
     return out

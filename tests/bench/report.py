@@ -4,6 +4,7 @@ report.json: ``{"updated_at", "machine", "benchmarks": {NAME: {"updated_at", "co
 "markdown"}}}``. Writing one benchmark replaces only its own entry, so benchmarks added later (or run
 alone with ``--only``) keep the others' sections; report.md is rebuilt from every entry's markdown.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,17 +27,28 @@ def machine() -> dict:
     if wrk:
         out = subprocess.run([wrk, "-v"], capture_output=True, text=True)
         wrk_version = (out.stdout or out.stderr).splitlines()[0].split(" [")[0] if (out.stdout or out.stderr) else ""
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "wrk": wrk_version, "git": git_revision()}
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "wrk": wrk_version,
+        "git": git_revision(),
+    }
 
 
 def git_revision() -> str:
     """HEAD's short hash, with "+N changed" when the work tree has uncommitted changes."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=10).stdout.strip()
-        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                                 capture_output=True, text=True, timeout=10).stdout.splitlines()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.splitlines()
     except (OSError, subprocess.SubprocessError):
         return ""
     return head + (f" +{len(changed)} changed files" if changed else "")
@@ -59,9 +71,11 @@ def write(name: str, results: dict, markdown: str, command: str | None = None, f
     report["updated_at"] = now
     report["machine"] = machine()
     report.setdefault("benchmarks", {})[name] = {
-        "updated_at": now, "command": command or " ".join([Path(sys.executable).name, "-m", "tests.bench.run",
-                                                           *sys.argv[1:]]),
-        "git": report["machine"]["git"], "results": results, "markdown": markdown.strip() + "\n",
+        "updated_at": now,
+        "command": command or " ".join([Path(sys.executable).name, "-m", "tests.bench.run", *sys.argv[1:]]),
+        "git": report["machine"]["git"],
+        "results": results,
+        "markdown": markdown.strip() + "\n",
     }
     (folder / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     (folder / "report.md").write_text(render(report))
@@ -80,9 +94,10 @@ def render(report: dict) -> str:
     ]
     sections = []
     for name, entry in report.get("benchmarks", {}).items():
-        sections.append(f"<!-- {name}: {entry.get('updated_at', '')}, code {entry.get('git', '?')} — "
-                        f"{entry.get('command', '')} -->\n"
-                        + entry.get("markdown", ""))
+        sections.append(
+            f"<!-- {name}: {entry.get('updated_at', '')}, code {entry.get('git', '?')} — "
+            f"{entry.get('command', '')} -->\n" + entry.get("markdown", "")
+        )
     return "\n".join(head) + "\n".join(sections)
 
 

@@ -12,6 +12,7 @@ On the chosen model's out-of-fold probabilities (5-fold CV over near-duplicate g
 - ``--sample`` errors drawn at random (seed 0) and as many with probability ≥ 0.9, written with file and
   line number to bench/routing_errors.tsv for reading by hand (bench/ is never committed: it quotes the data).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,8 +57,11 @@ def label_noise(texts: list[str], labels: list[str], groups: np.ndarray, taxonom
         by_text[key].add(lab)
         count[key] += 1
     dup = [k for k, c in count.items() if c > 1]
-    out = {"exact_duplicate_texts": len(dup), "exact_duplicates_with_different_labels": sum(
-        len(by_text[k]) > 1 for k in dup), "near_duplicate_groups": group_label_conflicts(groups, labels)}
+    out = {
+        "exact_duplicate_texts": len(dup),
+        "exact_duplicates_with_different_labels": sum(len(by_text[k]) > 1 for k in dup),
+        "near_duplicate_groups": group_label_conflicts(groups, labels),
+    }
     seen = set(labels)
     if taxonomy:
         leaves: dict[str, set] = defaultdict(set)
@@ -66,8 +70,9 @@ def label_noise(texts: list[str], labels: list[str], groups: np.ndarray, taxonom
                 if row["level1"] in seen and row["level3"] != "其他":
                     leaves[row["level3"]].add(row["level1"])
         out["taxonomy_leaves_under_two_labels"] = {k: sorted(v) for k, v in leaves.items() if len(v) > 1}
-    out["label_split_of_texts_with"] = {w: dict(Counter(lab for t, lab in zip(texts, labels, strict=True)
-                                                        if w in t).most_common()) for w in WORDS}
+    out["label_split_of_texts_with"] = {
+        w: dict(Counter(lab for t, lab in zip(texts, labels, strict=True) if w in t).most_common()) for w in WORDS
+    }
     return out
 
 
@@ -85,14 +90,17 @@ def per_source(proba: np.ndarray, classes: list[str], y: np.ndarray, src: np.nda
     for k, name in enumerate(names):
         sel = src == k
         m = score_metrics(proba[sel], classes, list(y[sel]))
-        out[name] = {"macro_f1": round(m["macro_f1"], 4), "top3": round(m["top3_accuracy"], 4),
-                     "precision80_top_probability": round(m["precision_at_coverage"], 4),
-                     "precision80_top2_margin": _precision80((srt[:, -1] - srt[:, -2])[sel], correct[sel])}
+        out[name] = {
+            "macro_f1": round(m["macro_f1"], 4),
+            "top3": round(m["top3_accuracy"], 4),
+            "precision80_top_probability": round(m["precision_at_coverage"], 4),
+            "precision80_top2_margin": _precision80((srt[:, -1] - srt[:, -2])[sel], correct[sel]),
+        }
     return out
 
 
 def learning_curve(texts, labels, groups, splits, src, names) -> dict:
-    from routing.evaluation import out_of_fold_proba
+    from routing.cv import out_of_fold_proba
 
     rng = np.random.default_rng(0)
     y = np.asarray(labels)
@@ -105,9 +113,11 @@ def learning_curve(texts, labels, groups, splits, src, names) -> dict:
             cut.append((tr[np.isin(groups[tr], chosen)], te))
         started = time.perf_counter()
         proba, classes = out_of_fold_proba(texts, labels, cut, algorithm=CHOSEN)
-        out[str(frac)] = {"train_rows_per_fold": int(np.mean([len(tr) for tr, _ in cut])),
-                          "seconds": round(time.perf_counter() - started, 1),
-                          **per_source(proba, classes, y, src, names)}
+        out[str(frac)] = {
+            "train_rows_per_fold": int(np.mean([len(tr) for tr, _ in cut])),
+            "seconds": round(time.perf_counter() - started, 1),
+            **per_source(proba, classes, y, src, names),
+        }
         print(f"learning curve {frac}: {out[str(frac)]}", flush=True)
     return out
 
@@ -118,23 +128,33 @@ def error_sample(proba, classes, y, src, names, lines, texts, n: int, path: Path
     errors = np.flatnonzero(pred != y)
     confident = errors[conf[errors] >= 0.9]
     rng = np.random.default_rng(0)
-    picks = {"random": np.sort(rng.choice(errors, min(n, len(errors)), replace=False)),
-             "p>=0.9": np.sort(rng.choice(confident, min(n, len(confident)), replace=False))}
+    picks = {
+        "random": np.sort(rng.choice(errors, min(n, len(errors)), replace=False)),
+        "p>=0.9": np.sort(rng.choice(confident, min(n, len(confident)), replace=False)),
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as fh:
         fh.write("sample\tfile\tline\tlabel\tpredicted\tp\ttext\n")
         for name, rows in picks.items():
             for i in rows:
                 fh.write(f"{name}\t{names[src[i]]}\t{lines[i]}\t{y[i]}\t{pred[i]}\t{conf[i]:.3f}\t{texts[i][:200]}\n")
-    return {"errors": len(errors), "errors_p_ge_0.9": len(confident), "sample_file": str(path),
-            "sampled": {k: [f"{names[src[i]]}:{lines[i]}" for i in v] for k, v in picks.items()}}
+    return {
+        "errors": len(errors),
+        "errors_p_ge_0.9": len(confident),
+        "sample_file": str(path),
+        "sampled": {k: [f"{names[src[i]]}:{lines[i]}" for i in v] for k, v in picks.items()},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    from routing.evaluation import grouped_folds, near_duplicate_groups, out_of_fold_proba
+    from routing.cv import grouped_folds, out_of_fold_proba
+    from routing.evaluation import near_duplicate_groups
 
-    p = argparse.ArgumentParser(prog="python -m tests.bench.routing_analysis", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m tests.bench.routing_analysis",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--data", required=True)
     p.add_argument("--taxonomy", help="taxonomy.csv (level1,level2,level3) to find leaves under two labels")
     p.add_argument("--out", default="bench/routing_analysis.json")
@@ -156,8 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     proba, classes = out_of_fold_proba(texts, labels, splits, algorithm=CHOSEN)
     res["chosen"] = per_source(proba, classes, y, src_arr, names)
     out = Path(args.out)
-    res["errors"] = error_sample(proba, classes, y, src_arr, names, lines, texts, args.sample,
-                                 out.with_name("routing_errors.tsv"))
+    res["errors"] = error_sample(
+        proba, classes, y, src_arr, names, lines, texts, args.sample, out.with_name("routing_errors.tsv")
+    )
     if not args.no_curve:
         res["learning_curve"] = learning_curve(texts, labels, groups, splits, src_arr, names)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ no held-out text has its own title/body or a re-post in the training rows, the h
 "plain" holds out random rows (twins split across the cut, as in a split made row by row). Part of
 ``make bench-routing``; the model and the split live in temp folders and are deleted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,15 +37,16 @@ def splits(labels: list[str], groups: np.ndarray) -> dict[str, np.ndarray]:
     """Held-out row indices per split kind (the first fold of each 5-fold scheme, seed 0)."""
     from sklearn.model_selection import StratifiedKFold
 
-    from routing.evaluation import grouped_folds
+    from routing.cv import grouped_folds
 
     y = np.asarray(labels)
     plain = next(iter(StratifiedKFold(HOLDOUT_FOLDS, shuffle=True, random_state=0).split(np.zeros(len(y)), y)))
     return {"grouped": grouped_folds(labels, groups, HOLDOUT_FOLDS)[0][1], "plain": plain[1]}
 
 
-def write_training(folder: Path, texts: list[str], labels: list[str], src: np.ndarray, names: list[str],
-                   held: np.ndarray) -> None:
+def write_training(
+    folder: Path, texts: list[str], labels: list[str], src: np.ndarray, names: list[str], held: np.ndarray
+) -> None:
     """DATA/<name>.tsv without the held-out rows (text and label never contain tabs or newlines)."""
     folder.mkdir(parents=True)
     out = np.ones(len(texts), dtype=bool)
@@ -59,18 +61,23 @@ def score_answers(answers: list[dict | None], labels: list[str], coverage: float
     from sklearn.metrics import f1_score
 
     pred = [a["suggestions"][0]["category"] if a and a["suggestions"] else "" for a in answers]
-    top3 = [bool(a) and lab in [s["category"] for s in a["suggestions"][:3]] for a, lab in zip(answers, labels,
-                                                                                                 strict=True)]
+    top3 = [
+        bool(a) and lab in [s["category"] for s in a["suggestions"][:3]] for a, lab in zip(answers, labels, strict=True)
+    ]
     conf = np.array([a["suggestions"][0]["score"] if a and a["suggestions"] else -1.0 for a in answers])
     correct = np.array([p == lab for p, lab in zip(pred, labels, strict=True)])
     keep = max(1, round(coverage * len(labels)))
     by_conf = np.argsort(-conf, kind="stable")
     present = sorted(set(labels))
-    return {"n": len(labels), "refused": sum(a is None for a in answers),
-            "macro_f1": float(f1_score(labels, pred, average="macro", labels=present)),
-            "accuracy": float(correct.mean()), "top3_accuracy": float(np.mean(top3)),
-            "precision_at_coverage": float(correct[by_conf[:keep]].mean()),
-            "auto": float(np.mean([bool(a) and a["auto"] for a in answers]))}
+    return {
+        "n": len(labels),
+        "refused": sum(a is None for a in answers),
+        "macro_f1": float(f1_score(labels, pred, average="macro", labels=present)),
+        "accuracy": float(correct.mean()),
+        "top3_accuracy": float(np.mean(top3)),
+        "precision_at_coverage": float(correct[by_conf[:keep]].mean()),
+        "auto": float(np.mean([bool(a) and a["auto"] for a in answers])),
+    }
 
 
 def ask_api(instance: Instance, texts: list[str]) -> tuple[list[dict | None], dict]:
@@ -138,8 +145,13 @@ def measure(data: str, kinds: tuple[str, ...] = ("grouped", "plain")) -> dict:
             train_s = round(time.perf_counter() - started, 1)
             log(f"{kind}: trained on {len(texts) - len(held)} rows in {train_s} s; asking the API for {len(held)}")
             answers, extra = ask_api(instance, [texts[i] for i in held])
-            res: dict = {"train_rows": len(texts) - len(held), "train_wall_s": train_s,
-                         "train_output": trained.strip().splitlines()[-3:], **extra, "by_file": {}}
+            res: dict = {
+                "train_rows": len(texts) - len(held),
+                "train_wall_s": train_s,
+                "train_output": trained.strip().splitlines()[-3:],
+                **extra,
+                "by_file": {},
+            }
             for k, name in enumerate(names):
                 rows = [j for j, i in enumerate(held) if src[i] == k]
                 sub_labels = [labels[held[j]] for j in rows]
@@ -156,26 +168,37 @@ def measure(data: str, kinds: tuple[str, ...] = ("grouped", "plain")) -> dict:
 
 
 def markdown(res: dict) -> str:
-    lines = ["## Routing through `POST /api/v1/routing/suggest` on a held-out 20 % (trained by `flask routing train`)",
-             "", "| split | file (n) | macro-F1 API / model | top-3 API / model | precision @80% API / model | "
-             "auto-dispatched | refused | API top-1 = model top-1 |", "| --- |" + " --- |" * 7]
+    lines = [
+        "## Routing through `POST /api/v1/routing/suggest` on a held-out 20 % (trained by `flask routing train`)",
+        "",
+        "| split | file (n) | macro-F1 API / model | top-3 API / model | precision @80% API / model | "
+        "auto-dispatched | refused | API top-1 = model top-1 |",
+        "| --- |" + " --- |" * 7,
+    ]
     for kind, s in res["splits"].items():
         for name, r in s["by_file"].items():
             a, m = r["api"], r["model"]
-            lines.append(f"| {kind} | {name} ({a['n']}) | {a['macro_f1']:.4f} / {m['macro_f1']:.4f} | "
-                         f"{a['top3_accuracy']:.4f} / {m['top3_accuracy']:.4f} | "
-                         f"{a['precision_at_coverage']:.4f} / {m['precision_at_coverage']:.4f} | {a['auto']:.1%} | "
-                         f"{a['refused']} | {r['top1_agreement']:.4f} |")
+            lines.append(
+                f"| {kind} | {name} ({a['n']}) | {a['macro_f1']:.4f} / {m['macro_f1']:.4f} | "
+                f"{a['top3_accuracy']:.4f} / {m['top3_accuracy']:.4f} | "
+                f"{a['precision_at_coverage']:.4f} / {m['precision_at_coverage']:.4f} | {a['auto']:.1%} | "
+                f"{a['refused']} | {r['top1_agreement']:.4f} |"
+            )
     for kind, s in res["splits"].items():
-        lines.append(f"\n{kind}: trained on {s['train_rows']} rows in {s['train_wall_s']} s (CLI, wall); "
-                     f"HTTP p50 / p95 {s['http_wall']['p50_ms']} / {s['http_wall']['p95_ms']} ms; "
-                     f"refusals: {s['refusals'] or 'none'}")
+        lines.append(
+            f"\n{kind}: trained on {s['train_rows']} rows in {s['train_wall_s']} s (CLI, wall); "
+            f"HTTP p50 / p95 {s['http_wall']['p50_ms']} / {s['http_wall']['p95_ms']} ms; "
+            f"refusals: {s['refusals'] or 'none'}"
+        )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m tests.bench.routing_api", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m tests.bench.routing_api",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--data", required=True, help="folder with *.tsv (text<TAB>level-1 category)")
     p.add_argument("--out", default="bench/routing_api.json")
     p.add_argument("--split", choices=("grouped", "plain", "both"), default="both")

@@ -18,6 +18,7 @@ served path on a held-out 20 % (``tests.bench.routing_api``: `flask routing trai
 lives in a temp folder and is deleted: nothing trained on the data is written into the project. Prints
 markdown, writes JSON.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,9 +39,21 @@ import numpy as np
 NAME = "routing"
 ALGORITHMS = ("svm_nb_memory", "svm", "svm_words", "baseline", "keywords")  # chosen first; keywords: no training
 CHOSEN, SERVED = ALGORITHMS[0], ("svm_nb_memory", "svm", "baseline")
-TARGETS = {"bodies": 0.95, "titles": 0.92, "top3": 0.995, "precision80": 0.99, "latency_ms": 2.0,
-           "train_s": 60.0, "train_rss_mb": 2048.0, "model_mb": 150.0}
-AUTO_THRESHOLDS = (0.8, 0.9, 0.95)  # routing.engine.DEFAULT_THRESHOLD, 0.9, the app's default HOTLINE auto_dispatch_threshold
+TARGETS = {
+    "bodies": 0.95,
+    "titles": 0.92,
+    "top3": 0.995,
+    "precision80": 0.99,
+    "latency_ms": 2.0,
+    "train_s": 60.0,
+    "train_rss_mb": 2048.0,
+    "model_mb": 150.0,
+}
+AUTO_THRESHOLDS = (
+    0.8,
+    0.9,
+    0.95,
+)  # routing.engine.DEFAULT_THRESHOLD, 0.9, the app's default HOTLINE auto_dispatch_threshold
 
 
 def _rss_mb() -> float:
@@ -66,7 +79,7 @@ def load_sources(data: str) -> tuple[list[str], list[str], np.ndarray, list[str]
 def _oof_job(job: tuple) -> tuple[str, np.ndarray, list[str], float]:
     """Out-of-fold probabilities of one algorithm over all rows (a worker process)."""
     texts, labels, splits, algorithm = job
-    from routing.evaluation import out_of_fold_proba
+    from routing.cv import out_of_fold_proba
 
     started = time.perf_counter()
     if algorithm == "keywords":
@@ -101,16 +114,19 @@ def twin_pairs(groups: np.ndarray, src: np.ndarray, names: list[str]) -> list[tu
 def _metrics(proba: np.ndarray, classes: list[str], labels: list[str]) -> dict:
     from routing.evaluation import at_threshold, coverage_at_precision, coverage_curve, score_metrics
 
-    return {**score_metrics(proba, classes, labels),
-            "coverage_at_99": coverage_at_precision(proba, classes, labels, 0.99),
-            "precision_by_coverage": coverage_curve(proba, classes, labels),
-            "auto_at": [at_threshold(proba, classes, labels, t) for t in AUTO_THRESHOLDS]}
+    return {
+        **score_metrics(proba, classes, labels),
+        "coverage_at_99": coverage_at_precision(proba, classes, labels, 0.99),
+        "precision_by_coverage": coverage_curve(proba, classes, labels),
+        "auto_at": [at_threshold(proba, classes, labels, t) for t in AUTO_THRESHOLDS],
+    }
 
 
 def quality(data: str, folds: int, jobs: int, with_words: bool, ungrouped: bool = False) -> dict:
     from sklearn.model_selection import StratifiedKFold
 
-    from routing.evaluation import group_label_conflicts, grouped_folds, near_duplicate_groups
+    from routing.cv import grouped_folds
+    from routing.evaluation import group_label_conflicts, near_duplicate_groups
 
     texts, labels, src, names, skipped = load_sources(data)
     started = time.perf_counter()
@@ -132,21 +148,39 @@ def quality(data: str, folds: int, jobs: int, with_words: bool, ungrouped: bool 
         probas.setdefault(algorithm, (proba, classes))
         for k, name in enumerate(names):
             sel = src == k
-            rows.append({"data": name + (" — plain k-fold, twins split (leaky)" if leaky else ""),
-                         "algorithm": algorithm, "n": int(sel.sum()), "skipped": skipped[name], "seconds": seconds,
-                         **_metrics(proba[sel], classes, list(y[sel]))})
+            rows.append(
+                {
+                    "data": name + (" — plain k-fold, twins split (leaky)" if leaky else ""),
+                    "algorithm": algorithm,
+                    "n": int(sel.sum()),
+                    "skipped": skipped[name],
+                    "seconds": seconds,
+                    **_metrics(proba[sel], classes, list(y[sel])),
+                }
+            )
         if pairs and algorithm != "keywords" and not leaky:
             t, b = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
             geo = np.exp((np.log(np.clip(proba[t], 1e-12, 1)) + np.log(np.clip(proba[b], 1e-12, 1))) / 2)
             geo /= geo.sum(axis=1, keepdims=True)
             for part, p in (("title only", proba[t]), ("body only", proba[b]), ("title + body", geo)):
-                rows.append({"data": f"cases with title and body: {part}", "algorithm": algorithm, "n": len(pairs),
-                             "skipped": 0, "seconds": 0, **_metrics(p, classes, list(y[b]))})
+                rows.append(
+                    {
+                        "data": f"cases with title and body: {part}",
+                        "algorithm": algorithm,
+                        "n": len(pairs),
+                        "skipped": 0,
+                        "seconds": 0,
+                        **_metrics(p, classes, list(y[b])),
+                    }
+                )
     for r in rows:
         r.pop("per_class_f1", None)
-    noise = {"all": group_label_conflicts(groups, labels), "group_seconds": group_seconds,
-             "twin_pairs": len(pairs), "twin_pairs_label_agreement":
-                 round(float(np.mean([y[t] == y[b] for t, b in pairs])), 4) if pairs else None}
+    noise = {
+        "all": group_label_conflicts(groups, labels),
+        "group_seconds": group_seconds,
+        "twin_pairs": len(pairs),
+        "twin_pairs_label_agreement": round(float(np.mean([y[t] == y[b] for t, b in pairs])), 4) if pairs else None,
+    }
     proba, classes = probas[CHOSEN]
     pred = np.asarray(classes)[proba.argmax(axis=1)]
     conf = proba.max(axis=1)
@@ -162,9 +196,13 @@ def child_train(data: str, out: str, algorithm: str) -> dict:
     loaded = load_tsv_dir(data)
     model = train(loaded.texts, loaded.labels, algorithm=algorithm)
     model.save(out)
-    return {"seconds": round(time.perf_counter() - started, 1), "n": len(loaded.texts), "files": loaded.files,
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "model_file_mb": round(os.path.getsize(out) / 2**20, 1)}
+    return {
+        "seconds": round(time.perf_counter() - started, 1),
+        "n": len(loaded.texts),
+        "files": loaded.files,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "model_file_mb": round(os.path.getsize(out) / 2**20, 1),
+    }
 
 
 def _latency(fn, texts: list[str]) -> dict:
@@ -178,9 +216,11 @@ def _latency(fn, texts: list[str]) -> dict:
         wall.append((time.perf_counter() - started) * 1000)
     out = {"n": len(wall)}
     for name, values in (("", wall), ("cpu_", cpu)):  # CPU time: what the case costs, whatever else runs
-        out |= {f"{name}p50_ms": round(float(np.percentile(values, 50)), 3),
-                f"{name}p95_ms": round(float(np.percentile(values, 95)), 3),
-                f"{name}mean_ms": round(float(np.mean(values)), 3)}
+        out |= {
+            f"{name}p50_ms": round(float(np.percentile(values, 50)), 3),
+            f"{name}p95_ms": round(float(np.percentile(values, 95)), 3),
+            f"{name}mean_ms": round(float(np.mean(values)), 3),
+        }
     return out
 
 
@@ -192,8 +232,11 @@ def child_serve(model_path: str, data: str, sample: int) -> dict:
     model.predict_top("首次调用加载分词词典")
     rss1 = _rss_mb()
     rng = random.Random(0)
-    out: dict = {"rss_before_mb": round(rss0, 1), "rss_after_mb": round(rss1, 1),
-                 "model_added_mb": round(rss1 - rss0, 1)}
+    out: dict = {
+        "rss_before_mb": round(rss0, 1),
+        "rss_after_mb": round(rss1, 1),
+        "model_added_mb": round(rss1 - rss0, 1),
+    }
     from hotline.seed.city import AREAS, CATEGORY_DEPARTMENTS, DEPARTMENTS, LEVEL1_DEPARTMENTS
     from routing.engine import mapping_from_seed, suggest
     from routing.gazetteer import Gazetteer
@@ -205,13 +248,15 @@ def child_serve(model_path: str, data: str, sample: int) -> dict:
         texts = rng.sample(texts, min(sample, len(texts)))
         out[f"classify_{path.stem}"] = _latency(lambda t: model.predict_top(t, 3), texts)
         out[f"suggest_{path.stem}"] = _latency(
-            lambda t: suggest(t, None, model=model, mapping=mapping, gazetteer=gaz, rules=()), texts)
+            lambda t: suggest(t, None, model=model, mapping=mapping, gazetteer=gaz, rules=()), texts
+        )
     return out
 
 
 def _child(args: list[str]) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "tests.bench.routing_bench", *args], capture_output=True,
-                          text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.bench.routing_bench", *args], capture_output=True, text=True, check=False
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"child {args[0]} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -255,8 +300,10 @@ def duplicates_check(data: str, pairs: int = 200) -> dict:
             started = time.perf_counter()
             scores = [similar(a, b, method) for a, b, _ in cases]
             per_pair = (time.perf_counter() - started) * 1000 / len(cases)
-            out[f"{path.stem}/{method}"] = {"auc": round(float(roc_auc_score(y, scores)), 4),
-                                            "ms_per_pair": round(per_pair, 3)}
+            out[f"{path.stem}/{method}"] = {
+                "auc": round(float(roc_auc_score(y, scores)), 4),
+                "ms_per_pair": round(per_pair, 3),
+            }
     return out
 
 
@@ -269,18 +316,29 @@ def _row(res: dict, data: str, algorithm: str) -> dict | None:
 
 
 def markdown(res: dict) -> str:
-    lines = [f"## Routing classifier (titles + bodies trained together; stratified {res['folds']}-fold CV over "
-             "near-duplicate groups)", "",
-             "| data | model | macro-F1 | accuracy | top-3 | precision @80% | threshold @80% | coverage @99% precision "
-             "| auto p≥0.95 (app default): coverage / precision | CV time s |", "| --- |" + " --- |" * 9]
+    lines = [
+        f"## Routing classifier (titles + bodies trained together; stratified {res['folds']}-fold CV over "
+        "near-duplicate groups)",
+        "",
+        "| data | model | macro-F1 | accuracy | top-3 | precision @80% | threshold @80% | coverage @99% precision "
+        "| auto p≥0.95 (app default): coverage / precision | CV time s |",
+        "| --- |" + " --- |" * 9,
+    ]
     for r in res["cv"]:
-        lines.append(f"| {r['data']} ({r['n']}) | {r['algorithm']} | {r['macro_f1']:.4f} | {r['accuracy']:.4f} | "
-                     f"{r['top3_accuracy']:.4f} | {r['precision_at_coverage']:.4f} | "
-                     f"{r['threshold_at_coverage']:.3f} | {r['coverage_at_99']:.1%} | "
-                     f"{r['auto_at'][-1]['coverage']:.1%} / {r['auto_at'][-1]['precision']:.4f} | {r['seconds']} |")
+        lines.append(
+            f"| {r['data']} ({r['n']}) | {r['algorithm']} | {r['macro_f1']:.4f} | {r['accuracy']:.4f} | "
+            f"{r['top3_accuracy']:.4f} | {r['precision_at_coverage']:.4f} | "
+            f"{r['threshold_at_coverage']:.3f} | {r['coverage_at_99']:.1%} | "
+            f"{r['auto_at'][-1]['coverage']:.1%} / {r['auto_at'][-1]['precision']:.4f} | {r['seconds']} |"
+        )
     algs = [a for a in SERVED if a in res["train"]]
-    lines += ["", "| measure | " + " | ".join(f"{a}{' (chosen)' if a == CHOSEN else ''}" for a in algs)
-              + " | target | chosen meets |", "| --- |" + " --- |" * (len(algs) + 2)]
+    lines += [
+        "",
+        "| measure | "
+        + " | ".join(f"{a}{' (chosen)' if a == CHOSEN else ''}" for a in algs)
+        + " | target | chosen meets |",
+        "| --- |" + " --- |" * (len(algs) + 2),
+    ]
 
     def add(label, values, target, ok):
         lines.append(f"| {label} | " + " | ".join(values) + f" | {target} | {_mark(ok)} |")
@@ -289,38 +347,69 @@ def markdown(res: dict) -> str:
         rs = [_row(res, name, a) for a in algs]
         if rs[0] is None:
             continue
-        add(f"macro-F1 {name}", [f"{r['macro_f1']:.4f}" for r in rs], f"≥ {TARGETS[name]}",
-            rs[0]["macro_f1"] >= TARGETS[name])
-        add(f"top-3 {name}", [f"{r['top3_accuracy']:.4f}" for r in rs], f"≥ {TARGETS['top3']}",
-            rs[0]["top3_accuracy"] >= TARGETS["top3"])
-        add(f"precision @80% {name}", [f"{r['precision_at_coverage']:.4f}" for r in rs], f"≥ {TARGETS['precision80']}",
-            rs[0]["precision_at_coverage"] >= TARGETS["precision80"])
+        add(
+            f"macro-F1 {name}",
+            [f"{r['macro_f1']:.4f}" for r in rs],
+            f"≥ {TARGETS[name]}",
+            rs[0]["macro_f1"] >= TARGETS[name],
+        )
+        add(
+            f"top-3 {name}",
+            [f"{r['top3_accuracy']:.4f}" for r in rs],
+            f"≥ {TARGETS['top3']}",
+            rs[0]["top3_accuracy"] >= TARGETS["top3"],
+        )
+        add(
+            f"precision @80% {name}",
+            [f"{r['precision_at_coverage']:.4f}" for r in rs],
+            f"≥ {TARGETS['precision80']}",
+            rs[0]["precision_at_coverage"] >= TARGETS["precision80"],
+        )
     for key in sorted(k for k in res["serve"][algs[0]] if k.startswith("classify_")):
         vs = [res["serve"][a][key] for a in algs]
-        add(f"{key} ms per case: CPU p50 / p95 (wall p95)",
-            [f"{v['cpu_p50_ms']} / {v['cpu_p95_ms']} ({v['p95_ms']})" for v in vs], "≤ 2 ms (CPU p95)",
-            vs[0]["cpu_p95_ms"] <= TARGETS["latency_ms"])
+        add(
+            f"{key} ms per case: CPU p50 / p95 (wall p95)",
+            [f"{v['cpu_p50_ms']} / {v['cpu_p95_ms']} ({v['p95_ms']})" for v in vs],
+            "≤ 2 ms (CPU p95)",
+            vs[0]["cpu_p95_ms"] <= TARGETS["latency_ms"],
+        )
     for key in sorted(k for k in res["serve"][algs[0]] if k.startswith("suggest_")):
         v = res["serve"][algs[0]][key]
-        lines.append(f"| engine.{key} ms: CPU p50 / p95 | {v['cpu_p50_ms']} / {v['cpu_p95_ms']} |"
-                     + " |" * (len(algs) + 1))
+        lines.append(
+            f"| engine.{key} ms: CPU p50 / p95 | {v['cpu_p50_ms']} / {v['cpu_p95_ms']} |" + " |" * (len(algs) + 1)
+        )
     ts = [res["train"][a] for a in algs]
-    add(f"training on all {ts[0]['n']} rows, wall s", [str(t["seconds"]) for t in ts], "≤ 60 s",
-        ts[0]["seconds"] <= TARGETS["train_s"])
-    add("training peak RSS MB", [str(t["peak_rss_mb"]) for t in ts], "≤ 2048 MB",
-        ts[0]["peak_rss_mb"] <= TARGETS["train_rss_mb"])
+    add(
+        f"training on all {ts[0]['n']} rows, wall s",
+        [str(t["seconds"]) for t in ts],
+        "≤ 60 s",
+        ts[0]["seconds"] <= TARGETS["train_s"],
+    )
+    add(
+        "training peak RSS MB",
+        [str(t["peak_rss_mb"]) for t in ts],
+        "≤ 2048 MB",
+        ts[0]["peak_rss_mb"] <= TARGETS["train_rss_mb"],
+    )
     ss = [res["serve"][a] for a in algs]
-    add("web process: RSS added by importing + loading the model MB", [str(s["model_added_mb"]) for s in ss],
-        "≤ 150 MB", ss[0]["model_added_mb"] <= TARGETS["model_mb"])
+    add(
+        "web process: RSS added by importing + loading the model MB",
+        [str(s["model_added_mb"]) for s in ss],
+        "≤ 150 MB",
+        ss[0]["model_added_mb"] <= TARGETS["model_mb"],
+    )
     lines.append("| model file MB | " + " | ".join(str(t["model_file_mb"]) for t in ts) + " | | |")
     n = res["noise"]
     a = n["all"]
-    lines += ["", "Label noise and twins (text-only near-duplicate groups: ≥ 50 % shared character trigrams):",
-              f"{a['texts_in_multi_groups']} of {a['texts']} texts are in {a['multi_groups']} multi-text groups; "
-              f"{a['mixed_label_groups']} groups ({a['texts_in_mixed_groups']} texts) mix labels. "
-              f"{n['twin_pairs']} title/body twin pairs agree on the label {n['twin_pairs_label_agreement']}. "
-              f"The chosen model's CV errors: {n['chosen_errors']}, of which {n['chosen_errors_with_p_ge_0.9']} with "
-              "probability ≥ 0.9 (mostly multi-topic messages or labels that contradict the text)."]
+    lines += [
+        "",
+        "Label noise and twins (text-only near-duplicate groups: ≥ 50 % shared character trigrams):",
+        f"{a['texts_in_multi_groups']} of {a['texts']} texts are in {a['multi_groups']} multi-text groups; "
+        f"{a['mixed_label_groups']} groups ({a['texts_in_mixed_groups']} texts) mix labels. "
+        f"{n['twin_pairs']} title/body twin pairs agree on the label {n['twin_pairs_label_agreement']}. "
+        f"The chosen model's CV errors: {n['chosen_errors']}, of which {n['chosen_errors_with_p_ge_0.9']} with "
+        "probability ≥ 0.9 (mostly multi-topic messages or labels that contradict the text).",
+    ]
     lines += ["", "| duplicates (synthetic re-reports vs same-category texts) | AUC | ms/pair |", "| --- | --- | --- |"]
     lines += [f"| {k} | {v['auc']} | {v['ms_per_pair']} |" for k, v in res["duplicates"].items()]
     if "served" in res:
@@ -330,8 +419,9 @@ def markdown(res: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def measure(data: str, folds: int = 5, jobs: int = 2, sample: int = 400, with_words: bool = False,
-            ungrouped: bool = False) -> dict:
+def measure(
+    data: str, folds: int = 5, jobs: int = 2, sample: int = 400, with_words: bool = False, ungrouped: bool = False
+) -> dict:
     started = time.perf_counter()
     load_before = os.getloadavg()
     res = quality(data, folds, jobs, with_words, ungrouped)
@@ -343,10 +433,14 @@ def measure(data: str, folds: int = 5, jobs: int = 2, sample: int = 400, with_wo
             res["serve"][algorithm] = _child(["--child-serve", path, data, str(sample)])
     from tests.bench import routing_api  # the acceptance path: CLI training, then POST /routing/suggest
 
-    res |= {"data": os.path.abspath(data), "duplicates": duplicates_check(data), "targets": TARGETS,
-            "served": routing_api.measure(data),
-            "wall_seconds": round(time.perf_counter() - started, 1),
-            "loadavg_1min": {"start": round(load_before[0], 2), "end": round(os.getloadavg()[0], 2)}}
+    res |= {
+        "data": os.path.abspath(data),
+        "duplicates": duplicates_check(data),
+        "targets": TARGETS,
+        "served": routing_api.measure(data),
+        "wall_seconds": round(time.perf_counter() - started, 1),
+        "loadavg_1min": {"start": round(load_before[0], 2), "end": round(os.getloadavg()[0], 2)},
+    }
     return res
 
 
@@ -371,24 +465,32 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "--child-serve":
         print(json.dumps(child_serve(argv[1], argv[2], int(argv[3]))))
         return 0
-    p = argparse.ArgumentParser(prog="python -m tests.bench.routing_bench", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m tests.bench.routing_bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--data", required=True, help="folder with *.tsv (text<TAB>level-1 category)")
     p.add_argument("--out", default="bench/routing.json")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--sample", type=int, default=400, help="texts per file for the latency runs")
     p.add_argument("--jobs", type=int, default=2, help="parallel CV processes (2 cores here)")
     p.add_argument("--with-words", action="store_true", help="also cross-validate the jieba-words variant")
-    p.add_argument("--ungrouped", action="store_true",
-                   help="also the plain k-fold that splits near-duplicate twins across folds (overstates quality)")
+    p.add_argument(
+        "--ungrouped",
+        action="store_true",
+        help="also the plain k-fold that splits near-duplicate twins across folds (overstates quality)",
+    )
     args = p.parse_args(argv)
     if not any(Path(args.data).glob("*.tsv")):
         p.error(f"no .tsv files in {args.data}")
     res = measure(args.data, args.folds, args.jobs, args.sample, args.with_words, args.ungrouped)
     md = markdown(res)
     print(md)
-    print(f"total {res['wall_seconds']} s; machine load average (1 min) {res['loadavg_1min']['start']} at start, "
-          f"{res['loadavg_1min']['end']} at end (2 cores: latency and CV times above ~2 are inflated)")
+    print(
+        f"total {res['wall_seconds']} s; machine load average (1 min) {res['loadavg_1min']['start']} at start, "
+        f"{res['loadavg_1min']['end']} at end (2 cores: latency and CV times above ~2 are inflated)"
+    )
     from tests.bench.report import save
 
     save(Path(args.out), res, md)

@@ -5,6 +5,7 @@
 afterwards ``workers.report(created_before)`` waits for the routing backlog to drain and returns how many
 cases were routed, the backlog when the load stopped, the drain time and the workers' CPU per routed case.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -30,8 +31,9 @@ def counts(instance: Instance) -> tuple[int, int]:
     engine = _engine(instance)
     try:
         with engine.connect() as conn:
-            row = conn.execute(sa.text("SELECT count(*), sum(CASE WHEN routing_pending THEN 1 ELSE 0 END) "
-                                       "FROM cases")).one()
+            row = conn.execute(
+                sa.text("SELECT count(*), sum(CASE WHEN routing_pending THEN 1 ELSE 0 END) FROM cases")
+            ).one()
         return int(row[0]), int(row[1] or 0)
     finally:
         engine.dispose()
@@ -61,9 +63,15 @@ class RoutingWorkers:
         self.started_cases, self.started_pending = counts(self.instance)
         with open(self.logfile, "a") as out:
             for _ in range(self.n):
-                self.procs.append(subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
-                                                   cwd=ROOT, env=self.instance.env, stdout=out,
-                                                   stderr=subprocess.STDOUT))
+                self.procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+                        cwd=ROOT,
+                        env=self.instance.env,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
         time.sleep(2.0)  # imports and the first Redis connection, before the load starts
         self.cpu_at_start = self.cpu_seconds()
         return self
@@ -88,12 +96,21 @@ class RoutingWorkers:
         created = cases - self.started_cases
         routed = self.started_pending + created - pending
         cpu = self.cpu_seconds() - self.cpu_at_start
-        out = {"workers": self.n, "created": created, "pending_before": self.started_pending, "routed": routed,
-               "backlog_at_stop": backlog, "still_pending": pending, "drain_s": drained,
-               "cpu_ms_per_case": round(1000 * cpu / routed, 2) if routed else None}
-        log(f"routing workers ({self.n}): {created} cases created, backlog {backlog} when the load stopped, "
+        out = {
+            "workers": self.n,
+            "created": created,
+            "pending_before": self.started_pending,
+            "routed": routed,
+            "backlog_at_stop": backlog,
+            "still_pending": pending,
+            "drain_s": drained,
+            "cpu_ms_per_case": round(1000 * cpu / routed, 2) if routed else None,
+        }
+        log(
+            f"routing workers ({self.n}): {created} cases created, backlog {backlog} when the load stopped, "
             f"drained in {drained}s, {out['cpu_ms_per_case']} ms worker CPU per routed case"
-            + (f", {pending} STILL PENDING" if pending else ""))
+            + (f", {pending} STILL PENDING" if pending else "")
+        )
         return out
 
     def __exit__(self, *exc) -> None:

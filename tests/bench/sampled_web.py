@@ -10,6 +10,7 @@ picture of where the CPU goes (the sampler's own cost is reported). SIGUSR1 star
 stops it and writes JSON to ``--out``: CPU seconds by thread role, by function (self and inclusive),
 and the hottest collapsed stacks.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -114,9 +115,12 @@ class Sampler:
         process_cpu = time.process_time() - self.process_cpu0
         attributed = sum(self.cpu_by_role.values())
         return {
-            "wall_s": round(wall, 2), "process_cpu_s": round(process_cpu, 3),
-            "attributed_cpu_s": round(attributed, 3), "sampler_cpu_s": round(self.own_cpu, 3),
-            "samples": self.samples, "threads_max": self.threads_max,
+            "wall_s": round(wall, 2),
+            "process_cpu_s": round(process_cpu, 3),
+            "attributed_cpu_s": round(attributed, 3),
+            "sampler_cpu_s": round(self.own_cpu, 3),
+            "samples": self.samples,
+            "threads_max": self.threads_max,
             "by_role": {k: round(v, 3) for k, v in self.cpu_by_role.most_common()},
             "self": [[k, round(v, 3)] for k, v in self.self_cpu.most_common(30)],
             "inclusive": [[k, round(v, 3)] for k, v in self.incl_cpu.most_common(60)],
@@ -125,8 +129,11 @@ class Sampler:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m tests.bench.sampled_web", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m tests.bench.sampled_web",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--out", required=True)

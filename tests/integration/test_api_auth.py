@@ -55,8 +55,8 @@ BAD_AUTH = {
 
 @pytest.mark.parametrize("auth", list(BAD_AUTH))
 @pytest.mark.parametrize(("method", "path", "body", "state"), ENDPOINTS, ids=IDS)
-def test_missing_or_bad_credentials_are_401(app, api, tokens, phone, method, path, body, state, auth):
-    number = case_in_state(api, phone, state)
+def test_missing_or_bad_credentials_are_401(app, api, tokens, phone, method, path, body, state, auth, make_case):
+    number = case_in_state(make_case, phone, state)
     before, counts = snapshot(api, number), row_counts(app)
     resp = call(app, method, path, number, body, BAD_AUTH[auth](tokens))
     error = assert_api_error(resp, 401, "unauthorized")
@@ -135,8 +135,8 @@ BODY_FOR = {path: body for _, path, body, _ in ENDPOINTS}
     [(m, p, u) for m, p, users in WRONG_ROLES for u in users],
     ids=[f"{p.replace('/{n}', '')}-{u}" for _, p, users in WRONG_ROLES for u in users],
 )
-def test_valid_token_of_wrong_role_is_403(app, api, tokens, phone, method, path, user):
-    number = case_in_state(api, phone, STATE_FOR[path])
+def test_valid_token_of_wrong_role_is_403(app, api, tokens, phone, method, path, user, make_case):
+    number = case_in_state(make_case, phone, STATE_FOR[path])
     body = dict(BODY_FOR[path])
     if "into" in body:
         body["into"] = new_case(api("agent1"), phone)["number"]
@@ -153,9 +153,9 @@ def test_valid_token_of_wrong_role_is_403(app, api, tokens, phone, method, path,
     [e for e in ENDPOINTS if "{n}" in e[1]],
     ids=[i for i, e in zip(IDS, ENDPOINTS, strict=True) if "{n}" in e[1]],
 )
-def test_other_department_can_neither_see_nor_act(app, api, tokens, phone, method, path, body, state):
+def test_other_department_can_neither_see_nor_act(app, api, tokens, phone, method, path, body, state, make_case):
     """住建局's case is invisible to 人社局 (RSJ), whatever the endpoint: 403, and not in its lists."""
-    number = case_in_state(api, phone, state)
+    number = case_in_state(make_case, phone, state)
     body = dict(body or {})
     if "into" in body:
         body["into"] = new_case(api("agent1"), phone)["number"]
@@ -168,9 +168,9 @@ def test_other_department_can_neither_see_nor_act(app, api, tokens, phone, metho
     assert snapshot(api, number) == before
 
 
-def test_centre_user_without_department_cannot_sign(app, api, tokens, phone):
+def test_centre_user_without_department_cannot_sign(app, api, tokens, phone, make_case):
     """admin passes every role check but has no unit: signing is refused with 403, nothing changes."""
-    number = case_in_state(api, phone, "dispatched")
+    number = case_in_state(make_case, phone, "dispatched")
     before = snapshot(api, number)
     resp = call(app, "post", "/cases/{n}/sign", number, {}, {"Authorization": f"Bearer {tokens['admin']}"})
     error = assert_api_error(resp, 403, "forbidden")
@@ -210,8 +210,8 @@ def _signed_csrf(app, raw: str) -> str:
     return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token").dumps(raw)
 
 
-def test_browser_session_reads_and_needs_csrf_to_write(app, api, phone):
-    number = case_in_state(api, phone, "registered")
+def test_browser_session_reads_and_needs_csrf_to_write(app, api, phone, make_case):
+    number = case_in_state(make_case, phone, "registered")
     raw = uuid.uuid4().hex
     client = _session_client(app, "dispatcher1", csrf_raw=raw)
     assert client.get(f"/api/v1/cases/{number}").status_code == 200
@@ -228,8 +228,8 @@ def test_browser_session_reads_and_needs_csrf_to_write(app, api, phone):
     assert resp.status_code == 200, resp.get_json()
 
 
-def test_session_of_wrong_role_is_403(app, api, phone):
-    number = case_in_state(api, phone, "registered")
+def test_session_of_wrong_role_is_403(app, api, phone, make_case):
+    number = case_in_state(make_case, phone, "registered")
     raw = uuid.uuid4().hex
     client = _session_client(app, "handler_zjj", csrf_raw=raw)
     before = snapshot(api, number)

@@ -36,11 +36,11 @@ POST_ENDPOINTS = ["cases", *GOOD]
 
 @pytest.mark.parametrize("endpoint", POST_ENDPOINTS)
 @pytest.mark.parametrize(("name", "data", "content_type"), RAW_BODIES, ids=[r[0] for r in RAW_BODIES])
-def test_body_that_is_not_a_json_object(app, api, phone, endpoint, name, data, content_type):
+def test_body_that_is_not_a_json_object(app, api, phone, endpoint, name, data, content_type, make_case):
     if endpoint == "cases":
         client, path, number = api("agent1"), "/cases", None
     else:
-        client, path, _, number = prepare(api, phone, endpoint)
+        client, path, _, number = prepare(api, make_case, phone, endpoint)
     before = snapshot(api, number) if number else None
     counts = row_counts(app)
     headers = {"Content-Type": content_type} if content_type else {}
@@ -54,12 +54,12 @@ def test_body_that_is_not_a_json_object(app, api, phone, endpoint, name, data, c
 
 
 @pytest.mark.parametrize("endpoint", POST_ENDPOINTS)
-def test_empty_body(app, api, phone, endpoint):
+def test_empty_body(app, api, phone, endpoint, make_case):
     """No body at all is an empty object: refused for missing fields, except where {} is valid (sign)."""
     if endpoint == "cases":
         client, path, number = api("agent1"), "/cases", None
     else:
-        client, path, _, number = prepare(api, phone, endpoint)
+        client, path, _, number = prepare(api, make_case, phone, endpoint)
     before = snapshot(api, number) if number else None
     for headers in ({}, {"Content-Type": "application/json"}):
         resp = client.post(path, data=b"", headers=headers)

@@ -61,8 +61,8 @@ WRONG_METHODS = [
 
 
 @pytest.mark.parametrize(("method", "path"), WRONG_METHODS)
-def test_wrong_method_is_405_json(app, api, phone, tokens, method, path):
-    number = case_in_state(api, phone, "registered")
+def test_wrong_method_is_405_json(app, api, phone, tokens, method, path, make_case):
+    number = case_in_state(make_case, phone, "registered")
     before = snapshot(api, number)
     resp = getattr(app.test_client(), method)(
         "/api/v1" + path.format(n=number), json={"note": "x"}, headers={"Authorization": f"Bearer {tokens['admin']}"}

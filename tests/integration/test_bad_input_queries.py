@@ -64,16 +64,16 @@ GOOD_QUERIES = [
 
 
 @pytest.mark.parametrize("query", GOOD_QUERIES)
-def test_list_cases_good_query(api, phone, query):
-    case_in_state(api, phone, "dispatched")
+def test_list_cases_good_query(api, phone, query, make_case):
+    case_in_state(make_case, phone, "dispatched")
     resp = api("dispatcher1").get(f"/cases?{query}")
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
     assert set(body) == {"items", "page", "per_page", "total"}
 
 
-def test_list_cases_filters_by_status_and_department(api, phone):
-    number = case_in_state(api, phone, "dispatched")
+def test_list_cases_filters_by_status_and_department(api, phone, make_case):
+    number = case_in_state(make_case, phone, "dispatched")
     items = api("dispatcher1").get("/cases?status=dispatched&department=ZJJ").get_json()["items"]
     assert number in [c["number"] for c in items]
     assert all(c["status"] == "dispatched" and c["department_code"] == "ZJJ" for c in items)

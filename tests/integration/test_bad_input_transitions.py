@@ -25,8 +25,8 @@ from tests.integration.bad_input_support import (
 
 
 @pytest.mark.parametrize("endpoint", list(GOOD))
-def test_good_request_succeeds(api, phone, endpoint):
-    client, path, body, _ = prepare(api, phone, endpoint)
+def test_good_request_succeeds(api, phone, endpoint, make_case):
+    client, path, body, _ = prepare(api, make_case, phone, endpoint)
     assert client.post(path, json=body).status_code == 200
 
 
@@ -115,8 +115,8 @@ TRANSITION_BAD = [
     TRANSITION_BAD,
     ids=[f"{e}-{next(iter(o))}-{i}" for i, (e, o, _, _) in enumerate(TRANSITION_BAD)],
 )
-def test_transition_bad_fields(app, api, phone, endpoint, overrides, code, field):
-    client, path, body, number = prepare(api, phone, endpoint, overrides)
+def test_transition_bad_fields(app, api, phone, endpoint, overrides, code, field, make_case):
+    client, path, body, number = prepare(api, make_case, phone, endpoint, overrides)
     before, counts = snapshot(api, number), row_counts(app)
     assert_api_error(client.post(path, json=body), 400, code, field)
     assert snapshot(api, number) == before
@@ -181,15 +181,17 @@ INVALID_TRANSITIONS = [
     INVALID_TRANSITIONS,
     ids=[f"{r[0]}-{r[1]}-{i}" for i, r in enumerate(INVALID_TRANSITIONS)],
 )
-def test_invalid_transition_is_422_naming_the_state(app, api, phone, endpoint, state, user, body, code, words):
-    number = case_in_state(api, phone, state)
+def test_invalid_transition_is_422_naming_the_state(
+    app, api, phone, endpoint, state, user, body, code, words, make_case
+):
+    number = case_in_state(make_case, phone, state)
     body = dict(body)
     if body.get("into") == "MASTER":
         body["into"] = new_case(api("agent1"), phone)["number"]
     elif body.get("into") == "SELF":
         body["into"] = number
     elif body.get("into") == "CLOSED_MASTER":
-        body["into"] = case_in_state(api, phone, "closed_direct")
+        body["into"] = case_in_state(make_case, phone, "closed_direct")
     before, counts = snapshot(api, number), row_counts(app)
     error = assert_api_error(api(user).post(f"/cases/{number}/{endpoint}", json=body), 422, code)
     assert words in error["message"], error
@@ -197,9 +199,9 @@ def test_invalid_transition_is_422_naming_the_state(app, api, phone, endpoint, s
     assert row_counts(app) == counts
 
 
-def test_registered_case_is_invisible_to_departments(api, phone):
+def test_registered_case_is_invisible_to_departments(api, phone, make_case):
     """Signing a case never dispatched to the unit: 403 (data isolation), not a hint that it exists."""
-    number = case_in_state(api, phone, "registered")
+    number = case_in_state(make_case, phone, "registered")
     before = snapshot(api, number)
     assert_api_error(api("handler_zjj").post(f"/cases/{number}/sign", json={}), 403, "forbidden")
     assert snapshot(api, number) == before
@@ -207,8 +209,8 @@ def test_registered_case_is_invisible_to_departments(api, phone):
 
 @pytest.mark.parametrize("endpoint", list(GOOD))
 @pytest.mark.parametrize("how", ["body", "if-match"])
-def test_stale_version_is_409(app, api, phone, endpoint, how):
-    client, path, body, number = prepare(api, phone, endpoint)
+def test_stale_version_is_409(app, api, phone, endpoint, how, make_case):
+    client, path, body, number = prepare(api, make_case, phone, endpoint)
     before, counts = snapshot(api, number), row_counts(app)
     if how == "body":
         resp = client.post(path, json={**body, "version": before["version"] - 1})
@@ -220,7 +222,7 @@ def test_stale_version_is_409(app, api, phone, endpoint, how):
     assert row_counts(app) == counts
 
 
-def test_current_version_is_accepted(api, phone):
-    client, path, body, number = prepare(api, phone, "dispatch")
+def test_current_version_is_accepted(api, phone, make_case):
+    client, path, body, number = prepare(api, make_case, phone, "dispatch")
     version = snapshot(api, number)["version"]
     assert client.post(path, json={**body, "version": version}).status_code == 200

@@ -175,7 +175,7 @@ def test_dispatch_notifies_department_after_commit(app, api, phone):
 
 
 def test_agents_registering_the_same_new_caller_at_once_share_one_file(app, api, phone):
-    """ARCHITECTURE.md: two agents registering the same new caller at once must both succeed — one file."""
+    """docs/architecture.md: two agents registering the same new caller at once must both succeed — one file."""
     import threading
 
     from hotline.citizens.phones import normalize

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.helpers import run_jobs
-from tests.integration.ratings_support import outbox, replied_case, signed
+from tests.integration.ratings_support import outbox, signed
 
 
 class FakeGateway:
@@ -55,10 +55,10 @@ def gateway(app):
     fake.close()
 
 
-def test_sms_invitation_goes_through_the_http_gateway(app, api, phone, gateway):
+def test_sms_invitation_goes_through_the_http_gateway(app, api, phone, gateway, make_case):
     run_jobs(app)  # deliver what earlier tests queued, so only this case's message reaches the gateway
     gateway.received.clear()
-    number = replied_case(api, phone)
+    number = make_case("replied", phone=phone).number
     run_jobs(app)
     sent = [r for r in gateway.received if number in r["body"]["text"]]
     assert len(sent) == 1
@@ -68,10 +68,10 @@ def test_sms_invitation_goes_through_the_http_gateway(app, api, phone, gateway):
     assert sms[0]["status"] == "sent" and sms[0]["sent_at"]
 
 
-def test_gateway_failure_is_retried_not_lost(app, api, phone, gateway):
+def test_gateway_failure_is_retried_not_lost(app, api, phone, gateway, make_case):
     run_jobs(app)
     gateway.status = 503
-    number = replied_case(api, phone)
+    number = make_case("replied", phone=phone).number
     run_jobs(app)
     sms = next(m for m in outbox(api, number) if m["channel"] == "sms")
     tried = sms["attempts"]  # one per relay run (several relay jobs were queued by the case's steps)
@@ -90,9 +90,9 @@ def _inbound(app, body, secret=None):
     return app.test_client().post("/api/v1/sms/inbound", data=raw, headers=headers)
 
 
-def test_inbound_sms_digit_rates_the_latest_invited_case(app, api, phone):
-    first = replied_case(api, phone)
-    second = replied_case(api, phone)
+def test_inbound_sms_digit_rates_the_latest_invited_case(app, api, phone, make_case):
+    first = make_case("replied", phone=phone).number
+    second = make_case("replied", phone=phone).number
     resp = _inbound(app, {"from": "+86 " + phone, "text": " 5 ", "id": "m1"})
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
@@ -139,8 +139,8 @@ def _cti(app, body, secret=None):
     return app.test_client().post("/api/v1/cti/events", data=raw, headers=headers)
 
 
-def test_keypad_rating_from_the_call_platform(app, api, phone):
-    number = replied_case(api, phone)
+def test_keypad_rating_from_the_call_platform(app, api, phone, make_case):
+    number = make_case("replied", phone=phone).number
     call_id = "kp-" + uuid.uuid4().hex[:8]
     at = datetime.now(UTC).isoformat()
     resp = _cti(app, {"event": "rating", "call_id": call_id, "caller": phone, "digits": "1", "at": at})

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from tests.helpers import run_jobs
-from tests.integration.ratings_support import invitation_tokens, outbox, replied_case
+from tests.integration.ratings_support import invitation_tokens, outbox
 
 
 def _rate(app, token, score, resolved=True, comment=None):
@@ -18,8 +18,8 @@ def _rate(app, token, score, resolved=True, comment=None):
     return app.test_client().post("/api/v1/ratings", json=body)
 
 
-def test_poor_rating_loop_end_to_end(app, api, phone):
-    number = replied_case(api, phone)
+def test_poor_rating_loop_end_to_end(app, api, phone, make_case):
+    number = make_case("replied", phone=phone).number
     messages = outbox(api, number)
     invites = [m for m in messages if m["kind"] == "rating_invitation"]
     assert len(invites) == 1
@@ -101,13 +101,13 @@ def test_poor_rating_loop_end_to_end(app, api, phone):
     assert {m["status"] for m in outbox(api, number) if m["channel"] == "sms"} == {"sent"}
 
 
-def test_expired_and_forged_tokens_are_refused(app, api, phone):
+def test_expired_and_forged_tokens_are_refused(app, api, phone, make_case):
     from hotline.extensions import db
     from hotline.models import Case
     from hotline.ratings.invitations import invite
     from hotline.ratings.tokens import make_token
 
-    number = replied_case(api, phone)
+    number = make_case("replied", phone=phone).number
     token = invitation_tokens(api, number)[0]
     nonce, mac = token.split(".")
     forged = f"{nonce}.{'A' if mac[0] != 'A' else 'B'}{mac[1:]}"
@@ -133,8 +133,8 @@ def test_expired_and_forged_tokens_are_refused(app, api, phone):
     assert _rate(app, token, 4).status_code == 201
 
 
-def test_good_rating_closes_the_case(app, api, phone):
-    number = replied_case(api, phone)
+def test_good_rating_closes_the_case(app, api, phone, make_case):
+    number = make_case("replied", phone=phone).number
     token = invitation_tokens(api, number)[0]
     resp = _rate(app, token, 4, True)
     assert resp.status_code == 201 and resp.get_json()["rectification_id"] is None

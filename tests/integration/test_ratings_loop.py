@@ -7,25 +7,25 @@ from __future__ import annotations
 from datetime import timedelta
 
 from hotline.realtime.publish import EVENT_FIELDS
-from tests.integration.ratings_support import invitation_tokens, outbox, replied_case
+from tests.integration.ratings_support import invitation_tokens, outbox
 
 
-def _poor(app, api, phone, score=2, resolved=False) -> tuple[str, int]:
-    number = replied_case(api, phone)
+def _poor(app, api, make_case, phone, score=2, resolved=False) -> tuple[str, int]:
+    number = make_case("replied", phone=phone).number
     token = invitation_tokens(api, number)[0]
     resp = app.test_client().post("/api/v1/ratings", json={"token": token, "score": score, "resolved": resolved})
     assert resp.status_code == 201, resp.get_json()
     return number, resp.get_json()["rectification_id"]
 
 
-def test_resolved_false_with_good_score_is_still_poor(app, api, phone):
-    number, rect_id = _poor(app, api, phone, score=4, resolved=False)
+def test_resolved_false_with_good_score_is_still_poor(app, api, phone, make_case):
+    number, rect_id = _poor(app, api, make_case, phone, score=4, resolved=False)
     assert rect_id
     assert api("agent1").get(f"/cases/{number}").get_json()["status"] == "replied"
 
 
-def test_unreasonable_rating_is_explained_and_the_unit_may_appeal(app, api, phone):
-    number, rect_id = _poor(app, api, phone, score=1)
+def test_unreasonable_rating_is_explained_and_the_unit_may_appeal(app, api, phone, make_case):
+    number, rect_id = _poor(app, api, make_case, phone, score=1)
     supervisor, handler = api("supervisor1"), api("handler_zjj")
     # the unit cannot appeal before verification
     early = handler.post(f"/rectifications/{rect_id}/appeal", json={"reason": "已按规定办理"})
@@ -60,15 +60,15 @@ def test_unreasonable_rating_is_explained_and_the_unit_may_appeal(app, api, phon
     assert late.status_code == 422 and late.get_json()["error"]["code"] == "invalid_stage"
 
 
-def test_malicious_rating_is_excluded_and_appeal_rejected_keeps_rectification(app, api, phone):
-    _, rect_id = _poor(app, api, phone)
+def test_malicious_rating_is_excluded_and_appeal_rejected_keeps_rectification(app, api, phone, make_case):
+    _, rect_id = _poor(app, api, make_case, phone)
     supervisor, handler = api("supervisor1"), api("handler_zjj")
     body = supervisor.post(
         f"/rectifications/{rect_id}/verify", json={"outcome": "malicious", "note": "市民承认故意差评"}
     ).get_json()
     assert body["rating"]["excluded"] is True and body["stage"] == "explaining"
 
-    _, rect2 = _poor(app, api, "137" + phone[3:])
+    _, rect2 = _poor(app, api, make_case, "137" + phone[3:])
     supervisor.post(
         f"/rectifications/{rect2}/verify", json={"outcome": "reasonable", "note": "属实", "mode": "immediate"}
     )
@@ -80,8 +80,8 @@ def test_malicious_rating_is_excluded_and_appeal_rejected_keeps_rectification(ap
     assert body["rating"]["excluded"] is False and body["mode_label"] == "立行立改"
 
 
-def test_revisit_still_poor_reopens_the_case_for_dispatch(app, api, phone):
-    number, rect_id = _poor(app, api, phone, score=1)
+def test_revisit_still_poor_reopens_the_case_for_dispatch(app, api, phone, make_case):
+    number, rect_id = _poor(app, api, make_case, phone, score=1)
     supervisor, handler = api("supervisor1"), api("handler_zjj")
     supervisor.post(
         f"/rectifications/{rect_id}/verify",
@@ -109,12 +109,12 @@ def test_revisit_still_poor_reopens_the_case_for_dispatch(app, api, phone):
     assert resp.status_code == 200 and resp.get_json()["status"] == "dispatched"
 
 
-def test_rectification_deadlines_card_yellow_then_red_once(app, api, phone):
+def test_rectification_deadlines_card_yellow_then_red_once(app, api, phone, make_case):
     from hotline.extensions import db
     from hotline.models import Rectification
     from hotline.ratings.sweep import sweep
 
-    number, rect_id = _poor(app, api, phone)
+    number, rect_id = _poor(app, api, make_case, phone)
     with app.app_context():
         rect = db.session.get(Rectification, rect_id)
         yellow_at, due_at = rect.yellow_at, rect.due_at
@@ -153,11 +153,11 @@ def test_rating_poor_schema_is_enforced():
         check_payload("rating.poor", {k: v for k, v in good.items() if k != "score"})
 
 
-def test_outbox_endpoint_guards(app, api, phone):
+def test_outbox_endpoint_guards(app, api, phone, make_case):
     assert api("agent1").get("/outbox?case=GD20260101-000001").status_code == 403
     resp = api("supervisor1").get("/outbox")
     assert resp.status_code == 400 and resp.get_json()["error"]["fields"]["case"]
     assert api("supervisor1").get("/outbox?case=GD19990101-000001").status_code == 404
     assert app.test_client().get("/api/v1/outbox?case=x").status_code == 401
-    number = replied_case(api, phone)
+    number = make_case("replied", phone=phone).number
     assert all(phone not in m["recipient"] for m in outbox(api, number))

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import re
 
-from tests.integration.ratings_support import invitation_tokens, replied_case
+from tests.integration.ratings_support import invitation_tokens
 from tests.integration.test_pages import Browser, csrf_from
 
 
-def _poor(app, api, phone):
-    number = replied_case(api, phone)
+def _poor(app, api, make_case, phone):
+    number = make_case("replied", phone=phone).number
     token = invitation_tokens(api, number)[0]
     body = app.test_client().post("/api/v1/ratings", json={"token": token, "score": 2, "resolved": False}).get_json()
     return number, body["rectification_id"]
 
 
-def test_workbench_verify_unit_rectifies_and_revisit_by_form(app, api, phone):
-    number, rect_id = _poor(app, api, phone)
+def test_workbench_verify_unit_rectifies_and_revisit_by_form(app, api, phone, make_case):
+    number, rect_id = _poor(app, api, make_case, phone)
     sup = Browser(app, "supervisor1")
     html = sup.html("/supervision/ratings?stage=verifying")
     assert "差评督办工作台" in html and number in html and "实名差评回访率" in html
@@ -72,8 +72,8 @@ def test_pages_require_login_and_role(app):
     assert Browser(app, "supervisor1").get("/dept/rectifications").status_code == 403
 
 
-def test_rating_page_form_validation_and_csrf(app, api, phone):
-    number = replied_case(api, phone)
+def test_rating_page_form_validation_and_csrf(app, api, phone, make_case):
+    number = make_case("replied", phone=phone).number
     token = invitation_tokens(api, number)[0]
     client = app.test_client()
     html = client.get(f"/r/{token}").get_data(as_text=True)
@@ -95,8 +95,8 @@ def test_rating_page_form_validation_and_csrf(app, api, phone):
     assert client.get("/r/nonsense").status_code == 404
 
 
-def test_ratings_api_bad_input(app, api, phone):
-    number = replied_case(api, phone)
+def test_ratings_api_bad_input(app, api, phone, make_case):
+    number = make_case("replied", phone=phone).number
     token = invitation_tokens(api, number)[0]
     client = app.test_client()
     cases = [
@@ -122,8 +122,8 @@ def test_ratings_api_bad_input(app, api, phone):
     assert client.post("/api/v1/ratings", json={"token": token, "score": 5, "resolved": True}).status_code == 201
 
 
-def test_rectification_api_bad_input(app, api, phone):
-    _, rect_id = _poor(app, api, phone)
+def test_rectification_api_bad_input(app, api, phone, make_case):
+    _, rect_id = _poor(app, api, make_case, phone)
     sup, handler = api("supervisor1"), api("handler_zjj")
     base = f"/rectifications/{rect_id}"
     for body, field in (

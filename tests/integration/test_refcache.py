@@ -3,6 +3,10 @@ the request's session; a bumped routing version is seen once the check interval 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import pytest
 import sqlalchemy as sa
 
 from hotline.extensions import db
@@ -53,34 +57,70 @@ def test_units_and_categories_are_cached_until_the_version_changes(app):
         settings.refcache_ttl = old_ttl
 
 
-def test_a_lost_version_bump_is_outlived_by_the_max_age(app):
-    """An admin's edit whose bump never reached Redis (it failed after the commit) is seen once the
-    max-age period turns over, without any bump."""
-    import time
-
+@pytest.fixture()
+def frozen(app, clock, monkeypatch):
+    """refcache's clocks replaced by the fake ``clock``, set at the start of a max-age period; the TTL 1 s and the
+    max age 300 s. Afterwards the fake check times are forgotten (real monotonic time is far smaller)."""
     from hotline.db import refcache
+
+    settings = app.config["HOTLINE"]
+    monkeypatch.setattr(refcache, "monotonic", clock.monotonic)
+    monkeypatch.setattr(refcache, "wall_clock", clock.time)
+    monkeypatch.setattr(settings, "refcache_ttl", 1.0)
+    monkeypatch.setattr(settings, "refcache_max_age", 300)
+    clock.set(datetime.fromtimestamp(int(clock.time()) // 300 * 300 + 300, UTC))
+    yield clock
+    with refcache._lock:
+        refcache._seen.clear()
+
+
+@contextmanager
+def renamed_d01(name: str):
+    """Unit D01 renamed to ``name`` in the database, without a version bump; restored (and bumped) after."""
     from hotline.dispatch.service import bump_version
     from hotline.models import Department
 
-    settings = app.config["HOTLINE"]
-    old = settings.refcache_ttl, settings.refcache_max_age
-    settings.refcache_ttl, settings.refcache_max_age = 0.0, 2
     rename = sa.update(Department).where(Department.code == "D01")
+    original = db.session.scalar(sa.select(Department.name).where(Department.code == "D01"))
+    db.session.execute(rename.values(name=name))
+    db.session.commit()  # no bump_version(): as if the INCR after the commit had failed
+    try:
+        yield original
+    finally:
+        db.session.remove()
+        db.session.execute(rename.values(name=original))
+        bump_version()
+        db.session.commit()
+
+
+def test_a_version_bump_is_seen_once_the_ttl_has_passed(app, frozen):
+    from hotline.db import refcache
+    from hotline.dispatch.service import VERSION_KEY
+    from hotline.extensions import connect_redis
+
     with app.app_context():
-        original = db.session.scalar(sa.select(Department.name).where(Department.code == "D01"))
-        try:
-            time.sleep(2.02 - time.time() % 2)  # at the start of a period: the steps below take milliseconds
-            assert refcache.active_unit("D01").name == original
-            db.session.execute(rename.values(name="改名后的区"))
-            db.session.commit()  # no bump_version(): as if the INCR after the commit had failed
+        original = refcache.active_unit("D01").name
+        with renamed_d01("改名后的区"):
+            connect_redis(app.config["HOTLINE"]).incr(VERSION_KEY)  # the admin's bump after the commit
+            frozen.advance(seconds=0.9)
             db.session.remove()
-            assert refcache.active_unit("D01").name == original  # the same period: still the cached row
-            time.sleep(2.02 - time.time() % 2)  # into the next period
+            assert refcache.active_unit("D01").name == original  # the version was checked 0.9 s ago
+            frozen.advance(seconds=0.2)
             db.session.remove()
             assert refcache.active_unit("D01").name == "改名后的区"
-        finally:
-            settings.refcache_ttl, settings.refcache_max_age = old
+
+
+def test_a_lost_version_bump_is_outlived_by_the_max_age(app, frozen):
+    """An admin's edit whose bump never reached Redis (it failed after the commit) is seen once the
+    max-age period turns over, without any bump."""
+    from hotline.db import refcache
+
+    with app.app_context():
+        original = refcache.active_unit("D01").name
+        with renamed_d01("改名后的区"):
+            frozen.advance(seconds=299)
             db.session.remove()
-            db.session.execute(rename.values(name=original))
-            bump_version()
-            db.session.commit()
+            assert refcache.active_unit("D01").name == original  # the same period: still the cached row
+            frozen.advance(seconds=1)  # into the next period
+            db.session.remove()
+            assert refcache.active_unit("D01").name == "改名后的区"

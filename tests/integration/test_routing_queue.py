@@ -87,7 +87,7 @@ def test_a_case_closed_before_routing_is_skipped(app, api):
 
 
 def test_a_case_dispatched_by_hand_first_keeps_its_unit(app, api):
-    from tests.integration.test_dispatch import settings
+    from tests.integration.test_dispatch_routing import settings
 
     agent, dispatcher = api("agent1"), api("dispatcher1")
     case = new_case(agent, _phone(), content=_text("小区电梯坏了"), category="城乡建设")
@@ -173,7 +173,8 @@ def test_the_place_found_by_routing_keeps_the_agents_version(app, api):
 
 def test_a_long_backlog_is_handed_to_a_follow_up_job(app, api):
     """A job that has used its time budget stops after a whole batch and queues the next job itself."""
-    from hotline.dispatch.routing_queue import WAKE_KEY, route_pending
+    from hotline.dispatch.routing_queue import route_pending
+    from hotline.jobs import ROUTER_WAKE_KEY as WAKE_KEY
 
     agent = api("agent1")
     run_jobs(app)  # nothing pending from earlier tests: the one batch below takes the first of these cases

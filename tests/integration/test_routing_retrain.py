@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 from tests.helpers import new_case
-from tests.integration.test_dispatch import settings
+from tests.integration.test_dispatch_routing import settings
 from tests.integration.test_routing_api import SAMPLES
 
 

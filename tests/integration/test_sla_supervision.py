@@ -19,19 +19,12 @@ from workers.jobs.sla import sweep_sla
 WD = sla.WorkCalendar()
 
 
-def _dispatched_and_signed(api, phone, unit="ZJJ", handler="handler_zjj") -> str:
-    number = new_case(api("agent1"), phone, category="城乡建设")["number"]
-    assert api("dispatcher1").post(f"/cases/{number}/dispatch", json={"department_code": unit}).status_code == 200
-    assert api(handler).post(f"/cases/{number}/sign", json={}).status_code == 200
-    return number
-
-
 def _at(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def test_extension_approved_moves_deadline_denied_does_not_third_refused(app, api, phone):
-    number = _dispatched_and_signed(api, phone)
+def test_extension_approved_moves_deadline_denied_does_not_third_refused(app, api, phone, make_case):
+    number = make_case("handling", phone=phone, category="城乡建设").number
     handler, monitor = api("handler_zjj"), api("monitor1")
     before = api("monitor1").get(f"/cases/{number}").get_json()
     due = _at(before["deadlines"]["reply"])
@@ -98,8 +91,8 @@ def test_extension_after_the_reply_deadline_is_refused(app, phone):
         db.session.commit()
 
 
-def test_extension_input_and_roles(api, phone):
-    number = _dispatched_and_signed(api, phone)
+def test_extension_input_and_roles(api, phone, make_case):
+    number = make_case("handling", phone=phone, category="城乡建设").number
     bad = api("handler_zjj").post(f"/cases/{number}/extension", json={"days": 0, "reason": "x"})
     assert bad.status_code == 400 and set(bad.get_json()["error"]["fields"]) == {"days", "reason"}
     assert api("monitor1").post(f"/cases/{number}/extension", json={"days": 2, "reason": "理由充分"}).status_code == 403
@@ -146,8 +139,8 @@ def test_pause_stops_the_clock_and_resume_moves_deadlines(app, api, phone):
     assert _at(body["pauses"][0]["ended_at"]) == sh(2026, 4, 13, 11)
 
 
-def test_pause_resume_over_the_api(api, phone):
-    number = _dispatched_and_signed(api, phone)
+def test_pause_resume_over_the_api(api, phone, make_case):
+    number = make_case("handling", phone=phone, category="城乡建设").number
     handler = api("handler_zjj")
     assert handler.post(f"/cases/{number}/resume", json={}).get_json()["error"]["code"] == "not_paused"
     resp = handler.post(f"/cases/{number}/pause", json={"reason": "市民电话无人接听，等待回电"})
@@ -162,8 +155,8 @@ def test_pause_resume_over_the_api(api, phone):
     assert resp.get_json()["events"][-1]["action"] == "resume"
 
 
-def test_supervise_and_acknowledge(app, api, phone):
-    number = _dispatched_and_signed(api, phone)
+def test_supervise_and_acknowledge(app, api, phone, make_case):
+    number = make_case("handling", phone=phone, category="城乡建设").number
     supervisor, handler = api("supervisor1"), api("handler_zjj")
     nothing = handler.post(f"/cases/{number}/supervise/ack", json={})
     assert nothing.status_code == 422 and nothing.get_json()["error"]["code"] == "no_open_supervision"

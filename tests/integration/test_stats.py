@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from tests.helpers import new_case
 from tests.integration.ratings_support import invitation_tokens
 
 
@@ -28,37 +27,20 @@ def _zjj(api, user="monitor1"):
     )
 
 
-def _to_zjj(api, phone):
-    number = new_case(api("agent1"), phone)["number"]
-    assert api("dispatcher1").post(f"/cases/{number}/dispatch", json={"department_code": "ZJJ"}).status_code == 200
-    return number
-
-
 def _rate(api, number, score, resolved):
     [token] = invitation_tokens(api, number)
     resp = api("agent1").client.post("/api/v1/ratings", json={"token": token, "score": score, "resolved": resolved})
     assert resp.status_code == 201, resp.get_json()
 
 
-def test_counts_and_rates_follow_the_cases(api, phone):
+def test_counts_and_rates_follow_the_cases(api, phone, make_case):
     _, before = _zjj(api)
-    unit = api("handler_zjj")
-    full = _to_zjj(api, phone)  # signed, contacted, replied in time, rated 5 resolved
-    for path, body in (
-        ("sign", {}),
-        ("contact", {"note": "已电话联系市民"}),
-        ("reply", {"content": "已处理完毕。", "result": "resolved"}),
-    ):
-        assert unit.post(f"/cases/{full}/{path}", json=body).status_code == 200
+    full = make_case("replied", phone=phone, contacted=True).number  # contacted, replied in time; rated 5 resolved
     _rate(api, full, 5, True)
-    no_contact = _to_zjj(api, phone)  # replied without a first contact: not 响应; rated 1 unresolved
-    assert unit.post(f"/cases/{no_contact}/sign", json={}).status_code == 200
-    assert (
-        unit.post(f"/cases/{no_contact}/reply", json={"content": "已答复。", "result": "explained"}).status_code == 200
-    )
+    # replied without a first contact: not 响应; rated 1 unresolved
+    no_contact = make_case("replied", phone=phone, reply="已答复。", result="explained").number
     _rate(api, no_contact, 1, False)
-    bounced = _to_zjj(api, phone)  # returned, the dispatcher rejects the return: an improper return
-    assert unit.post(f"/cases/{bounced}/return", json={"reason": "不属于本单位职责"}).status_code == 200
+    bounced = make_case("returned", phone=phone).number  # the dispatcher rejects the return: an improper return
     resp = api("dispatcher1").post(f"/cases/{bounced}/return/decision", json={"accept": False, "note": "属于职责范围"})
     assert resp.status_code == 200, resp.get_json()
 
@@ -96,8 +78,8 @@ def test_counts_and_rates_follow_the_cases(api, phone):
     assert ranks == sorted(ranks)
 
 
-def test_a_unit_sees_only_itself_and_its_sub_units(api, phone):
-    _to_zjj(api, phone)
+def test_a_unit_sees_only_itself_and_its_sub_units(api, make_case):
+    make_case("dispatched", unit="ZJJ")
     body, _ = _zjj(api, "handler_zjj")
     assert {r["department_code"] for r in body["departments"]} <= {"ZJJ"}
     other = api("handler_d01").get("/stats/departments").get_json()

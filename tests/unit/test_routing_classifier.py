@@ -12,11 +12,11 @@ from routing.classifier import (
     FORMAT_VERSION,
     Model,
     ModelError,
-    cross_validate,
     load_tsv_dir,
-    score_metrics,
     train,
 )
+from routing.cv import cross_validate
+from routing.evaluation import score_metrics
 
 # ~60 sentences written for these tests (never the shared labelled data)
 CORPUS: dict[str, list[str]] = {

@@ -5,15 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from routing.evaluation import (
-    coverage_at_precision,
-    coverage_curve,
-    cross_validate,
-    group_label_conflicts,
-    grouped_folds,
-    near_duplicate_groups,
-    out_of_fold_proba,
-)
+from routing.cv import cross_validate, grouped_folds, out_of_fold_proba
+from routing.evaluation import coverage_at_precision, coverage_curve, group_label_conflicts, near_duplicate_groups
 from tests.unit.test_routing_classifier import LABELS, TEXTS
 
 TITLE = "幸福小区电梯经常故障物业拖着不修"

@@ -169,3 +169,25 @@ def test_areas_gazetteer(by_code):
         for alias in aliases:
             assert alias and alias not in seen, (alias, code, seen.get(alias))
             seen[alias] = code
+
+
+def test_places_data_file(by_code):
+    """data/places.csv: the demo city's gazetteer, loaded into the places table by the seed."""
+    assert len(city.PLACES) >= 80
+    keys = [(p["unit"], p["name"]) for p in city.PLACES]
+    assert len(keys) == len(set(keys))
+    for p in city.PLACES:
+        assert set(p) == {"unit", "kind", "name", "aliases"}, p
+        assert p["kind"] in {"alias", "road", "community", "landmark"}, p
+        assert by_code[p["unit"]]["kind"] in ("district", "street"), p
+        assert p["name"] != by_code[p["unit"]]["name"] and isinstance(p["aliases"], list), p
+
+
+def test_seed_modules_are_small_and_read_their_data_files():
+    from hotline.seed import kb_articles, kb_items
+
+    for path in (ROOT / "hotline" / "seed").glob("*.py"):
+        assert len(path.read_text(encoding="utf-8").splitlines()) <= 400, path
+    assert len(kb_items.GROUPS) == 23 and sum(len(g[4]) for g in kb_items.GROUPS) == 99
+    assert all(len(item) == 7 for g in kb_items.GROUPS for item in g[4])
+    assert len(kb_articles.ARTICLES) == 60 and set(kb_articles.SERVICE_HALLS) == {f"D{i:02d}" for i in range(1, 7)}

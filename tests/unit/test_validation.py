@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from hotline.cases.errors import StaleVersion
+from hotline.cases.errors import InvalidInput, StaleVersion
 from hotline.errors import ApiError
 from hotline.web.validation import Bool, Int, Str, expect_version, json_body, parse
 
@@ -181,7 +181,7 @@ def test_parse_good_body_with_defaults_and_unknown_keys(app):
 
 
 def test_parse_reports_every_problem(app):
-    with app.test_request_context(), pytest.raises(ApiError) as info:
+    with app.test_request_context(), pytest.raises(InvalidInput) as info:
         parse(SPEC, {"urgency": "asap", "confidential": "true", "kb_id": "7"})
     err = info.value
     assert (err.status, err.code) == (400, "invalid_input")
@@ -196,7 +196,7 @@ def test_parse_reports_every_problem(app):
 
 @pytest.mark.parametrize("value", [None, "", "   "])
 def test_parse_required_missing(app, value):
-    with app.test_request_context(), pytest.raises(ApiError) as info:
+    with app.test_request_context(), pytest.raises(InvalidInput) as info:
         parse(SPEC, {"content": value})
     assert info.value.fields["content"] in ("缺少必填项：诉求内容", "诉求内容不能为空")
 
@@ -290,6 +290,6 @@ def test_expect_version_stale(app, body, headers):
     ],
 )
 def test_expect_version_malformed(app, body, headers):
-    with app.test_request_context(headers=headers), pytest.raises(ApiError) as info:
+    with app.test_request_context(headers=headers), pytest.raises(InvalidInput) as info:
         expect_version(type("C", (), {"version": 3})(), body)
     assert info.value.status == 400 and "version" in info.value.fields

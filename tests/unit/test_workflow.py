@@ -1,4 +1,4 @@
-"""The case state machine (DOMAIN.md): every listed transition, refused ones, and the zh-CN messages."""
+"""The case state machine (docs/domain.md): every listed transition, refused ones, and the zh-CN messages."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from hotline.cases.workflow import (
 
 OPEN = ["registered", "dispatched", "handling", "returned", "replied", "reopened"]
 
-# Written from DOMAIN.md, independently of the table in workflow.py.
+# Written from docs/domain.md, independently of the table in workflow.py.
 EXPECTED = {
     ("registered", "answer"): "closed",  # 直接办结
     ("registered", "close"): "closed",

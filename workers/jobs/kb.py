@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from hotline.auth.roles import Role
 from hotline.channels.notify import notify_department, notify_role
 from hotline.extensions import db
 from hotline.kb import entries
@@ -43,7 +44,7 @@ def check_expiry(today: date, now: datetime) -> dict:
         if entry.department_id:
             notify_department(entry.department_id, text)
         else:
-            notify_role("admin", text)
+            notify_role(Role.ADMIN, text)
         entry.expiry_warned_on = entry.valid_to
         warned += 1
     return {"warned": warned, "retired": retired}

@@ -15,8 +15,13 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from hotline.cases.workflow import CaseState
+from hotline.dispatch.duplicates import prune_batch
+from hotline.dispatch.routing_queue import prune_batches, route_pending
 from hotline.extensions import db
 from hotline.models import Case, Category
+from routing.classifier import load_tsv_dir, train
+from routing.model import model_path
 from workers.context import job
 
 
@@ -25,7 +30,7 @@ def closed_samples(since: datetime) -> tuple[list[str], list[str]]:
     rows = db.session.execute(
         sa.select(Case.content, Category.path)
         .join(Category, Category.id == Case.category_id)
-        .where(Case.status == "closed", Case.closed_at >= since, Case.merged_into_id.is_(None))
+        .where(Case.status == CaseState.CLOSED.value, Case.closed_at >= since, Case.merged_into_id.is_(None))
         .order_by(Case.id)
     ).all()
     return [r.content for r in rows], [r.path.split("/", 1)[0] for r in rows]
@@ -35,8 +40,6 @@ def closed_samples(since: datetime) -> tuple[list[str], list[str]]:
 def route_cases(now: datetime | None = None) -> dict:
     """Route the cases registered since the last run (suggestions, duplicates, auto-dispatch): woken after
     each registration's commit, and run by the scheduler every minute in case a wake-up was lost."""
-    from hotline.dispatch.routing_queue import route_pending
-
     return route_pending(now)
 
 
@@ -44,9 +47,6 @@ def route_cases(now: datetime | None = None) -> dict:
 def prune_dup_keys(now: datetime | None = None) -> int:
     """Daily: duplicate-check keys of open cases older than the window are dropped (batch by batch, one commit
     each), and the routing jobs' batch records older than a day. Idempotent. Returns the keys deleted."""
-    from hotline.dispatch.duplicates import prune_batch
-    from hotline.dispatch.routing_queue import prune_batches
-
     now = now or datetime.now(UTC)
     cutoff = now - timedelta(days=current_app.config["HOTLINE"].duplicate_window_days)
     deleted, after = 0, 0
@@ -61,9 +61,6 @@ def prune_dup_keys(now: datetime | None = None) -> int:
 
 @job
 def retrain_router(now: datetime | None = None) -> dict:
-    from routing.classifier import load_tsv_dir, train
-    from routing.model import model_path
-
     settings = current_app.config["HOTLINE"]
     now = now or datetime.now(UTC)
     texts, labels = closed_samples(now - timedelta(days=settings.routing_retrain_days))

@@ -37,7 +37,8 @@ def sweep_sla(now: datetime | None = None, batch: int = sweeper.BATCH) -> dict:
 @contextmanager
 def _no_gc():
     """The cyclic collector would otherwise rescan the whole heap again and again while a batch is built
-    (measured: ~30 % of a 5,000-card batch); reference counting still frees everything, memory stays bounded."""
+    (a large share of a batch's time: tests/bench/README.md, sla_sweep); reference counting still frees
+    everything, memory stays bounded."""
     enabled = gc.isenabled()
     gc.disable()
     try:

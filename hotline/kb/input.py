@@ -1,4 +1,5 @@
-"""Parse and check a KB entry body (API and import share the rules): zh-CN 400 with per-field reasons."""
+"""Parse and check a KB entry body (the API, the pages and the import share the rules): ``InvalidInput`` with a
+zh-CN reason per field."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from hotline.errors import ApiError
+from hotline.cases.errors import InvalidInput
 from hotline.extensions import db
 from hotline.kb.entries import EntryData
 from hotline.models import Category, Department, KbEntry
@@ -52,7 +53,7 @@ def parse_entry(body: dict, current: KbEntry | None = None) -> EntryData:
             },
             body,
         )
-    except ApiError as err:  # keep checking the rest: every problem of the entry is reported at once
+    except InvalidInput as err:  # keep checking the rest: every problem of the entry is reported at once
         problems.update(err.fields)
         data = {
             k: body.get(k) if isinstance(body.get(k), str) else None
@@ -116,7 +117,7 @@ def parse_entry(body: dict, current: KbEntry | None = None) -> EntryData:
             problems["code"] = f"事项编码 {data['code']} 已被其他条目使用"
     if problems:
         first = next(iter(problems.values()))
-        raise ApiError(400, "invalid_input", f"提交的内容有误：{first}", problems)
+        raise InvalidInput("invalid_input", f"提交的内容有误：{first}", problems)
     return EntryData(
         kind=data["kind"],
         title=data["title"],

@@ -11,10 +11,11 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from hotline.cases.errors import NotAllowed, RuleRefused
-from hotline.cases.operations import _assign, publish_update, record
-from hotline.cases.workflow import state_label, transition
+from hotline.cases.operations import _assign
+from hotline.cases.timeline import publish_update, record
+from hotline.cases.workflow import AssignmentState, CaseState, state_label, transition
 from hotline.channels.notify import notify_department
-from hotline.dispatch.service import routing_row
+from hotline.dispatch.service import routing_row  # dispatch depends on cases, never the reverse
 from hotline.extensions import db
 from hotline.models import Assignment, Case, CaseEvent, Category, Department, User
 from hotline.sla import timers
@@ -33,7 +34,9 @@ def subdispatch(case: Case, actor: User, street: Department, note: str, now: dat
         (
             a
             for a in reversed(case.assignments)
-            if a.department_id == unit.id and a.role == "lead" and a.status in ("pending", "signed")
+            if a.department_id == unit.id
+            and a.role == "lead"
+            and a.status in (AssignmentState.PENDING, AssignmentState.SIGNED)
         ),
         None,
     )
@@ -43,7 +46,7 @@ def subdispatch(case: Case, actor: User, street: Department, note: str, now: dat
             f"工单当前状态为「{state_label(case.status)}」，没有由{unit.name}主办的待办任务，不能二次派单",
         )
     before, after = transition(case, "subdispatch")
-    mine.status = "delegated"
+    mine.status = AssignmentState.DELEGATED.value
     timers.rearm(mine)  # the district's clock stops; the street's own deadlines start now
     assignment = _assign(case, street, "lead", actor, now, parent=mine)
     record(
@@ -63,7 +66,7 @@ def subdispatch(case: Case, actor: User, street: Department, note: str, now: dat
 
 def reclassify(case: Case, actor: User, category: Category, now: datetime) -> bool:
     """The dispatcher corrects the category (the final category teaches the router's retraining)."""
-    if case.status in ("closed", "merged"):
+    if case.status in (CaseState.CLOSED, CaseState.MERGED):
         raise RuleRefused("case_finished", f"工单已{state_label(case.status)}，不能更正分类")
     if case.category_id == category.id:
         return False
