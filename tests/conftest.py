@@ -134,3 +134,13 @@ def make_case(factories):
 def make_user(factories):
     """make_user(role="department_handler", unit="CGJ") -> User, with an API token: api(user.username)."""
     return factories.make_user
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The count lines of concurrency and fault tests (tests/counts.py), after the results."""
+    from tests import counts
+
+    if counts.LINES:
+        terminalreporter.section("counts")
+        for line in counts.LINES:
+            terminalreporter.write_line(line)

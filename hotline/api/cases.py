@@ -18,11 +18,9 @@ from hotline.citizens.phones import normalize
 from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.models import Case, Department
-from hotline.models.cases import CHANNELS, KINDS, URGENCIES
+from hotline.models.cases import CHANNELS, KINDS, RESULTS, URGENCIES
 from hotline.web import lookups
 from hotline.web.validation import Bool, Int, Str, expect_version, json_body, parse
-
-RESULTS = {"resolved": "已解决", "explained": "已解释说明", "unresolved": "未解决"}
 
 
 def now() -> datetime:

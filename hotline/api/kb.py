@@ -10,10 +10,10 @@ from flask_login import current_user
 
 from hotline.api.blueprint import api_bp
 from hotline.auth.permissions import can, department_scope, requires
-from hotline.errors import ApiError, error_response
+from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.kb import entries, feedback
-from hotline.kb.entries import TRANSITIONS, KbRefused
+from hotline.kb.entries import TRANSITIONS
 from hotline.kb.input import parse_entry
 from hotline.kb.service import search
 from hotline.models import Department, KbEntry, KbFeedback, KbVersion
@@ -23,12 +23,6 @@ from hotline.web.validation import Int, Str, json_body, parse
 from knowledge_base.search import Filters
 
 MAX_QUERY = 200
-
-
-@api_bp.errorhandler(KbRefused)
-def _kb_refused(err: KbRefused):
-    db.session.rollback()
-    return error_response(err.status, err.code, err.message)
 
 
 def _int_arg(name: str, label: str, default: int, low: int, high: int) -> int:

@@ -13,10 +13,9 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from hotline.extensions import db
 from hotline.models import Case, Category, Department
-from hotline.models.cases import CHANNELS, KINDS, URGENCIES
+from hotline.models.cases import CHANNELS, KINDS, RESULTS, URGENCIES
 from hotline.models.departments import KIND_LABELS
 
-RESULTS = {"resolved": "已解决", "explained": "已解释说明", "unresolved": "未解决"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 

@@ -23,7 +23,7 @@ def places():
 def places_import(path: str, replace: bool):
     """Load a place list (CSV: unit,kind,name,aliases): nothing is loaded if any row is bad."""
     try:
-        report = ops.load(ops.read_csv(Path(path).read_text(encoding="utf-8")), replace=replace)
+        report = ops.load(ops.read_csv(ops.decode(Path(path).read_bytes())), replace=replace)
     except ops.PlaceListError as err:
         db.session.rollback()
         for line, reason in err.errors:

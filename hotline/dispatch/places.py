@@ -26,7 +26,7 @@ class PlaceListError(ValueError):
     """A place list that cannot be loaded: ``errors`` holds (line, reason) of every bad row."""
 
     def __init__(self, errors: list[tuple[int, str]]):
-        super().__init__("; ".join(f"line {line}: {reason}" for line, reason in errors))
+        super().__init__("；".join(f"第 {line} 行：{reason}" if line else reason for line, reason in errors))
         self.errors = errors
 
 
@@ -38,25 +38,41 @@ class LoadReport:
     retired: int = 0
 
 
+def decode(raw: bytes) -> str:
+    """A CSV file's text: UTF-8 (with or without BOM), else GB 18030 — what Excel saves on a Chinese Windows."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise PlaceListError([(0, "文件编码无法识别：请另存为 UTF-8 或 GBK 编码的 CSV")])
+
+
 def read_csv(text: str) -> list[dict]:
-    """The rows of a place list: {"unit", "kind", "name", "aliases": [..]} (raises PlaceListError)."""
+    """The rows of a place list: {"unit", "kind", "name", "aliases": [..], "line"} (raises PlaceListError with
+    every bad row: its line in the file and the reason in Chinese)."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [c for c in COLUMNS[:3] if c not in (reader.fieldnames or ())]
     if missing:
-        raise PlaceListError([(1, f"missing columns: {', '.join(missing)}")])
-    rows, errors = [], []
+        raise PlaceListError([(1, f"缺少列：{', '.join(missing)}（表头应为 {','.join(COLUMNS)}）")])
+    rows, errors, seen = [], [], {}
     for line, r in enumerate(reader, start=2):
         row = {
             "unit": (r.get("unit") or "").strip(),
             "kind": (r.get("kind") or "").strip(),
             "name": (r.get("name") or "").strip(),
             "aliases": [a.strip() for a in (r.get("aliases") or "").split("|") if a.strip()],
+            "line": line,
         }
+        key = (row["unit"], row["name"])
         if row["kind"] not in PLACE_KINDS:
-            errors.append((line, f"kind must be one of {', '.join(PLACE_KINDS)}"))
+            errors.append((line, f"类型（kind）应为 {'、'.join(PLACE_KINDS)} 之一，而不是「{row['kind'][:20]}」"))
         elif not row["unit"] or not 2 <= len(row["name"]) <= 100:
-            errors.append((line, "unit and a name of 2-100 characters are required"))
+            errors.append((line, "单位代码（unit）必填，名称（name）应为 2–100 个字符"))
+        elif key in seen:
+            errors.append((line, f"与第 {seen[key]} 行重复（单位 {row['unit']}、名称 {row['name']}）"))
         else:
+            seen[key] = line
             rows.append(row)
     if errors:
         raise PlaceListError(errors)
@@ -68,10 +84,12 @@ def load(rows: list[dict], *, replace: bool = False, add_only: bool = False) -> 
     with ``replace``, retire every active place not in ``rows``; with ``add_only``, leave existing ones as
     they are (the demo seed). All or nothing: an unknown unit raises
     PlaceListError before anything is written."""
+    if replace and not rows:
+        raise PlaceListError([(0, "地名表为空：按此替换会停用全部地名，已拒绝")])
     units = {d.code: d for d in db.session.scalars(sa.select(Department))}
-    unknown = sorted({r["unit"] for r in rows} - set(units))
+    unknown = [(r.get("line", 0), f"未知的单位代码 {r['unit']}") for r in rows if r["unit"] not in units]
     if unknown:
-        raise PlaceListError([(0, f"unknown unit code {code}") for code in unknown])
+        raise PlaceListError(unknown)
     existing = {(p.department_id, p.name): p for p in db.session.scalars(sa.select(Place))}
     report, keep = LoadReport(), set()
     for row in rows:

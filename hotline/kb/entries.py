@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from hotline.auth.permissions import can
 from hotline.auth.roles import Role
+from hotline.cases.errors import DomainError
 from hotline.extensions import db
 from hotline.kb.index import bump_seq, tokenizer
 from hotline.models import Category, Department, KbEntry, KbVersion, User
@@ -32,12 +33,13 @@ TRANSITIONS = {
 # Editors hold "kb.edit" (the admin, the units' staff); reviewers "kb.review" (the admin, the units' admins).
 
 
-class KbRefused(Exception):
-    """A lifecycle or permission rule refused the change (→ 422/403 with a zh-CN message)."""
+class KbRefused(DomainError):
+    """A lifecycle or permission rule refused the change (→ 422/403 with a zh-CN message); a domain error, so
+    hotline/errors.py answers it like the others."""
 
     def __init__(self, code: str, message: str, status: int = 422):
-        self.code, self.message, self.status = code, message, status
-        super().__init__(message)
+        self.status = status
+        super().__init__(code, message)
 
 
 @dataclass

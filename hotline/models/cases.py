@@ -14,6 +14,7 @@ from hotline.models.sla import SlaTimer
 from hotline.models.types import JSONType, UTCDateTime, utcnow
 from hotline.models.users import User
 
+RESULTS = {"resolved": "已解决", "explained": "已解释说明", "unresolved": "未解决"}  # a reply's 办理结果
 KINDS = {
     "consult": "咨询",
     "help": "求助",

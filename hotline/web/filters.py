@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app
 
 from hotline.cases.workflow import ACTION_LABELS, STATE_LABELS, AssignmentState, CaseState
-from hotline.models.cases import CHANNELS, KINDS, URGENCIES
+from hotline.models.cases import CHANNELS, KINDS, RESULTS, URGENCIES
 
 ASSIGNMENT_STATUS = {
     AssignmentState.PENDING: "待签收",
@@ -23,7 +23,6 @@ ASSIGNMENT_STATUS = {
     AssignmentState.DELEGATED: "已二次派单",
 }
 ASSIGNMENT_ROLES = {"lead": "主办", "assist": "协办"}
-RESULTS = {"resolved": "已解决", "explained": "已解释说明", "unresolved": "未解决"}
 # Actions written by operations but missing from workflow.ACTION_LABELS.
 EXTRA_ACTION_LABELS = {"merged_in": "重复件并入"}
 WARN_SHARE = 0.2  # yellow when less than 20% of the limit is left

@@ -26,7 +26,6 @@ import json
 import os
 import random
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+
+from tests.bench.routing_bench_child import child_serve, child_train
+from tests.bench.routing_bench_report import markdown
 
 NAME = "routing"
 ALGORITHMS = ("svm_nb_memory", "svm", "svm_words", "baseline", "keywords")  # chosen first; keywords: no training
@@ -54,11 +56,6 @@ AUTO_THRESHOLDS = (
     0.9,
     0.95,
 )  # routing.engine.DEFAULT_THRESHOLD, 0.9, the app's default HOTLINE auto_dispatch_threshold
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def load_sources(data: str) -> tuple[list[str], list[str], np.ndarray, list[str], dict]:
@@ -189,70 +186,6 @@ def quality(data: str, folds: int, jobs: int, with_words: bool, ungrouped: bool 
     return {"cv": rows, "noise": noise, "folds": folds, "n": len(texts), "sources": names}
 
 
-def child_train(data: str, out: str, algorithm: str) -> dict:
-    from routing.classifier import load_tsv_dir, train
-
-    started = time.perf_counter()
-    loaded = load_tsv_dir(data)
-    model = train(loaded.texts, loaded.labels, algorithm=algorithm)
-    model.save(out)
-    return {
-        "seconds": round(time.perf_counter() - started, 1),
-        "n": len(loaded.texts),
-        "files": loaded.files,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "model_file_mb": round(os.path.getsize(out) / 2**20, 1),
-    }
-
-
-def _latency(fn, texts: list[str]) -> dict:
-    for t in texts[:20]:
-        fn(t)
-    wall, cpu = [], []
-    for t in texts:
-        started, started_cpu = time.perf_counter(), time.thread_time()
-        fn(t)
-        cpu.append((time.thread_time() - started_cpu) * 1000)
-        wall.append((time.perf_counter() - started) * 1000)
-    out = {"n": len(wall)}
-    for name, values in (("", wall), ("cpu_", cpu)):  # CPU time: what the case costs, whatever else runs
-        out |= {
-            f"{name}p50_ms": round(float(np.percentile(values, 50)), 3),
-            f"{name}p95_ms": round(float(np.percentile(values, 95)), 3),
-            f"{name}mean_ms": round(float(np.mean(values)), 3),
-        }
-    return out
-
-
-def child_serve(model_path: str, data: str, sample: int) -> dict:
-    rss0 = _rss_mb()
-    from routing.classifier import Model, load_tsv
-
-    model = Model.load(model_path, trusted_dir=os.path.dirname(model_path))
-    model.predict_top("首次调用加载分词词典")
-    rss1 = _rss_mb()
-    rng = random.Random(0)
-    out: dict = {
-        "rss_before_mb": round(rss0, 1),
-        "rss_after_mb": round(rss1, 1),
-        "model_added_mb": round(rss1 - rss0, 1),
-    }
-    from hotline.seed.city import AREAS, CATEGORY_DEPARTMENTS, DEPARTMENTS, LEVEL1_DEPARTMENTS
-    from routing.engine import mapping_from_seed, suggest
-    from routing.gazetteer import Gazetteer
-
-    gaz = Gazetteer(AREAS, {d["code"]: d["name"] for d in DEPARTMENTS}, {d["code"]: d["parent"] for d in DEPARTMENTS})
-    mapping = mapping_from_seed(LEVEL1_DEPARTMENTS, CATEGORY_DEPARTMENTS)
-    for path in sorted(Path(data).glob("*.tsv")):
-        texts = load_tsv(path)[0]
-        texts = rng.sample(texts, min(sample, len(texts)))
-        out[f"classify_{path.stem}"] = _latency(lambda t: model.predict_top(t, 3), texts)
-        out[f"suggest_{path.stem}"] = _latency(
-            lambda t: suggest(t, None, model=model, mapping=mapping, gazetteer=gaz, rules=()), texts
-        )
-    return out
-
-
 def _child(args: list[str]) -> dict:
     proc = subprocess.run(
         [sys.executable, "-m", "tests.bench.routing_bench", *args], capture_output=True, text=True, check=False
@@ -307,118 +240,6 @@ def duplicates_check(data: str, pairs: int = 200) -> dict:
     return out
 
 
-def _mark(ok: bool) -> str:
-    return "✅" if ok else "❌"
-
-
-def _row(res: dict, data: str, algorithm: str) -> dict | None:
-    return next((r for r in res["cv"] if r["data"] == data and r["algorithm"] == algorithm), None)
-
-
-def markdown(res: dict) -> str:
-    lines = [
-        f"## Routing classifier (titles + bodies trained together; stratified {res['folds']}-fold CV over "
-        "near-duplicate groups)",
-        "",
-        "| data | model | macro-F1 | accuracy | top-3 | precision @80% | threshold @80% | coverage @99% precision "
-        "| auto p≥0.95 (app default): coverage / precision | CV time s |",
-        "| --- |" + " --- |" * 9,
-    ]
-    for r in res["cv"]:
-        lines.append(
-            f"| {r['data']} ({r['n']}) | {r['algorithm']} | {r['macro_f1']:.4f} | {r['accuracy']:.4f} | "
-            f"{r['top3_accuracy']:.4f} | {r['precision_at_coverage']:.4f} | "
-            f"{r['threshold_at_coverage']:.3f} | {r['coverage_at_99']:.1%} | "
-            f"{r['auto_at'][-1]['coverage']:.1%} / {r['auto_at'][-1]['precision']:.4f} | {r['seconds']} |"
-        )
-    algs = [a for a in SERVED if a in res["train"]]
-    lines += [
-        "",
-        "| measure | "
-        + " | ".join(f"{a}{' (chosen)' if a == CHOSEN else ''}" for a in algs)
-        + " | target | chosen meets |",
-        "| --- |" + " --- |" * (len(algs) + 2),
-    ]
-
-    def add(label, values, target, ok):
-        lines.append(f"| {label} | " + " | ".join(values) + f" | {target} | {_mark(ok)} |")
-
-    for name in ("bodies", "titles"):
-        rs = [_row(res, name, a) for a in algs]
-        if rs[0] is None:
-            continue
-        add(
-            f"macro-F1 {name}",
-            [f"{r['macro_f1']:.4f}" for r in rs],
-            f"≥ {TARGETS[name]}",
-            rs[0]["macro_f1"] >= TARGETS[name],
-        )
-        add(
-            f"top-3 {name}",
-            [f"{r['top3_accuracy']:.4f}" for r in rs],
-            f"≥ {TARGETS['top3']}",
-            rs[0]["top3_accuracy"] >= TARGETS["top3"],
-        )
-        add(
-            f"precision @80% {name}",
-            [f"{r['precision_at_coverage']:.4f}" for r in rs],
-            f"≥ {TARGETS['precision80']}",
-            rs[0]["precision_at_coverage"] >= TARGETS["precision80"],
-        )
-    for key in sorted(k for k in res["serve"][algs[0]] if k.startswith("classify_")):
-        vs = [res["serve"][a][key] for a in algs]
-        add(
-            f"{key} ms per case: CPU p50 / p95 (wall p95)",
-            [f"{v['cpu_p50_ms']} / {v['cpu_p95_ms']} ({v['p95_ms']})" for v in vs],
-            "≤ 2 ms (CPU p95)",
-            vs[0]["cpu_p95_ms"] <= TARGETS["latency_ms"],
-        )
-    for key in sorted(k for k in res["serve"][algs[0]] if k.startswith("suggest_")):
-        v = res["serve"][algs[0]][key]
-        lines.append(
-            f"| engine.{key} ms: CPU p50 / p95 | {v['cpu_p50_ms']} / {v['cpu_p95_ms']} |" + " |" * (len(algs) + 1)
-        )
-    ts = [res["train"][a] for a in algs]
-    add(
-        f"training on all {ts[0]['n']} rows, wall s",
-        [str(t["seconds"]) for t in ts],
-        "≤ 60 s",
-        ts[0]["seconds"] <= TARGETS["train_s"],
-    )
-    add(
-        "training peak RSS MB",
-        [str(t["peak_rss_mb"]) for t in ts],
-        "≤ 2048 MB",
-        ts[0]["peak_rss_mb"] <= TARGETS["train_rss_mb"],
-    )
-    ss = [res["serve"][a] for a in algs]
-    add(
-        "web process: RSS added by importing + loading the model MB",
-        [str(s["model_added_mb"]) for s in ss],
-        "≤ 150 MB",
-        ss[0]["model_added_mb"] <= TARGETS["model_mb"],
-    )
-    lines.append("| model file MB | " + " | ".join(str(t["model_file_mb"]) for t in ts) + " | | |")
-    n = res["noise"]
-    a = n["all"]
-    lines += [
-        "",
-        "Label noise and twins (text-only near-duplicate groups: ≥ 50 % shared character trigrams):",
-        f"{a['texts_in_multi_groups']} of {a['texts']} texts are in {a['multi_groups']} multi-text groups; "
-        f"{a['mixed_label_groups']} groups ({a['texts_in_mixed_groups']} texts) mix labels. "
-        f"{n['twin_pairs']} title/body twin pairs agree on the label {n['twin_pairs_label_agreement']}. "
-        f"The chosen model's CV errors: {n['chosen_errors']}, of which {n['chosen_errors_with_p_ge_0.9']} with "
-        "probability ≥ 0.9 (mostly multi-topic messages or labels that contradict the text).",
-    ]
-    lines += ["", "| duplicates (synthetic re-reports vs same-category texts) | AUC | ms/pair |", "| --- | --- | --- |"]
-    lines += [f"| {k} | {v['auc']} | {v['ms_per_pair']} |" for k, v in res["duplicates"].items()]
-    if "served" in res:
-        from tests.bench.routing_api import markdown as served_markdown
-
-        lines += ["", served_markdown(res["served"]).replace("## ", "### ", 1)]
-    return "\n".join(lines) + "\n"
-
-
 def measure(
     data: str, folds: int = 5, jobs: int = 2, sample: int = 400, with_words: bool = False, ungrouped: bool = False
 ) -> dict:
@@ -454,7 +275,7 @@ def run(ctx) -> tuple[dict, str]:
     if not any(data.glob("*.tsv")):
         return {"skipped": f"no labelled data in {data}"}, f"## Routing classifier\n\nskipped: no *.tsv in {data}\n"
     res = measure(str(data))
-    return res, markdown(res)
+    return res, markdown(res, CHOSEN, SERVED, TARGETS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -485,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     if not any(Path(args.data).glob("*.tsv")):
         p.error(f"no .tsv files in {args.data}")
     res = measure(args.data, args.folds, args.jobs, args.sample, args.with_words, args.ungrouped)
-    md = markdown(res)
+    md = markdown(res, CHOSEN, SERVED, TARGETS)
     print(md)
     print(
         f"total {res['wall_seconds']} s; machine load average (1 min) {res['loadavg_1min']['start']} at start, "

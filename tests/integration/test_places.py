@@ -140,3 +140,39 @@ def test_a_demo_database_from_before_the_places_table_gets_its_places(app, other
         finally:
             db.session.rollback()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Place)) == len(saved)
+
+
+def test_place_list_errors_name_each_row_in_chinese(app):
+    from hotline.dispatch import places
+
+    text = "unit,kind,name,aliases\nD01S01,road,青龙路,\nD01S01,road,青龙路,青龙大道\nNOPE,landmark,无名塔,\n"
+    with pytest.raises(places.PlaceListError) as err:
+        places.read_csv(text)
+    assert err.value.errors == [(3, "与第 2 行重复（单位 D01S01、名称 青龙路）")]
+    rows = places.read_csv(text.replace("D01S01,road,青龙路,青龙大道\n", ""))
+    with app.app_context(), pytest.raises(places.PlaceListError) as err:
+        places.load(rows)
+    assert err.value.errors == [(3, "未知的单位代码 NOPE")]
+    with app.app_context(), pytest.raises(places.PlaceListError, match="地名表为空"):
+        places.load([], replace=True)
+
+
+def test_places_import_reads_an_excel_gbk_csv_and_reports_bad_rows(app, tmp_path):
+    from hotline.models import Place
+
+    good = tmp_path / "good.csv"
+    good.write_bytes("unit,kind,name,aliases\nD01S01,landmark,青龙塔测试点,青龙塔\n".encode("gb18030"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("unit,kind,name\nD01S01,river,青龙河\n", encoding="utf-8")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["places", "import", str(bad)])
+    assert result.exit_code != 0
+    assert "第 2 行：类型（kind）应为" in result.output and "未导入任何地名" in result.output
+    result = runner.invoke(args=["places", "import", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "新增 1" in result.output
+    with app.app_context():
+        place = db.session.scalar(sa.select(Place).where(Place.name == "青龙塔测试点"))
+        assert place.aliases == ["青龙塔"]
+        db.session.delete(place)
+        db.session.commit()
