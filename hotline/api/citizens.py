@@ -13,7 +13,7 @@ from hotline.citizens import operations as cops
 from hotline.citizens.file import file_summary, lookup_file, resolve
 from hotline.citizens.phones import normalize
 from hotline.citizens.profile import find_phone
-from hotline.db.dialect import autocommit_reads
+from hotline.db.dialect import read_only
 from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.models import Citizen
@@ -36,8 +36,8 @@ def _rule(fn, *args):
 
 @api_bp.get("/citizens/lookup")
 @requires("citizen.view")
+@read_only  # it runs while the phone rings: no BEGIN/ROLLBACK round trips
 def citizen_lookup():
-    autocommit_reads()  # read-only, and it runs while the phone rings: no BEGIN/ROLLBACK round trips
     raw = request.args.get("phone", "")
     if not raw.strip():
         raise ApiError(400, "invalid_input", "请提供电话号码：?phone=13800138000", {"phone": "缺少电话号码"})

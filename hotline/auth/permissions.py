@@ -18,6 +18,7 @@ from flask_login import current_user
 
 from hotline.auth.roles import Role
 from hotline.cases.errors import NotFound
+from hotline.db.dialect import autocommit_reads
 from hotline.extensions import db
 from hotline.models import Assignment, Case, Department, Rectification, User
 
@@ -185,7 +186,10 @@ def is_public(endpoint: str | None) -> bool:
 
 
 def authenticate_api():
-    """before_request of JSON blueprints: a bearer token or the session must authenticate (401 JSON otherwise)."""
+    """before_request of JSON blueprints: a bearer token or the session must authenticate (401 JSON otherwise).
+    A ``@read_only`` view (hotline/db/dialect.py) reads without BEGIN/ROLLBACK from the token's user on."""
+    if getattr(current_app.view_functions.get(request.endpoint), "_read_only", False):
+        autocommit_reads()
     if not is_public(request.endpoint) and not current_user.is_authenticated:
         raise Unauthenticated()
 

@@ -18,6 +18,14 @@ def is_postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
+def read_only(view):
+    """View decorator: the request only reads, so on PostgreSQL its statements run outside a transaction
+    block (``autocommit_reads``) from the first one on — including the authentication hook's load of the
+    token's user, which runs before the view (hotline/auth/permissions.py calls ``autocommit_reads`` then)."""
+    view._read_only = True
+    return view
+
+
 def autocommit_reads() -> None:
     """For a read-only request on PostgreSQL: run its statements outside a transaction block.
 

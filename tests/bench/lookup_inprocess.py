@@ -18,10 +18,10 @@ import sqlalchemy as sa
 from tests.bench.lookup_load import PATH
 from tests.bench.server import Instance
 
-STEPS = [  # the user is loaded on first use of current_user: inside the view
+STEPS = [  # the API's authentication hook runs before the view: read-only mode, then the token's user
+    (0, "db.dialect.autocommit_reads (pool checkout + pre-ping)", "hotline.auth.permissions", "autocommit_reads"),
+    (0, "auth: bearer token → user", "hotline.auth.security", "user_for_token"),
     (0, "view api.citizen_lookup", "@views", "api.citizen_lookup"),
-    (1, "dbutil.autocommit_reads (pool checkout + pre-ping)", "hotline.api.citizens", "autocommit_reads"),
-    (1, "auth: bearer token → user", "hotline.auth.security", "user_for_token"),
     (1, "phones.normalize", "hotline.api.citizens", "normalize"),
     (1, "file.lookup_file (statement + dicts)", "hotline.api.citizens", "lookup_file"),
     (2, "file_sql.fetch (the one statement, JSON decoded)", "hotline.citizens.file_sql", "fetch"),

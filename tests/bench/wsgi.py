@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask
 
 from hotline import cli, create_app
-from hotline.extensions import csrf
+from hotline.auth.security import CSRF_EXEMPT_BLUEPRINTS
 from tests.bench.views import bench_bp
 
 
@@ -17,8 +17,8 @@ def create_bench_app(config: dict | None = None) -> Flask:
     """``create_app(config)`` with the commands and the /bench endpoints (machine calls: no CSRF)."""
     app = create_app(config)
     cli.register(app)
-    csrf.exempt(bench_bp)
     app.register_blueprint(bench_bp)
+    app.extensions[CSRF_EXEMPT_BLUEPRINTS].add(bench_bp.name)
     return app
 
 

@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from hotline.auth.permissions import ALL_CAPABILITIES, CAPABILITIES, PUBLIC_ENDPOINTS, Role
+from tests import counts
 
 MISSING_CASE = "GD20000101-000001"
 MISSING_ID = 999999999
@@ -40,7 +41,7 @@ def declarations(app) -> tuple[dict[str, str], set[str], list[str]]:
 
 def test_every_view_declares_a_capability_or_public(app):
     declared, public, missing = declarations(app)
-    print(f"capabilities: {len(declared)} endpoints declared, {len(public)} public")
+    counts.report(f"capabilities: {len(declared)} endpoints declared, {len(public)} public")
     assert not missing, "views without @requires(...) or @public: " + ", ".join(sorted(missing))
     assert set(declared.values()) <= ALL_CAPABILITIES
     unexpected = {e for e in public if not e.startswith(PUBLIC_BLUEPRINTS) and e not in PUBLIC_API | PUBLIC_ENDPOINTS}

@@ -12,8 +12,8 @@ import pytest
 from tools.importgraph import ROOT, iter_imports
 
 MAX_LINES = 400
-# migrations/ is left out of the size rule: revisions are generated, already applied, and never edited again.
-SIZED = ("hotline", "routing", "knowledge_base", "workers", "tests", "tools")
+# every Python module, migrations included (the generated initial schema is split in two: initial_schema_rest.py)
+SIZED = ("hotline", "routing", "knowledge_base", "workers", "tests", "tools", "migrations")
 HOTLINE_ROOT_MODULES = {"__init__.py", "config.py", "extensions.py", "errors.py"}
 # packages whose code is the domain (operations, rules, queries): they raise domain errors, not HTTP ones
 DOMAIN = ("cases", "sla", "dispatch", "kb", "citizens", "ratings", "channels", "wechat", "stats", "models", "db")
