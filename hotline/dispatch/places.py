@@ -79,12 +79,13 @@ def read_csv(text: str) -> list[dict]:
     return rows
 
 
-def load(rows: list[dict], *, replace: bool = False, add_only: bool = False) -> LoadReport:
+def load(rows: list[dict], *, replace: bool = False, add_only: bool = False, allow_empty: bool = False) -> LoadReport:
     """Add or update the places of ``rows`` (keyed by unit and name; a retired one is made active again);
     with ``replace``, retire every active place not in ``rows``; with ``add_only``, leave existing ones as
-    they are (the demo seed). All or nothing: an unknown unit raises
+    they are (the demo seed); an empty list with ``replace`` (every place retired) only with ``allow_empty``.
+    All or nothing: an unknown unit raises
     PlaceListError before anything is written."""
-    if replace and not rows:
+    if replace and not rows and not allow_empty:
         raise PlaceListError([(0, "地名表为空：按此替换会停用全部地名，已拒绝")])
     units = {d.code: d for d in db.session.scalars(sa.select(Department))}
     unknown = [(r.get("line", 0), f"未知的单位代码 {r['unit']}") for r in rows if r["unit"] not in units]
