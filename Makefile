@@ -36,7 +36,7 @@ test: install-dev browser
 test-integration: install-dev
 	DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
-	$(VENV)/bin/pytest tests/integration tests/e2e
+	$(VENV)/bin/pytest tests/integration tests/e2e tests/faults
 
 ## browser tests need Debian's chromium (+ a CJK font for screenshots); install when missing (root + apt only)
 browser:

@@ -5,11 +5,19 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
-from socketio import RedisManager
 
 from hotline import extensions
 from hotline.config import ROOT, Settings
-from hotline.extensions import connect_redis, csrf, limiter, login_manager, migrate, redis_url_for, socketio
+from hotline.extensions import (
+    connect_redis,
+    csrf,
+    limiter,
+    login_manager,
+    migrate,
+    redis_options,
+    redis_url_for,
+    socketio,
+)
 
 
 def create_app(config: Settings | dict | None = None) -> Flask:
@@ -44,22 +52,37 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.config["RATELIMIT_STORAGE_URI"] = limiter_uri
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     app.config["RATELIMIT_STRATEGY"] = "moving-window"  # no double quota across a window boundary
+    # Redis down: the limits fall back to in-memory windows per process (Flask-Limiter logs "falling back",
+    # re-checks Redis with backoff and returns to it); any other storage error is logged and let through. Not
+    # fail-open: login and the citizen pages are what gets hammered, and each process still enforces its limits
+    # (N processes let through at most N x a quota). Not the database: it carries intake alone meanwhile.
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    app.config["RATELIMIT_SWALLOW_ERRORS"] = True
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = redis_options() if settings.redis_url else {}
     limiter.init_app(app)
+    from hotline.realtime.watch import ConsoleManager
+
     socketio.init_app(
         app,
-        client_manager=RedisManager(redis_url, channel="hotline-socketio"),
+        client_manager=ConsoleManager(  # python-socketio's RedisManager + the reconnect signal of realtime/watch.py
+            redis_url, channel="hotline-socketio", redis_options=redis_options() if settings.redis_url else None
+        ),
         cors_allowed_origins=[],
         async_mode="threading",
     )
 
     from hotline import errors
     from hotline.auth import security
+    from hotline.citizens import keyset
     from hotline.db import engine as dbsetup
+    from hotline.realtime import eventlog
 
     with app.app_context():
         dbsetup.configure_engine(sql.engine)
+        keyset.check_on_start(app)  # same keys as the database was written with; production: else no start
     security.init_app(app)
     errors.init_app(app)
+    eventlog.init_app(app)  # the console cursor of staff pages
     _register_blueprints(app)
     return app
 

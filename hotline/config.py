@@ -39,6 +39,24 @@ def _instance_secret(folder: Path, name: str, nbytes: int = 32) -> str:
     return value
 
 
+# The keys every host of one installation must share (same value everywhere): generated into the instance folder
+# when unset, except in production (HOTLINE_ENV=production), where a missing one stops the start.
+SHARED_KEYS = ("secret_key", "data_key", "index_key", "cti_secret", "sms_secret")
+
+
+class MissingKeys(RuntimeError):
+    """Production mode without a shared key in the environment or the instance folder."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        env = ", ".join("HOTLINE_" + n.upper() for n in names)
+        super().__init__(
+            f"生产模式（HOTLINE_ENV=production）缺少密钥：{env}。每台主机必须设置相同的值，不得各自生成；"
+            f"生成方法见 README「生产部署」。 / Production mode: {env} not set; every host needs the same value "
+            '(generate once with: python -c "import secrets; print(secrets.token_urlsafe(32))").'
+        )
+
+
 def normalise_database_url(url: str) -> str:
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
@@ -49,6 +67,9 @@ def normalise_database_url(url: str) -> str:
 @dataclass
 class Settings:
     instance: Path = field(default_factory=lambda: ROOT / "instance")
+    # HOTLINE_ENV: "production" — shared keys must be given, never generated per host (SHARED_KEYS), and a key that
+    # differs from the one the database was written with stops the start (hotline/citizens/keyset.py)
+    deployment: str = ""
     database_url: str = ""
     redis_url: str = ""
     secret_key: str = ""
@@ -76,6 +97,10 @@ class Settings:
     auto_dispatch: bool = False
     # the 80 %-coverage threshold of the chosen model on bodies (CV; measurements: tests/bench/README.md, routing)
     auto_dispatch_threshold: float = 0.95
+    # live consoles (hotline/realtime/watch.py): each web process's heartbeat/audit interval, seconds; and how many
+    # days the console event log keeps events for catching up (GET /api/v1/console/changes)
+    console_heartbeat_seconds: float = 10.0
+    console_events_days: int = 7
     refcache_ttl: float = 1.0  # seconds a process trusts its cached units/categories before re-checking
     refcache_max_age: int = 300  # cached units, categories, routing tables are rebuilt at least this often
     duplicate_window_days: int = 30  # 并单: open cases registered within this many days are compared
@@ -103,6 +128,8 @@ class Settings:
     sms_gateway_template: str = '{"to": "{to}", "text": "{text}", "client_ref": "{id}"}'
     sms_gateway_timeout: float = 5.0
     sms_secret: str = ""  # HMAC key of the inbound SMS webhook (generated into the instance folder if unset)
+    # where each shared key came from: "environment", "instance file" or "generated" (filled by from_env)
+    key_sources: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
@@ -111,8 +138,11 @@ class Settings:
         mapping = {
             "database_url": "DATABASE_URL",
             "redis_url": "REDIS_URL",
+            "deployment": "HOTLINE_ENV",
         }
         for f in fields(cls):
+            if f.name == "key_sources":
+                continue
             key = mapping.get(f.name, "HOTLINE_" + f.name.upper())
             if key not in env or env[key] == "":
                 continue
@@ -134,10 +164,25 @@ class Settings:
         if not settings.database_url:
             settings.database_url = "sqlite:///" + str(settings.instance / "hotline.db")
         settings.database_url = normalise_database_url(settings.database_url)
-        for name in ("secret_key", "data_key", "index_key", "cti_secret", "sms_secret"):
-            if not getattr(settings, name):
+        missing = []
+        for name in SHARED_KEYS:
+            if getattr(settings, name):
+                settings.key_sources[name] = "environment"
+            elif (settings.instance / name).exists():
+                settings.key_sources[name] = "instance file"
                 setattr(settings, name, _instance_secret(settings.instance, name))
+            elif settings.production:
+                missing.append(name)  # never generate a per-host key in production: it splits the data
+            else:
+                settings.key_sources[name] = "generated"
+                setattr(settings, name, _instance_secret(settings.instance, name))
+        if missing:
+            raise MissingKeys(missing)
         return settings
+
+    @property
+    def production(self) -> bool:
+        return self.deployment.strip().lower() == "production"
 
     @property
     def is_sqlite(self) -> bool:

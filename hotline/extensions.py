@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 
 import redis
@@ -13,6 +14,10 @@ from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -36,8 +41,18 @@ csrf = CSRFProtect()
 socketio = SocketIO()
 limiter = Limiter(key_func=get_remote_address)
 
+log = logging.getLogger(__name__)
 _redis_lock = threading.Lock()
 _redis_clients: dict[str, redis.Redis] = {}
+# A Redis that is down must fail a call fast, never stall a request: a refused connection answers at once, an
+# unreachable host after this many seconds; one retry (a connection dropped by a restart) instead of redis-py's
+# default of ten with backoff.
+REDIS_CONNECT_TIMEOUT = 2.0
+
+
+def redis_options() -> dict:
+    """Keyword arguments of every Redis client the app opens to REDIS_URL (ours, the limiter's, Socket.IO's)."""
+    return {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "retry": Retry(NoBackoff(), 1)}
 
 
 def connect_redis(settings) -> redis.Redis:
@@ -50,7 +65,11 @@ def connect_redis(settings) -> redis.Redis:
     with _redis_lock:
         client = _redis_clients.get(key)
         if client is None:
-            client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else _start_embedded(settings)
+            client = (
+                redis.Redis.from_url(settings.redis_url, **redis_options())
+                if settings.redis_url
+                else _start_embedded(settings)
+            )
             _redis_clients[key] = client
         return client
 
@@ -91,3 +110,18 @@ def stop_embedded_redis(settings) -> None:
         client = _start_embedded(settings)
     with contextlib.suppress(redis.RedisError):  # shutdown closes the connection it was sent on
         client.shutdown(nosave=True)
+
+
+_memory_limiter = MovingWindowRateLimiter(MemoryStorage())
+
+
+def hit_limits(items, *identifiers: str) -> bool:
+    """Count one hit against each of ``items`` (``limits`` RateLimitItems) for ``identifiers``; False when one is
+    exhausted. For limits checked in code rather than by a view decorator (e.g. per WeChat openid). With the
+    limiter's Redis down this process counts alone in memory until it is back, like the decorated limits
+    (``RATELIMIT_IN_MEMORY_FALLBACK_ENABLED`` in ``hotline/__init__.py``)."""
+    try:
+        return all(limiter.limiter.hit(item, *identifiers) for item in items)
+    except redis.RedisError as exc:
+        log.warning("rate-limit storage unavailable (%s); counting in this process's memory", exc)
+        return all(_memory_limiter.hit(item, *identifiers) for item in items)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rq import Queue, SimpleWorker
 
 from hotline.extensions import connect_redis
+from hotline.jobs import QUEUES
 
 
 class ApiClient:
@@ -28,7 +29,7 @@ def run_jobs(app) -> int:
     """Run every queued job with a real RQ worker (burst mode) inside the app; returns jobs run."""
     conn = connect_redis(app.config["HOTLINE"])
     with app.app_context():
-        queues = [Queue(name, connection=conn) for name in ("default", "notifications")]
+        queues = [Queue(name, connection=conn) for name in QUEUES]
         pending = sum(q.count for q in queues)
         SimpleWorker(queues, connection=conn).work(burst=True)
     return pending

@@ -9,14 +9,25 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 
-from workers.run import run_scheduler, run_worker
+from workers import QUEUES
+from workers.run import parse_queues, run_scheduler, run_worker
 
 
 @click.command()
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-def worker(burst: bool):
-    """Run an RQ worker on the app's Redis."""
-    run_worker(current_app._get_current_object(), burst=burst)
+@click.option(
+    "--queues",
+    default="",
+    metavar="NAMES",
+    help=f"Comma-separated queues, by priority (default: all, {','.join(QUEUES)}).",
+)
+def worker(burst: bool, queues: str):
+    """Run an RQ worker on the app's Redis (production: one per queue, see docs/operations.md)."""
+    try:
+        names = parse_queues(queues)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--queues") from None
+    run_worker(current_app._get_current_object(), queues=names, burst=burst)
 
 
 @click.command()

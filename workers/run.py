@@ -10,6 +10,16 @@ from hotline.extensions import connect_redis
 from workers import QUEUES
 
 
+def parse_queues(text: str | None) -> tuple[str, ...]:
+    """``"routing,sla"`` -> ``("routing", "sla")`` in the order given (a worker takes jobs from the first
+    non-empty queue); empty: every queue (``QUEUES``, by urgency). Raises ValueError on an unknown name."""
+    names = tuple(dict.fromkeys(n.strip() for n in (text or "").split(",") if n.strip()))
+    unknown = [n for n in names if n not in QUEUES]
+    if unknown:
+        raise ValueError(f"未知的队列：{', '.join(unknown)}（可选：{', '.join(QUEUES)}）")
+    return names or QUEUES
+
+
 def run_worker(app: Flask, queues: tuple[str, ...] = QUEUES, burst: bool = False) -> bool:
     conn = connect_redis(app.config["HOTLINE"])
     with app.app_context():

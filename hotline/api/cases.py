@@ -19,7 +19,7 @@ from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.models import Case, Department
 from hotline.models.cases import CHANNELS, KINDS, RESULTS, URGENCIES
-from hotline.web import lookups
+from hotline.web import idempotency, lookups
 from hotline.web.validation import Bool, Int, Str, expect_version, json_body, parse
 
 
@@ -27,12 +27,16 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _done(case: Case, status: int = 200):
-    """Serialise from the flushed state, then commit: no reload of what this request just wrote."""
+def _done(case: Case, status: int = 200, claim: idempotency.Claim | None = None):
+    """Serialise from the flushed state, then commit: no reload of what this request just wrote. An idempotency
+    key's answer is stored in the same transaction as the case."""
     db.session.flush()
-    body = case_to_dict(case, current_user)
+    response = jsonify(case_to_dict(case, current_user))
+    response.status_code = status
+    if claim is not None:
+        claim.store_response(response, case.number)
     db.session.commit()
-    return jsonify(body), status
+    return response
 
 
 def create_spec() -> dict:
@@ -56,6 +60,9 @@ def create_spec() -> dict:
 @api_bp.post("/cases")
 @requires("case.create")
 def create_case():
+    claim, earlier = idempotency.from_header(current_user, now())  # docs/api.md, "Idempotency-Key"
+    if earlier is not None:
+        return earlier
     data = parse(create_spec())
     new = ops.NewCase(
         channel=data["channel"],
@@ -72,7 +79,7 @@ def create_case():
         confidential=data["confidential"],
     )
     case = ops.create_case(new, current_user, now())
-    return _done(case, 201)
+    return _done(case, 201, claim)
 
 
 @api_bp.get("/cases/<number>")

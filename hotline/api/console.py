@@ -1,37 +1,32 @@
-"""GET /api/v1/console/changes?since=CURSOR — what a console missed while its socket was down."""
+"""GET /api/v1/console/changes?since=CURSOR — the console events a client missed (every kind, in commit order)."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import jsonify, request
 from flask_login import current_user
 
 from hotline.api.blueprint import api_bp
-from hotline.auth.permissions import requires, visible_cases_filter
+from hotline.auth.permissions import requires
 from hotline.errors import ApiError
-from hotline.extensions import db
-from hotline.models import Case, CaseEvent, Department
+from hotline.realtime import eventlog
 
-LIMIT = 500
+LIMIT = eventlog.LIMIT
+
+
+def _whole(name: str, default: int, hint: str = "") -> int:
+    raw = request.args.get(name, str(default))
+    if not raw.isdigit():
+        raise ApiError(400, "invalid_input", f"{name} 必须是非负整数{hint}", {name: "必须是非负整数"})
+    return int(raw)
 
 
 @api_bp.get("/console/changes")
 @requires("case.view")
 def console_changes():
-    raw = request.args.get("since", "0")
-    if not raw.isdigit():
-        raise ApiError(400, "invalid_input", "since 必须是非负整数（上次收到的 cursor）", {"since": "必须是非负整数"})
-    since = int(raw)
-    rows = db.session.execute(
-        sa.select(CaseEvent.id, CaseEvent.action, Case.number, Case.status, Case.version, Department.code)
-        .join(Case, Case.id == CaseEvent.case_id)
-        .outerjoin(Department, Department.id == Case.lead_department_id)
-        .where(CaseEvent.id > since, visible_cases_filter(current_user))
-        .order_by(CaseEvent.id)
-        .limit(LIMIT)
-    ).all()
-    items = [
-        {"cursor": r[0], "action": r[1], "number": r[2], "status": r[3], "version": r[4], "department_code": r[5]}
-        for r in rows
-    ]
-    return jsonify({"items": items, "cursor": items[-1]["cursor"] if items else since, "more": len(items) == LIMIT})
+    """The events after ``since`` (the last cursor the client saw) that its sockets would have received: the
+    rooms of the user (hotline/realtime/eventlog.py). docs/api.md, Socket.IO, describes the protocol."""
+    since = _whole("since", 0, "（上次收到的 cursor）")
+    limit = _whole("limit", LIMIT)
+    if not 1 <= limit <= LIMIT:
+        raise ApiError(400, "invalid_input", f"limit 必须在 1 到 {LIMIT} 之间", {"limit": f"1–{LIMIT}"})
+    return jsonify(eventlog.changes(eventlog.rooms_for(current_user), since, limit))

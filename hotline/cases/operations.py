@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
 from hotline.auth.roles import Role
+from hotline.cases import assignments
 from hotline.cases.citizens import move_citizens
 from hotline.cases.errors import NotAllowed, RuleRefused
 from hotline.cases.numbers import next_number
@@ -112,19 +114,20 @@ def create_case(data: NewCase, actor: User | None, now: datetime, actor_label: s
 def _assign(
     case: Case, department: Department, role: str, actor: User | None, now: datetime, parent: Assignment | None = None
 ) -> Assignment:
-    assignment = Assignment(
-        case=case,
-        department=department,
-        role=role,
-        status=AssignmentState.PENDING.value,
-        parent_id=parent.id if parent else None,
-        assigned_by_id=actor.id if actor else None,
-        assigned_at=now,
-    )
-    db.session.add(assignment)
-    if role == "lead":
-        case.lead_department = department
-    timers.plan(assignment)  # deadlines, yellow instants, next_card_at; the lead's are copied to the case
+    with assignments.stored_once(department):  # a concurrent live one of the same unit and role: already_assigned
+        assignment = Assignment(
+            case=case,
+            department=department,
+            role=role,
+            status=AssignmentState.PENDING.value,
+            parent_id=parent.id if parent else None,
+            assigned_by_id=actor.id if actor else None,
+            assigned_at=now,
+        )
+        db.session.add(assignment)
+        if role == "lead":
+            case.lead_department = department
+        timers.plan(assignment)  # deadlines, yellow instants, next_card_at; the lead's are copied to the case
     return assignment
 
 
@@ -144,7 +147,7 @@ def dispatch(
                 "invalid_transition", f"工单当前状态为「{state_label(case.status)}」，请先派出主办单位，再添加协办单位"
             )
         if any(a.department_id == department.id for a in case.active_assignments()):
-            raise RuleRefused("already_assigned", f"{department.name}已在办理该工单")
+            raise RuleRefused("already_assigned", f"{department.name}已在办理该工单，不能重复派单")
         assignment = _assign(case, department, "assist", actor, now)
         record(case, "assist", actor, case.status, case.status, note=note, department=department)
     else:
@@ -183,11 +186,19 @@ def _own_assignment(case: Case, actor: User, statuses: tuple[str, ...], action: 
     )
 
 
-def sign(case: Case, actor: User, now: datetime) -> None:
+def _to_sign(case: Case, actor: User) -> Assignment:
     assignment = _own_assignment(case, actor, (AssignmentState.PENDING, AssignmentState.SIGNED), "sign")
     if assignment.status == AssignmentState.SIGNED:
         raise RuleRefused("already_signed", f"{assignment.department.name}已签收该工单，不能重复签收")
-    assignment.status, assignment.signed_at = AssignmentState.SIGNED.value, now
+    return assignment
+
+
+def sign(case: Case, actor: User, now: datetime) -> None:
+    assignment = _to_sign(case, actor)
+    signed = {"status": AssignmentState.SIGNED.value, "signed_at": now}
+    if not assignments.claim(assignment, Assignment.status == AssignmentState.PENDING.value, **signed):
+        _to_sign(case, actor)  # lost to a concurrent request: refused as if it had come second
+        raise assignments.lost(ACTION_LABELS["sign"])
     timers.rearm(assignment)
     if assignment.role == "lead":
         before, after = transition(case, "sign")
@@ -197,11 +208,19 @@ def sign(case: Case, actor: User, now: datetime) -> None:
     publish_update(case, "sign")
 
 
-def contact(case: Case, actor: User, note: str, now: datetime) -> None:
+def _to_contact(case: Case, actor: User) -> Assignment:
     assignment = _own_assignment(case, actor, (AssignmentState.SIGNED,), "contact")
     if assignment.contacted_at is not None:
-        raise RuleRefused("already_contacted", "已记录过首次联系")
-    assignment.contacted_at = now
+        raise RuleRefused("already_contacted", f"{assignment.department.name}已记录过首次联系，不能重复记录")
+    return assignment
+
+
+def contact(case: Case, actor: User, note: str, now: datetime) -> None:
+    assignment = _to_contact(case, actor)
+    expected = sa.and_(Assignment.status == AssignmentState.SIGNED.value, Assignment.contacted_at.is_(None))
+    if not assignments.claim(assignment, expected, contacted_at=now):
+        _to_contact(case, actor)
+        raise assignments.lost(ACTION_LABELS["contact"])
     timers.rearm(assignment)
     record(case, "contact", actor, case.status, case.status, note=note, department=assignment.department)
     publish_update(case, "contact")
@@ -209,8 +228,11 @@ def contact(case: Case, actor: User, note: str, now: datetime) -> None:
 
 def reply(case: Case, actor: User, content: str, result: str, now: datetime) -> None:
     assignment = _own_assignment(case, actor, (AssignmentState.SIGNED,), "reply")
-    assignment.status, assignment.replied_at = AssignmentState.REPLIED.value, now
-    assignment.reply_content, assignment.reply_result = content, result
+    replied = {"status": AssignmentState.REPLIED.value, "replied_at": now}
+    replied.update(reply_content=content, reply_result=result)
+    if not assignments.claim(assignment, Assignment.status == AssignmentState.SIGNED.value, **replied):
+        _own_assignment(case, actor, (AssignmentState.SIGNED,), "reply")  # refused as if it had come second
+        raise assignments.lost(ACTION_LABELS["reply"])
     timers.rearm(assignment)
     if assignment.role == "lead":
         before, after = transition(case, "reply")
@@ -236,7 +258,11 @@ def reply(case: Case, actor: User, content: str, result: str, now: datetime) -> 
 def return_case(case: Case, actor: User, reason: str, now: datetime) -> None:
     assignment = _own_assignment(case, actor, (AssignmentState.PENDING, AssignmentState.SIGNED), "return")
     if assignment.role != "lead":
-        assignment.status, assignment.return_reason = AssignmentState.RETURNED.value, reason
+        returned = {"status": AssignmentState.RETURNED.value, "return_reason": reason}
+        if not assignments.claim(assignment, Assignment.status.in_(timers.ACTIVE), **returned):
+            _own_assignment(case, actor, (AssignmentState.PENDING, AssignmentState.SIGNED), "return")
+            raise assignments.lost(ACTION_LABELS["return"])
+        timers.rearm(assignment)
         record(
             case,
             "return",

@@ -86,6 +86,7 @@ ACTION_LABELS = {
     "subdispatch": "二次派单",
     "transfer": "转紧急热线",
     "reclassify": "更正分类",
+    "cancel_duplicate": "撤销重复任务",  # data repair of migration 6b2d1f3a8c42
     # time-limit supervision (hotline/sla/supervision.py, sweeper.py)
     "pause": "暂停计时",
     "resume": "恢复计时",

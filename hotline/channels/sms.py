@@ -2,7 +2,9 @@
 
 The gateway gets a POST of the JSON object HOTLINE_SMS_GATEWAY_TEMPLATE whose string values may use
 ``{to}`` (E.164 number), ``{text}`` and ``{id}`` (the outbox id, a client reference for the gateway's dedupe),
-with ``Authorization: Bearer HOTLINE_SMS_GATEWAY_TOKEN`` when set. Any 2xx answer is success.
+with ``Authorization: Bearer HOTLINE_SMS_GATEWAY_TOKEN`` when set and ``Idempotency-Key: <outbox id>``. Any 2xx
+answer is success. The call is bounded by HOTLINE_SMS_GATEWAY_TIMEOUT and made by the relay with no database
+transaction open (workers/jobs/outbox.py); a message resent after a killed relay carries the same key.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def gateway_body(template: str, to: str, text: str, ref: str) -> bytes:
 
 def post_to_gateway(settings, to: str, text: str, ref: str) -> None:
     body = gateway_body(settings.sms_gateway_template, to, text, ref)
-    headers = {"Content-Type": "application/json; charset=utf-8"}
+    headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": ref}
     if settings.sms_gateway_token:
         headers["Authorization"] = f"Bearer {settings.sms_gateway_token}"
     if not settings.sms_gateway_url.startswith(("http://", "https://")):

@@ -58,7 +58,7 @@ def queue_notice(case: Case, text: str, *, title: str, url: str | None = None) -
         payload=payload,
     )
     db.session.add(message)
-    enqueue_on_commit(RELAY_OUTBOX, queue="notifications")
+    enqueue_on_commit(RELAY_OUTBOX)
     return message
 
 
@@ -75,16 +75,29 @@ def template_data(message: OutboxMessage) -> dict:
     }
 
 
+def client_msg_id(message: OutboxMessage) -> str:
+    """WeChat's dedupe key of a template message (``client_msg_id``: one message per openid and id, kept for
+    10 minutes): the outbox id, so a message resent after a killed relay is not shown twice."""
+    return f"hotline-outbox-{message.id}"
+
+
 @register("wechat")
 def send(message: OutboxMessage, now=None) -> None:
-    """Send one outbox message as a template message; raises on any refusal by WeChat."""
+    """Send one outbox message as a template message; raises on any refusal by WeChat (10 s timeout per call)."""
     settings = current_app.config["HOTLINE"]
     template_id = (message.payload or {}).get("template_id") or settings.wechat_template_notice
     if not template_id:
         raise RuntimeError("no WeChat template id (HOTLINE_WECHAT_TEMPLATE_NOTICE)")
     openid = cipher().decrypt(message.recipient)
-    answer = client().message.send_template(
-        openid, template_id, template_data(message), url=(message.payload or {}).get("url")
-    )
+    body = {
+        "touser": openid,
+        "template_id": template_id,
+        "data": template_data(message),
+        "client_msg_id": client_msg_id(message),
+    }
+    if url := (message.payload or {}).get("url"):
+        body["url"] = url
+    # wechatpy's send_template() has no client_msg_id: the same POST, with it
+    answer = client().post("message/template/send", data=body)
     if answer.get("errcode", 0) != 0:  # wechatpy raises for errcode != 0 already; belt and braces
         raise RuntimeError(f"WeChat refused: {answer}")

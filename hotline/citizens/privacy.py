@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -18,6 +19,14 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 def _derive(secret: str, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"hotline-12345", info=purpose).derive(secret.encode())
+
+
+class DataKeyError(ValueError):
+    """A stored value was written under a data key this process does not have (HOTLINE_DATA_KEY is wrong)."""
+
+    def __init__(self, key_id: str):
+        self.key_id = key_id
+        super().__init__(f"personal data written under data key id {key_id}, which is not configured on this host")
 
 
 class DataCipher:
@@ -53,9 +62,12 @@ class DataCipher:
         key_id, _, body = token.partition(":")
         aead = self._aead.get(key_id)
         if aead is None:
-            raise ValueError(f"unknown data key id {key_id}")
+            raise DataKeyError(key_id)
         blob = base64.b64decode(body)
-        return aead.decrypt(blob[:12], blob[12:], None).decode()
+        try:
+            return aead.decrypt(blob[:12], blob[12:], None).decode()
+        except InvalidTag:
+            raise DataKeyError(key_id) from None
 
     def blind_index(self, value: str) -> str:
         return hmac.new(self._index_key, value.encode(), hashlib.sha256).hexdigest()

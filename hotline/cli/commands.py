@@ -8,8 +8,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from hotline.auth.tokens import create_token
+from hotline.citizens import keyset
 from hotline.citizens.rotation import rotate
 from hotline.cli.cti_simulator import simulate_call
+from hotline.cli.keys import keys_check
 from hotline.dispatch.duplicates import rebuild_keys
 from hotline.extensions import db
 from hotline.models import User
@@ -66,7 +68,13 @@ def keys():
 def keys_rotate():
     """Re-encrypt phones and names with HOTLINE_DATA_KEY (old keys in HOTLINE_DATA_KEYS_OLD)."""
     changed = rotate(progress=lambda line: click.echo(line))
+    if keyset.table_ready():  # the database is now written with the new key: other hosts are compared with it
+        keyset.record(current_app.config["HOTLINE"], ["data_key"])
+        db.session.commit()
     click.echo(f"已用新密钥重新加密 {changed} 条个人信息。之后可从 HOTLINE_DATA_KEYS_OLD 中移除旧密钥。")
+
+
+keys.add_command(keys_check)
 
 
 @click.group()

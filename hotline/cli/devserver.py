@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     procs = {
+        # one worker on every queue, by urgency (routing, sla, notify, default): enough on one machine; production
+        # runs a worker per queue so a slow SMS gateway never delays the SLA sweep (docs/operations.md)
         "worker": subprocess.Popen([*flask, "worker"], cwd=ROOT, env=env),
         "scheduler": subprocess.Popen([*flask, "scheduler"], cwd=ROOT, env=env),
         "web": subprocess.Popen([*flask, "run", "--host", args.host, "--port", str(args.port)], cwd=ROOT, env=env),

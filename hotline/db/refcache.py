@@ -39,17 +39,20 @@ wall_clock = time.time  # the period of refcache_max_age
 
 
 def current_version() -> str:
-    """The routing version every process compares its cached tables with ('' when Redis is unavailable): the
-    counter in Redis plus the current period of ``refcache_max_age`` seconds. A bump lost after its commit
-    (Redis unavailable at that moment) or a counter lost with Redis's data leaves caches stale for at most that
-    long, since every process rebuilds when the period changes."""
+    """The routing version every process compares its cached tables with: the counter in Redis plus the current
+    period of ``refcache_max_age`` seconds. A bump lost after its commit (Redis unavailable at that moment) or a
+    counter lost with Redis's data leaves caches stale for at most that long, since every process rebuilds when
+    the period changes. With Redis down the counter reads as "down": the tables are loaded once and kept for the
+    period like after a lost bump (not reloaded on every registration while the database carries intake
+    alone); they are rebuilt when Redis answers again."""
     settings = current_app.config["HOTLINE"]
+    period = int(wall_clock() // max(1, settings.refcache_max_age))
     try:
         counter = (connect_redis(settings).get(VERSION_KEY) or b"0").decode()
-    except Exception:  # Redis down: rebuild every time rather than serve stale tables
-        current_app.logger.warning("routing version unavailable; rebuilding the routing tables")
-        return ""
-    return f"{counter}.{int(wall_clock() // max(1, settings.refcache_max_age))}"
+    except Exception as exc:
+        current_app.logger.warning("routing version unavailable (%s); tables kept for at most the max age", exc)
+        return f"down.{period}"
+    return f"{counter}.{period}"
 
 
 def bump_version() -> None:

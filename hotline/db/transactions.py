@@ -23,6 +23,12 @@ def after_commit(fn, *args, **kwargs) -> None:
         pending.append(item)
 
 
+def queued(session: Session, fn) -> list[tuple]:
+    """The arguments of each call of ``fn`` queued in ``session`` for after its commit (a before-commit step reads
+    them: hotline/realtime/eventlog.py gives the queued Socket.IO events their cursors)."""
+    return [args for queued_fn, args, _kwargs in session.info.get(_KEY, []) if queued_fn is fn]
+
+
 @contextmanager
 def savepoint():
     """A SAVEPOINT (``begin_nested``) whose after-commit hooks go with it when it rolls back, while the

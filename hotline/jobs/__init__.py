@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import logging
 
+import redis
 from flask import current_app
 from rq import Queue
 
 from hotline.db.transactions import after_commit
 from hotline.extensions import connect_redis
 
-QUEUES = ("default", "notifications")
+# Queues by urgency, in the order a worker listening on several of them takes jobs: routing new cases and the
+# SLA clock never wait behind a slow SMS/WeChat gateway (``notify``) or a retraining (``default``) when each
+# has its own worker (docs/operations.md, Production); ``flask worker --queues routing,sla`` picks them.
+ROUTING, SLA, NOTIFY, DEFAULT = "routing", "sla", "notify", "default"
+QUEUES = (ROUTING, SLA, NOTIFY, DEFAULT)
 
 RELAY_OUTBOX = "workers.jobs.outbox.relay_outbox"
 ROUTE_CASES = "workers.jobs.routing.route_cases"
 JOB_NAMES = (RELAY_OUTBOX, ROUTE_CASES)
+JOB_QUEUES = {RELAY_OUTBOX: NOTIFY, ROUTE_CASES: ROUTING}  # a job enqueued without ``queue=`` goes to its own
 
 ROUTER_WAKE_KEY = "hotline:routing:wake"
 ROUTER_WAKE_TTL = 30  # seconds: with no worker running, at most one queued job per this interval
@@ -27,33 +33,45 @@ ROUTER_WAKE_TTL = 30  # seconds: with no worker running, at most one queued job 
 log = logging.getLogger(__name__)
 
 
-def get_queue(name: str = "default") -> Queue:
+def get_queue(name: str = DEFAULT) -> Queue:
     settings = current_app.config["HOTLINE"]
     return Queue(name, connection=connect_redis(settings), is_async=True)
 
 
-def enqueue(job_name: str, *args, queue: str = "default", **kwargs) -> None:
-    """Enqueue ``job_name(*args, **kwargs)`` now (the caller has already committed)."""
-    get_queue(queue).enqueue(job_name, *args, **kwargs)
+def queue_of(job_name: str) -> str:
+    return JOB_QUEUES.get(job_name, DEFAULT)
 
 
-def enqueue_on_commit(job_name: str, *args, queue: str = "default", **kwargs) -> None:
+def enqueue(job_name: str, *args, queue: str | None = None, **kwargs) -> None:
+    """Enqueue ``job_name(*args, **kwargs)`` now (the caller has already committed) on ``queue`` (default: the
+    job's own queue, :data:`JOB_QUEUES`)."""
+    get_queue(queue or queue_of(job_name)).enqueue(job_name, *args, **kwargs)
+
+
+def enqueue_on_commit(job_name: str, *args, queue: str | None = None, **kwargs) -> None:
     """Enqueue ``job_name(*args, **kwargs)`` once the current transaction commits (dropped on rollback)."""
-    after_commit(_enqueue, queue, job_name, args, kwargs)
+    after_commit(_enqueue, queue or queue_of(job_name), job_name, args, kwargs)
 
 
 def _enqueue(queue: str, job_name: str, args, kwargs) -> None:
-    get_queue(queue).enqueue(job_name, *args, **kwargs)
+    try:
+        get_queue(queue).enqueue(job_name, *args, **kwargs)
+    except redis.RedisError as exc:  # committed already: the scheduler's periodic run of the job catches up
+        log.warning("%s not enqueued, Redis unavailable (%s); its periodic run will catch up", job_name, exc)
 
 
 def wake_router() -> None:
     """Enqueue the routing job (hotline/dispatch/routing_queue.py) unless one is already queued and not yet
     started (one Redis round trip in the common case). The job deletes the key when it starts, before it reads
     the queue, so a case committed before a refused SET is always seen by that queued job. Call it after the
-    commit (case registration: ``after_commit(wake_router)``)."""
-    redis = connect_redis(current_app.config["HOTLINE"])
-    if redis.set(ROUTER_WAKE_KEY, b"1", nx=True, ex=ROUTER_WAKE_TTL):
-        enqueue(ROUTE_CASES)
+    commit (case registration: ``after_commit(wake_router)``). Never raises: with Redis down the case keeps its
+    durable ``routing_pending`` mark and the scheduler's every-minute run routes it once Redis is back."""
+    try:
+        client = connect_redis(current_app.config["HOTLINE"])
+        if client.set(ROUTER_WAKE_KEY, b"1", nx=True, ex=ROUTER_WAKE_TTL):
+            enqueue(ROUTE_CASES)
+    except redis.RedisError as exc:
+        log.warning("routing job not woken, Redis unavailable (%s); the scheduler's run will route the case", exc)
 
 
 def router_woken() -> None:

@@ -3,7 +3,11 @@
 from hotline.models.calls import Call
 from hotline.models.cases import Assignment, Case, CaseEvent
 from hotline.models.citizens import Citizen, CitizenPhone
+from hotline.models.console import ConsoleCursor, ConsoleEvent
+from hotline.models.counters import CaseCounter, CaseNumberBase
 from hotline.models.departments import Category, Department
+from hotline.models.idempotency import IdempotencyKey
+from hotline.models.keys import KeyFingerprint
 from hotline.models.knowledge import KbEntry, KbFeedback, KbIndexState, KbSynonym, KbVersion
 from hotline.models.outbox import Notification, OutboxMessage
 from hotline.models.places import Place
@@ -21,21 +25,27 @@ __all__ = [
     "Call",
     "Case",
     "CaseCitizen",
+    "CaseCounter",
     "CaseDupKey",
     "CaseEvent",
+    "CaseNumberBase",
     "CaseRouting",
     "Category",
     "Citizen",
     "CitizenEvent",
     "CitizenPhone",
+    "ConsoleCursor",
+    "ConsoleEvent",
     "Department",
     "ExternalRecord",
     "Holiday",
+    "IdempotencyKey",
     "KbEntry",
     "KbFeedback",
     "KbIndexState",
     "KbSynonym",
     "KbVersion",
+    "KeyFingerprint",
     "Notification",
     "OutboxMessage",
     "Place",

@@ -25,6 +25,8 @@ KINDS = {
 }
 CHANNELS = {"phone": "电话", "web": "网站", "wechat": "微信", "app": "App", "sms": "短信", "walk_in": "来访"}
 URGENCIES = {"normal": "一般", "urgent": "紧急", "emergency": "特急"}
+# the statuses of a live assignment (AssignmentState.PENDING, SIGNED): at most one per case, unit and role
+LIVE_ASSIGNMENT_SQL = "status IN ('pending', 'signed')"
 
 
 class Case(db.Model):
@@ -142,8 +144,19 @@ class Assignment(db.Model):
     __tablename__ = "assignments"
     __table_args__ = (
         sa.Index("ix_assignments_department_status", "department_id", "status"),
-        sa.Index("ix_assignments_assigned_at", "assigned_at"),
-    )  # stats by period
+        sa.Index("ix_assignments_assigned_at", "assigned_at"),  # stats by period
+        # one live task per case, unit and role: of N concurrent dispatches of the same unit exactly one row
+        # is stored; a returned/cancelled/replied/delegated task may be followed by a new one for the same unit
+        sa.Index(
+            "ux_assignments_live",
+            "case_id",
+            "department_id",
+            "role",
+            unique=True,
+            postgresql_where=sa.text(LIVE_ASSIGNMENT_SQL),
+            sqlite_where=sa.text(LIVE_ASSIGNMENT_SQL),
+        ),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)

@@ -13,7 +13,16 @@ from hotline.models.types import JSONType, UTCDateTime, utcnow
 
 class OutboxMessage(db.Model):
     __tablename__ = "outbox"
-    __table_args__ = (sa.Index("ix_outbox_status_id", "status", "id"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_status_id", "status", "id"),
+        # the rows a relay may claim (workers/jobs/outbox.py): a small partial index however many were sent
+        sa.Index(
+            "ix_outbox_open",
+            "id",
+            postgresql_where=sa.text("status IN ('pending', 'sending')"),
+            sqlite_where=sa.text("status IN ('pending', 'sending')"),
+        ),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     channel: so.Mapped[str] = so.mapped_column(sa.String(16))  # inapp | sms | wechat
@@ -23,8 +32,14 @@ class OutboxMessage(db.Model):
     case_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)
     text: so.Mapped[str] = so.mapped_column(sa.Text)
     payload: so.Mapped[dict] = so.mapped_column(JSONType, default=dict)
-    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="pending")  # pending|sent|failed
-    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    # pending -> sending (claimed by a relay, under a lease) -> sent | pending again (back-off) | failed
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="pending")
+    attempts: so.Mapped[int] = so.mapped_column(default=0)  # counted when claimed: a killed relay's try counts
+    # no relay may claim the row before this instant: the lease of a `sending` row (an expired lease means its
+    # relay died and the row is claimed again), the back-off of a `pending` row after a failed attempt
+    lease_until: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # the claim's token (host:pid:nonce): only the relay holding the claim records the outcome
+    claimed_by: so.Mapped[str] = so.mapped_column(sa.String(64), default="", server_default="")
     last_error: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)

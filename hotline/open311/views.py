@@ -3,7 +3,8 @@
 services = level-2 categories of the taxonomy; a request = a case (channel "app"); service_request_id = the case
 number, so tokens resolve to it at once; status open|closed; agency_responsible = the lead unit;
 expected_datetime = the reply deadline. Confidential cases (举报) are never listed, and long digit runs (phone
-numbers) in descriptions are masked. Errors: ``[{"code", "description"}]`` (zh-CN), 400/403/404.
+numbers) in descriptions are masked. Errors: ``[{"code", "description"}]`` (zh-CN), 400/403/404, and 503
+(+ Retry-After) when the database or Redis cannot be reached.
 """
 
 from __future__ import annotations
@@ -20,11 +21,20 @@ from hotline.auth.tokens import user_for_token
 from hotline.cases import operations as ops
 from hotline.cases.workflow import OPEN_STATES
 from hotline.citizens.phones import PhoneError, normalize
-from hotline.errors import HTTP_MESSAGES, ApiError
+from hotline.errors import (
+    DATABASE_DOWN,
+    HTTP_MESSAGES,
+    REDIS_DOWN,
+    RETRY_AFTER,
+    UNAVAILABLE_MESSAGES,
+    ApiError,
+    unavailable_dependency,
+)
 from hotline.extensions import db
 from hotline.models import Case, Category
 from hotline.open311.formats import errors, render
 from hotline.portal.status import citizen_status
+from hotline.web import idempotency
 from hotline.web.validation import Str
 from hotline.wechat.intake import infer_kind
 
@@ -53,6 +63,18 @@ def _phone_error(err: PhoneError):
 def _http_error(err: HTTPException):
     status = err.code or 500
     return errors(_fmt(), status, HTTP_MESSAGES.get(status, ("", f"请求无法处理（HTTP {status}）"))[1])
+
+
+def _unavailable(err: Exception):
+    """The database or Redis cannot be reached (hotline/errors.py decides which): 503 + Retry-After, in
+    GeoReport's error format."""
+    response = errors(_fmt(), 503, UNAVAILABLE_MESSAGES[unavailable_dependency(err) or "database"])
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
+for _down in (*DATABASE_DOWN, *REDIS_DOWN):
+    open311_bp.register_error_handler(_down, _unavailable)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -202,6 +224,9 @@ def create_request(fmt: str):
     user = user_for_token(key) if key and len(key) < 200 else None
     if user is None or not can(user, "case.create"):  # the api_key of a user who may register cases
         raise ApiError(403, "invalid_api_key", "api_key 无效或无权提交诉求")
+    claim, earlier = idempotency.from_header(user, datetime.now(UTC))  # the same Idempotency-Key: the first answer
+    if earlier is not None:
+        return earlier
     service = _service(request.form.get("service_code", "").strip(), status=400)
     lat, lon = _coordinate("lat", -90, 90), _coordinate("long", -180, 180)
     address = _form_text("address_string", "地址", max_len=300)
@@ -232,10 +257,13 @@ def create_request(fmt: str):
         datetime.now(UTC),
     )
     number = case.number
-    db.session.commit()
-    return render(
+    response = render(
         fmt, "service_requests", [{"service_request_id": number, "service_notice": "", "account_id": None}], 201
     )
+    if claim is not None:
+        claim.store_response(response, number)
+    db.session.commit()
+    return response
 
 
 def _date(name: str) -> datetime | None:

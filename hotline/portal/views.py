@@ -1,7 +1,8 @@
 """Citizen pages (/portal): submit a request, look up its status, the large-font switch.
 
 No login. Anti-abuse without SMS: rate limits per client address and per phone number (Redis), a signed
-arithmetic question with a minimum fill time, a honeypot field, and a single-use form id (idempotent submit).
+arithmetic question with a minimum fill time, a honeypot field, and a single-use form id (idempotent submit,
+kept in the database: hotline/web/idempotency.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from hotline.models import Case, CitizenPhone
 from hotline.portal import challenge
 from hotline.portal.forms import RequestForm, StatusForm
 from hotline.portal.status import citizen_status
+from hotline.web import idempotency
 
 portal_bp = Blueprint("portal", __name__)
 portal_bp.before_request(authenticate_page)  # every page here is @public: citizens do not log in
@@ -116,12 +118,17 @@ def submit():
     except challenge.ChallengeError as err:
         form.answer.errors = [err.message]
         return _render_form(form, 400)
-    earlier = challenge.claim(form_id)
-    if earlier == challenge.PENDING:
-        form.answer.errors = ["您的提交正在处理，请勿重复提交；稍后可用手机号码查询进度"]
-        return _render_form(form, 409)
-    if earlier:  # the same form sent again (double click, reload): show the case it already made
-        return redirect(url_for("portal.done", token=_done_serializer().dumps(earlier)), 303)
+    try:  # the single-use form id is the idempotency key: a double click or a reload makes one case
+        claim = idempotency.begin("portal", form_id, _form_fingerprint(form), now)
+    except idempotency.KeyReused as err:
+        message = f"这份表单已经提交过（工单编号 {err.case_number}），内容与之前不同。"
+        message += "如需提交新的诉求，请重新打开表单填写。"
+        return render_template("portal/error.html", title="表单已提交", message=message), 422
+    if not isinstance(claim, idempotency.Claim):
+        if claim.case_number is None:  # not reachable while answers are stored with their key; kept as a guard
+            form.answer.errors = ["您的提交正在处理，请勿重复提交；稍后可用手机号码查询进度"]
+            return _render_form(form, 409)
+        return redirect(url_for("portal.done", token=_done_serializer().dumps(claim.case_number)), 303)
     try:
         new = ops.NewCase(
             channel="web",
@@ -134,13 +141,17 @@ def submit():
         )
         case = ops.create_case(new, None, now, actor_label="市民（网站）")
         number = case.number
+        claim.store(303, case_number=number)
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        challenge.release(form_id)
         raise
-    challenge.complete(form_id, number)
     return redirect(url_for("portal.done", token=_done_serializer().dumps(number)), 303)
+
+
+def _form_fingerprint(form: RequestForm) -> str:
+    fields = (form.kind, form.content, form.phone, form.name, form.address, form.district)
+    return idempotency.fingerprint("portal", *((f.data or "").strip() for f in fields))
 
 
 @portal_bp.get("/done/<token>")

@@ -89,7 +89,7 @@ def invite(
             created_at=now,
         )
     )
-    enqueue_on_commit(RELAY_OUTBOX, queue="notifications")
+    enqueue_on_commit(RELAY_OUTBOX)
     return invitation
 
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
 from hotline.auth.tokens import user_for_token
 from hotline.extensions import socketio
+from hotline.realtime import watch
+from hotline.realtime.eventlog import rooms_for
 from hotline.realtime.publish import NAMESPACE
 
-
-def rooms_for(user) -> list[str]:
-    rooms = [f"user:{user.id}", f"role:{user.role}"]
-    if user.department is not None:
-        rooms.append(f"department:{user.department.code}")
-    return rooms
+__all__ = ["on_connect", "rooms_for"]
 
 
 @socketio.on("connect", namespace=NAMESPACE)
@@ -26,4 +24,5 @@ def on_connect(auth=None):
         raise ConnectionRefusedError("unauthorized")
     for room in rooms_for(user):
         join_room(room)
+    watch.ensure_started(current_app._get_current_object())  # heartbeat, resync: hotline/realtime/watch.py
     return True

@@ -18,7 +18,7 @@ from limits import parse_many
 from hotline.cases import operations as ops
 from hotline.citizens.identities import find_wechat, get_or_create_wechat, wechat_hash
 from hotline.db.dialect import insert_ignore
-from hotline.extensions import db, limiter
+from hotline.extensions import db, hit_limits
 from hotline.models import Case, WechatMessage
 from hotline.portal.status import as_text, citizen_status
 from hotline.web.validation import Str
@@ -62,9 +62,9 @@ def infer_kind(text: str) -> str:
 
 
 def _throttled(openid_hash: str) -> bool:
-    """Per-openid quota of new requests (Redis, shared by every web process)."""
+    """Per-openid quota of new requests (Redis, shared by every web process; per process while Redis is down)."""
     items = parse_many(current_app.config["HOTLINE"].wechat_rate_limit)
-    return not all(limiter.limiter.hit(item, "wechat-openid", openid_hash) for item in items)
+    return not hit_limits(items, "wechat-openid", openid_hash)
 
 
 def _create(msg: Inbound, now: datetime) -> tuple[str, str, Case | None]:

@@ -42,7 +42,7 @@ STEPS = [
         "hotline.cases.operations",
         "get_or_create",
     ),
-    (2, "numbers.next_number (SELECT max number + Redis EVAL)", "hotline.cases.operations", "next_number"),
+    (2, "numbers.next_number (case_counters upsert)", "hotline.cases.operations", "next_number"),
     (2, "timeline.record (CaseEvent object)", "hotline.cases.timeline", "record"),
     (2, "realtime.publish (payload check, queue)", "hotline.cases.operations", "publish"),
     (

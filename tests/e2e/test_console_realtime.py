@@ -149,7 +149,7 @@ def test_new_case_reaches_other_agents_and_dispatch_updates(stack, tokens, clien
         "department_code": None,
         "created_at": data["created_at"],
         "version": case["version"],
-        "cursor": case["events"][-1]["id"],
+        "cursor": data["cursor"],  # the console event log's id (hotline/realtime/eventlog.py)
     }
     assert dispatcher.wait_for("case.created", lambda d: d["number"] == case["number"])[0]
     resp = requests.post(
@@ -167,8 +167,9 @@ def test_new_case_reaches_other_agents_and_dispatch_updates(stack, tokens, clien
         "version": resp.json()["version"],
         "action": "dispatch",
         "department_code": "ZLS",
-        "cursor": resp.json()["events"][-1]["id"],
+        "cursor": update["cursor"],
     }
+    assert update["cursor"] > data["cursor"]  # cursors follow the commit order
 
 
 def test_event_from_one_web_process_reaches_client_on_another(stack, tokens, clients):

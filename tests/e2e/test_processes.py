@@ -57,7 +57,7 @@ def test_scheduler_registers_and_enqueues(stack):
 
 def test_healthz_reports_both_backends(stack):
     body = requests.get(stack.url + "/healthz", timeout=5).json()
-    assert body == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+    assert body == {"status": "ok", "database": "ok", "redis": "ok", "checks": {"database": "ok", "redis": "ok"}}
 
 
 def test_cti_simulator_cli_posts_signed_events(stack):

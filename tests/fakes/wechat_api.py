@@ -17,6 +17,8 @@ class FakeWeChat:
         self.token_requests = 0
         self.templates: list[dict] = []
         self.refuse_next = 0  # answer this many sends with an error (errcode 45009: quota)
+        self.sent_keys: dict[tuple, int] = {}  # (touser, client_msg_id) -> msgid: WeChat's dedupe of resends
+        self.deduplicated = 0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -67,7 +69,12 @@ class FakeWeChat:
                     if fake.refuse_next:
                         fake.refuse_next -= 1
                         return self._answer({"errcode": 45009, "errmsg": "reach max api daily quota limit"})
+                    key = (body.get("touser"), body.get("client_msg_id"))
+                    if key[1] and key in fake.sent_keys:  # 防重入: one message per openid + client_msg_id
+                        fake.deduplicated += 1
+                        return self._answer({"errcode": 0, "errmsg": "ok", "msgid": fake.sent_keys[key]})
                     fake.templates.append(body)
+                    fake.sent_keys[key] = len(fake.templates)
                     return self._answer({"errcode": 0, "errmsg": "ok", "msgid": len(fake.templates)})
                 return self._answer({"errcode": 404, "errmsg": "not found"}, 404)
 

@@ -95,7 +95,12 @@ def test_unknown_api_path_is_404_json(app, tokens, path, method):
 def test_healthz(app, headers):
     resp = app.test_client().get("/healthz?page=abc&x=%00", headers=headers)
     assert resp.status_code == 200
-    assert resp.get_json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+    assert resp.get_json() == {
+        "status": "ok",
+        "database": "ok",
+        "redis": "ok",
+        "checks": {"database": "ok", "redis": "ok"},
+    }
 
 
 @pytest.mark.parametrize("method", ["post", "put", "delete"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from tests import counts
 from tests.helpers import new_case, run_jobs
 
 
@@ -143,6 +144,7 @@ def test_concurrent_updates_one_wins(app, api, phone):
     finally:
         s1.close()
         s2.close()
+    counts.report(f"case-level stale write x2 ({engine.dialect.name}): 1 committed, 1 refused (StaleDataError)")
 
 
 def test_dispatch_notifies_department_after_commit(app, api, phone):

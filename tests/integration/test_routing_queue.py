@@ -47,7 +47,7 @@ def _route(app) -> dict:
 def test_registration_wakes_one_job_which_routes_every_pending_case(app, api):
     run_jobs(app)  # start from an empty queue (earlier tests' wake-ups)
     redis = connect_redis(app.config["HOTLINE"])
-    queue = Queue("default", connection=redis)
+    queue = Queue("routing", connection=redis)  # the routing job's queue (hotline/jobs)
     agent = api("agent1")
     created = [new_case(agent, _phone(), content=_text(t)) for t in ("路灯不亮", "井盖缺失", "垃圾没人清运")]
     for case in created:
@@ -181,7 +181,7 @@ def test_a_long_backlog_is_handed_to_a_follow_up_job(app, api):
     created = [new_case(agent, _phone(), content=_text(f"{i}号井盖缺失")) for i in range(3)]
     with app.app_context():
         redis = connect_redis(app.config["HOTLINE"])
-        queue = Queue("default", connection=redis)
+        queue = Queue("routing", connection=redis)  # the routing job's queue (hotline/jobs)
         queue.empty()  # the job the registrations queued: this test runs the queue itself
         redis.delete(WAKE_KEY)
         counts = route_pending(batch=1, max_seconds=0)

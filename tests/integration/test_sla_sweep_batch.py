@@ -127,17 +127,17 @@ def test_batch_one_card_event_and_message_each_then_red_with_escalation(app, pho
 
         messages = [m for m in capture.emits("sla.card") if m["data"]["number"] in mine]
         assert all(sorted(m["room"]) == rooms for m in messages)
-        assert sorted((m["data"] for m in messages), key=lambda c: c["cursor"]) == [
+        in_order = sorted((m["data"] for m in messages), key=lambda c: c["cursor"])  # the console log's cursors
+        assert [{k: v for k, v in c.items() if k != "cursor"} for c in in_order] == [
             {
                 "number": e.number,
                 "level": "yellow",
                 "limit": e.data["milestone"],
                 "due_at": e.data["due_at"],
                 "department_code": "SHJ",
-                "cursor": e.id,
             }
             for e in events
-        ]  # one message per card
+        ]  # one message per card, in the order of the cards' timeline events
 
         summary = _notices(app, f"department:{shj_id}", before)
         assert len(summary) == 1 and summary[0].startswith(f"{shj_name}新增8件黄牌工单：")
@@ -162,7 +162,9 @@ def test_batch_one_card_event_and_message_each_then_red_with_escalation(app, pho
             f"{c.due_at.astimezone(SH):%Y-%m-%d %H:%M}，承办单位：{shj_name}"
             for c in reds
         )
-        assert sorted(c["cursor"] for c in capture.cards() if c["number"] in mine) == sorted(e.id for e in red_events)
+        assert sorted((c["number"], c["limit"]) for c in capture.cards() if c["number"] in mine) == sorted(
+            (e.number, e.data["milestone"]) for e in red_events
+        )
         assert _notices(app, f"department:{shj_id}", before)[0].startswith(f"{shj_name}新增8件红牌工单：")
         monitors = _notices(app, "role:monitor", monitor_before)
         assert any(t.startswith("各承办单位新增") and "红牌" in t for t in monitors)
@@ -180,7 +182,10 @@ def test_two_sweepers_through_small_batches_card_each_once(app, phone):
         assert len(state["cards"]) == len({(c.number, c.milestone, c.level) for c in state["cards"]}) == 11
         assert sorted(e.data["card_id"] for e in state["events"]) == sorted(c.id for c in state["cards"])
         sent = capture.cards()
-        assert sorted(c["cursor"] for c in sent if c["number"] in mine) == sorted(e.id for e in state["events"])
+        assert sorted((c["number"], c["limit"]) for c in sent if c["number"] in mine) == sorted(
+            (e.number, e.data["milestone"]) for e in state["events"]
+        )
+        assert len({c["cursor"] for c in sent}) == len(sent)
     finally:
         capture.close()
 

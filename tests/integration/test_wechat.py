@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -235,7 +236,8 @@ def test_wechat_sender_refreshes_an_expired_token_and_retries_refusals(app, wech
         with app.app_context():
             from workers.jobs.outbox import relay_outbox
 
-            relay_outbox()  # the scheduler's periodic relay picks the refused one up again
+            # the scheduler's periodic relay picks the refused one up again, after its back-off
+            relay_outbox(now=datetime.now(UTC) + timedelta(minutes=5))
             rows = db.session.scalars(
                 sa.select(OutboxMessage)
                 .join(Case, Case.id == OutboxMessage.case_id)
