@@ -19,6 +19,7 @@ from tests.bench import (
     create_case,
     dup_check,
     kb_search,
+    memory,
     profile_lookup,
     report,
     routing_bench,
@@ -36,6 +37,7 @@ BENCHMARKS[wechat_callback.NAME] = wechat_callback
 BENCHMARKS[routing_bench.NAME] = routing_bench  # skips itself without ../shared/data/tipdm
 BENCHMARKS[kb_search.NAME] = kb_search
 BENCHMARKS[dup_check.NAME] = dup_check
+BENCHMARKS[memory.NAME] = memory  # gunicorn with and without preload: USS per extra worker
 
 
 @dataclass

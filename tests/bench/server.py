@@ -223,8 +223,9 @@ class ServerConfig:
 class Gunicorn:
     """``with Gunicorn(instance, config) as server:`` → server.url, server.worker_pids()."""
 
-    def __init__(self, instance: Instance, config: ServerConfig):
-        self.instance, self.config = instance, config
+    def __init__(self, instance: Instance, config: ServerConfig, config_file: str | None = None):
+        """``config_file``: gunicorn's ``-c`` (default: the repo's gunicorn.conf.py, preload on)."""
+        self.instance, self.config, self.config_file = instance, config, config_file
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -248,6 +249,7 @@ class Gunicorn:
             "10",
             "--log-level",
             "warning",
+            *(["-c", self.config_file] if self.config_file else []),
         ]
         with open(self.logfile, "w") as out:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.instance.env, stdout=out, stderr=subprocess.STDOUT)
