@@ -1,9 +1,14 @@
-"""Test helpers: a JSON client with a bearer token, and running queued jobs with a real RQ worker."""
+"""Test helpers: a JSON client with a bearer token, running queued jobs with a real RQ worker, a free port, and
+PostgreSQL databases of a test stack's own."""
 
 from __future__ import annotations
 
+import socket
+
+import sqlalchemy as sa
 from rq import Queue, SimpleWorker
 
+from hotline.config import normalise_database_url
 from hotline.extensions import connect_redis
 from hotline.jobs import QUEUES
 
@@ -83,3 +88,29 @@ def new_case(api_client, phone: str, **overrides) -> dict:
     resp = api_client.post("/cases", json=body)
     assert resp.status_code == 201, resp.get_json()
     return resp.get_json()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def own_database(url: str, suffix: str) -> str:
+    """A PostgreSQL database of the caller's own on the server of ``url``: ``<name>_<suffix>``, recreated (a live
+    stack must not share the in-process suite's database)."""
+    engine_url = sa.engine.make_url(normalise_database_url(url))
+    name = f"{engine_url.database}_{suffix}"
+    admin = sa.create_engine(engine_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    return engine_url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    engine_url = sa.engine.make_url(url)
+    admin = sa.create_engine(engine_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{engine_url.database}" WITH (FORCE)'))
+    admin.dispose()

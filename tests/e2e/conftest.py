@@ -5,7 +5,6 @@ Every test in this folder is marked ``e2e``: ``pytest -m "not e2e"`` leaves them
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,8 @@ from pathlib import Path
 import psutil
 import pytest
 import requests
-import sqlalchemy as sa
+
+from tests.helpers import free_port, own_database
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).parent
@@ -27,33 +27,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _e2e_database(url: str) -> str:
-    """A separate PostgreSQL database for the live stack (the in-process suite owns the main one)."""
-    engine_url = sa.engine.make_url(
-        url.replace("postgres://", "postgresql+psycopg://", 1).replace("postgresql://", "postgresql+psycopg://", 1)
-    )
-    name = f"{engine_url.database}_e2e"
-    admin = sa.create_engine(engine_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return engine_url.set(database=name).render_as_string(hide_password=False)
-
-
 class LiveStack:
     def __init__(self, tmp: Path):
         self.instance = tmp / "instance"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
         self.env.update(HOTLINE_INSTANCE=str(self.instance), PYTHONUNBUFFERED="1", HOTLINE_CTI_SECRET="e2e-cti-secret")
         if os.environ.get("DATABASE_URL"):
-            self.env["DATABASE_URL"] = _e2e_database(os.environ["DATABASE_URL"])
+            self.env["DATABASE_URL"] = own_database(os.environ["DATABASE_URL"], "e2e")
         self.procs: dict[str, subprocess.Popen] = {}
         self.logs = tmp
         self.port = free_port()

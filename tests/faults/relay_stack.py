@@ -27,10 +27,11 @@ import sqlalchemy as sa
 from rq import Queue, Worker
 
 from hotline.citizens.privacy import DataCipher
-from hotline.config import ROOT, Settings, normalise_database_url
+from hotline.config import ROOT, Settings
 from hotline.extensions import connect_redis, stop_embedded_redis
 from hotline.jobs import QUEUES
 from hotline.models import OutboxMessage
+from tests.helpers import own_database
 
 
 class SmsGateway:
@@ -98,18 +99,6 @@ class SmsGateway:
         self.server.server_close()
 
 
-def _own_database(url: str) -> str:
-    """A PostgreSQL database of the stack's own, recreated: ``<name>_faults``."""
-    engine_url = sa.engine.make_url(normalise_database_url(url))
-    name = f"{engine_url.database}_faults"
-    admin = sa.create_engine(engine_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return engine_url.set(database=name).render_as_string(hide_password=False)
-
-
 class RelayStack:
     def __init__(self, tmp: Path):
         self.tmp = tmp
@@ -117,7 +106,7 @@ class RelayStack:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "HOTLINE_"))}
         self.env.update(HOTLINE_INSTANCE=str(self.instance), PYTHONUNBUFFERED="1", HOTLINE_SMS_GATEWAY_TIMEOUT="5")
         url = os.environ.get("DATABASE_URL", "")
-        self.env["DATABASE_URL"] = _own_database(url) if url.startswith("postgres") else ""
+        self.env["DATABASE_URL"] = own_database(url, "faults") if url.startswith("postgres") else ""
         self.settings = Settings.from_env(self.env)  # generates the keys into the instance: the workers read them
         self.env["DATABASE_URL"] = self.settings.database_url
         self.postgres = not self.settings.is_sqlite

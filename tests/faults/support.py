@@ -8,7 +8,6 @@ import contextlib
 import copy
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,6 +17,8 @@ from pathlib import Path
 import psutil
 import redis
 import sqlalchemy as sa
+
+from tests.helpers import free_port
 
 REDIS_PORT = 6391
 
@@ -135,33 +136,6 @@ for args in (["db", "upgrade"], ["seed", "--demo"], ["token", "create", "agent1"
     assert result.exit_code == 0, (args, result.output)
 print(result.output)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def own_database(url: str, suffix: str) -> str:
-    """A PostgreSQL database of the caller's own on the server of ``url``: ``<name>_<suffix>``, recreated."""
-    from hotline.config import normalise_database_url
-
-    engine_url = sa.engine.make_url(normalise_database_url(url))
-    name = f"{engine_url.database}_{suffix}"
-    admin = sa.create_engine(engine_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    return engine_url.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(url: str) -> None:
-    engine_url = sa.engine.make_url(url)
-    admin = sa.create_engine(engine_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{engine_url.database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 class Served:

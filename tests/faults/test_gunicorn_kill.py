@@ -27,7 +27,8 @@ import sqlalchemy as sa
 
 from hotline.models import Case
 from tests import counts
-from tests.faults.support import Served, drop_database, own_database
+from tests.faults.support import Served
+from tests.helpers import drop_database, own_database
 
 N, KILLS, CLIENTS = 150, 5, 4
 MAX_ATTEMPTS, REQUEST_BUDGET = 30, 40.0  # per registration: bounded retries and time

@@ -33,7 +33,8 @@ import requests
 import sqlalchemy as sa
 
 from tests import counts
-from tests.faults.support import Served, free_port
+from tests.faults.support import Served
+from tests.helpers import free_port
 
 CLIENTS, DOWN_SECONDS, IDLE_AFTER = 4, 2.0, 24
 
