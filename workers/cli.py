@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 
-from workers import QUEUES
+from hotline.jobs import QUEUES
 from workers.run import parse_queues, run_scheduler, run_worker
 
 

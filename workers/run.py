@@ -7,7 +7,7 @@ from rq import Queue, SimpleWorker
 from rq.cron import CronScheduler
 
 from hotline.extensions import connect_redis
-from workers import QUEUES
+from hotline.jobs import QUEUES
 
 
 def parse_queues(text: str | None) -> tuple[str, ...]:

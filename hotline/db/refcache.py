@@ -1,6 +1,6 @@
 """Per-process cache of reference rows every registration looks up: units by code, categories by path or
 level-1 name. They change only through the admin's routing pages and the seed, which bump the routing
-version in Redis after their commit (``hotline.dispatch.service.bump_version``); each process reads that
+version in Redis after their commit (``bump_version`` below); each process reads that
 version at most once a second (``HOTLINE_REFCACHE_TTL``) and reloads on a change, so an edit reaches every
 process within a second. The version also changes every ``HOTLINE_REFCACHE_MAX_AGE`` seconds (300), so a
 bump lost to a Redis failure after the commit leaves the cache stale for at most that long.

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from hotline.dispatch.service import bump_version, rule_of
+from hotline.db.refcache import bump_version
+from hotline.dispatch.tables import rule_of
 from hotline.extensions import db
 from hotline.models import Category, Department, RoutingRule
 from routing.rules import RuleError, check_speed

@@ -14,15 +14,11 @@ from flask import current_app
 from hotline.cases import operations as ops
 from hotline.cases.workflow import CaseState
 from hotline.db.dialect import insert_ignore
-from hotline.db.refcache import VERSION_KEY, bump_version, current_version
 from hotline.dispatch.duplicates import find, remember
-from hotline.dispatch.tables import load_model, rule_of, tables
+from hotline.dispatch.tables import load_model, tables
 from hotline.extensions import db
 from hotline.models import Case, CaseRouting, Category, Department
 from routing.engine import suggest
-
-# re-exported: callers import them from here
-__all__ = ["VERSION_KEY", "bump_version", "current_version", "load_model", "rule_of", "tables"]
 
 
 def suggest_for(text: str, address: str | None = None):

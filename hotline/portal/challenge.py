@@ -1,6 +1,7 @@
-"""SMS-free anti-abuse for the citizen form: a signed arithmetic question with a signed issue time, and a
-single-use form id in Redis that also makes the submission idempotent (a double click or a reload after
-success shows the same case instead of making a second one). No external service, no state in the process.
+"""SMS-free anti-abuse for the citizen form: a signed arithmetic question with a signed issue time and a form id.
+The form id is the submission's idempotency key (hotline/web/idempotency.py, in the database): a double click or
+a reload after success shows the same case instead of making a second one. No external service, no state in the
+process.
 """
 
 from __future__ import annotations
@@ -12,10 +13,7 @@ from datetime import datetime
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from hotline.extensions import connect_redis
-
 MAX_AGE = 2 * 3600  # seconds a form stays valid
-PENDING = "pending"
 DIGITS = "零一二三四五六七八九十"
 
 
@@ -35,10 +33,6 @@ class Challenge:
 
 def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="portal-challenge")
-
-
-def _redis():
-    return connect_redis(current_app.config["HOTLINE"])
 
 
 def issue(now: datetime) -> Challenge:
@@ -66,21 +60,3 @@ def verify(token: str, answer: str, now: datetime) -> str:
     if (answer or "").strip() != str(expected):
         raise ChallengeError("计算题答案不正确，请重新计算")
     return form_id
-
-
-def claim(form_id: str) -> str | None:
-    """Reserve the form id. None: this submission may go ahead. Otherwise the case number an earlier
-    submission of the same form made, or PENDING while that one is still being saved."""
-    key = f"hotline:portal:form:{form_id}"
-    if _redis().set(key, PENDING, nx=True, ex=MAX_AGE):
-        return None
-    value = _redis().get(key)
-    return value.decode() if value else PENDING
-
-
-def complete(form_id: str, number: str) -> None:
-    _redis().set(f"hotline:portal:form:{form_id}", number, ex=MAX_AGE)
-
-
-def release(form_id: str) -> None:
-    _redis().delete(f"hotline:portal:form:{form_id}")

@@ -27,7 +27,7 @@ class Statements:
 
 def test_units_and_categories_are_cached_until_the_version_changes(app):
     from hotline.db import refcache
-    from hotline.dispatch.service import VERSION_KEY
+    from hotline.db.refcache import VERSION_KEY
     from hotline.extensions import connect_redis
 
     settings = app.config["HOTLINE"]
@@ -77,7 +77,7 @@ def frozen(app, clock, monkeypatch):
 @contextmanager
 def renamed_d01(name: str):
     """Unit D01 renamed to ``name`` in the database, without a version bump; restored (and bumped) after."""
-    from hotline.dispatch.service import bump_version
+    from hotline.db.refcache import bump_version
     from hotline.models import Department
 
     rename = sa.update(Department).where(Department.code == "D01")
@@ -95,7 +95,7 @@ def renamed_d01(name: str):
 
 def test_a_version_bump_is_seen_once_the_ttl_has_passed(app, frozen):
     from hotline.db import refcache
-    from hotline.dispatch.service import VERSION_KEY
+    from hotline.db.refcache import VERSION_KEY
     from hotline.extensions import connect_redis
 
     with app.app_context():
