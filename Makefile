@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test test-integration bench bench-routing lint install install-dev browser clean
+.PHONY: run test test-integration bench bench-routing load lint install install-dev browser clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,12 +15,18 @@ $(VENV)/.installed: requirements.txt
 	$(PIP) install -q -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt requirements-nodeps.txt
 	$(PIP) install -q -r requirements-dev.txt
+	$(PIP) install -q --no-deps -r requirements-nodeps.txt
 	touch $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+## front-end libraries: npm ci from package-lock.json, copied into static/vendor/ (gitignored); tools/vendor.py
+VENDOR := static/vendor/manifest.json
+$(VENDOR): package-lock.json package.json tools/vendor.py | $(VENV)/.installed
+	$(PY) tools/vendor.py
+
+install: $(VENV)/.installed $(VENDOR)
+install-dev: $(VENV)/.installed-dev $(VENDOR)
 
 ## make run: migrate, seed the demo city if empty, start web + worker + scheduler
 run: install
@@ -38,6 +44,15 @@ test-integration: install-dev
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
 	$(VENV)/bin/pytest tests/integration tests/e2e tests/faults
 
+## the citizen-file tests again with the national algorithms (HOTLINE_CRYPTO=sm: SM4-GCM + HMAC-SM3; used by .ci/run)
+SM_TESTS ?= tests/unit/test_sm_crypto.py tests/unit/test_phones.py tests/unit/test_open311_redaction.py \
+	tests/unit/test_open311_feed.py tests/integration/test_citizen_file.py tests/integration/test_cti_citizens.py \
+	tests/integration/test_wechat.py tests/integration/test_portal.py tests/integration/test_keys_check.py \
+	tests/integration/test_sm_rotation.py tests/integration/test_ratings_flow.py tests/integration/test_backup_restore.py
+.PHONY: test-sm
+test-sm: install-dev
+	HOTLINE_CRYPTO=sm $(VENV)/bin/pytest $(SM_TESTS)
+
 ## browser tests need Debian's chromium (+ a CJK font for screenshots); install when missing (root + apt only)
 browser:
 	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . ; } || { \
@@ -48,6 +63,11 @@ browser:
 
 bench: install-dev
 	$(PY) -m tests.bench.run $(BENCH_ARGS)
+
+## the busiest hour on one node: PostgreSQL + a Redis server + gunicorn + Socket.IO + worker + scheduler,
+## 2,000 sockets and the mix of tests/bench/peak_actions.py → bench/load.json + bench/load.md
+load: install-dev
+	$(PY) -m tests.bench.peak $(LOAD_ARGS)
 
 ## routing quality: 5-fold CV of the classifier on DIR/*.tsv (never committed: see ../shared/data/README.md)
 DATA ?= ../shared/data/tipdm
@@ -60,3 +80,4 @@ lint: install-dev
 
 clean:
 	rm -rf $(VENV) instance bench test-artifacts
+	rm -rf node_modules static/vendor

@@ -44,7 +44,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     old_keys = tuple(k.strip() for k in settings.data_keys_old.split(",") if k.strip())
-    app.extensions["hotline_cipher"] = DataCipher(settings.data_key, old_keys, settings.index_key)
+    app.extensions["hotline_cipher"] = DataCipher(settings.data_key, old_keys, settings.index_key, settings.crypto)
 
     redis_url = redis_url_for(settings)
     connect_redis(settings)
@@ -65,11 +65,18 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     socketio.init_app(
         app,
         client_manager=ConsoleManager(  # python-socketio's RedisManager + the reconnect signal of realtime/watch.py
-            redis_url, channel="hotline-socketio", redis_options=redis_options() if settings.redis_url else None
+            redis_url,
+            channel="hotline-socketio",
+            redis_options=redis_options(blocking=True) if settings.redis_url else None,
+            publish_options=redis_options() if settings.redis_url else None,
         ),
-        cors_allowed_origins=[],
+        cors_allowed_origins=settings.socket_cors_origins,  # HOTLINE_SOCKET_ORIGINS; default: own origin only
         async_mode="threading",
     )
+    if settings.proxy_fix > 0:  # HOTLINE_PROXY_FIX trusted proxies: client address and scheme from X-Forwarded-*
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_fix, x_proto=settings.proxy_fix)
 
     from hotline import errors
     from hotline.auth import security
@@ -89,6 +96,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from hotline.api import api_bp
+    from hotline.apidoc.views import apidoc_bp
     from hotline.auth.views import auth_bp
     from hotline.cases.views import cases_bp
     from hotline.console.views import console_bp
@@ -98,17 +106,22 @@ def _register_blueprints(app: Flask) -> None:
     from hotline.kb.views import kb_pages
     from hotline.monitor.views import monitor_bp
     from hotline.open311.views import open311_bp
+    from hotline.org.api import org_api_bp
+    from hotline.org.pages import org_bp
     from hotline.portal.views import portal_bp
     from hotline.ratings.page import rating_page_bp
     from hotline.ratings.workbench import workbench_bp
     from hotline.realtime import events  # noqa: F401 — socket handlers
     from hotline.sla.pages import sla_actions_bp
+    from hotline.web import converters
     from hotline.web.health import health_bp
     from hotline.wechat.callback import wechat_bp
 
+    converters.init_app(app)  # bounded <int:ID> before any rule: 10**30 is a 404, not an overflow
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(apidoc_bp)  # /api/v1/openapi.json and the reference page /api/docs
     app.register_blueprint(console_bp)
     app.register_blueprint(departments_bp, url_prefix="/dept")
     app.register_blueprint(kb_pages, url_prefix="/dept/kb")
@@ -122,3 +135,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(open311_bp, url_prefix="/open311/v2")
     app.register_blueprint(dispatch_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(org_bp)  # /admin/org: units and places (issue 17)
+    app.register_blueprint(org_api_bp, url_prefix="/api/v1")  # /api/v1/units

@@ -76,6 +76,9 @@ class Settings:
     data_key: str = ""
     data_keys_old: str = ""  # comma-separated previous data keys, readable until `flask keys rotate` ran
     index_key: str = ""
+    # personal data at rest (hotline/citizens/privacy.py): "aes" = AES-256-GCM + HMAC-SHA256 blind index (default),
+    # "sm" = the national algorithms SM4-GCM + HMAC-SM3; `flask keys rotate` moves a database between the two
+    crypto: str = "aes"
     cti_secret: str = ""
     wechat_token: str = ""
     wechat_appid: str = ""
@@ -84,12 +87,25 @@ class Settings:
     wechat_api_base: str = "https://api.weixin.qq.com"
     wechat_template_notice: str = ""  # template id of case notices (reply, rating invitation)
     wechat_rate_limit: str = "10 per minute;50 per day"  # new requests per openid
+    # CTI webhook: an event whose `at` is further than this from the server's clock is refused (replays, bad clocks)
+    cti_window_seconds: int = 300
+    # Socket.IO: browser origins allowed to connect (comma-separated, e.g. https://12345.example.gov.cn; "*" = any);
+    # empty: the app's own origin only (scheme://Host of the request). Clients sending no Origin are not browsers
+    socket_origins: str = ""
     portal_base_url: str = ""  # public address of the citizen pages, for links in notices
     # request submissions per client address: generous, since many citizens share one address (carrier NAT)
     portal_rate_limit_ip: str = "10 per minute;100 per hour"
     portal_rate_limit_phone: str = "3 per minute;10 per day"  # request submissions per phone number
     portal_lookup_rate_limit: str = "20 per minute;200 per day"  # status look-ups per client address
     portal_min_fill_seconds: int = 2  # a form sent back faster than this is a robot
+    # Open311 (hotline/open311, docs/api.md): the jurisdiction_id this endpoint answers to (empty: the host of
+    # public_url); reads (GET) per client address on every /open311 endpoint; the public feed's page size (default,
+    # largest); whether requests submitted through Open311 are public until a supervisor withdraws them
+    open311_jurisdiction: str = ""
+    open311_rate_limit: str = "60 per minute;1000 per hour"
+    open311_page_size: int = 50
+    open311_max_page_size: int = 200
+    open311_publish_submitted: bool = True
     timezone: str = "Asia/Shanghai"
     # 统一考核 (hotline/stats): weight of each rating score in 满意率, and of each rate in the composite
     stats_score_weights: str = "5:1,4:1,3:1,2:0,1:0"
@@ -109,6 +125,15 @@ class Settings:
     routing_retrain_days: int = 365  # closed cases of this many days teach the scheduled retraining
     routing_retrain_min_cases: int = 20  # fewer labelled samples than this: keep the current model
     login_rate_limit: str = "10 per minute"
+    # accounts (hotline/auth/lockout.py, sessions.py, headers.py; docs/operations.md "Logins and sessions"):
+    # after this many failed logins in a row an account name is locked for login_lockout_seconds, doubling with
+    # every further failure up to login_lockout_max_seconds; kept in the database (every process, Redis or not)
+    login_lockout_after: int = 10
+    login_lockout_seconds: int = 60
+    login_lockout_max_seconds: int = 3600
+    session_hours: int = 12  # a signed session cookie is refused this long after it was last written
+    proxy_fix: int = 0  # HOTLINE_PROXY_FIX: trusted reverse proxies in front (X-Forwarded-For / -Proto), 0 = none
+    hsts_seconds: int = 31536000  # Strict-Transport-Security max-age in production mode (0: no header)
     api_rate_limit: str = ""
     page_size: int = 20
     repeat_caller_contacts: int = 3
@@ -193,6 +218,12 @@ class Settings:
         return not self.redis_url
 
     @property
+    def socket_cors_origins(self) -> list[str] | str | None:
+        """Socket.IO's ``cors_allowed_origins``: None = same origin only (python-engineio's default), "*" = any."""
+        origins = [o.strip().rstrip("/") for o in self.socket_origins.split(",") if o.strip()]
+        return "*" if "*" in origins else (origins or None)
+
+    @property
     def redis_db_file(self) -> Path:
         return self.instance / "redis.db"
 
@@ -214,5 +245,7 @@ class Settings:
             "MAX_CONTENT_LENGTH": 1024 * 1024,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.production,  # production is served over HTTPS only (docs/operations.md)
+            "PERMANENT_SESSION_LIFETIME": self.session_hours * 3600,  # also the max age of every session cookie
             "HOTLINE": self,
         }

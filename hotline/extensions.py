@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 
 import redis
 from flask_limiter import Limiter
@@ -48,11 +49,46 @@ _redis_clients: dict[str, redis.Redis] = {}
 # unreachable host after this many seconds; one retry (a connection dropped by a restart) instead of redis-py's
 # default of ten with backoff.
 REDIS_CONNECT_TIMEOUT = 2.0
+# A Redis that accepts connections but does not answer (stopped, swapping, stuck) fails a call after this many
+# seconds instead of holding the request forever. Not for blocking readers (the Socket.IO listener): see
+# ``redis_options(blocking=True)``; RQ's worker raises the timeout of its own connection above its dequeue wait.
+REDIS_SOCKET_TIMEOUT = 2.0
 
 
-def redis_options() -> dict:
-    """Keyword arguments of every Redis client the app opens to REDIS_URL (ours, the limiter's, Socket.IO's)."""
-    return {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "retry": Retry(NoBackoff(), 1)}
+def redis_options(blocking: bool = False) -> dict:
+    """Keyword arguments of every Redis client the app opens to REDIS_URL (ours, the limiter's, Socket.IO's).
+    ``blocking``: for a client that waits on the socket by design (pub/sub listen): no read timeout."""
+    options = {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "retry": Retry(NoBackoff(), 1)}
+    if not blocking:
+        options["socket_timeout"] = REDIS_SOCKET_TIMEOUT
+    return options
+
+
+class RedisBreaker:
+    """Per process: once a best-effort Redis call after a commit failed (waking the routing job, publishing a
+    console event), the next ones skip Redis for ``cooldown`` seconds instead of each paying a refused or timed
+    out connection. What they skip is durable elsewhere: the case's ``routing_pending`` mark (the scheduler's
+    every-minute run routes it) and the console event log (clients catch up by cursor)."""
+
+    def __init__(self, cooldown: float = 5.0):
+        self.cooldown = cooldown
+        self._until = 0.0
+        self.skipped = 0  # calls skipped while open (this process, since start)
+
+    def allows(self) -> bool:
+        if time.monotonic() < self._until:
+            self.skipped += 1
+            return False
+        return True
+
+    def trip(self) -> None:
+        self._until = time.monotonic() + self.cooldown
+
+    def reset(self) -> None:
+        self._until = 0.0
+
+
+redis_breaker = RedisBreaker()
 
 
 def connect_redis(settings) -> redis.Redis:
@@ -120,8 +156,10 @@ def hit_limits(items, *identifiers: str) -> bool:
     exhausted. For limits checked in code rather than by a view decorator (e.g. per WeChat openid). With the
     limiter's Redis down this process counts alone in memory until it is back, like the decorated limits
     (``RATELIMIT_IN_MEMORY_FALLBACK_ENABLED`` in ``hotline/__init__.py``)."""
-    try:
-        return all(limiter.limiter.hit(item, *identifiers) for item in items)
-    except redis.RedisError as exc:
-        log.warning("rate-limit storage unavailable (%s); counting in this process's memory", exc)
-        return all(_memory_limiter.hit(item, *identifiers) for item in items)
+    if redis_breaker.allows():
+        try:
+            return all(limiter.limiter.hit(item, *identifiers) for item in items)
+        except redis.RedisError as exc:
+            redis_breaker.trip()
+            log.warning("rate-limit storage unavailable (%s); counting in this process's memory", exc)
+    return all(_memory_limiter.hit(item, *identifiers) for item in items)

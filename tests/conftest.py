@@ -144,3 +144,13 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("counts")
         for line in counts.LINES:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(autouse=True)
+def _redis_breaker_closed():
+    """Each test starts with Redis trusted again: the per-process breaker (hotline/extensions.py) a fault test
+    tripped must not make the next test skip waking the routing job or publishing its events."""
+    from hotline.extensions import redis_breaker
+
+    redis_breaker.reset()
+    yield

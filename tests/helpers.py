@@ -3,7 +3,9 @@ PostgreSQL databases of a test stack's own."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 
 import sqlalchemy as sa
 from rq import Queue, SimpleWorker
@@ -114,3 +116,19 @@ def drop_database(url: str) -> None:
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{engine_url.database}" WITH (FORCE)'))
     admin.dispose()
+
+
+@contextlib.contextmanager
+def http_server(app):
+    """Serve ``app`` over real HTTP on a free 127.0.0.1 port (werkzeug's threaded server, a thread per request)
+    for as long as the block runs; yields the base URL. Same app, same database as the test's fixtures."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)

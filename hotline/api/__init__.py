@@ -11,6 +11,7 @@ from hotline.api import (  # noqa: F401 — each module adds its routes to api_b
     dispatch,
     kb,
     notifications,
+    publication,
     ratings,
     rectifications,
     routing,

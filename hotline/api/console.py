@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 from flask_login import current_user
 
 from hotline.api.blueprint import api_bp
 from hotline.auth.permissions import requires
-from hotline.errors import ApiError
 from hotline.realtime import eventlog
+from hotline.web.validation import query_int
 
 LIMIT = eventlog.LIMIT
-
-
-def _whole(name: str, default: int, hint: str = "") -> int:
-    raw = request.args.get(name, str(default))
-    if not raw.isdigit():
-        raise ApiError(400, "invalid_input", f"{name} 必须是非负整数{hint}", {name: "必须是非负整数"})
-    return int(raw)
+MAX_CURSOR = 2**63 - 1  # console_events.id is a bigint: a larger ``since`` is no cursor this server handed out
 
 
 @api_bp.get("/console/changes")
@@ -25,8 +19,6 @@ def _whole(name: str, default: int, hint: str = "") -> int:
 def console_changes():
     """The events after ``since`` (the last cursor the client saw) that its sockets would have received: the
     rooms of the user (hotline/realtime/eventlog.py). docs/api.md, Socket.IO, describes the protocol."""
-    since = _whole("since", 0, "（上次收到的 cursor）")
-    limit = _whole("limit", LIMIT)
-    if not 1 <= limit <= LIMIT:
-        raise ApiError(400, "invalid_input", f"limit 必须在 1 到 {LIMIT} 之间", {"limit": f"1–{LIMIT}"})
+    since = query_int("since", 0, max_value=MAX_CURSOR, hint="（上次收到的 cursor）")
+    limit = query_int("limit", LIMIT, min_value=1, max_value=LIMIT)
     return jsonify(eventlog.changes(eventlog.rooms_for(current_user), since, limit))

@@ -26,12 +26,29 @@ def _verify_signature(raw: bytes) -> None:
         raise ApiError(401, "bad_signature", "签名校验失败：请用共享密钥对请求体做 HMAC-SHA256 签名")
 
 
-def _parse_time(value: str) -> datetime:
+def _window_text(seconds: int) -> str:
+    return f"{seconds // 60} 分钟" if seconds % 60 == 0 else f"{seconds} 秒"
+
+
+def _parse_time(value: str, now: datetime) -> datetime:
+    """``at`` as a UTC instant within HOTLINE_CTI_WINDOW_SECONDS of ``now``: an event dated far from now is a
+    replay (the HMAC covers the body, not when it was sent) or a platform with a wrong clock — refused, so a
+    captured ``ringing`` posted again later pops nothing on a console."""
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        moment = datetime.fromisoformat(value)
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+        skew = abs((moment - now).total_seconds())
+    except (ValueError, OverflowError):  # not a date, or one that leaves datetime's range in UTC (year 1 / 9999)
         raise ApiError(400, "invalid_input", "at 必须是 ISO 8601 时间", {"at": "时间格式不正确"}) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    window = current_app.config["HOTLINE"].cti_window_seconds
+    if skew > window:
+        raise ApiError(
+            400,
+            "stale_event",
+            f"事件时间与服务器时间相差超过 {_window_text(window)}，已拒绝：可能是重放的旧事件，或呼叫平台时钟不准",
+            {"at": f"必须在服务器当前时间前后 {_window_text(window)} 之内"},
+        )
+    return moment
 
 
 @api_bp.post("/cti/events")
@@ -53,6 +70,7 @@ def cti_event():
         },
         body,
     )
+    at = _parse_time(data["at"], datetime.now(UTC))
     score = None
     if data["event"] == "rating":
         score = parse_digit_score(data["digits"] or "")
@@ -64,7 +82,7 @@ def cti_event():
         caller=data["caller"],
         callee=data["callee"] or "",
         agent=data["agent"],
-        at=_parse_time(data["at"]),
+        at=at,
         recording_url=data["recording_url"],
     )
     call, duplicate = calls.handle(evt)

@@ -1,5 +1,6 @@
-"""好差评 endpoints for citizens and machines: POST /ratings (link token), POST /sms/inbound (gateway webhook,
-HMAC-signed), and GET /outbox?case=NUMBER (what was queued/sent to people about a case)."""
+"""好差评 endpoints for citizens and machines: POST /ratings (link token; never with a staff login), POST
+/sms/inbound (gateway webhook, HMAC-signed), and GET /outbox?case=NUMBER (what was queued/sent to people about a
+case; rating links masked: staff see that an invitation went out, never the link)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from flask import current_app, jsonify, request
 
 from hotline.api.blueprint import api_bp
 from hotline.api.cases import now
-from hotline.auth.permissions import public, requires
+from hotline.auth.permissions import citizen_only, public, requires
 from hotline.citizens.phones import try_normalize
 from hotline.citizens.profile import phone_hash
 from hotline.errors import ApiError
 from hotline.extensions import db, limiter
 from hotline.models import Case, CitizenPhone, OutboxMessage, Rectification
 from hotline.ratings import service
+from hotline.ratings.tokens import mask_links
 from hotline.web import lookups
 from hotline.web.validation import Bool, Int, Str, parse, webhook_json
 
@@ -40,7 +42,7 @@ def rating_answer(rating, case: Case) -> dict:
 
 
 @api_bp.post("/ratings")
-@public  # the citizen holds a signed token from the invitation
+@citizen_only  # the citizen holds the link token from the invitation; never a staff session or API token
 @limiter.limit("60 per minute")
 def create_rating():
     data = parse(RATING_SPEC)
@@ -118,11 +120,12 @@ def outbox_for_case():
                     "id": m.id,
                     "channel": m.channel,
                     "recipient": m.recipient_masked,
-                    "text": m.text,
+                    "text": mask_links(m.text),
                     "status": m.status,
                     "attempts": m.attempts,
                     "kind": (m.payload or {}).get("kind"),
-                    "url": (m.payload or {}).get("url"),
+                    "url": mask_links((m.payload or {}).get("url")),
+                    "link_masked": bool((m.payload or {}).get("kind") == "rating_invitation"),
                     "created_at": m.created_at.isoformat(),
                     "sent_at": m.sent_at.isoformat() if m.sent_at else None,
                 }

@@ -28,7 +28,7 @@ from hotline.models import Category, Holiday, SlaPolicy
 from hotline.models.cases import KINDS
 from hotline.sla import clock as sla
 from hotline.sla import deadlines
-from hotline.web.validation import Str, json_body, parse
+from hotline.web.validation import Str, json_body, parse, whole_number
 
 UNIT_LABELS = {
     "clock_hours": "小时（自然时间）",
@@ -184,20 +184,20 @@ def _parse_day(value, field: str = "day") -> date:
 @requires("sla.view")
 def list_holidays():
     raw = request.args.get("year", "")
-    if raw and not (raw.isdigit() and 2000 <= int(raw) <= 2100):
+    year = whole_number(raw, 2000, 2100) if raw else None  # ASCII digits: "²".isdigit() but int("²") fails
+    if raw and year is None:
         raise ApiError(400, "invalid_input", "year 必须是 2000 到 2100 之间的年份", {"year": "年份无效"})
     query = sa.select(Holiday).order_by(Holiday.day)
-    if raw:
-        year = int(raw)
+    if year is not None:
         query = query.where(Holiday.day >= date(year, 1, 1), Holiday.day <= date(year, 12, 31))
     else:
         query = query.where(Holiday.day >= date(_today().year, 1, 1))
     rows = [_holiday_dict(h) for h in db.session.scalars(query)]
     return jsonify(
         {
-            "year": int(raw) if raw else None,
+            "year": year,
             "holidays": rows,
-            "library_knows_year": deadlines.library_knows(int(raw)) if raw else None,
+            "library_knows_year": deadlines.library_knows(year) if year is not None else None,
             "warnings": deadlines.calendar_warnings(_today()),
         }
     )

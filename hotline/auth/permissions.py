@@ -17,7 +17,7 @@ from flask import current_app, redirect, request, url_for
 from flask_login import current_user
 
 from hotline.auth.roles import Role
-from hotline.cases.errors import NotFound
+from hotline.cases.errors import NotAllowed, NotFound
 from hotline.db.dialect import autocommit_reads
 from hotline.extensions import db
 from hotline.models import Assignment, Case, Department, Rectification, User
@@ -102,6 +102,7 @@ CAPABILITIES: dict[Role, frozenset[str]] = {
         | _CENTRE_CAPS
         | {
             "case.supervise",
+            "case.publish",  # the public Open311 feed: publish a case or withdraw it (hotline/api/publication.py)
             "citizen.unmask",
             "dispatch.queue",
             "dispatch.returns",
@@ -120,6 +121,7 @@ CAPABILITIES: dict[Role, frozenset[str]] = {
     ),
 }
 ALL_CAPABILITIES = frozenset().union(*CAPABILITIES.values(), {"sla.admin", "routing.admin"})
+ALL_CAPABILITIES |= {"org.admin"}  # units and places: pages and API of hotline/org (issue 17)
 CAPABILITIES[R.ADMIN] = ALL_CAPABILITIES  # the system administrator may do everything
 
 # Endpoints whose view functions are not the project's (Flask's static files); every other public view says @public.
@@ -179,6 +181,26 @@ def public(view):
     return view
 
 
+STAFF_MAY_NOT = (
+    "工作人员不能代替市民操作：评价只能由市民本人通过短信或微信中收到的链接提交，请退出工作人员账号后再打开链接"
+)
+
+
+def citizen_only(view):
+    """View decorator: @public, and for citizens alone — a request authenticated as staff (session or bearer
+    token) is refused with 403 ``staff_cannot_rate`` (a rating by link is the citizen's own)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if getattr(current_user, "is_authenticated", False):
+            raise NotAllowed(STAFF_MAY_NOT, code="staff_cannot_rate")
+        return view(*args, **kwargs)
+
+    wrapped._public = True
+    wrapped._citizen_only = True
+    return wrapped
+
+
 def is_public(endpoint: str | None) -> bool:
     if endpoint in PUBLIC_ENDPOINTS:
         return True
@@ -206,13 +228,21 @@ def department_scope(user: User) -> Department | None:
     return user.department if user.is_department_user else None
 
 
+# Isolation (docs/domain.md, "Who sees a case"): a unit (with its sub-units) reads a case while one of its
+# assignments on it is live (pending, signed), handed on to a sub-unit (delegated) or stands as the unit's reply
+# (replied: through the rating, the 差评 loop and after closing). A returned or cancelled task gives nothing: after
+# returning a case (or after the dispatcher moved it) the unit no longer reads it.
+VISIBLE_ASSIGNMENTS = ("pending", "signed", "replied", "delegated")
+
+
 def visible_cases_filter(user: User):
     """A SQL condition limiting Case rows to what ``user`` may see."""
     scope = department_scope(user)
     if scope is None:
-        return sa.true()
+        return sa.false() if user.is_department_user else sa.true()  # a unit's user without a unit sees nothing
     return sa.exists().where(
         Assignment.case_id == Case.id,
+        Assignment.status.in_(VISIBLE_ASSIGNMENTS),
         Assignment.department_id == Department.id,
         Department.path.startswith(scope.path),
     )
@@ -221,8 +251,8 @@ def visible_cases_filter(user: User):
 def can_view_case(user: User, case: Case) -> bool:
     scope = department_scope(user)
     if scope is None:
-        return can(user, "case.view")
-    return any(a.department.path.startswith(scope.path) for a in case.assignments)
+        return can(user, "case.view") and not user.is_department_user
+    return any(a.status in VISIBLE_ASSIGNMENTS and a.department.path.startswith(scope.path) for a in case.assignments)
 
 
 def sees_personal_data(user: User, case: Case | None = None) -> bool:
@@ -231,15 +261,14 @@ def sees_personal_data(user: User, case: Case | None = None) -> bool:
 
 
 def access_case(user: User, number: str, capability: str = "case.view") -> Case:
-    """The case ``number`` for ``user`` to act on with ``capability``: 401/403 without the capability, 404 when
-    there is no such case, 403 when the user's unit may not see it."""
+    """The case ``number`` for ``user`` to act on with ``capability``: 401/403 without the capability (the same
+    answer whatever the number), 404 when there is no such case or the user's unit may not see it — one answer,
+    so a department user cannot tell which case numbers exist."""
     authorize(user, _known(capability))
     queryable = len(number) <= 32 and "\x00" not in number
     case = db.session.scalar(sa.select(Case).where(Case.number == number)) if queryable else None
-    if case is None:
+    if case is None or not can_view_case(user, case):
         raise NotFound("case_not_found", f"工单 {number[:40]} 不存在")
-    if not can_view_case(user, case):
-        raise Forbidden("您所在单位无权查看该工单")
     return case
 
 

@@ -1,28 +1,36 @@
-"""Login / logout pages (Flask-Login sessions, CSRF-protected form, rate-limited)."""
+"""Login / logout / change-password pages (Flask-Login sessions, CSRF-protected forms, rate-limited).
+
+Every login attempt takes the same path whether or not the user exists (a dummy Argon2 check for unknown users),
+is counted against the account name's lockout (hotline/auth/lockout.py) and leaves a ``login_events`` row.
+"""
 
 from __future__ import annotations
 
+import math
+
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
-from hotline.auth.passwords import verify_password
+from hotline.auth import audit, lockout, sessions
+from hotline.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_nothing, verify_password
 from hotline.auth.permissions import Role, authenticate_page, public
 from hotline.auth.safety import safe_next
 from hotline.extensions import db, limiter
 from hotline.models import User
 
 auth_bp = Blueprint("auth", __name__)
-auth_bp.before_request(authenticate_page)  # login, logout and / are @public
+auth_bp.before_request(authenticate_page)  # login, logout, / and the password page are @public
 
 HOME_BY_ROLE = {
     Role.DEPARTMENT_HANDLER: "departments.inbox",
     Role.DEPARTMENT_ADMIN: "departments.inbox",
     Role.DISPATCHER: "console.dispatch_queue",
 }
+FAILED = "用户名或密码错误"
 
 
 class LoginForm(FlaskForm):
@@ -30,12 +38,70 @@ class LoginForm(FlaskForm):
     password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=128)])
 
 
+class PasswordForm(FlaskForm):
+    current = PasswordField("当前密码", validators=[DataRequired("请输入当前密码"), Length(max=128)])
+    new = PasswordField(
+        "新密码",
+        validators=[
+            DataRequired("请输入新密码"),
+            Length(min=MIN_LENGTH, max=128, message=f"新密码长度应为 {MIN_LENGTH}–128 个字符"),
+        ],
+    )
+    confirm = PasswordField(
+        "再次输入新密码", validators=[DataRequired("请再次输入新密码"), EqualTo("new", "两次输入的新密码不一致")]
+    )
+
+
 def home_for(user) -> str:
     return url_for(HOME_BY_ROLE.get(user.role, "console.index"))
 
 
+def _settings():
+    return current_app.config["HOTLINE"]
+
+
 def _login_limit() -> str:
-    return current_app.config["HOTLINE"].login_rate_limit
+    return _settings().login_rate_limit
+
+
+def _locked_answer(form: LoginForm, until):
+    seconds = lockout.seconds_left(until)
+    flash(f"登录失败次数过多，该账号已暂时锁定，请 {math.ceil(seconds / 60)} 分钟后再试", "error")
+    response = current_app.make_response((render_template("auth/login.html", form=form), 429))
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def _attempt(form: LoginForm):
+    """Check one submitted login: the same work for an unknown user, a wrong password and an inactive user."""
+    username = form.username.data.strip()
+    until = lockout.locked_until(username)
+    if until is not None:
+        audit.record("locked", username, reason="locked")  # refused unchecked: no hashing, not counted
+        db.session.commit()
+        return _locked_answer(form, until)
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        ok, reason = verify_nothing(form.password.data), "unknown_user"
+    else:
+        ok, reason = verify_password(user.password_hash, form.password.data), "bad_password"
+        if ok and not user.active:
+            ok, reason = False, "inactive"
+    if not ok:
+        until = lockout.record_failure(username, lockout.Policy.of(_settings()))
+        audit.record("failure", username, user, reason)
+        db.session.commit()
+        if until is not None:
+            return _locked_answer(form, until)
+        flash(FAILED, "error")
+        return render_template("auth/login.html", form=form)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(form.password.data)
+    lockout.record_success(username)
+    audit.record("success", username, user)
+    sessions.open_session(user)
+    db.session.commit()
+    return redirect(safe_next(request.args.get("next")) or home_for(user))
 
 
 @auth_bp.route("/login", methods=["GET", "POST"])
@@ -46,19 +112,44 @@ def login():
         return redirect(home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(sa.select(User).where(User.username == form.username.data.strip()))
-        if user and user.active and verify_password(user.password_hash, form.password.data):
-            login_user(user)
-            return redirect(safe_next(request.args.get("next")) or home_for(user))
-        flash("用户名或密码错误", "error")
+        return _attempt(form)
     return render_template("auth/login.html", form=form)
 
 
 @auth_bp.post("/logout")
 @public
 def logout():
-    logout_user()
+    if current_user.is_authenticated:
+        user = current_user._get_current_object()
+        sessions.close_session(user)  # every session of this user ends, a copied cookie included
+        audit.record("logout", user.username, user)
+        db.session.commit()
+    else:
+        sessions.forget()
     return redirect(url_for("auth.login"))
+
+
+@auth_bp.route("/account/password", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])  # guesses at the current password count like logins
+@public  # any signed-in staff member, for their own account only; anonymous users go to the login page
+def change_password():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path))
+    user = current_user._get_current_object()
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if not verify_password(user.password_hash, form.current.data):
+            form.current.errors.append("当前密码不正确")
+        elif form.new.data == form.current.data:
+            form.new.errors.append("新密码不能与当前密码相同")
+        else:
+            user.password_hash = hash_password(form.new.data)
+            sessions.renew(user)  # every other session of this user ends; this one goes on
+            audit.record("password", user.username, user)
+            db.session.commit()
+            flash("密码已修改，其他设备上的登录已全部退出", "success")
+            return redirect(home_for(user))
+    return render_template("auth/password.html", form=form)
 
 
 @auth_bp.get("/")

@@ -38,6 +38,7 @@ from hotline.extensions import db
 from hotline.models import Assignment, Case, Department, User
 from hotline.models.cases import KINDS
 from hotline.sla.panel import panel as sla_panel
+from hotline.web.validation import search_text, whole_number
 
 cases_bp = Blueprint("cases", __name__)
 cases_bp.before_request(authenticate_page)
@@ -86,7 +87,8 @@ def available_actions(case: Case, user: User) -> list[str]:
 
 
 def _department(value: str | None) -> Department | None:
-    return db.session.get(Department, int(value)) if value and value.isdigit() else None
+    unit_id = whole_number(value, 1, 2**31 - 1)  # "²".isdigit() but int("²") fails; 10**20 overflows the column
+    return db.session.get(Department, unit_id) if unit_id is not None else None
 
 
 def _dispatch(case, form, now):
@@ -238,7 +240,10 @@ def _filters(args) -> tuple[list, dict, list[str]]:
             end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
             conds += [Case.deadline_reply.is_not(None), Case.deadline_reply < end]
             shown["due_before"] = due
-    if q := args.get("q", "").strip()[:50]:
+    q, problem = search_text(args.get("q"))
+    if problem:
+        problems.append(problem)
+    if q:
         conds.append(sa.or_(Case.number.contains(q, autoescape=True), Case.title.contains(q, autoescape=True)))
         shown["q"] = q
     return conds, shown, problems
@@ -249,10 +254,14 @@ def _filters(args) -> tuple[list, dict, list[str]]:
 def index():
     conds, shown, problems = _filters(request.args)
     query = sa.select(Case).where(visible_cases_filter(current_user), *conds)
-    page = int(request.args["page"]) if request.args.get("page", "").isdigit() else 1
-    page = max(page, 1)
     per_page = current_app.config["HOTLINE"].page_size
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    pages = max(1, math.ceil(total / per_page))
+    raw_page = request.args.get("page", "").strip()
+    page = whole_number(raw_page, min_value=1) if raw_page else 1  # "²", "-1", 10**20: no int() and no overflow
+    if page is None:
+        problems.append("页码必须是正整数，已显示第 1 页")
+    page = min(page or 1, pages)  # past the last page: the last page
     rows = db.session.scalars(
         query.options(so.selectinload(Case.lead_department), so.selectinload(Case.category))
         .order_by(Case.id.desc())
@@ -267,7 +276,7 @@ def index():
         problems=problems,
         units=units,
         page=page,
-        pages=max(1, math.ceil(total / per_page)),
+        pages=pages,
         total=total,
         states=STATE_LABELS,
         kinds=KINDS,

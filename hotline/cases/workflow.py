@@ -70,6 +70,8 @@ TRANSITIONS: dict[tuple[CaseState, str], CaseState] = {
 
 ACTION_LABELS = {
     "create": "登记",
+    "publish": "公开",
+    "unpublish": "取消公开",
     "answer": "直接办结",
     "close": "办结",
     "dispatch": "派单",

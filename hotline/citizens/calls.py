@@ -42,9 +42,11 @@ def _load_call(call_id: str, at: datetime) -> Call:
 def handle(evt: CallEvent) -> tuple[Call, bool]:
     """Apply one event; returns (call, duplicate). Repeats change nothing; late events fill gaps only."""
     call = _load_call(evt.call_id, evt.at)
-    if evt.event in (call.seen_events or []) and evt.event != "recording":
+    seen = call.seen_events or []
+    if evt.event in seen and not _new_recording(call, evt):
         return call, True
-    call.seen_events = [*(call.seen_events or []), evt.event]
+    if evt.event not in seen:
+        call.seen_events = [*seen, evt.event]
     if evt.callee and not call.callee:
         call.callee = evt.callee[:32]
     agent = db.session.scalar(sa.select(User).where(User.username == evt.agent)) if evt.agent else None
@@ -73,6 +75,12 @@ def handle(evt: CallEvent) -> tuple[Call, bool]:
     if evt.event == "ringing" and call.status == "ringing":
         _publish_ringing(call, evt, agent)
     return call, False
+
+
+def _new_recording(call: Call, evt: CallEvent) -> bool:
+    """A repeated ``recording`` report is new only when it brings another recording address than the stored one
+    (the platform re-encoded or moved the file); the same report again is a duplicate."""
+    return evt.event == "recording" and bool(evt.recording_url) and evt.recording_url != call.recording_url
 
 
 def _publish_ringing(call: Call, evt: CallEvent, agent: User | None) -> None:

@@ -6,6 +6,13 @@ fingerprints on every host, and it shows nothing of the key (the keys are 256-bi
 inverted or guessed). The first host that starts on a database records its fingerprints in ``key_fingerprints``;
 every later host — and a restore onto a fresh host — is compared with them. The table travels with a backup, so a
 restore with the wrong key set is detected before anything is read or written.
+
+The table also records the algorithm of the blind indexes (row ``blind_index``: ``hmac-sha256`` or ``hmac-sm3``,
+``privacy.py``): the first host records what the database holds, ``keys rotate`` changes it in the same
+transaction that re-writes every index, and every process computes look-ups with it (``privacy.IndexTracker``). A host
+whose ``HOTLINE_CRYPTO`` differs from it works (it reads both algorithms) and is told to finish with
+``keys rotate``; a host whose cryptography/OpenSSL build lacks SM3/SM4 while the database or its setting needs them
+fails the check.
 """
 
 from __future__ import annotations
@@ -18,9 +25,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from hotline.citizens import sm
+from hotline.citizens.privacy import INDEX_NAMES, IndexTracker, index_algorithm_of
 from hotline.db.dialect import insert_ignore
+from hotline.db.engine import READ_ONLY
 from hotline.extensions import db
-from hotline.models import KeyFingerprint
+from hotline.models import CitizenPhone, KeyFingerprint
 from hotline.models.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -40,6 +50,8 @@ KEYS = (
     ("sms_gateway_token", False),
 )
 WEAK_BELOW = 32  # characters; secrets.token_urlsafe(32) gives 43
+INDEX_ROW = "blind_index"  # the algorithm of the stored blind indexes, not a key
+ALGORITHM_OF_INDEX = {label: alg for alg, label in INDEX_NAMES.items()}
 
 
 def env_name(name: str) -> str:
@@ -99,10 +111,49 @@ def recorded() -> dict[str, KeyFingerprint]:
     return {row.name: row for row in db.session.scalars(sa.select(KeyFingerprint))}
 
 
+SAMPLE = sa.select(CitizenPhone.phone_hash).order_by(CitizenPhone.id).limit(101)
+
+
+def _majority(digests: list[str]) -> str | None:
+    """The algorithm of most of the sampled indexes (a few erased or foreign rows do not decide); None: no rows."""
+    if not digests:
+        return None
+    sm_rows = sum(index_algorithm_of(d) == "sm" for d in digests)
+    return "sm" if sm_rows * 2 > len(digests) else "aes"
+
+
+def stored_index_algorithm(settings) -> str:
+    """What the phone rows' blind indexes are (the form of most of the first 101); the setting when there are none."""
+    return _majority(list(db.session.scalars(SAMPLE))) or settings.crypto
+
+
+def database_index_algorithm() -> str | None:
+    """The recorded blind-index algorithm ("aes"/"sm"), read on a connection of its own (read-only on SQLite, so
+    it neither waits for nor disturbs the caller's transaction); None when unknown or the database cannot answer."""
+    try:
+        with db.engine.execution_options(**{READ_ONLY: True}).connect() as conn:
+            label = conn.scalar(sa.select(KeyFingerprint.fingerprint).where(KeyFingerprint.name == INDEX_ROW))
+            if label is None:  # not recorded yet (no host has started on it since): the rows say
+                return _majority(list(conn.scalars(SAMPLE)))
+    except (sa.exc.SQLAlchemyError, RuntimeError):
+        return None
+    return ALGORITHM_OF_INDEX.get(label)
+
+
+def record_index_algorithm(algorithm: str) -> None:
+    """Record the blind indexes' algorithm (``keys rotate``, in the transaction that re-wrote them)."""
+    db.session.execute(sa.delete(KeyFingerprint).where(KeyFingerprint.name == INDEX_ROW))
+    db.session.add(KeyFingerprint(name=INDEX_ROW, fingerprint=INDEX_NAMES[algorithm], host=_this_host()))
+    db.session.flush()
+
+
 def record_missing(settings) -> list[str]:
-    """Record this host's fingerprint of every set key the database has none for (the first host wins a race)."""
+    """Record this host's fingerprint of every set key the database has none for (the first host wins a race),
+    and the algorithm of the stored blind indexes when not recorded yet."""
     known = set(db.session.scalars(sa.select(KeyFingerprint.name)))
     mine = host_fingerprints(settings)
+    if INDEX_ROW not in known:
+        mine[INDEX_ROW] = INDEX_NAMES[stored_index_algorithm(settings)]
     new = [name for name in mine if name not in known]
     if new:
         host, now = _this_host(), utcnow()
@@ -143,7 +194,33 @@ def compare(settings, rows: dict[str, KeyFingerprint] | None) -> list[KeyStatus]
         if required and source == "generated" and not settings.is_sqlite:
             status.note = (status.note + "；" if status.note else "") + "本机自动生成：多台主机时必须统一设置"
         out.append(status)
+    out.append(crypto_status(settings, (rows or {}).get(INDEX_ROW)))
     return out
+
+
+def crypto_status(settings, row: KeyFingerprint | None) -> KeyStatus:
+    """HOTLINE_CRYPTO against the algorithm the database's blind indexes are written with."""
+    status = KeyStatus("crypto", INDEX_NAMES.get(settings.crypto, settings.crypto), "setting")
+    recorded_alg = None
+    if row is not None:
+        status.recorded, status.recorded_by = row.fingerprint, row.host
+        recorded_alg = ALGORITHM_OF_INDEX.get(row.fingerprint)
+    if not sm.available() and "sm" in (settings.crypto, recorded_alg):
+        status.ok = False
+        status.note = "本机的 cryptography/OpenSSL 不支持 SM3/SM4，不能读写国密数据"
+    elif recorded_alg is not None and recorded_alg != settings.crypto:
+        status.note = (
+            f"数据库的盲索引仍为 {row.fingerprint}，本机设置为 {settings.crypto}：新数据已按本机设置加密，"
+            "查找仍用数据库的索引；运行 flask --app wsgi keys rotate 完成切换"
+        )
+    return status
+
+
+def attach_index_source(app) -> None:
+    """The app's ciphers compute look-ups with the database's blind-index algorithm (re-read at most every
+    ``refcache_ttl`` seconds, so a ``keys rotate`` on another host reaches this process within that time)."""
+    settings = app.config["HOTLINE"]
+    app.extensions["hotline_index"] = IndexTracker(database_index_algorithm, settings.refcache_ttl, settings.crypto)
 
 
 def verify(settings) -> list[KeyStatus]:
@@ -170,6 +247,7 @@ def check_on_start(app) -> None:
             ", ".join(generated),
             settings.instance,
         )
+    attach_index_source(app)
     try:
         statuses = verify(settings)
     except sa.exc.SQLAlchemyError as exc:  # the session is closed (and rolled back) below
@@ -179,6 +257,9 @@ def check_on_start(app) -> None:
         db.session.remove()
         if ":memory:" not in settings.database_url and settings.database_url != "sqlite://":
             db.engine.dispose()  # no connection opened here survives into forked workers (gunicorn --preload)
+    for s in statuses:
+        if s.name == "crypto" and s.ok and s.note:
+            log.warning("HOTLINE_CRYPTO：%s", s.note)
     bad = [s for s in statuses if not s.ok]
     if not bad:
         return

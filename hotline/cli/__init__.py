@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask
 
 from hotline.cli import commands, kb, places
+from hotline.cli import org as org_cli
 
 
 def register(app: Flask) -> None:
@@ -17,3 +18,4 @@ def register(app: Flask) -> None:
         app.cli.add_command(command)
     app.cli.add_command(kb.kb)
     app.cli.add_command(places.places)
+    app.cli.add_command(org_cli.org)

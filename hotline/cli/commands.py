@@ -12,6 +12,7 @@ from hotline.citizens import keyset
 from hotline.citizens.rotation import rotate
 from hotline.cli.cti_simulator import simulate_call
 from hotline.cli.keys import keys_check
+from hotline.dispatch import model_store
 from hotline.dispatch.duplicates import rebuild_keys
 from hotline.extensions import db
 from hotline.models import User
@@ -125,7 +126,9 @@ def routing_train(data_dir: str):
     model = train(data.texts, data.labels)
     path = model_path(current_app.config["HOTLINE"].instance)
     model.save(path)
-    click.echo(f"模型已保存：{path}")
+    model_store.publish(path, "cli")
+    db.session.commit()
+    click.echo(f"模型已保存：{path}（已写入数据库，其他主机的进程在 30 秒内载入）")
 
 
 @routing.command("dupkeys")

@@ -19,6 +19,14 @@ from hotline.seed import city
 from hotline.seed.loader import demo_city_without_places, is_empty, seed_demo, seed_places
 
 
+def check_vendor(vendor=ROOT / "static" / "vendor"):
+    """Stop with what to do when the front-end libraries are missing or older than package-lock.json: they are
+    installed by `make install` (tools/vendor.py), never loaded from a CDN, so the pages would have no Socket.IO."""
+    check = [sys.executable, str(ROOT / "tools" / "vendor.py"), "--check", "--vendor-dir", str(vendor)]
+    if subprocess.run(check, cwd=ROOT, check=False).returncode:
+        raise SystemExit("static/vendor/ 缺失或已过期，热线未启动：请先运行 make install")
+
+
 def prepare():
 
     app = create_app()
@@ -44,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=5000)
     args = parser.parse_args(argv)
 
+    check_vendor()
     app = prepare()  # keeps the embedded Redis server alive while the children run
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

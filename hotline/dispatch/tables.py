@@ -17,6 +17,7 @@ from flask import current_app, g
 
 from hotline.db import refcache
 from hotline.db.refcache import current_version
+from hotline.dispatch import model_store
 from hotline.extensions import db
 from hotline.models import Category, Department, RoutingRule
 from routing.gazetteer import Gazetteer
@@ -39,9 +40,11 @@ class RoutingTables:
 
 
 def load_model() -> Model | None:
-    """The trained model of the instance, reloaded only when its file changes; None when there is none."""
+    """The trained model of the instance, reloaded only when its file changes (``model_store.sync`` replaces the
+    file when a host published a newer one); None when there is none."""
     instance = current_app.config["HOTLINE"].instance
     path = model_path(instance)
+    model_store.sync(path)  # the newest model another host trained, at most every 30 s
     if not path.exists():
         return None
     mtime = path.stat().st_mtime
@@ -59,21 +62,31 @@ def load_model() -> Model | None:
 
 
 def _gazetteer(version: str) -> Gazetteer:
-    """Districts and streets with their names and the active places of the ``places`` table; a place of
-    another unit (a community unit, say) counts for its nearest district or street."""
+    """Active districts and streets with their names and aliases; each active community (社区/村) unit's name and
+    aliases count for its street, and each active place of the ``places`` table for its unit's nearest district or
+    street. Retired units and their places locate nothing (their cases keep their history)."""
     units = db.session.execute(
-        sa.select(Department.code, Department.name, Department.parent_id, Department.id, Department.kind)
+        sa.select(
+            Department.code, Department.name, Department.parent_id, Department.id, Department.kind, Department.aliases
+        ).where(Department.active.is_(True))
     ).all()
     by_id = {u.id: u for u in units}
     by_code = {u.code: u for u in units}
     local = {u.code: u for u in units if u.kind in ("district", "street")}
-    areas: dict[str, list[str]] = {code: [u.name] for code, u in local.items()}
-    for place in refcache.places(version):
-        unit, hops = by_code.get(place.unit), 0
+    areas: dict[str, list[str]] = {code: [u.name, *(u.aliases or ())] for code, u in local.items()}
+
+    def area_of(unit):
+        hops = 0
         while unit is not None and unit.code not in local and hops < 16:
             unit, hops = by_id.get(unit.parent_id), hops + 1
-        if unit is not None and unit.code in local:
-            areas[unit.code] += [place.name, *place.aliases]
+        return unit.code if unit is not None and unit.code in local else None
+
+    for unit in units:
+        if unit.kind == "community" and (code := area_of(unit)) is not None:
+            areas[code] += [unit.name, *(unit.aliases or ())]
+    for place in refcache.places(version):
+        if (code := area_of(by_code.get(place.unit))) is not None:
+            areas[code] += [place.name, *place.aliases]
     parents = {c: by_id[u.parent_id].code if u.parent_id in by_id else None for c, u in local.items()}
     return Gazetteer(areas, {c: u.name for c, u in local.items()}, parents)
 

@@ -14,7 +14,7 @@ from flask import current_app
 from rq import Queue
 
 from hotline.db.transactions import after_commit
-from hotline.extensions import connect_redis
+from hotline.extensions import connect_redis, redis_breaker
 
 # Queues by urgency, in the order a worker listening on several of them takes jobs: routing new cases and the
 # SLA clock never wait behind a slow SMS/WeChat gateway (``notify``) or a retraining (``default``) when each
@@ -66,11 +66,15 @@ def wake_router() -> None:
     the queue, so a case committed before a refused SET is always seen by that queued job. Call it after the
     commit (case registration: ``after_commit(wake_router)``). Never raises: with Redis down the case keeps its
     durable ``routing_pending`` mark and the scheduler's every-minute run routes it once Redis is back."""
+    if not redis_breaker.allows():  # Redis failed a moment ago: don't make every registration wait for it
+        return
     try:
         client = connect_redis(current_app.config["HOTLINE"])
         if client.set(ROUTER_WAKE_KEY, b"1", nx=True, ex=ROUTER_WAKE_TTL):
             enqueue(ROUTE_CASES)
+        redis_breaker.reset()
     except redis.RedisError as exc:
+        redis_breaker.trip()
         log.warning("routing job not woken, Redis unavailable (%s); the scheduler's run will route the case", exc)
 
 

@@ -2,6 +2,7 @@
 
 from hotline.models.calls import Call
 from hotline.models.cases import Assignment, Case, CaseEvent
+from hotline.models.challenges import PortalChallenge
 from hotline.models.citizens import Citizen, CitizenPhone
 from hotline.models.console import ConsoleCursor, ConsoleEvent
 from hotline.models.counters import CaseCounter, CaseNumberBase
@@ -9,14 +10,24 @@ from hotline.models.departments import Category, Department
 from hotline.models.idempotency import IdempotencyKey
 from hotline.models.keys import KeyFingerprint
 from hotline.models.knowledge import KbEntry, KbFeedback, KbIndexState, KbSynonym, KbVersion
+from hotline.models.logins import LoginEvent, LoginThrottle
+from hotline.models.open311 import CasePublication, Open311Request
 from hotline.models.outbox import Notification, OutboxMessage
 from hotline.models.places import Place
 from hotline.models.ratings import Rating, RatingInvitation, Rectification
 from hotline.models.records import AuditLog, CitizenEvent, ExternalRecord
-from hotline.models.routing import CaseCitizen, CaseDupKey, CaseRouting, RoutingBatch, RoutingRule
+from hotline.models.replay import ReplayGuard
+from hotline.models.routing import (
+    CaseCitizen,
+    CaseDupKey,
+    CaseRouting,
+    RoutingBatch,
+    RoutingModelFile,
+    RoutingRule,
+)
 from hotline.models.sla import Holiday, SlaCard, SlaExtension, SlaPause, SlaPolicy, SlaTimer, Supervision
 from hotline.models.users import ApiToken, User
-from hotline.models.wechat import WechatMessage
+from hotline.models.wechat import WechatFollower, WechatLocation, WechatMessage
 
 __all__ = [
     "ApiToken",
@@ -29,6 +40,7 @@ __all__ = [
     "CaseDupKey",
     "CaseEvent",
     "CaseNumberBase",
+    "CasePublication",
     "CaseRouting",
     "Category",
     "Citizen",
@@ -46,13 +58,19 @@ __all__ = [
     "KbSynonym",
     "KbVersion",
     "KeyFingerprint",
+    "LoginEvent",
+    "LoginThrottle",
     "Notification",
+    "Open311Request",
     "OutboxMessage",
     "Place",
+    "PortalChallenge",
     "Rating",
     "RatingInvitation",
     "Rectification",
+    "ReplayGuard",
     "RoutingBatch",
+    "RoutingModelFile",
     "RoutingRule",
     "SlaCard",
     "SlaExtension",
@@ -61,5 +79,7 @@ __all__ = [
     "SlaTimer",
     "Supervision",
     "User",
+    "WechatFollower",
+    "WechatLocation",
     "WechatMessage",
 ]

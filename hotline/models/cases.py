@@ -74,6 +74,11 @@ class Case(db.Model):
     # True from registration until the routing job (workers/jobs/routing.py) has stored its suggestions and
     # duplicates; changed with Core UPDATEs only, so it never bumps ``version`` under a client's feet.
     routing_pending: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    # where the case happened, WGS-84 decimal degrees, and who gave it ("open311": the client's lat/long); NULL when
+    # unknown. Set with a Core UPDATE after registration (hotline/open311/intake.py), so ``version`` stays put.
+    lat: so.Mapped[float | None] = so.mapped_column(sa.Float)
+    lng: so.Mapped[float | None] = so.mapped_column(sa.Float)
+    location_source: so.Mapped[str | None] = so.mapped_column(sa.String(16))
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 — optimistic locking
 

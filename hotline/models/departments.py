@@ -1,4 +1,5 @@
-"""Departments (承办单位): a tree of city → district → street, plus city departments and utilities."""
+"""Departments (承办单位): a tree of city → district → street → community (社区/村), plus city departments and
+utilities. Codes are the import key (``flask org import``); a retired unit (``active=False``) keeps its history."""
 
 from __future__ import annotations
 
@@ -6,9 +7,17 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from hotline.extensions import db
+from hotline.models.types import JSONType
 
-KINDS = ("city", "district", "street", "department", "utility")
-KIND_LABELS = {"city": "市级", "district": "区县", "street": "街道/镇", "department": "市直部门", "utility": "公共企业"}
+KINDS = ("city", "district", "street", "community", "department", "utility")
+KIND_LABELS = {
+    "city": "市级",
+    "district": "区县",
+    "street": "街道/镇",
+    "community": "社区/村",
+    "department": "市直部门",
+    "utility": "公共企业",
+}
 
 
 class Department(db.Model):
@@ -22,6 +31,8 @@ class Department(db.Model):
     # Materialised path of codes, e.g. "/C/D01/D01S01/": descendants share the prefix.
     path: so.Mapped[str] = so.mapped_column(sa.String(255), index=True)
     active: so.Mapped[bool] = so.mapped_column(default=True)
+    # other names of the unit (东城 for 东城区, 和平里 for 和平里社区): routing's gazetteer locates by them too
+    aliases: so.Mapped[list] = so.mapped_column(JSONType, default=list)
 
     parent: so.Mapped[Department | None] = so.relationship(remote_side=[id])
 
@@ -35,6 +46,8 @@ class Department(db.Model):
             "name": self.name,
             "kind": self.kind,
             "parent_code": self.parent.code if self.parent else None,
+            "aliases": list(self.aliases or ()),
+            "active": self.active,
         }
 
 

@@ -47,7 +47,8 @@ class RatingInvitation(db.Model):
     purpose: so.Mapped[str] = so.mapped_column(sa.String(16), default="reply", server_default="reply")
     # the rectification a revisit invitation belongs to (no FK: rectifications → ratings → invitations is a cycle)
     rectification_id: so.Mapped[int | None] = so.mapped_column(sa.Integer, index=True)
-    nonce: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    # hex SHA-256 of the link token (hotline/ratings/tokens.py): the token itself is never stored
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
     used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

@@ -97,3 +97,18 @@ class RoutingBatch(db.Model):
     id: so.Mapped[int] = so.mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
     case_ids: so.Mapped[list] = so.mapped_column(JSONType, default=list)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+
+class RoutingModelFile(db.Model):
+    """A trained routing model (the ``routing/model.py`` file's bytes), shared by every host through the
+    database: the host that trains publishes it here, every process copies the newest into its instance folder
+    (hotline/dispatch/model_store.py). Only the last few are kept."""
+
+    __tablename__ = "routing_model_files"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    size: so.Mapped[int] = so.mapped_column(sa.Integer)
+    data: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
+    source: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

@@ -28,6 +28,9 @@ class User(UserMixin, db.Model):
     department_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("departments.id"), index=True)
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
     active: so.Mapped[bool] = so.mapped_column(default=True)
+    # the sessions of this user that still count: a session stores the value it was opened with, and logout or a
+    # password change adds one, so every cookie issued before stops working (hotline/auth/sessions.py)
+    session_generation: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     department: so.Mapped[Department | None] = so.relationship()

@@ -1,8 +1,9 @@
 """Citizen pages (/portal): submit a request, look up its status, the large-font switch.
 
-No login. Anti-abuse without SMS: rate limits per client address and per phone number (Redis), a signed
-arithmetic question with a minimum fill time, a honeypot field, and a single-use form id (idempotent submit,
-kept in the database: hotline/web/idempotency.py).
+No login. Anti-abuse without SMS: rate limits per client address and per phone number (Redis), an arithmetic
+question whose answer stays in the database under an opaque single-use id (hotline/portal/challenge.py) with a
+minimum fill time, a honeypot field; the question's id is the form id (idempotent submit, kept in the database:
+hotline/web/idempotency.py).
 """
 
 from __future__ import annotations
@@ -94,9 +95,12 @@ def index():
 
 
 def _render_form(form: RequestForm, status: int = 200):
+    """The form with a new question (stored, committed here: a refused attempt also keeps its question spent)."""
     issued = challenge.issue(datetime.now(UTC))
     form.challenge.data, form.answer.data, form.website.data = issued.token, "", ""
-    return render_template("portal/submit.html", form=form, question=issued.question), status
+    html = render_template("portal/submit.html", form=form, question=issued.question)
+    db.session.commit()
+    return html, status
 
 
 @portal_bp.route("/submit", methods=["GET", "POST"])
@@ -114,16 +118,21 @@ def submit():
     if not form.validate():
         return _render_form(form, 400)
     try:
-        form_id = challenge.verify(form.challenge.data, form.answer.data, now)
+        passed = challenge.verify(form.challenge.data, form.answer.data, now)
     except challenge.ChallengeError as err:
         form.answer.errors = [err.message]
         return _render_form(form, 400)
     try:  # the single-use form id is the idempotency key: a double click or a reload makes one case
-        claim = idempotency.begin("portal", form_id, _form_fingerprint(form), now)
+        claim = idempotency.begin("portal", passed.form_id, _form_fingerprint(form), now)
     except idempotency.KeyReused as err:
+        db.session.rollback()
         message = f"这份表单已经提交过（工单编号 {err.case_number}），内容与之前不同。"
         message += "如需提交新的诉求，请重新打开表单填写。"
         return render_template("portal/error.html", title="表单已提交", message=message), 422
+    if isinstance(claim, idempotency.Claim) and not passed.fresh:  # a spent question and no stored submission
+        db.session.rollback()
+        form.answer.errors = ["这道验证题已经使用过，请计算下面的新题目后提交"]
+        return _render_form(form, 400)
     if not isinstance(claim, idempotency.Claim):
         if claim.case_number is None:  # not reachable while answers are stored with their key; kept as a guard
             form.answer.errors = ["您的提交正在处理，请勿重复提交；稍后可用手机号码查询进度"]

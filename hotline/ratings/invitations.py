@@ -12,14 +12,14 @@ from hotline.cases.timeline import record
 from hotline.extensions import db
 from hotline.jobs import RELAY_OUTBOX, enqueue_on_commit
 from hotline.models import Case, CitizenPhone, OutboxMessage, RatingInvitation
-from hotline.ratings.tokens import make_token, new_nonce
+from hotline.ratings.tokens import new_token, token_hash
 
 REPLY_EXCERPT = 60
 
 
-def link_for(invitation: RatingInvitation) -> str:
+def link_for(token: str) -> str:
     base = current_app.config["HOTLINE"].public_url.rstrip("/")
-    return f"{base}/r/{make_token(invitation.nonce)}"
+    return f"{base}/r/{token}"
 
 
 def _channel_for(case: Case, phone: CitizenPhone) -> str:
@@ -45,10 +45,14 @@ def _text(purpose: str, own: Case, master: Case, reply: str, link: str) -> str:
 def invite(
     master: Case, own: Case, purpose: str, reply: str, now: datetime, rectification_id: int | None = None
 ) -> RatingInvitation:
-    """One invitation for the citizen of ``own`` to rate ``master`` (the case that was handled), queued."""
+    """One invitation for the citizen of ``own`` to rate ``master`` (the case that was handled), queued.
+
+    Only the token's hash is stored; the link goes into the citizen's message (the outbox row the relay sends)
+    and is set on the returned object as ``invitation.token`` for the caller's transaction only."""
     phone = own.phone
     channel = _channel_for(own, phone)
     days = current_app.config["HOTLINE"].rating_link_days
+    token = new_token()
     invitation = RatingInvitation(
         case_id=master.id,
         citizen_id=own.citizen_id,
@@ -56,15 +60,16 @@ def invite(
         channel=channel,
         purpose=purpose,
         rectification_id=rectification_id,
-        nonce=new_nonce(),
+        token_hash=token_hash(token),
         expires_at=now + timedelta(days=days),
         created_at=now,
     )
     db.session.add(invitation)
     db.session.flush()
+    invitation.token = token  # not a column: never stored
     if channel == "phone":
         return invitation
-    link = link_for(invitation)
+    link = link_for(token)
     text = _text(purpose, own, master, reply, link)
     payload = {
         "kind": "rating_invitation",

@@ -1,4 +1,5 @@
-"""The citizen's rating page /r/TOKEN (no login: the signed token is the credential). A plain form POST with CSRF,
+"""The citizen's rating page /r/TOKEN (no login: the signed token is the credential; a staff login is refused,
+403, by @citizen_only). A plain form POST with CSRF,
 so it works without JavaScript and inside WeChat's browser; the JSON twin is POST /api/v1/ratings."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 
-from hotline.auth.permissions import authenticate_page, public
+from hotline.auth.permissions import authenticate_page, citizen_only
 from hotline.cases.errors import DomainError
 from hotline.extensions import db, limiter
 from hotline.models import Assignment, Case, Rectification
@@ -17,7 +18,7 @@ from hotline.ratings import service
 from hotline.web.validation import Str
 
 rating_page_bp = Blueprint("rating_page", __name__)
-rating_page_bp.before_request(authenticate_page)  # /r/TOKEN is @public: the signed token is the credential
+rating_page_bp.before_request(authenticate_page)  # /r/TOKEN is @citizen_only (public): the token is the credential
 
 TITLES = {404: ("invalid", "评价链接无效"), 409: ("used", "您已评价过"), 410: ("expired", "评价链接已过期")}
 
@@ -66,7 +67,7 @@ def _form(token: str, invitation, error: str | None = None, status: int = 200):
 
 
 @rating_page_bp.get("/r/<token>")
-@public
+@citizen_only
 def show(token: str):
     try:
         invitation = service.invitation_for_token(token, datetime.now(UTC))
@@ -77,7 +78,7 @@ def show(token: str):
 
 @rating_page_bp.post("/r/<token>")
 @limiter.limit("30 per minute")
-@public
+@citizen_only
 def submit(token: str):
     now = datetime.now(UTC)
     try:

@@ -16,7 +16,7 @@ from hotline.extensions import db
 from hotline.models import Case, Rating, RatingInvitation, Rectification, User
 from hotline.models.ratings import SCORE_LABELS
 from hotline.ratings import rectification
-from hotline.ratings.tokens import nonce_from
+from hotline.ratings.tokens import token_hash, well_formed
 
 REFUSALS = (NotFound, Conflict, Expired)  # what taking a rating refuses with (a link, a used invitation)
 CHANNEL_LABELS = {"web": "网页", "wechat": "微信", "sms": "短信", "phone": "电话按键", "revisit_call": "回访电话"}
@@ -24,10 +24,9 @@ CHANNEL_LABELS = {"web": "网页", "wechat": "微信", "sms": "短信", "phone":
 
 def invitation_for_token(token, now: datetime, *, for_update: bool = False) -> RatingInvitation:
     """The invitation a link token names; NotFound (forged/unknown), Expired, Conflict (already rated)."""
-    nonce = nonce_from(token)
     invitation = None
-    if nonce is not None:
-        query = sa.select(RatingInvitation).where(RatingInvitation.nonce == nonce)
+    if well_formed(token):
+        query = sa.select(RatingInvitation).where(RatingInvitation.token_hash == token_hash(token))
         invitation = db.session.scalar(query.with_for_update() if for_update else query)
     if invitation is None:
         raise NotFound(

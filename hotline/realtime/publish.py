@@ -31,7 +31,7 @@ import logging
 import redis
 from socketio import RedisManager
 
-from hotline.extensions import socketio
+from hotline.extensions import redis_breaker, socketio
 from hotline.realtime.eventlog import log_events
 
 log = logging.getLogger(__name__)
@@ -117,10 +117,16 @@ def _emit_many(event: str, items: list[tuple[dict, list[str]]]) -> None:
         for payload, rooms in items:
             socketio.emit(event, payload, to=rooms, namespace=NAMESPACE)
         return
-    if not manager.connected:
-        manager._redis_connect()
+    if not redis_breaker.allows():
+        log.warning("%d %s events not published, Redis failed a moment ago (clients catch up)", len(items), event)
+        return
+    client = getattr(manager, "publisher", None)  # ConsoleManager's (hotline/realtime/watch.py): read timeout
+    if client is None:
+        if not manager.connected:
+            manager._redis_connect()
+        client = manager.redis
     for start in range(0, len(items), PIPELINE):
-        pipe = manager.redis.pipeline(transaction=False)
+        pipe = client.pipeline(transaction=False)
         for payload, rooms in items[start : start + PIPELINE]:
             message = {
                 "method": "emit",
@@ -138,6 +144,6 @@ def _emit_many(event: str, items: list[tuple[dict, list[str]]]) -> None:
         try:
             pipe.execute()
         except redis.RedisError as exc:  # after the commit: never fail the request or job (clients catch up)
-            manager.connected = False
+            redis_breaker.trip()
             log.warning("%d %s events not published, Redis unavailable (%s)", len(items) - start, event, exc)
             return

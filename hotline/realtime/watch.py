@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from socketio import RedisManager
 
 from hotline.db.engine import READ_ONLY
-from hotline.extensions import db, socketio
+from hotline.extensions import db, redis_breaker, socketio
 from hotline.realtime.eventlog import EVENTS, head
 from hotline.realtime.publish import NAMESPACE, send_local
 
@@ -57,10 +57,24 @@ class ConsoleManager(RedisManager):
     """python-socketio's RedisManager, telling :class:`Watch` when its listener subscribed again after losing
     the connection, and which cursors this process delivered to its clients."""
 
-    def __init__(self, url: str, channel: str, **kwargs):
+    def __init__(self, url: str, channel: str, publish_options: dict | None = None, **kwargs):
         super().__init__(url, channel=channel, **kwargs)
         self.delivered: set[int] = set()
         self.resubscribed = threading.Event()
+        # publishing has its own client with a read timeout (the listener's connection waits on purpose)
+        self.publisher = redis.Redis.from_url(url, **(publish_options or {}))
+
+    def _publish(self, data):
+        """python-socketio's publish (two attempts, then a log line), but bounded: skipped while Redis is known to
+        be failing (the breaker), and a failure trips it, so registrations don't each wait for a dead Redis."""
+        if not redis_breaker.allows():
+            return None
+        try:
+            return self.publisher.publish(self.channel, self.json.dumps(data))
+        except redis.RedisError as exc:
+            redis_breaker.trip()
+            log.warning("console event not published, Redis unavailable (%s): clients catch up by cursor", exc)
+            return None
 
     def _redis_connect(self):
         super()._redis_connect()

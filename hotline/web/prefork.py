@@ -67,9 +67,9 @@ def _redis_pools(app: Flask):
     if getattr(storage, "connection_pool", None) is not None:
         pools.append(storage.connection_pool)
     manager = getattr(socketio.server, "manager", None) if socketio.server else None
-    client = getattr(manager, "redis", None)
-    if getattr(client, "connection_pool", None) is not None:
-        pools.append(client.connection_pool)
+    for client in (getattr(manager, "redis", None), getattr(manager, "publisher", None)):
+        if getattr(client, "connection_pool", None) is not None:
+            pools.append(client.connection_pool)
     return pools
 
 

@@ -24,6 +24,9 @@ _MARKUP = re.compile(
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # valid as a JSON escape ("\ud800"), not storable as UTF-8
+# A whole number in a query string: ASCII digits only ("²".isdigit() and "１".isdigit() are true, int("²") fails)
+# and at most 19 of them (within PostgreSQL's bigint: 10**40 overflows the SQL parameter).
+_WHOLE = re.compile(r"[0-9]{1,19}")
 
 
 @dataclass
@@ -87,6 +90,37 @@ class Int:
         if not self.min_value <= value <= self.max_value:
             return None, f"{self.label}必须在{self.min_value}到{self.max_value}之间"
         return value, None
+
+
+def whole_number(raw: str | None, min_value: int = 0, max_value: int = 2**63 - 1) -> int | None:
+    """``raw`` as an int when it is ASCII digits within [min_value, max_value]; None for anything else."""
+    raw = (raw or "").strip()
+    if not _WHOLE.fullmatch(raw):
+        return None
+    value = int(raw)
+    return value if min_value <= value <= max_value else None
+
+
+def query_int(name: str, default: int, min_value: int = 0, max_value: int = 2**63 - 1, hint: str = "") -> int:
+    """The query parameter ``name`` as a whole number (``default`` when absent or empty); a zh-CN 400 naming the
+    allowed range otherwise — never the 500 of ``int("²")`` or of a number too large for the database."""
+    raw = request.args.get(name, "")
+    if not raw.strip():
+        return default
+    value = whole_number(raw, min_value, max_value)
+    if value is None:
+        problem = f"必须是 {min_value} 到 {max_value} 之间的整数"
+        raise ApiError(400, "invalid_input", f"{name} {problem}{hint}", {name: problem})
+    return value
+
+
+def search_text(raw: str | None, max_len: int = 50) -> tuple[str, str | None]:
+    """A page's search box: the trimmed text, or ("", a zh-CN problem) for control characters such as NUL
+    (PostgreSQL refuses them in a string parameter)."""
+    text = (raw or "").strip()[:max_len]
+    if _CONTROL.search(text) or _SURROGATE.search(text):
+        return "", "搜索内容包含不可见的控制字符，请重新输入"
+    return text, None
 
 
 def webhook_json(raw: bytes) -> dict:

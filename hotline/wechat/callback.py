@@ -1,6 +1,11 @@
 """GET|POST /wechat — WeChat's server protocol: signature check, echostr handshake, plain and AES messages.
 
 Errors are JSON (a machine calls this); a valid message always gets an answer (XML reply or "success").
+
+Hostile-internet rules (issue 16): with ``HOTLINE_WECHAT_AES_KEY`` set only encrypted messages are taken (安全模式,
+or 兼容模式 of which only the ``Encrypt`` part, verified by ``msg_signature``, is read) — a plain-mode POST is
+refused; every POST's (timestamp, nonce) is used once (hotline/wechat/replay.py); the reply is written by
+hotline/wechat/messages.py, always one well-formed message.
 """
 
 from __future__ import annotations
@@ -8,21 +13,30 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from hotline.auth.permissions import authenticate_api, public
+from hotline.cases.errors import DomainError
 from hotline.errors import ApiError
-from hotline.wechat import intake
+from hotline.extensions import db
+from hotline.wechat import intake, messages, replay
 
 wechat_bp = Blueprint("wechat", __name__)
 wechat_bp.before_request(authenticate_api)  # the callback is @public: WeChat signs every request
-MAX_SKEW = 600  # seconds between WeChat's timestamp and our clock
+MAX_SKEW = 600  # seconds between WeChat's timestamp and our clock: the signature window
+MAX_NONCE = 64
 
 
 @wechat_bp.errorhandler(ApiError)
 def _json_error(err: ApiError):
+    return jsonify({"error": {"code": err.code, "message": err.message, "fields": err.fields}}), err.status
+
+
+@wechat_bp.errorhandler(DomainError)
+def _domain_error(err: DomainError):
+    db.session.rollback()
     return jsonify({"error": {"code": err.code, "message": err.message, "fields": err.fields}}), err.status
 
 
@@ -45,11 +59,15 @@ def _check(token: str) -> tuple[str, str]:
     }
     if missing:
         raise ApiError(400, "missing_signature", "缺少微信签名参数（signature、timestamp、nonce）", missing)
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        raise ApiError(400, "invalid_signature_params", "timestamp 必须是秒级时间戳", {"timestamp": "必须是数字"})
+    if len(nonce) > MAX_NONCE or not nonce.isascii() or not nonce.isprintable():
+        raise ApiError(400, "invalid_signature_params", "nonce 格式不正确", {"nonce": "最多 64 个可见字符"})
     try:
         check_signature(token, signature, timestamp, nonce)
     except InvalidSignatureException:
         raise ApiError(403, "invalid_signature", "微信签名校验失败") from None
-    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_SKEW:
+    if abs(time.time() - int(timestamp)) > MAX_SKEW:
         # a signed request captured and replayed later (the plain-mode signature does not cover the body)
         raise ApiError(403, "stale_signature", "微信签名已过期（时间戳与服务器时间相差超过10分钟）")
     return timestamp, nonce
@@ -69,31 +87,34 @@ def _crypto(settings):
     return WeChatCrypto(settings.wechat_token, key, settings.wechat_appid)
 
 
-def _inbound(xml: str | bytes) -> tuple[intake.Inbound, object]:
-    from wechatpy import parse_message
+def _decrypt(settings, raw: bytes, timestamp: str, nonce: str):
+    """(plain message, crypto) — crypto None in plain mode, which is refused while an AES key is set."""
+    from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 
+    if request.args.get("encrypt_type", "raw") != "aes":
+        if settings.wechat_aes_key:
+            raise ApiError(
+                403,
+                "plain_message_refused",
+                "已启用消息加解密（HOTLINE_WECHAT_AES_KEY）：只接受安全模式或兼容模式的加密消息，明文消息不予受理",
+            )
+        return raw, None
+    crypto = _crypto(settings)
+    msg_signature = request.args.get("msg_signature", "")
+    if not msg_signature:
+        raise ApiError(400, "missing_signature", "加密消息缺少 msg_signature 参数", {"msg_signature": "缺少参数"})
     try:
-        msg = parse_message(xml) if xml else None
-    except Exception:  # expat errors, missing root: the body is not a WeChat message
-        msg = None
-    if msg is None:
-        raise ApiError(400, "invalid_xml", "消息格式不正确：需要微信 XML 消息")
-    openid = (msg.source or "").strip() if isinstance(msg.source, str) else ""
-    if not openid or len(openid) > 64 or not msg.type:
-        raise ApiError(400, "invalid_message", "消息缺少发送者（FromUserName）或类型（MsgType）")
-    msg_id = str(msg.id) if getattr(msg, "id", None) else None
-    content = getattr(msg, "content", "") if msg.type == "text" else ""
-    return intake.Inbound(
-        openid=openid, msg_type=str(msg.type), msg_id=msg_id, content=content or "", event=getattr(msg, "event", None)
-    ), msg
+        # 兼容模式 carries the message twice: only the Encrypt part, checked by msg_signature, is read
+        return crypto.decrypt_message(raw, msg_signature, timestamp, nonce), crypto
+    except (InvalidSignatureException, InvalidAppIdException):
+        raise ApiError(403, "invalid_signature", "加密消息签名或 AppID 校验失败") from None
+    except Exception:
+        raise ApiError(400, "decrypt_failed", "加密消息无法解密，请检查消息格式") from None
 
 
 @wechat_bp.route("/wechat", methods=["GET", "POST"])
 @public
 def callback():
-    from wechatpy import create_reply
-    from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
-
     settings = _settings()
     timestamp, nonce = _check(settings.wechat_token)
     if request.method == "GET":
@@ -101,21 +122,17 @@ def callback():
         if not echostr:
             raise ApiError(400, "missing_echostr", "缺少 echostr 参数", {"echostr": "缺少参数"})
         return Response(echostr, mimetype="text/plain")
-    body = request.get_data()
-    encrypted = request.args.get("encrypt_type", "raw") == "aes"
-    crypto = _crypto(settings) if encrypted else None
-    if crypto is not None:
-        try:
-            body = crypto.decrypt_message(body, request.args.get("msg_signature", ""), timestamp, nonce)
-        except (InvalidSignatureException, InvalidAppIdException):
-            raise ApiError(403, "invalid_signature", "加密消息签名或 AppID 校验失败") from None
-        except Exception:
-            raise ApiError(400, "decrypt_failed", "加密消息无法解密，请检查消息格式") from None
-    inbound, msg = _inbound(body)
-    answer = intake.handle(inbound, datetime.now(UTC))
+    raw = request.get_data()
+    body, crypto = _decrypt(settings, raw, timestamp, nonce)
+    now = datetime.now(UTC)
+    expires = datetime.fromtimestamp(int(timestamp), UTC) + timedelta(seconds=MAX_SKEW + 60)
+    if not replay.claim("wechat", f"{timestamp}:{nonce}", raw, expires, now):
+        raise ApiError(403, "replayed_signature", "该签名（timestamp、nonce）已被使用：拒绝重放的请求")
+    inbound = messages.parse(body)
+    answer = intake.handle(inbound, now)
     if not answer:
         return Response("success", mimetype="text/plain")
-    reply = create_reply(answer, msg).render()
+    reply = messages.text_reply(inbound, answer, now)
     if crypto is not None:
         reply = crypto.encrypt_message(reply, nonce, timestamp)
     return Response(reply, mimetype="application/xml")

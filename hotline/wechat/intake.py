@@ -1,14 +1,20 @@
-"""What an inbound WeChat message does: register a request, answer "查询 + number", or explain.
+"""What an inbound WeChat message does: register a request, answer a status query, keep a location, or explain.
 
 One transaction per message: the dedupe row (INSERT … ON CONFLICT DO NOTHING on MsgId) and the case it creates
 commit together, so WeChat's retries of the same MsgId get the first answer again and create nothing.
 Everything here is a few indexed statements, well inside WeChat's 5-second answer limit.
+
+- text: a short message that says 查询 anywhere, or names a case number, is a status query (``query_of``);
+  帮助/你好 get the welcome; anything else of 5+ characters registers a case (with the citizen's pending location);
+- voice: WeChat's recognised text (``Recognition``) is read as if typed; nothing recognised → asked to type;
+- location: kept for the next request of that openid (hotline/wechat/locations.py), asked for a description;
+- image: acknowledged and asked for a text description (stored as evidence once cases take attachments);
+- subscribe: the full welcome once per openid (``wechat_followers``), a short 欢迎回来 after that.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -19,11 +25,20 @@ from hotline.cases import operations as ops
 from hotline.citizens.identities import find_wechat, get_or_create_wechat, wechat_hash
 from hotline.db.dialect import insert_ignore
 from hotline.extensions import db, hit_limits
-from hotline.models import Case, WechatMessage
+from hotline.models import Case, WechatFollower, WechatMessage
 from hotline.portal.status import as_text, citizen_status
 from hotline.web.validation import Str
+from hotline.wechat import locations
+from hotline.wechat.messages import Inbound
+
+__all__ = ["Inbound", "handle", "infer_kind", "query_of"]
 
 QUERY = re.compile(r"^\s*(?:查询|查詢|查)\s*[:：]?\s*([A-Za-z]{2}\d{8}-\d{6})?\s*$")
+NUMBER = re.compile(r"[A-Za-z]{2}\d{8}-\d{6}")
+QUERY_WORDS = ("查询", "查詢")
+# a message of at most this many characters (a case number not counted) that says 查询 or names a case number is
+# a status query ("查询GD20261122-000123谢谢", "帮我查询一下"); a longer one is a request that mentions them
+QUERY_MAX_CHARS = 20
 HELP_WORDS = {"帮助", "help", "菜单", "?", "？", "你好", "您好"}
 MIN_CHARS = 5
 KIND_WORDS = (
@@ -38,20 +53,18 @@ KIND_WORDS = (
 
 WELCOME = (
     "欢迎关注 12345 政务服务便民热线。\n"
-    "• 直接发送文字描述您的诉求（事项、地点、时间），我们会登记并转交办理单位；\n"
+    "• 直接发送文字或语音描述您的诉求（事项、地点、时间），我们会登记并转交办理单位；\n"
+    "• 可以先发送位置，再发送文字描述；\n"
     "• 发送「查询 工单编号」查看办理进度，例如：查询 GD20261122-000123；\n"
     "• 紧急情况请拨打 110/119/120。"
 )
-ONLY_TEXT = "目前仅支持文字留言，请用文字描述您的诉求（事项、地点、时间）。"
-
-
-@dataclass
-class Inbound:
-    openid: str
-    msg_type: str
-    msg_id: str | None = None
-    content: str = ""
-    event: str | None = None
+WELCOME_BACK = "欢迎回来！直接发送文字即可提交诉求，发送「查询」查看办理进度。"
+ONLY_TEXT = "目前仅支持文字、语音和位置消息，请用文字描述您的诉求（事项、地点、时间）。"
+VOICE_UNRECOGNISED = "抱歉，没有识别出您的语音内容。请用文字描述您的诉求（事项、地点、时间）。"
+IMAGE_RECEIVED = (
+    "已收到您发送的图片。目前图片暂不能作为诉求材料登记，请用文字描述您要反映的问题（事项、地点、时间），"
+    "办理单位需要时会与您联系。"
+)
 
 
 def infer_kind(text: str) -> str:
@@ -61,30 +74,55 @@ def infer_kind(text: str) -> str:
     return "help"
 
 
+def query_of(text: str) -> tuple[bool, str | None]:
+    """(is a status query, the case number named or None)."""
+    match = QUERY.match(text)
+    if match:
+        return True, match.group(1)
+    numbers = NUMBER.findall(text)
+    rest = NUMBER.sub("", text).strip()
+    if len(rest) <= QUERY_MAX_CHARS and (numbers or any(word in rest for word in QUERY_WORDS)):
+        return True, numbers[0] if numbers else None
+    return False, None
+
+
 def _throttled(openid_hash: str) -> bool:
     """Per-openid quota of new requests (Redis, shared by every web process; per process while Redis is down)."""
     items = parse_many(current_app.config["HOTLINE"].wechat_rate_limit)
     return not hit_limits(items, "wechat-openid", openid_hash)
 
 
-def _create(msg: Inbound, now: datetime) -> tuple[str, str, Case | None]:
+def _create(msg: Inbound, text: str, now: datetime) -> tuple[str, str, Case | None]:
     limit = current_app.config["HOTLINE"].max_content_chars
-    content, problem = Str("诉求内容", required=True, max_len=limit, min_len=MIN_CHARS).check(msg.content)
+    content, problem = Str("诉求内容", required=True, max_len=limit, min_len=MIN_CHARS).check(text)
     if problem:
         return "refused", f"{problem}。请用文字描述您的诉求（事项、地点、时间），至少{MIN_CHARS}个字。", None
-    if _throttled(wechat_hash(msg.openid)):
+    openid_hash = wechat_hash(msg.openid)
+    if _throttled(openid_hash):
         return "throttled", "您提交得太频繁了，请稍后再试。如有紧急情况请直接拨打 12345。", None
     identity = get_or_create_wechat(msg.openid)
+    place = locations.pending(openid_hash, now)
     case = ops.create_case(
-        ops.NewCase(channel="wechat", kind=infer_kind(content), content=content, phone=None, phone_row=identity),
+        ops.NewCase(
+            channel="wechat",
+            kind=infer_kind(content),
+            content=content,
+            phone=None,
+            phone_row=identity,
+            address=locations.address_of(place) if place is not None else "",
+        ),
         None,
         now,
         actor_label="市民（微信）",
     )
+    where = ""
+    if place is not None:
+        locations.attach(place, case)
+        where = f"已附上您发送的位置：{locations.address_of(place)}。\n"
     return (
         "create",
         (
-            f"您的诉求已受理，工单编号：{case.number}。\n"
+            f"您的诉求已受理，工单编号：{case.number}。\n{where}"
             "我们将尽快转交相关单位办理，办理结果会通过本公众号通知您。\n"
             f"回复「查询 {case.number}」可随时查看办理进度。"
         ),
@@ -109,22 +147,53 @@ def _query(msg: Inbound, number: str | None) -> tuple[str, str, Case | None]:
     return "query", as_text(citizen_status(case, current_app.config["HOTLINE"].timezone)), case
 
 
-def _respond(msg: Inbound, now: datetime) -> tuple[str, str, Case | None]:
-    if msg.msg_type != "text":
-        return "refused", ONLY_TEXT, None
-    text = msg.content.strip()
-    if text.lower() in HELP_WORDS:
+def _text(msg: Inbound, text: str, now: datetime) -> tuple[str, str, Case | None]:
+    text = text.strip()
+    if text.lower().rstrip("。.！!") in HELP_WORDS:  # "你好。" as WeChat's speech recognition writes it
         return "help", WELCOME, None
-    match = QUERY.match(text)
-    if match:
-        return _query(msg, match.group(1))
-    return _create(msg, now)
+    is_query, number = query_of(text)
+    if is_query:
+        return _query(msg, number)
+    return _create(msg, text, now)
+
+
+def _respond(msg: Inbound, now: datetime) -> tuple[str, str, Case | None]:
+    if msg.msg_type == "text":
+        return _text(msg, msg.content, now)
+    if msg.msg_type == "voice":
+        if not msg.recognition.strip():
+            return "refused", VOICE_UNRECOGNISED, None
+        return _text(msg, msg.recognition, now)
+    if msg.msg_type == "location":
+        action, reply = locations.store(wechat_hash(msg.openid), msg.location, now)
+        return action, reply, None
+    if msg.msg_type == "image":
+        return "image", IMAGE_RECEIVED, None
+    return "refused", ONLY_TEXT, None
+
+
+def _welcome(msg: Inbound, now: datetime) -> str:
+    """The full welcome at an openid's first subscribe, a short 欢迎回来 at every later one."""
+    digest = wechat_hash(msg.openid)
+    first = db.session.scalar(
+        insert_ignore(WechatFollower, ["openid_hash"])
+        .values(openid_hash=digest, subscriptions=1, first_subscribed_at=now, last_subscribed_at=now)
+        .returning(WechatFollower.id)
+    )
+    if first is None:
+        db.session.execute(
+            sa.update(WechatFollower)
+            .where(WechatFollower.openid_hash == digest)
+            .values(subscriptions=WechatFollower.subscriptions + 1, last_subscribed_at=now)
+        )
+    db.session.commit()
+    return WELCOME if first is not None else WELCOME_BACK
 
 
 def handle(msg: Inbound, now: datetime) -> str:
     """Process one message and commit; returns the text to answer ("" = answer nothing)."""
     if msg.msg_type == "event":
-        return WELCOME if msg.event == "subscribe" else ""
+        return _welcome(msg, now) if msg.event == "subscribe" else ""
     row_id = None
     if msg.msg_id:
         row_id = db.session.scalar(
@@ -140,7 +209,11 @@ def handle(msg: Inbound, now: datetime) -> str:
             .returning(WechatMessage.id)
         )
         if row_id is None:  # a retry: answer what the first delivery answered, do nothing else
-            first = db.session.scalar(sa.select(WechatMessage.reply).where(WechatMessage.msg_id == msg.msg_id))
+            first = db.session.scalar(  # another openid's MsgId: not its answer (a forged or colliding MsgId)
+                sa.select(WechatMessage.reply).where(
+                    WechatMessage.msg_id == msg.msg_id, WechatMessage.openid_hash == wechat_hash(msg.openid)
+                )
+            )
             db.session.rollback()
             return first or ""
     action, reply, case = _respond(msg, now)

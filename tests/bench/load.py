@@ -28,6 +28,7 @@ class LoadSpec:
     path: str = "/"
     body: str | None = None  # template with {phone} and {n}
     headers: dict[str, str] = field(default_factory=dict)
+    paths: list[str] | None = None  # one path per request instead of ``path`` (each used once, then from the start)
     connections: int = 16
     threads: int = 2
     duration: float = 10.0

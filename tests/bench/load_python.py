@@ -100,8 +100,9 @@ class _Stats:
             self.sample = f"{status} {body[:400].decode('utf-8', 'replace')}" if status else error
 
 
-def _raw_request(spec: LoadSpec, host: str, body: str | None) -> bytes:
-    lines = [f"{spec.method} {spec.path} HTTP/1.1", f"Host: {host}", "Content-Type: application/json"]
+def _raw_request(spec: LoadSpec, host: str, body: str | None, k: int = 0) -> bytes:
+    path = spec.paths[k % len(spec.paths)] if spec.paths else spec.path
+    lines = [f"{spec.method} {path} HTTP/1.1", f"Host: {host}", "Content-Type: application/json"]
     lines += [f"{k}: {v}" for k, v in spec.headers.items()]
     data = (body or "").encode()
     if body is not None:
@@ -126,7 +127,8 @@ async def _closed_loop(spec: LoadSpec, base_url: str, salt: int, duration: float
         conn, n = _Conn(parts.hostname, parts.port), 0
         while time.perf_counter() < deadline:
             n += 1
-            raw = _raw_request(spec, parts.netloc, _body(spec, salt, i, n * spec.connections + i))
+            k = n * spec.connections + i
+            raw = _raw_request(spec, parts.netloc, _body(spec, salt, i, k), k)
             try:
                 t0 = time.perf_counter()
                 status, body = await asyncio.wait_for(conn.send(raw, stats), 10)
@@ -151,7 +153,7 @@ async def _open_loop(
     total = int(duration * rate)
 
     async def one(n: int, scheduled: float) -> None:
-        raw = _raw_request(spec, parts.netloc, _body(spec, salt, 9, n))
+        raw = _raw_request(spec, parts.netloc, _body(spec, salt, 9, n), n)
         async with slots:
             conn = idle.pop() if idle else _Conn(parts.hostname, parts.port)
             try:

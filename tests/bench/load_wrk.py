@@ -56,6 +56,11 @@ def wrk_script(spec: LoadSpec) -> str:
         elif part:
             pieces.append(_lua_str(part))
     body_expr = " .. ".join(pieces) if pieces else "nil"
+    path_expr = "nil"
+    if spec.paths:  # each thread takes every ``threads``-th path: no two requests share one
+        lines.append("local paths = {" + ",".join(_lua_str(x) for x in spec.paths) + "}")
+        lines.append(f"local nthreads = {spec.threads}")
+        path_expr = "paths[((n - 1) * nthreads + tid - 1) % #paths + 1]"
     lines.append("""
 local threads = {}
 local next_tid = 1
@@ -73,11 +78,11 @@ function init(args)
   sample = ""
 end
 """)
-    if spec.body is not None:
+    if spec.body is not None or spec.paths:
         lines.append(f"""
 function request()
   n = n + 1
-  return wrk.format(nil, nil, nil, {body_expr})
+  return wrk.format(nil, {path_expr}, nil, {body_expr})
 end
 """)
     lines.append("""

@@ -41,10 +41,16 @@ class WeChatInstance(Instance):
         return env
 
 
-def signed_path() -> str:
-    timestamp, nonce = str(int(time.time())), "bench"
+def signed_path(nonce: str = "bench") -> str:
+    timestamp = str(int(time.time()))
     signature = hashlib.sha1("".join(sorted([TOKEN, timestamp, nonce])).encode()).hexdigest()  # noqa: S324
     return f"/wechat?signature={signature}&timestamp={timestamp}&nonce={nonce}"
+
+
+def signed_paths(n: int) -> list[str]:
+    """``n`` signed URLs, each with a nonce of its own: the callback takes a (timestamp, nonce) pair once."""
+    tag = os.urandom(4).hex()
+    return [signed_path(f"{tag}{i}") for i in range(n)]
 
 
 def _counts(instance: Instance) -> tuple[int, int]:
@@ -77,19 +83,22 @@ def run(ctx) -> tuple[dict, str]:
             with Gunicorn(instance, config) as server:
                 # no Content-Type of our own: the Python generator always sends application/json and gunicorn
                 # refuses a duplicated header; /wechat reads the raw body whatever the type says
-                spec = LoadSpec(
-                    "wechat_text",
-                    "POST",
-                    signed_path(),
-                    BODY,
-                    {},
-                    connections=ctx.connections,
-                    threads=ctx.threads,
-                    duration=ctx.duration,
-                    warmup=0,
-                )
-                out["saturated"] = ctx.load.saturate(server.url, spec, watch=server.worker_pids())
-                out["paced"] = ctx.load.paced(server.url, spec, PACED_RATE)
+                def spec() -> LoadSpec:  # fresh signed URLs for each run (a nonce is good once)
+                    return LoadSpec(
+                        "wechat_text",
+                        "POST",
+                        "/wechat",
+                        BODY,
+                        {},
+                        paths=signed_paths(int(ctx.duration * 1500) + 2000),
+                        connections=ctx.connections,
+                        threads=ctx.threads,
+                        duration=ctx.duration,
+                        warmup=0,
+                    )
+
+                out["saturated"] = ctx.load.saturate(server.url, spec(), watch=server.worker_pids())
+                out["paced"] = ctx.load.paced(server.url, spec(), PACED_RATE)
             out["cases"], out["dedupe_rows"] = _counts(instance)
             out["answers_2xx"] = sum(out[k]["ok"] for k in ("saturated", "paced"))
             out["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
@@ -111,7 +120,7 @@ def markdown(results: dict) -> str:
     lines = [
         f"## {NAME} — {TITLE}",
         "",
-        f"`POST /wechat` (plain mode, WeChat signature), a new openid and MsgId per request; gunicorn "
+        f"`POST /wechat` (plain mode, WeChat signature), a new openid, MsgId and signed nonce per request; gunicorn "
         f"`{s['server']}`; {s['load_tool']} closed loop with {s['connections']} connections for "
         f"{s['duration_s']:g} s, then an open loop at {s['paced_rate']:g} messages/s. WeChat retries after 5 s.",
         "",

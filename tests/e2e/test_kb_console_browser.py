@@ -24,7 +24,7 @@ def test_console_suggestions_and_answer_and_close(stack, browser):  # noqa: F811
 
     hit.query_selector("button.kb-use").click()
     page.wait_for_selector("#kb-answer-box:not([hidden])", timeout=5000)
-    page.wait_for_function("document.getElementById('kb-answer').value.includes('申请材料')", timeout=5000)
+    page.wait_for_function("() => document.getElementById('kb-answer').value.includes('申请材料')", timeout=5000)
     assert "GJJ-003" in page.inner_text("#kb-cite")
     page.click("#kb-answer-close")
     page.wait_for_url("**/cases/GD*", timeout=15000)
@@ -50,4 +50,4 @@ def test_double_question_mark_shortcut_searches(stack, browser):  # noqa: F811
     assert page.input_value("#kb-q") == "营业执找补办"
     assert "??" not in page.input_value("textarea[name=content]")  # the shortcut left the case text
     page.click("#kb-notfound")
-    page.wait_for_function("document.getElementById('kb-status').textContent.includes('已反馈')", timeout=5000)
+    page.wait_for_function("() => document.getElementById('kb-status').textContent.includes('已反馈')", timeout=5000)

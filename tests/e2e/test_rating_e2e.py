@@ -4,6 +4,8 @@ test-artifacts/), and the rating.poor event arriving once at a real Socket.IO su
 from __future__ import annotations
 
 import queue
+import subprocess
+import sys
 import time
 import uuid
 
@@ -12,8 +14,29 @@ import requests
 import socketio
 
 from tests.e2e.browser import ARTIFACTS, browser  # noqa: F401 — fixture
+from tests.e2e.conftest import ROOT
 
 PHONE_VIEWPORT = {"width": 390, "height": 844}
+# The link as the citizen's SMS carries it (GET /outbox masks it for staff): read from the stack's outbox row.
+SENT_LINK = """
+import sys
+import sqlalchemy as sa
+from wsgi import app
+from hotline.extensions import db
+from hotline.models import Case, OutboxMessage
+with app.app_context():
+    case_id = db.session.scalar(sa.select(Case.id).where(Case.number == sys.argv[1]))
+    rows = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.case_id == case_id)).all()
+    print(next(m.payload["url"] for m in rows if (m.payload or {}).get("kind") == "rating_invitation"))
+"""
+
+
+def _sent_link(stack, number: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-c", SENT_LINK, number], cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip().splitlines()[-1]
 
 
 class EventClient:
@@ -75,7 +98,8 @@ def _replied_case_link(stack, people) -> tuple[str, str]:
         {"content": "已安排施工队修补路面并疏通排水口。", "result": "resolved"},
     )
     items = _call(stack, people, "supervisor1", "GET", f"/outbox?case={number}")["items"]
-    url = next(m["url"] for m in items if m["kind"] == "rating_invitation")
+    assert any(m["kind"] == "rating_invitation" and m["link_masked"] for m in items)  # sent, link not shown
+    url = _sent_link(stack, number)
     return number, stack.url + "/r/" + url.rsplit("/r/", 1)[1]
 
 

@@ -50,7 +50,7 @@ def test_console_hints_duplicates_emergency_transfer(stack, browser):  # noqa: F
 
     page.fill("textarea[name=content]", "我想起诉物业公司，法院怎么立案")
     page.wait_for_function(
-        "document.getElementById('routing-hints').innerText.includes('不属于派单范围')", timeout=10000
+        "() => document.getElementById('routing-hints').innerText.includes('不属于派单范围')", timeout=10000
     )
 
     page.fill("input[name=address]", "")

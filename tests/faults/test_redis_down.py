@@ -64,7 +64,9 @@ class Intake:
         self._tally(ok, resp.status_code, resp.get_data(as_text=True))
 
     def wechat_message(self, i: int) -> None:
-        status, body = self.wechat.plain(f"o-{self.tag}-{i}", self._text("wechat", i), int(uuid.uuid4().int % 10**15))
+        status, body = self.wechat.encrypted(
+            f"o-{self.tag}-{i}", self._text("wechat", i), int(uuid.uuid4().int % 10**15)
+        )
         self._tally(status == 200 and bool(NUMBER.search(reply_text(body))), status, body)
 
     def open311(self, i: int) -> None:

@@ -14,11 +14,28 @@ def outbox(api, number: str) -> list[dict]:
     return resp.get_json()["items"]
 
 
+def sent_messages(app, number: str) -> list[dict]:
+    """The messages of a case as the citizen's gateway receives them (the outbox rows, links included): staff
+    see them masked through GET /outbox, so tests read the links where only the citizen's message has them."""
+    import sqlalchemy as sa
+
+    from hotline.extensions import db
+    from hotline.models import Case, OutboxMessage
+
+    with app.app_context():
+        case_id = db.session.scalar(sa.select(Case.id).where(Case.number == number))
+        rows = db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.case_id == case_id).order_by(OutboxMessage.id)
+        ).all()
+        return [{"id": m.id, "channel": m.channel, "text": m.text, **(m.payload or {})} for m in rows]
+
+
 def invitation_tokens(api, number: str, purpose: str | None = None) -> list[str]:
+    app = api("supervisor1").client.application
     return [
         m["url"].rsplit("/r/", 1)[1]
-        for m in outbox(api, number)
-        if m["kind"] == "rating_invitation" and (purpose is None or "/r/" in m["url"])
+        for m in sent_messages(app, number)
+        if m.get("kind") == "rating_invitation" and (purpose is None or m.get("purpose") == purpose)
     ]
 
 

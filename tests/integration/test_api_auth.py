@@ -154,15 +154,19 @@ def test_valid_token_of_wrong_role_is_403(app, api, tokens, phone, method, path,
     ids=[i for i, e in zip(IDS, ENDPOINTS, strict=True) if "{n}" in e[1]],
 )
 def test_other_department_can_neither_see_nor_act(app, api, tokens, phone, method, path, body, state, make_case):
-    """住建局's case is invisible to 人社局 (RSJ), whatever the endpoint: 403, and not in its lists."""
+    """住建局's case is invisible to 人社局 (RSJ), whatever the endpoint: the answer of a number that does not exist
+    (404; 403 only where the role lacks the capability, whatever the number), and not in its lists."""
     number = case_in_state(make_case, phone, state)
     body = dict(body or {})
     if "into" in body:
         body["into"] = new_case(api("agent1"), phone)["number"]
     before = snapshot(api, number)
     for user in ("handler_rsj", "admin_rsj"):
-        resp = call(app, method, path, number, body, {"Authorization": f"Bearer {tokens[user]}"})
-        assert_api_error(resp, 403, "forbidden")
+        headers = {"Authorization": f"Bearer {tokens[user]}"}
+        resp, gone = (call(app, method, path, n, body, headers) for n in (number, "GD20000101-000009"))
+        assert resp.status_code in (403, 404)
+        mine, missing = assert_api_error(resp, gone.status_code), assert_api_error(gone, gone.status_code)
+        assert (mine["code"], mine["fields"]) == (missing["code"], missing["fields"])
         listed = api(user).get("/cases").get_json()["items"]
         assert number not in [c["number"] for c in listed]
     assert snapshot(api, number) == before
@@ -194,10 +198,13 @@ def _session_client(app, username: str, csrf_raw: str | None = None):
     from hotline.models import User
 
     with app.app_context():
-        user_id = db.session.scalar(sa.select(User.id).where(User.username == username))
+        user_id, generation = db.session.execute(
+            sa.select(User.id, User.session_generation).where(User.username == username)
+        ).one()
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = str(user_id)
+        session["_gen"] = generation  # hotline/auth/sessions.py: a logout elsewhere must not void this session
         session["_fresh"] = True
         if csrf_raw:
             session["csrf_token"] = csrf_raw

@@ -153,7 +153,6 @@ INVALID_TRANSITIONS = [
     ),
     ("sign", "handling", "handler_zjj", {}, "already_signed", "签收"),
     ("sign", "replied", "handler_zjj", {}, "no_assignment", "已答复"),
-    ("sign", "returned", "handler_zjj", {}, "no_assignment", "已退回"),
     ("sign", "closed", "handler_zjj", {}, "no_assignment", "已办结"),
     ("contact", "dispatched", "handler_zjj", {"note": "已联系"}, "not_signed", "签收"),
     ("contact", "contacted", "handler_zjj", {"note": "又联系了一次"}, "already_contacted", "联系"),
@@ -200,10 +199,10 @@ def test_invalid_transition_is_422_naming_the_state(
 
 
 def test_registered_case_is_invisible_to_departments(api, phone, make_case):
-    """Signing a case never dispatched to the unit: 403 (data isolation), not a hint that it exists."""
+    """Signing a case never dispatched to the unit: 404 (data isolation), not a hint that it exists."""
     number = case_in_state(make_case, phone, "registered")
     before = snapshot(api, number)
-    assert_api_error(api("handler_zjj").post(f"/cases/{number}/sign", json={}), 403, "forbidden")
+    assert_api_error(api("handler_zjj").post(f"/cases/{number}/sign", json={}), 404, "case_not_found")
     assert snapshot(api, number) == before
 
 

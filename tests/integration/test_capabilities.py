@@ -22,7 +22,7 @@ USERS = {
     Role.ADMIN: "admin",
 }
 # Blueprints (and single endpoints) that citizens, machines or anonymous users call: the only @public ones.
-PUBLIC_BLUEPRINTS = ("portal.", "open311.", "wechat.", "health.", "rating_page.", "auth.")
+PUBLIC_BLUEPRINTS = ("portal.", "open311.", "wechat.", "health.", "rating_page.", "auth.", "apidoc.")
 PUBLIC_API = {"api.create_rating", "api.sms_inbound", "api.cti_event"}
 
 
@@ -110,10 +110,13 @@ def _session(app, username: str):
     from hotline.models import User
 
     with app.app_context():
-        user_id = db.session.scalar(sa.select(User.id).where(User.username == username))
+        user_id, generation = db.session.execute(
+            sa.select(User.id, User.session_generation).where(User.username == username)
+        ).one()
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = str(user_id)
+        session["_gen"] = generation  # hotline/auth/sessions.py: a logout elsewhere must not void this session
         session["_fresh"] = True
     return client
 

@@ -25,7 +25,7 @@ def test_full_flow_timeline_and_isolation(app, api, phone):
 
     # a department user may not dispatch; another department cannot see the case
     assert handler.post(f"/cases/{number}/dispatch", json={"department_code": "SHJ"}).status_code == 403
-    assert api("handler_shj").get(f"/cases/{number}").status_code == 403
+    assert api("handler_shj").get(f"/cases/{number}").status_code == 404  # isolation: not even its existence
     listed = api("handler_shj").get("/cases?status=dispatched").get_json()["items"]
     assert number not in [c["number"] for c in listed]
     assert number in [c["number"] for c in handler.get("/cases?status=dispatched").get_json()["items"]]
@@ -79,8 +79,9 @@ def test_return_accept_and_redispatch(app, api, phone):
     assert actions[-3:] == [("dispatch", "SHJ"), ("return", "SHJ"), ("redispatch", "RSJ")]
     assert body["events"][-2]["note"].startswith("欠薪问题")
     assert api("handler_rsj").post(f"/cases/{number}/sign", json={}).get_json()["status"] == "handling"
-    # the unit that returned it keeps read access to its history but can no longer act
-    assert api("handler_shj").post(f"/cases/{number}/sign", json={}).status_code == 422
+    # the unit that returned it no longer reads the case, nor acts on it (docs/domain.md, isolation)
+    assert api("handler_shj").post(f"/cases/{number}/sign", json={}).status_code == 404
+    assert api("handler_shj").get(f"/cases/{number}").status_code == 404
 
 
 def test_reject_return_sends_back_to_same_unit(app, api, phone):

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from tests.helpers import new_case
 from tests.integration.test_cti_citizens import _evt, post_cti
+from tests.integration.test_dispatch_routing import settings
 
 OPEN_SHOWN, RECENT = 20, 10
 
@@ -37,12 +38,14 @@ def busy_file(app, api, phone):
         assert dispatcher.post(f"/cases/{number}/dispatch", json={"department_code": "ZJJ"}).status_code == 200
     now = datetime.now(UTC)
     call_ids = []
-    for i in range(12):
-        call_id = "file-" + uuid.uuid4().hex[:10]
-        at = now - (timedelta(days=40, minutes=i) if i < 2 else timedelta(minutes=12 - i))
-        first = "answered" if i == 5 else "ringing"  # a call whose ringing event never came: shown at its start
-        assert post_cti(app, _evt(first, call_id, phone, at)).status_code == 200
-        call_ids.append(call_id)
+    # calls of 40 days ago: the platform's history, posted with the freshness window opened for the set-up
+    with settings(app, cti_window_seconds=10**8):
+        for i in range(12):
+            call_id = "file-" + uuid.uuid4().hex[:10]
+            at = now - (timedelta(days=40, minutes=i) if i < 2 else timedelta(minutes=12 - i))
+            first = "answered" if i == 5 else "ringing"  # a call whose ringing event never came: shown at its start
+            assert post_cti(app, _evt(first, call_id, phone, at)).status_code == 200
+            call_ids.append(call_id)
     post_cti(app, _evt("answered", call_ids[-1], phone, now + timedelta(seconds=5)))
     post_cti(app, _evt("ended", call_ids[-1], phone, now + timedelta(seconds=65)))
     refs = []

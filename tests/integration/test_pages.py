@@ -270,7 +270,7 @@ def test_other_department_is_forbidden_and_sees_nothing(app, browser):
     dispatcher.act(number, "dispatch", department=department_id(app, "ZJJ"), role="lead")
     outsider = browser("handler_shj")
     resp = outsider.get(f"/cases/{number}")
-    assert resp.status_code == 403 and "无权查看该工单" in resp.get_data(as_text=True)
+    assert resp.status_code == 404 and "不存在" in resp.get_data(as_text=True)  # isolation: not even its existence
     assert number not in rows(outsider.html("/cases"))
     assert number not in rows(outsider.html(f"/cases?q={number}"))
     assert number not in outsider.html("/dept/")
@@ -382,6 +382,6 @@ def test_every_page_renders_for_each_role(app, browser, username):
         else:
             assert "您没有权限执行此操作" in page
     case_page = user.get(f"/cases/{number}")
-    assert case_page.status_code == (403 if username in ("handler_zjj", "admin_d01") else 200)
+    assert case_page.status_code == (404 if username in ("handler_zjj", "admin_d01") else 200)
     assert user.get("/cases/GD19990101-000001").status_code == 404
     assert user.get("/cases?page=999").status_code == 200

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from tests.helpers import run_jobs
-from tests.integration.ratings_support import invitation_tokens, outbox
+from tests.integration.ratings_support import invitation_tokens, outbox, sent_messages
 
 
 def _rate(app, token, score, resolved=True, comment=None):
@@ -26,7 +26,10 @@ def test_poor_rating_loop_end_to_end(app, api, phone, make_case):
     sms = invites[0]
     assert sms["channel"] == "sms" and sms["recipient"] == phone[:3] + "****" + phone[-4:]
     assert "/r/" in sms["text"] and sms["url"] in sms["text"] and "已责令餐馆" in sms["text"]
-    token = sms["url"].rsplit("/r/", 1)[1]
+    assert sms["link_masked"] and "仅发送给市民" in sms["url"]  # staff see that a link went out, not the link
+    [sent] = [m for m in sent_messages(app, number) if m.get("kind") == "rating_invitation"]
+    assert sent["url"] in sent["text"]  # the citizen's message carries the link
+    token = sent["url"].rsplit("/r/", 1)[1]
 
     page = app.test_client().get(f"/r/{token}")
     assert page.status_code == 200
@@ -65,7 +68,7 @@ def test_poor_rating_loop_end_to_end(app, api, phone, make_case):
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["stage"] == "revisiting"
 
-    revisit = [m for m in outbox(api, number) if m["kind"] == "rating_invitation"]
+    revisit = [m for m in sent_messages(app, number) if m.get("kind") == "rating_invitation"]
     assert len(revisit) == 2 and "整改" in revisit[-1]["text"]
     token2 = revisit[-1]["url"].rsplit("/r/", 1)[1]
     assert token2 != token
@@ -122,7 +125,7 @@ def test_expired_and_forged_tokens_are_refused(app, api, phone, make_case):
     with app.app_context():
         case = db.session.scalar(sa.select(Case).where(Case.number == number))
         old = invite(case, case, "reply", "旧的答复", datetime.now(UTC) - timedelta(days=30))
-        expired = make_token(old.nonce)
+        expired = old.token
         db.session.commit()
     resp = _rate(app, expired, 5)
     assert resp.status_code == 410 and resp.get_json()["error"]["code"] == "token_expired"

@@ -58,3 +58,58 @@ def test_retrain_job_learns_from_closed_cases_and_base_data(app, api, tmp_path):
         assert body["model_used"] is True and body["suggestions"][0]["category"] == "交通运输"
     finally:
         path.unlink(missing_ok=True)
+        _forget_published(app)
+
+
+def _forget_published(app) -> None:
+    """Other tests run without a model: drop what this one published to the database."""
+    import sqlalchemy as sa
+
+    from hotline.extensions import db
+    from hotline.models import RoutingModelFile
+
+    with app.app_context():
+        db.session.execute(sa.delete(RoutingModelFile))
+        db.session.commit()
+
+
+def test_a_model_trained_on_one_host_reaches_every_host(app, tmp_path):
+    """Host A trains and publishes; host B (another instance folder, same database) copies the newest file by
+    itself, once per change, atomically; only the last few are kept."""
+    import sqlalchemy as sa
+
+    from hotline.dispatch import model_store
+    from hotline.extensions import db
+    from hotline.models import RoutingModelFile
+    from routing.classifier import train
+    from routing.model import Model, model_path
+
+    host_a, host_b = model_path(tmp_path / "a"), model_path(tmp_path / "b")
+    texts = [t for label in ("环境保护", "交通运输") for t in SAMPLES[label]]
+    labels = [label for label in ("环境保护", "交通运输") for _ in SAMPLES[label]]
+    try:
+        with app.app_context():
+            assert model_store.sync(host_b, force=True) is False and not host_b.exists()  # nothing published
+            first = train(texts, labels)
+            first.meta["run"] = 1
+            first.save(host_a)
+            model_store.publish(host_a, "test")
+            db.session.commit()
+            assert model_store.sync(host_b, force=True) is True
+            assert host_b.read_bytes() == host_a.read_bytes()
+            assert Model.load(host_b, trusted_dir=tmp_path / "b").meta["run"] == 1
+            assert model_store.sync(host_b, force=True) is False  # same file: not copied again
+            assert model_store.sync(host_b) is False  # checked a moment ago: no query at all
+            for run in (2, 3, 4, 5):
+                newer = train(texts, labels)
+                newer.meta["run"] = run
+                newer.save(host_a)
+                model_store.publish(host_a, "test")
+                db.session.commit()
+            assert model_store.sync(host_b, force=True) is True
+            assert Model.load(host_b, trusted_dir=tmp_path / "b").meta["run"] == 5
+            kept = db.session.scalar(sa.select(sa.func.count()).select_from(RoutingModelFile))
+            assert kept == model_store.KEEP
+            assert not list(host_b.parent.glob(".*.tmp"))  # written beside it and renamed: no leftovers
+    finally:
+        _forget_published(app)

@@ -19,17 +19,24 @@ from tests.integration.wechat_support import AES_KEY, APPID, SECRET, TOKEN, WeCh
 
 @pytest.fixture()
 def wechat(app, monkeypatch):
+    """WeChat in plain mode (明文模式: no AES key configured); ``wechat_aes`` adds the key (安全模式)."""
     settings = app.config["HOTLINE"]
     for name, value in (
         ("wechat_token", TOKEN),
         ("wechat_appid", APPID),
-        ("wechat_aes_key", AES_KEY),
+        ("wechat_aes_key", ""),
         ("wechat_secret", SECRET),
         ("wechat_template_notice", "TPL-REPLY"),
         ("wechat_rate_limit", "1000 per minute"),
     ):
         monkeypatch.setattr(settings, name, value)
     return WeChatClient(app.test_client())
+
+
+@pytest.fixture()
+def wechat_aes(app, wechat, monkeypatch):
+    monkeypatch.setattr(app.config["HOTLINE"], "wechat_aes_key", AES_KEY)
+    return wechat
 
 
 def openid() -> str:
@@ -94,7 +101,8 @@ def test_plain_message_creates_one_case_and_retry_creates_none(app, wechat):
         assert row.case_id == case.id and row.action == "create" and user not in row.openid_hash
 
 
-def test_encrypted_message_creates_one_case_and_retry_creates_none(app, wechat):
+def test_encrypted_message_creates_one_case_and_retry_creates_none(app, wechat_aes):
+    wechat = wechat_aes
     user, mid = openid(), msg_id()
     before = counts(app)
     status, plain = wechat.encrypted(user, "请问新生儿医保怎么办理，需要带什么材料？", mid)
@@ -256,7 +264,9 @@ def test_non_text_short_and_help_messages_create_nothing(app, wechat):
     from tests.integration.wechat_support import text_xml
 
     image = client.post("/wechat", query_string=signed(), data=text_xml(openid(), "", msg_id(), "image"))
-    assert "仅支持文字" in reply_text(image.get_data())
+    assert "已收到您发送的图片" in reply_text(image.get_data())  # asked for text (no evidence storage yet)
+    video = client.post("/wechat", query_string=signed(), data=text_xml(openid(), "", msg_id(), "video"))
+    assert "仅支持文字" in reply_text(video.get_data())
     _, short = wechat.plain(openid(), "你好啊", msg_id())
     assert "至少5个字" in reply_text(short)
     _, markup = wechat.plain(openid(), "<script>alert(1)</script> 路灯坏了", msg_id())
@@ -277,7 +287,7 @@ def test_non_text_short_and_help_messages_create_nothing(app, wechat):
 
 
 @pytest.mark.parametrize("case", ["not xml", "empty", "no sender", "bad aes", "bad msg_signature", "wrong appid"])
-def test_bad_input_is_refused_in_chinese_and_stores_nothing(app, wechat, case):
+def test_bad_input_is_refused_in_chinese_and_stores_nothing(app, wechat, case, monkeypatch):
     from wechatpy.crypto import WeChatCrypto
 
     from tests.integration.wechat_support import text_xml
@@ -290,6 +300,7 @@ def test_bad_input_is_refused_in_chinese_and_stores_nothing(app, wechat, case):
     elif case == "no sender":
         body = b"<xml><MsgType>text</MsgType><Content>abcdefg</Content><MsgId>1</MsgId></xml>"
     elif case in ("bad aes", "bad msg_signature", "wrong appid"):
+        monkeypatch.setattr(app.config["HOTLINE"], "wechat_aes_key", AES_KEY)
         params = signed(encrypt_type="aes")
         crypto = WeChatCrypto(TOKEN, AES_KEY, "wxSOMEONEELSE0000" if case == "wrong appid" else APPID)
         import xmltodict

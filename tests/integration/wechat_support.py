@@ -40,7 +40,8 @@ def reply_text(xml: str | bytes) -> str:
 
 
 class WeChatClient:
-    """Posts like WeChat: plain mode, or AES ("安全模式") with msg_signature."""
+    """Posts like WeChat: plain mode (only while no AES key is configured), AES ("安全模式") with msg_signature, or
+    兼容模式 (clear and encrypted in one body)."""
 
     def __init__(self, client):
         self.client = client
@@ -69,3 +70,19 @@ class WeChatClient:
             resp.get_data(), answer["MsgSignature"], answer["TimeStamp"], answer["Nonce"]
         )
         return resp.status_code, plain
+
+    def compatible(self, openid: str, content: str, msg_id, shown: str | None = None) -> tuple[int, str]:
+        """兼容模式: the message in clear (``shown``: what the clear part claims) and encrypted, with msg_signature."""
+        params = signed(encrypt_type="aes")
+        envelope = self.crypto.encrypt_message(text_xml(openid, content, msg_id), params["nonce"], params["timestamp"])
+        fields = xmltodict.parse(envelope)["xml"]
+        clear = text_xml(shown or openid, content, msg_id)
+        body = clear.replace("</xml>", f"<Encrypt><![CDATA[{fields['Encrypt']}]]></Encrypt></xml>")
+        params["msg_signature"] = fields["MsgSignature"]
+        resp = self.client.post("/wechat", query_string=params, data=body.encode(), content_type="text/xml")
+        if resp.status_code != 200 or resp.get_data(as_text=True) == "success":
+            return resp.status_code, resp.get_data(as_text=True)
+        answer = xmltodict.parse(resp.get_data())["xml"]
+        return resp.status_code, self.crypto.decrypt_message(
+            resp.get_data(), answer["MsgSignature"], answer["TimeStamp"], answer["Nonce"]
+        )

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from hotline.cases.workflow import CaseState
+from hotline.dispatch import model_store
 from hotline.dispatch.duplicates import prune_batch
 from hotline.dispatch.routing_queue import prune_batches, route_pending
 from hotline.extensions import db
@@ -83,6 +84,8 @@ def retrain_router(now: datetime | None = None) -> dict:
     )
     path = model_path(settings.instance)
     model.save(path)
+    model_store.publish(path, "scheduled")  # every host's processes copy it from the database
+    db.session.commit()
     summary.update(trained=True, path=str(path), n=len(texts))
     current_app.logger.info("router retrained: %s", summary)
     return summary
