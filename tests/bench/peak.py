@@ -99,7 +99,9 @@ def run(args: argparse.Namespace) -> dict:
         instance.prepare()
         tokens = instance.tokens(TOKEN_USERS)
         web = gunicorn("web", instance, int(workers or 3), int(threads or 4))
-        sockets = gunicorn("socketio", instance, 1, args.sockets + 64, ["--worker-connections", str(2 * args.sockets)])
+        sockets = gunicorn(
+            "socketio", instance, 1, args.sockets + 64, ["--worker-connections", str(max(2 * args.sockets, 200))]
+        )
         worker = flask_process("worker", instance, "worker")
         scheduler = flask_process("scheduler", instance, "scheduler")
         procs = [web, sockets, worker, scheduler]
@@ -183,12 +185,12 @@ class _Fleets:
 
     def __init__(self, url: str, centre: list[str], units: list[str], total: int, centre_count: int):
         centre_count = min(centre_count, total)
-        self.fleets = [ClientFleet(url, units, total - centre_count)]
+        self.fleets = [ClientFleet(url, units, total - centre_count)] if total > centre_count else []
         if centre_count:
             self.fleets.append(ClientFleet(url, centre, centre_count))
 
     def wait_connected(self) -> dict:
-        parts = [f.wait_connected() for f in self.fleets]
+        parts = [f.wait_connected() for f in self.fleets] or [{"ok": 0, "failed": 0, "seconds": 0.0}]
         return {
             "ok": sum(p["ok"] for p in parts),
             "failed": sum(p["failed"] for p in parts),
