@@ -9,7 +9,7 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from hotline.api.blueprint import api_bp
-from hotline.auth.permissions import can, department_scope, requires
+from hotline.auth.permissions import can, can_view_case, department_scope, requires
 from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.kb import entries, feedback
@@ -220,6 +220,8 @@ def kb_feedback_create():
         if entry is None:
             raise ApiError(400, "unknown_kb_entry", f"知识库条目 {data['entry_id']} 不存在", {"entry_id": "不存在"})
     case = lookups.case_by_number(data["case_number"], field="case_number") if data["case_number"] else None
+    if case is not None and not can_view_case(current_user, case):  # the answer of a missing number: no leak
+        raise ApiError(400, "unknown_case", f"工单 {case.number} 不存在", {"case_number": "工单编号不存在"})
     unit = lookups.department(data["department_code"]) if data["department_code"] else None
     fb = feedback.create(
         data["kind"],

@@ -143,3 +143,19 @@ def test_a_unit_role_without_a_unit_sees_no_case_and_only_itself(api, make_case,
     loose = make_user(role="department_handler", unit=None)
     assert not _visible(api, loose.username, number)
     assert [u["username"] for u in api(loose.username).get("/users").get_json()["users"]] == [loose.username]
+
+
+def test_kb_feedback_on_a_case_the_unit_may_not_see_answers_like_a_missing_number(api, make_case):
+    """POST /kb/feedback names a case: another unit's case gets the answer of a number that does not exist."""
+    other = make_case("dispatched", unit="ZJJ").number
+    own = make_case("dispatched", unit="SHJ").number
+
+    def feedback(number: str):
+        body = {"kind": "not_found", "query": "噪音扰民怎么投诉", "case_number": number}
+        return api("handler_shj").post("/kb/feedback", json=body)
+
+    missing, foreign, mine = feedback(MISSING), feedback(other), feedback(own)
+    assert missing.status_code == foreign.status_code == 400
+    assert foreign.get_json()["error"]["code"] == missing.get_json()["error"]["code"] == "unknown_case"
+    assert foreign.get_json()["error"]["fields"] == missing.get_json()["error"]["fields"]
+    assert mine.status_code == 201, mine.get_json()
