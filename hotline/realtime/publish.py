@@ -117,16 +117,17 @@ def _emit_many(event: str, items: list[tuple[dict, list[str]]]) -> None:
         for payload, rooms in items:
             socketio.emit(event, payload, to=rooms, namespace=NAMESPACE)
         return
-    if not redis_breaker.allows():
+    client = None  # None: this process's own clients only (Redis failed a moment ago, or failed meanwhile)
+    if redis_breaker.allows():
+        client = getattr(manager, "publisher", None)  # ConsoleManager's (hotline/realtime/watch.py): read timeout
+        if client is None:
+            if not manager.connected:
+                manager._redis_connect()
+            client = manager.redis
+    else:
         log.warning("%d %s events not published, Redis failed a moment ago (clients catch up)", len(items), event)
-        return
-    client = getattr(manager, "publisher", None)  # ConsoleManager's (hotline/realtime/watch.py): read timeout
-    if client is None:
-        if not manager.connected:
-            manager._redis_connect()
-        client = manager.redis
     for start in range(0, len(items), PIPELINE):
-        pipe = client.pipeline(transaction=False)
+        pipe = client.pipeline(transaction=False) if client is not None else None
         for payload, rooms in items[start : start + PIPELINE]:
             message = {
                 "method": "emit",
@@ -140,10 +141,13 @@ def _emit_many(event: str, items: list[tuple[dict, list[str]]]) -> None:
                 "host_id": manager.host_id,
             }
             manager._handle_emit(message)  # this process's own clients, as PubSubManager.emit does
-            pipe.publish(manager.channel, manager.json.dumps(message))
+            if pipe is not None:
+                pipe.publish(manager.channel, manager.json.dumps(message))
+        if pipe is None:
+            continue
         try:
             pipe.execute()
         except redis.RedisError as exc:  # after the commit: never fail the request or job (clients catch up)
             redis_breaker.trip()
             log.warning("%d %s events not published, Redis unavailable (%s)", len(items) - start, event, exc)
-            return
+            client = None  # the rest go to this process's own clients only
