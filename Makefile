@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test test-integration bench bench-routing load lint install install-dev browser clean
+.PHONY: run test test-integration bench bench-routing load lint install install-dev browser fonts clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +25,17 @@ VENDOR := static/vendor/manifest.json
 $(VENDOR): package-lock.json package.json tools/vendor.py | $(VENV)/.installed
 	$(PY) tools/vendor.py
 
+## test only: the local OpenID provider of tests/e2e/test_accounts_oidc.py (npm oidc-provider, its own lock)
+OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
+$(OIDC_PROVIDER): tests/oidc/package-lock.json tests/oidc/package.json
+	$(PY) -c "import subprocess, sys; sys.path.insert(0, 'tools'); from vendor import npm_command; \
+	  sys.exit(subprocess.call(npm_command()[0] + ['ci', '--prefix', 'tests/oidc', '--no-audit', '--no-fund']))"
+
 install: $(VENV)/.installed $(VENDOR)
-install-dev: $(VENV)/.installed-dev $(VENDOR)
+install-dev: $(VENV)/.installed-dev $(VENDOR) $(OIDC_PROVIDER)
 
 ## make run: migrate, seed the demo city if empty, start web + worker + scheduler
-run: install
+run: install fonts
 	$(PY) -m hotline.cli.devserver --host $(HOST) --port $(PORT)
 
 ## make test: install and run the whole suite (embedded SQLite + Redis unless DATABASE_URL/REDIS_URL)
@@ -60,6 +66,14 @@ browser:
 	    (apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
 	      || echo "chromium install failed: browser tests will be skipped"; \
 	  else echo "chromium missing: browser tests will be skipped"; fi; }
+
+## the monthly report's PDF (WeasyPrint) needs pango and a CJK font; install when missing (root + apt only)
+fonts:
+	@{ fc-list :lang=zh 2>/dev/null | grep -q . && ldconfig -p 2>/dev/null | grep -q libpango-1.0 ; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei >/dev/null) \
+	      || echo "font install failed: monthly reports keep their HTML, PDFs are skipped"; \
+	  else echo "pango or a CJK font missing: monthly reports keep their HTML, PDFs are skipped"; fi; }
 
 bench: install-dev
 	$(PY) -m tests.bench.run $(BENCH_ARGS)

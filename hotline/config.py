@@ -110,14 +110,36 @@ class Settings:
     # 统一考核 (hotline/stats): weight of each rating score in 满意率, and of each rate in the composite
     stats_score_weights: str = "5:1,4:1,3:1,2:0,1:0"
     stats_composite: str = "response:0.30,resolution:0.35,satisfaction:0.35"
+    # days of demo history `flask seed --demo` (and `make run` on an empty database) generates; 0 skips (tests)
+    demo_history_days: int = 90
+    # 预警 (hotline/alerts, docs/operations.md "Risk alerts"): each (category, area) count over the last
+    # alert_window_hours against its baseline, the mean of the same-length windows of the alert_baseline_days before;
+    # method "poisson" (P(X >= count | baseline) < alert_p_value) or "zscore" ((count - mean) / sd >= alert_z_score);
+    # never below alert_min_count cases. Repeat callers: alert_repeat_contacts cases within alert_repeat_days.
+    # Units: on-time reply rate below alert_on_time_rate over alert_on_time_days, with at least alert_on_time_min cases
+    alert_method: str = "poisson"
+    alert_window_hours: int = 24
+    alert_baseline_days: int = 28
+    alert_p_value: float = 0.001
+    alert_z_score: float = 3.0
+    alert_min_count: int = 5
+    alert_repeat_contacts: int = 4
+    alert_repeat_days: int = 7
+    alert_on_time_rate: float = 0.8
+    alert_on_time_days: int = 7
+    alert_on_time_min: int = 10
+    exports_keep_days: int = 7  # exported files (instance/exports) are deleted after this many days
     auto_dispatch: bool = False
     # the 80 %-coverage threshold of the chosen model on bodies (CV; measurements: tests/bench/README.md, routing)
     auto_dispatch_threshold: float = 0.95
+    fine_routing: bool = True  # level-3/level-2 category and unit from the category map, lexicon and KB (issue 22)
     # live consoles (hotline/realtime/watch.py): each web process's heartbeat/audit interval, seconds; and how many
     # days the console event log keeps events for catching up (GET /api/v1/console/changes)
     console_heartbeat_seconds: float = 10.0
     console_events_days: int = 7
-    refcache_ttl: float = 1.0  # seconds a process trusts its cached units/categories before re-checking
+    # seconds a process trusts its cached units/categories/SLA calendar before re-checking the version: 0.5 keeps an
+    # admin change within 1 s of every process with margin (tests/bench/admin_cache.py; one Redis GET per 0.5 s)
+    refcache_ttl: float = 0.5
     refcache_max_age: int = 300  # cached units, categories, routing tables are rebuilt at least this often
     duplicate_window_days: int = 30  # 并单: open cases registered within this many days are compared
     duplicate_threshold: float = 0.6  # rapidfuzz similarity (0..1) from which a case is a likely duplicate
@@ -132,6 +154,32 @@ class Settings:
     login_lockout_seconds: int = 60
     login_lockout_max_seconds: int = 3600
     session_hours: int = 12  # a signed session cookie is refused this long after it was last written
+    # accounts (issue 17, hotline/auth/passwords.py, hotline/users, hotline/auth/totp.py, hotline/auth/oidc.py):
+    # a new password's minimum length (also: not a common password, not the username); how long a one-time password
+    # (set-up, import, reset) may be used for its first login; the roles that must use a second factor (TOTP)
+    password_min_length: int = 10
+    one_time_password_days: int = 7
+    totp_roles: str = "admin,supervisor"
+    totp_issuer: str = "12345热线"
+    # single sign-on (OpenID Connect, Authlib): off while oidc_issuer is empty. Users are matched by the claim
+    # oidc_username_claim; created at first login when oidc_create_users (role oidc_default_role, unit none);
+    # oidc_role_claim + oidc_role_map ("claim value:role,…") set the role at every login, else the local role stays
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid profile email"
+    oidc_username_claim: str = "preferred_username"
+    oidc_name_claim: str = "name"
+    oidc_role_claim: str = ""
+    oidc_role_map: str = ""
+    oidc_create_users: bool = False
+    oidc_default_role: str = "agent"
+    oidc_label: str = "统一身份认证登录"
+    # personal data (issue 17, hotline/privacy/retention.py): a person whose cases all closed more than
+    # retention_years ago (and no call since) is erased by the daily job; 0 = no limit. The job only reports (dry
+    # run, in the audit log and on /admin/privacy) until retention_apply is set, after the report was checked.
+    retention_years: float = 0
+    retention_apply: bool = False
     proxy_fix: int = 0  # HOTLINE_PROXY_FIX: trusted reverse proxies in front (X-Forwarded-For / -Proto), 0 = none
     hsts_seconds: int = 31536000  # Strict-Transport-Security max-age in production mode (0: no header)
     api_rate_limit: str = ""
@@ -153,6 +201,40 @@ class Settings:
     sms_gateway_template: str = '{"to": "{to}", "text": "{text}", "client_ref": "{id}"}'
     sms_gateway_timeout: float = 5.0
     sms_secret: str = ""  # HMAC key of the inbound SMS webhook (generated into the instance folder if unset)
+    # evidence (hotline/evidence, issue 18): where files are kept ("" = the instance folder's files/, or
+    # s3://BUCKET?endpoint=http://host:9000&region=…, keys below), limits per file (MB; video its own) and per case
+    storage_url: str = ""
+    storage_access_key: str = ""
+    storage_secret_key: str = ""
+    attachment_max_mb: int = 20
+    attachment_video_max_mb: int = 100
+    attachment_case_max_mb: int = 300
+    attachment_case_max_files: int = 30
+    # media fetched from outside (Open311 media_url, WeChat media): timeout, and host:port pairs allowed even though
+    # private (tests' local servers); every other private, loopback or link-local address is refused (SSRF)
+    media_fetch_timeout: float = 10.0
+    media_fetch_trusted: str = ""
+    # map tiles (static/js/map.js): a URL template such as https://t{s}.tianditu.gov.cn/…; empty: points only (offline)
+    map_tile_url: str = ""
+    map_tile_attribution: str = ""
+    map_center: str = "39.9087,116.3975"  # lat,long of the city centre (WGS-84)
+    # unit codes whose before/after pictures (整改前后) the citizen sees on the portal's status page; "*": every unit
+    status_photos_units: str = ""
+    # connected (issue 21, docs/api.md "connected"): outbound webhooks' HTTP timeout (seconds) and whether their
+    # URLs may point at loopback/private addresses (off in production: SSRF); the data-sharing feed's hourly export
+    # (a folder for JSON Lines files and/or a URL the increments are POSTed to)
+    webhook_timeout: float = 5.0
+    webhook_allow_private: bool = False
+    feed_export_dir: str = ""
+    feed_export_url: str = ""
+    # 110 ↔ 12345 linkage and case exchange: the shared HMAC key of POST /linkage/inbound, per-source keys
+    # ("source:secret,…", they win over the shared one), this hotline's id as a sender, the outbound hand-off
+    # endpoints ("110=https://…,119=…,hotline-sz=https://peer/api/v1/linkage/inbound") and the call platform
+    linkage_secret: str = ""
+    linkage_sources: str = ""
+    linkage_id: str = "12345"
+    linkage_endpoints: str = ""
+    cti_url: str = ""
     # where each shared key came from: "environment", "instance file" or "generated" (filled by from_env)
     key_sources: dict = field(default_factory=dict, repr=False, compare=False)
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from routing.emergency import detect, out_of_scope
+from routing.fine import FineRouter
 from routing.gazetteer import Gazetteer, Place
 from routing.keywords import keyword_scores
 from routing.rules import Rule, apply
@@ -94,7 +95,10 @@ def suggest(
     rules: Iterable[Rule] = (),
     threshold: float = DEFAULT_THRESHOLD,
     k: int = 3,
+    fine: FineRouter | None = None,
 ) -> Suggestion:
+    """``fine``: the fine-grained router (level-3/level-2 category and unit from the lexicon, category map and
+    KB, see routing/fine.py); without it, level-1 categories only (model or keywords)."""
     text = text or ""
     notes: list[str] = []
     emergency = detect(text)
@@ -102,9 +106,17 @@ def suggest(
     place = None
     if gazetteer is not None:
         place = (gazetteer.locate(address) if address else None) or gazetteer.locate(text)
+    fine_ranked = _fine_ranked(fine, text, place, model, k) if fine is not None else None
 
     unseen = None
-    if model is not None:
+    if fine_ranked:
+        ranked = [(c.level1, c.score) for c in fine_ranked]
+        if model is None:
+            notes.append(NO_MODEL_NOTE)
+        elif ranked[0][0] not in model.classes:  # decided by the lexicon alone: never auto-dispatched
+            unseen = ranked[0]
+            notes.append(f"分类模型未学习过「{unseen[0]}」类（按词表判断），请人工确认")
+    elif model is not None:
         ranked = model.predict_top(text, k=k)
         # the labelled history may not cover every level-1 category: a category the model never learned
         # whose keywords are the only ones in the text is added as the last suggestion, and the case is
@@ -123,14 +135,22 @@ def suggest(
     skipped: list = []
     rule = apply(rules, text, top_category, place, skipped)
     notes += [f"规则 {rid} 的正则表达式匹配超时，已跳过，请管理员简化" for rid in skipped]
-    suggestions = [
-        {"category": c, "department_code": resolve_department(c, mapping, place), "score": round(p, 4)}
-        for c, p in ranked
-    ]
+    if fine_ranked:
+        suggestions = [_fine_suggestion(c, place, model) for c in fine_ranked]
+    else:
+        suggestions = [
+            {"category": c, "department_code": resolve_department(c, mapping, place), "score": round(p, 4)}
+            for c, p in ranked
+        ]
     if rule is not None:
         category = rule.category or top_category
         first = {"category": category, "department_code": rule.department_code, "score": 1.0}
-        suggestions = [first, *[s for s in suggestions if s["category"] != category]][:k]
+        if fine_ranked:
+            first |= {"path": category, "why": "命中规则"}
+            rest = [s for s in suggestions if s["department_code"] != rule.department_code]
+        else:
+            rest = [s for s in suggestions if s["category"] != category]
+        suggestions = [first, *rest][:k]
         notes.append(f"命中规则 {rule.id}" + (f"：{rule.note}" if rule.note else ""))
 
     confident = rule is not None or (unseen is None and bool(ranked) and ranked[0][1] >= threshold)  # unrounded
@@ -160,3 +180,31 @@ def suggest(
         note="；".join(notes),
         emergency_phrase=emergency.phrase if emergency else None,
     )
+
+
+def _fine_ranked(fine: FineRouter, text: str, place, model, k: int) -> list:
+    """The fine router's candidates; with a model its level-1 probabilities are blended in. Without a model the
+    scores stay modest (≤ 0.6, like keywords): no auto-dispatch without a model."""
+    proba = dict(model.predict_top(text, k=len(model.classes))) if model is not None else None
+    ranked = fine.rank(text, place, proba, k)
+    if model is None:
+        for c in ranked:
+            c.score *= 0.6
+    return ranked
+
+
+def _fine_suggestion(c, place, model) -> dict:
+    why = []
+    if c.words:
+        why.append("匹配词：" + "、".join(c.words[:6]))
+    if c.local and place is not None:
+        why.append(f"属地：{place.mention or place.alias}")
+    if model is not None:
+        why.append("分类模型（一级分类）")
+    return {
+        "category": c.level1,
+        "department_code": c.unit,
+        "score": round(c.score, 4),
+        "path": c.path,
+        "why": "；".join(why),
+    }

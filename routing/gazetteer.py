@@ -212,6 +212,12 @@ class Gazetteer:
                 best = (res.score, alias, text[res.dest_start : res.dest_end], "partial")
         return best
 
+    def named_spot(self, text: str | None) -> str | None:
+        """The longest estate, road or landmark named exactly in the text (no unit name, no fuzzy matching): the
+        duplicate check's "same place" (cheap: exact hits only)."""
+        spots = [a.text for _, _, a in self._exact_hits(normalize(text or "")) if not a.admin and len(a.text) >= 3]
+        return max(spots, key=len) if spots else None
+
     def locate(self, text: str | None) -> Place | None:
         text = normalize(text or "")
         if not text:

@@ -14,6 +14,10 @@ import sqlalchemy as sa
 
 from tests.helpers import ApiClient
 
+# `flask seed --demo` in tests (and in their subprocesses) loads the demo city without its 90 days of history;
+# tests that want a past ask for it (hotline/seed/history_run.py generate)
+os.environ.setdefault("HOTLINE_DEMO_HISTORY_DAYS", "0")
+
 
 def _database_url(tmp_path_factory) -> str:
     url = os.environ.get("DATABASE_URL", "")

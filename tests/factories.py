@@ -184,7 +184,9 @@ class Factories:
             case = ops.create_case(new, user("agent1"), next(moments))
             if answer is not None:
                 assert status == "closed", "answer= closes the case directly: use it with status='closed'"
-                ops.answer(case, user("agent1"), answer, None, next(moments))
+                # 直接办结 requires a category: the given one, else a level-1 one of the demo taxonomy
+                chosen = case.category or lookups.category("城乡建设")
+                ops.answer(case, user("agent1"), answer, None, next(moments), category=chosen)
                 return _done(session, case)[0]
             target = "dispatched" if status == "returned" else status
             steps = PATH[1 : PATH.index(target) + 1]

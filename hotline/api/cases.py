@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app, jsonify, request
 from flask_login import current_user
 
@@ -14,11 +15,14 @@ from hotline.api.serializers import case_summary, case_to_dict
 from hotline.auth.permissions import access_case, requires, visible_cases_filter
 from hotline.cases import operations as ops
 from hotline.cases.workflow import STATE_LABELS
-from hotline.citizens.phones import normalize
+from hotline.desks.callers import caller_phone
 from hotline.errors import ApiError
+from hotline.evidence import geo
+from hotline.evidence.service import set_location
 from hotline.extensions import db
 from hotline.models import Case, Department
 from hotline.models.cases import CHANNELS, KINDS, RESULTS, URGENCIES
+from hotline.search import query as search
 from hotline.web import idempotency, lookups
 from hotline.web.validation import Bool, Int, Str, expect_version, json_body, parse
 
@@ -64,11 +68,12 @@ def create_case():
     if earlier is not None:
         return earlier
     data = parse(create_spec())
+    point = geo.point_from(json_body())  # lat, long (WGS-84; coordinate_system "gcj02" converted)
     new = ops.NewCase(
         channel=data["channel"],
         kind=data["kind"],
         content=data["content"],
-        phone=normalize(data["citizen_phone"]),
+        phone=caller_phone(data["citizen_phone"]),  # 12345, 110, … refused
         citizen_name=data["citizen_name"],
         title=data["title"] or "",
         address=data["address"] or "",
@@ -79,6 +84,8 @@ def create_case():
         confidential=data["confidential"],
     )
     case = ops.create_case(new, current_user, now())
+    if point is not None:
+        set_location(case, *point, "api")
     return _done(case, 201, claim)
 
 
@@ -119,14 +126,30 @@ def list_cases():
                 400, "invalid_input", "due_before 必须是日期或时间，如 2026-11-30", {"due_before": "日期格式不正确"}
             ) from None
         query = query.where(Case.deadline_reply.is_not(None), Case.deadline_reply < moment)
+    found = search.build({k: args.get(k) for k in search.EXTRA}, current_app.config["HOTLINE"].timezone)
+    if found.problems:
+        raise ApiError(400, "invalid_input", next(iter(found.problems.values())), found.problems)
+    if found.conds:
+        indexing = "q" in found.shown and search.prepare()
+        query = query.where(*found.conds)
     raw_page = args.get("page")
     if raw_page and re.fullmatch(r"[+-]?[0-9]{1,9}", raw_page.strip()):  # "²".isdigit() but int("²") fails
         raw_page = int(raw_page)
     page = parse({"page": Int("页码", min_value=1, max_value=100000, default=1)}, {"page": raw_page})["page"]
     per_page = current_app.config["HOTLINE"].page_size
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(Case.id.desc()).limit(per_page).offset((page - 1) * per_page))
-    return jsonify({"items": [case_summary(c) for c in rows], "page": page, "per_page": per_page, "total": total})
+    rows = db.session.scalars(
+        query.options(
+            so.selectinload(Case.lead_department), so.selectinload(Case.category), so.selectinload(Case.district)
+        )
+        .order_by(Case.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    body = {"items": [case_summary(c) for c in rows], "page": page, "per_page": per_page, "total": total}
+    if found.conds and indexing:
+        body["indexing"] = True  # cases are still being indexed for search: results may be incomplete
+    return jsonify(body)
 
 
 @api_bp.post("/cases/<number>/dispatch")
@@ -239,13 +262,18 @@ def answer(number: str):
     case = access_case(current_user, number, "case.answer")
     body = json_body()
     data = parse(
-        {"answer": Str("答复内容", required=True, max_len=5000, min_len=2), "kb_id": Int("知识条目编号", min_value=1)},
+        {
+            "answer": Str("答复内容", required=True, max_len=5000, min_len=2),
+            "kb_id": Int("知识条目编号", min_value=1),
+            "category": Str("分类", max_len=200),  # required unless the case already has one (直接办结)
+        },
         body,
     )
     if data["kb_id"] is not None and lookups.kb_entry(data["kb_id"]).status != "published":
         raise ApiError(400, "kb_entry_not_published", "只能引用已发布的知识条目", {"kb_id": "条目未发布"})
+    category = lookups.category(data["category"]) if data["category"] else None
     expect_version(case, body)
-    ops.answer(case, current_user, data["answer"], data["kb_id"], now())
+    ops.answer(case, current_user, data["answer"], data["kb_id"], now(), category=category)
     return _done(case)
 
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from hotline.api.blueprint import api_bp
 from hotline.api.cases import _done, now
-from hotline.auth.permissions import access_case, requires
+from hotline.auth.permissions import access_case, requires, visible_cases_filter
 from hotline.cases.citizens import case_citizens, merged_cases
 from hotline.dispatch import operations as dispatching
 from hotline.dispatch.workbench import queue
@@ -52,7 +52,7 @@ def case_routing(number: str):
 def routing_queue():
     """The dispatcher's workbench as JSON: waiting cases with their suggestions, the return queue and
     the per-unit return counts."""
-    return jsonify(queue().to_dict())
+    return jsonify(queue(visible=visible_cases_filter(current_user)).to_dict())  # 分中心: their district
 
 
 @api_bp.post("/cases/<number>/subdispatch")

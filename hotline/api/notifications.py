@@ -1,37 +1,37 @@
-"""GET /api/v1/notifications: the current user's in-app notices (newest first)."""
+"""GET /api/v1/notifications: the current user's in-app notices (newest first); POST /api/v1/notifications/read:
+mark some (``{"ids": [..]}``) or all (``{"all": true}``) read."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from datetime import UTC, datetime
+
 from flask import jsonify, request
 from flask_login import current_user
 
 from hotline.api.blueprint import api_bp
 from hotline.auth.permissions import requires
+from hotline.desks import notices
+from hotline.errors import ApiError
 from hotline.extensions import db
-from hotline.models import Case, Notification
+from hotline.web.validation import json_body
 
 
 @api_bp.get("/notifications")
 @requires("notification.view")
 def list_notifications():
-    query = (
-        sa.select(Notification, Case.number)
-        .outerjoin(Case, Case.id == Notification.case_id)
-        .where(Notification.user_id == current_user.id)
-        .order_by(Notification.id.desc())
-        .limit(50)
-    )
-    if request.args.get("unread") in ("1", "true"):
-        query = query.where(Notification.read_at.is_(None))
-    items = [
-        {
-            "id": n.id,
-            "text": n.text,
-            "case_number": number,
-            "created_at": n.created_at.isoformat(),
-            "read": n.read_at is not None,
-        }
-        for n, number in db.session.execute(query)
-    ]
-    return jsonify({"items": items})
+    return jsonify({"items": notices.items(current_user, request.args.get("unread") in ("1", "true"))})
+
+
+@api_bp.post("/notifications/read")
+@requires("notification.view")
+def read_notifications():
+    body = json_body()
+    if body.get("all") is True:
+        ids = None
+    elif "ids" in body:
+        ids = body["ids"]
+    else:
+        raise ApiError(400, "invalid_input", "请提供 ids（通知编号数组）或 all: true", {"ids": "缺少"})
+    marked = notices.mark_read(current_user, ids, datetime.now(UTC))
+    db.session.commit()
+    return jsonify({"marked": marked, "unread": notices.unread_count(current_user)})

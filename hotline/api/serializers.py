@@ -9,6 +9,7 @@ from hotline.auth.permissions import sees_personal_data
 from hotline.cases.workflow import STATE_LABELS, CaseState
 from hotline.citizens.privacy import mask_name
 from hotline.citizens.profile import citizen_name
+from hotline.evidence.serialize import case_evidence
 from hotline.extensions import db
 from hotline.models import Assignment, Case, CaseEvent, Rating, User
 
@@ -111,6 +112,7 @@ def case_to_dict(case: Case, viewer: User | None) -> dict:
             **sla_blocks.supervision(case),
             "events": [event_to_dict(e) for e in case.events],
             "assignments": [assignment_to_dict(a) for a in case.assignments],
+            **case_evidence(case, viewer),  # location, attachments (hotline/evidence, issue 18)
         }
     )
     return data

@@ -11,7 +11,7 @@ DELETE /api/v1/sla/holidays/DAY    admin
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from datetime import time as dtime
 from zoneinfo import ZoneInfo
 
@@ -20,12 +20,14 @@ from flask import current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from hotline import audit
 from hotline.api.blueprint import api_bp
 from hotline.auth.permissions import requires
 from hotline.errors import ApiError
 from hotline.extensions import db
 from hotline.models import Category, Holiday, SlaPolicy
 from hotline.models.cases import KINDS
+from hotline.policy import holidays, sla_policy
 from hotline.sla import clock as sla
 from hotline.sla import deadlines
 from hotline.web.validation import Str, json_body, parse, whole_number
@@ -142,17 +144,7 @@ def post_policy():
     body = json_body()
     note = parse({"note": Str("说明", max_len=500)}, body)["note"] or ""
     rules = validate_rules(body.get("rules"))
-    latest = db.session.scalar(sa.select(sa.func.max(SlaPolicy.version))) or 0
-    db.session.execute(sa.update(SlaPolicy).where(SlaPolicy.active.is_(True)).values(active=False))
-    row = SlaPolicy(
-        version=latest + 1,
-        rules=rules,
-        active=True,
-        note=note,
-        created_by_id=current_user.id,
-        created_at=datetime.now(UTC),
-    )
-    db.session.add(row)
+    row = sla_policy.publish(rules, note, current_user)  # audited; every process within a second
     try:
         db.session.commit()
     except IntegrityError:
@@ -199,6 +191,8 @@ def list_holidays():
             "holidays": rows,
             "library_knows_year": deadlines.library_knows(year) if year is not None else None,
             "warnings": deadlines.calendar_warnings(_today()),
+            # years whose schedule is neither in chinese-calendar nor in the table (next year from 1 November)
+            "missing_years": holidays.missing_years(_today()),
         }
     )
 
@@ -210,7 +204,7 @@ def post_holidays():
     items = body.get("days") if "days" in body else [body]
     if not isinstance(items, list) or not items or len(items) > 400:
         raise ApiError(400, "invalid_input", "提交的内容有误：days 必须是 1 到 400 项的列表", {"days": "必须是列表"})
-    saved = []
+    saved, before = [], []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise ApiError(
@@ -225,7 +219,18 @@ def post_holidays():
                 {"is_workday": "必须是 true 或 false"},
             )
         note = parse({"note": Str("说明", max_len=100)}, item)["note"] or ""
+        old = db.session.get(Holiday, day)
+        before.append(_holiday_dict(old) if old is not None else {"day": day.isoformat()})
         saved.append(db.session.merge(Holiday(day=day, is_workday=item["is_workday"], note=note)))
+    audit.record(
+        current_user,
+        "sla.holiday.set",
+        "holiday",
+        saved[0].day.isoformat() if len(saved) == 1 else f"{len(saved)} 天",
+        before=before,
+        after=[_holiday_dict(h) for h in saved],
+    )
+    deadlines.changed()
     db.session.commit()
     deadlines.clear_cache()
     return jsonify({"holidays": [_holiday_dict(h) for h in saved], "warnings": deadlines.calendar_warnings(_today())})
@@ -237,7 +242,9 @@ def delete_holiday(day: str):
     row = db.session.get(Holiday, _parse_day(day))
     if row is None:
         raise ApiError(404, "not_found", f"节假日表中没有 {day[:20]}")
+    audit.record(current_user, "sla.holiday.delete", "holiday", row.day.isoformat(), before=_holiday_dict(row))
     db.session.delete(row)
+    deadlines.changed()
     db.session.commit()
     deadlines.clear_cache()
     return jsonify({"deleted": day, "warnings": deadlines.calendar_warnings(_today())})

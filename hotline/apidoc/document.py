@@ -12,7 +12,16 @@ from typing import Any
 from apispec import APISpec
 from flask import Flask
 
-from hotline.apidoc import components
+from hotline.apidoc import (
+    components,
+    registry_accounts,
+    registry_admin,
+    registry_connected,
+    registry_desks,
+    registry_evidence,
+    registry_insight,
+    registry_routing,
+)
 from hotline.apidoc.fields import PHONE, VERSION, body_schema
 from hotline.apidoc.registry import CASE_LINKS, LINK_BODIES, REGISTRY, Op, _case_create_body
 from hotline.apidoc.registry_more import MORE
@@ -42,8 +51,13 @@ def api_operations(app: Flask) -> list[tuple[str, str, str]]:
     return sorted(out, key=lambda row: (row[1], row[0]))
 
 
+_TOPICS = (registry_accounts, registry_admin, registry_connected, registry_desks, registry_evidence)
+_TOPICS += (registry_insight, registry_routing)
+
+
 def registry_entry(method: str, path: str) -> Op | None:
-    return REGISTRY.get((method, path)) or MORE.get((method, path))
+    key = (method, path)
+    return REGISTRY.get(key) or MORE.get(key) or next((m.ENTRIES[key] for m in _TOPICS if key in m.ENTRIES), None)
 
 
 def operation_id(endpoint: str, method: str, methods_of_endpoint: int) -> str:
@@ -78,6 +92,9 @@ def _request_body(op: Op, method: str, path: str) -> dict | None:
         schema["properties"]["citizen_phone"] = PHONE
     if op.versioned:
         schema = {**schema, "properties": {**schema.get("properties", {}), "version": VERSION}}
+    if schema.get("x-multipart"):  # file uploads (registry_evidence.py)
+        schema = {k: v for k, v in schema.items() if k != "x-multipart"}
+        return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
     return {"required": bool(schema.get("required")), "content": {"application/json": {"schema": schema}}}
 
 

@@ -102,13 +102,25 @@ REGISTRY: dict[tuple[str, str], Op] = {
             query("department", STRING, "承办单位代码（含下级单位）"),
             query("due_before", STRING, "答复期限早于该日期/时间，如 2026-11-30"),
             query("page", {"type": "integer", "minimum": 1, "maximum": 100000}, "页码，从 1 开始"),
+            # issue 20 (desks): search and more filters, see hotline/search/query.py
+            query("q", STRING, "工单编号或前缀、来电号码（一号一档的全部工单）、标题/内容/地址中的词"),
+            query("kind", STRING, "诉求类型，逗号分隔"),
+            query("channel", STRING, "渠道，逗号分隔"),
+            query("urgency", STRING, "紧急程度，逗号分隔"),
+            query("category", STRING, "分类路径或一级分类名（含下级分类）"),
+            query("created_from", {"type": "string", "format": "date"}, "登记日期不早于（本地日期）"),
+            query("created_to", {"type": "string", "format": "date"}, "登记日期不晚于（本地日期，含当天）"),
         ],
         response=ref("CasePage"),
     ),
     ("GET", "/cases/{number}"): Op("工单详情", "cases", response=CASE, links=("dispatch", "sign", "close")),
     ("POST", "/cases/{number}/answer"): _case_action(
         "直接办结（知识库答复）",
-        {"answer": Str("答复内容", required=True, max_len=5000, min_len=2), "kb_id": Int("知识条目编号", min_value=1)},
+        {
+            "answer": Str("答复内容", required=True, max_len=5000, min_len=2),
+            "kb_id": Int("知识条目编号", min_value=1),
+            "category": Str("分类（工单尚无分类时必填）", max_len=200),
+        },
     ),
     ("POST", "/cases/{number}/dispatch"): _case_action(
         "派单（主办/协办）",

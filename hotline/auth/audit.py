@@ -7,7 +7,7 @@ from flask import has_request_context, request
 from hotline.extensions import db
 from hotline.models import LoginEvent, User
 
-RESULTS = ("success", "failure", "locked", "logout", "password")
+RESULTS = ("success", "failure", "locked", "logout", "password", "totp")  # totp: a second factor enrolled
 
 
 def record(result: str, username: str, user: User | None = None, reason: str = "") -> LoginEvent:

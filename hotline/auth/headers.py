@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -27,7 +28,7 @@ BASE_POLICY = {
     "default-src": "'self'",
     "script-src": "'self'",
     "style-src": "'self'",
-    "img-src": "'self' data:",
+    "img-src": "'self' data: blob:",  # blob: previews of photos chosen for upload (static/js/evidence_upload.js)
     "font-src": "'self'",
     "connect-src": "'self'",
     "object-src": "'none'",
@@ -47,16 +48,23 @@ def inline_style_hashes(folder=ROOT / "templates") -> list[str]:
     return sorted(found)
 
 
-def content_security_policy(production: bool) -> str:
+def content_security_policy(production: bool, tile_origin: str = "") -> str:
     policy = dict(BASE_POLICY)
+    if tile_origin:  # map tiles (HOTLINE_MAP_TILE_URL, static/js/map.js) come from the tile server
+        policy["img-src"] += " " + tile_origin
     policy["style-src"] = " ".join(["'self'", *inline_style_hashes()])
     text = "; ".join(f"{name} {value}" for name, value in policy.items())
     return text + ("; upgrade-insecure-requests" if production else "")
 
 
+def _tile_origin(url: str) -> str:
+    parts = urlsplit(url.replace("{s}", "*").split("{", 1)[0]) if url else None
+    return f"{parts.scheme}://{parts.netloc}" if parts and parts.scheme in ("http", "https") and parts.netloc else ""
+
+
 def security_headers(settings) -> dict[str, str]:
     headers = {
-        "Content-Security-Policy": content_security_policy(settings.production),
+        "Content-Security-Policy": content_security_policy(settings.production, _tile_origin(settings.map_tile_url)),
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "SAMEORIGIN",  # frame-ancestors for browsers without CSP 2
         "Referrer-Policy": "same-origin",  # links in pages carry case numbers: never sent to another site

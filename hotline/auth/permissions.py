@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app, redirect, request, url_for
 from flask_login import current_user
 
+from hotline.auth import subcentres
 from hotline.auth.roles import Role
 from hotline.cases.errors import NotAllowed, NotFound
 from hotline.db.dialect import autocommit_reads
@@ -27,12 +28,15 @@ R = Role
 # What every staff member may do, whatever the role.
 _STAFF_CAPS = {
     "case.view",  # cases the user's unit may see (department isolation in access_case / visible_cases_filter)
+    "case.attach",  # add files (evidence, reply, rectification) to a case the user may see (hotline/evidence)
     "routing.suggest",
     "stats.view",  # scoped to the unit for department users
     "kb.view",
     "kb.feedback",
     "notification.view",
     "users.view",
+    "account.tokens",  # one's own API tokens: list, create, revoke (hotline/users, issue 17)
+    "export.create",  # XLSX/CSV exports of what the user may see (hotline/exports), personal data masked
 }
 # Centre staff: the console, the caller's file, SLA settings (read), routing results.
 _CENTRE_CAPS = {
@@ -95,6 +99,8 @@ CAPABILITIES: dict[Role, frozenset[str]] = {
             "monitor.view",
             "rating.view",
             "rating.queue",
+            "alert.view",  # 预警 (hotline/alerts)
+            "report.view",  # 月度通报 (hotline/reports)
         }
     ),
     R.SUPERVISOR: frozenset(
@@ -113,6 +119,9 @@ CAPABILITIES: dict[Role, frozenset[str]] = {
             "rating.view",
             "rating.queue",
             "rating.review",
+            "alert.view",
+            "report.view",
+            "report.generate",  # generate a 月度通报 now (it is also generated on the 1st of each month)
         }
     ),
     R.DEPARTMENT_HANDLER: frozenset(_STAFF_CAPS | _DEPARTMENT_CAPS | {"case.extension"}),
@@ -120,8 +129,17 @@ CAPABILITIES: dict[Role, frozenset[str]] = {
         _STAFF_CAPS | _DEPARTMENT_CAPS | {"dispatch.returns", "kb.review"}  # kb.review: approve, publish, retire
     ),
 }
+# the auditor (审计员, 等保): the audit log and its CSV export, nothing else — not even the case lists (issue 17)
+CAPABILITIES[R.AUDITOR] = frozenset({"audit.view"})
 ALL_CAPABILITIES = frozenset().union(*CAPABILITIES.values(), {"sla.admin", "routing.admin"})
+ALL_CAPABILITIES |= {"privacy.admin"}  # personal-data export/erase and the retention report (hotline/privacy)
 ALL_CAPABILITIES |= {"org.admin"}  # units and places: pages and API of hotline/org (issue 17)
+ALL_CAPABILITIES |= {"users.admin"}  # staff accounts, their passwords and tokens: hotline/users (issue 17)
+# connected (issue 21): the data-sharing feed for integration tokens; webhooks for admins; a dispatcher hands a
+# case over to a peer hotline (case exchange, hotline/linkage)
+CAPABILITIES[R.INTEGRATION] = frozenset({"feed.read"})
+CAPABILITIES[R.DISPATCHER] = CAPABILITIES[R.DISPATCHER] | {"case.exchange"}
+ALL_CAPABILITIES |= {"feed.read", "webhook.admin", "case.exchange"}
 CAPABILITIES[R.ADMIN] = ALL_CAPABILITIES  # the system administrator may do everything
 
 # Endpoints whose view functions are not the project's (Flask's static files); every other public view says @public.
@@ -228,6 +246,12 @@ def department_scope(user: User) -> Department | None:
     return user.department if user.is_department_user else None
 
 
+def statistics_scope(user: User) -> Department | None:
+    """The unit subtree ``user``'s figures cover: a department user's unit, a sub-centre's district (分中心), or
+    None (the whole city)."""
+    return department_scope(user) or subcentres.subcentre_of(user)
+
+
 # Isolation (docs/domain.md, "Who sees a case"): a unit (with its sub-units) reads a case while one of its
 # assignments on it is live (pending, signed), handed on to a sub-unit (delegated) or stands as the unit's reply
 # (replied: through the rating, the 差评 loop and after closing). A returned or cancelled task gives nothing: after
@@ -238,6 +262,8 @@ VISIBLE_ASSIGNMENTS = ("pending", "signed", "replied", "delegated")
 def visible_cases_filter(user: User):
     """A SQL condition limiting Case rows to what ``user`` may see."""
     scope = department_scope(user)
+    if scope is None and (district := subcentres.subcentre_of(user)) is not None:
+        return subcentres.case_filter(district, user)  # 分中心 staff: their district's cases
     if scope is None:
         return sa.false() if user.is_department_user else sa.true()  # a unit's user without a unit sees nothing
     return sa.exists().where(
@@ -250,6 +276,8 @@ def visible_cases_filter(user: User):
 
 def can_view_case(user: User, case: Case) -> bool:
     scope = department_scope(user)
+    if scope is None and (district := subcentres.subcentre_of(user)) is not None:
+        return can(user, "case.view") and subcentres.case_visible(district, case)
     if scope is None:
         return can(user, "case.view") and not user.is_department_user
     return any(a.status in VISIBLE_ASSIGNMENTS and a.department.path.startswith(scope.path) for a in case.assignments)

@@ -14,6 +14,8 @@ class Role(StrEnum):
     DEPARTMENT_HANDLER = "department_handler"
     DEPARTMENT_ADMIN = "department_admin"
     ADMIN = "admin"
+    AUDITOR = "auditor"  # 审计员: reads the audit log, nothing else (issue 17)
+    INTEGRATION = "integration"  # 数据对接: API tokens of the data-sharing platform read the feed (issue 21)
 
 
 CENTRE = frozenset(
@@ -30,4 +32,6 @@ ROLE_LABELS = {
     Role.DEPARTMENT_HANDLER: "承办人员",
     Role.DEPARTMENT_ADMIN: "单位管理员",
     Role.ADMIN: "系统管理员",
+    Role.AUDITOR: "审计员",
+    Role.INTEGRATION: "数据对接",
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask, g, request
 from flask_login import AnonymousUserMixin, current_user
 
-from hotline.auth import headers, sessions
+from hotline.auth import forced, headers, sessions
 from hotline.auth.passwords import warm_up
 from hotline.auth.permissions import can
 from hotline.auth.tokens import user_for_token
@@ -79,6 +79,7 @@ def init_app(app: Flask) -> None:
             return
         csrf.protect()
 
+    forced.init_app(app)  # a one-time password is changed (and a required second factor enrolled) first
     headers.init_app(app)
 
     @app.teardown_appcontext

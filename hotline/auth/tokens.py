@@ -12,9 +12,9 @@ from hotline.extensions import db
 from hotline.models import ApiToken, Department, User
 
 
-def create_token(user: User) -> str:
+def create_token(user: User, label: str = "") -> str:
     token = "hl_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user=user, token_hash=ApiToken.hash(token)))
+    db.session.add(ApiToken(user=user, token_hash=ApiToken.hash(token), label=label[:64], hint=token[:9]))
     return token
 
 

@@ -68,6 +68,7 @@ class CaseForm(ZhForm):
         validators=[DataRequired("请填写诉求内容"), Length(min=2, message="诉求内容至少需要2个字"), _no_control_chars],
     )
     confidential = BooleanField("为来电人保密（举报件默认保密）")
+    public_consent = BooleanField("来电人同意在曝光台公开（个人信息隐去）")  # issue 19
 
     def validate_phone(self, field) -> None:
         if not (field.data or "").strip() and not self.call_id.data:
@@ -151,6 +152,7 @@ class CloseForm(ActionForm):
 
 class AnswerForm(ActionForm):
     answer = TextAreaField("答复内容", validators=_text("答复内容", True, 5000, 2))
+    category = SelectField("问题分类", choices=[], validators=[Optional()])  # required unless the case has one
 
 
 # --- choice lists ------------------------------------------------------------------------------
@@ -166,6 +168,16 @@ def category_options(parent_id: str | int | None) -> dict[str, str]:
     else:
         return {}
     return {str(i): name for i, name in db.session.execute(query)}
+
+
+def category_groups() -> dict[str, dict[str, str]]:
+    """Level-2 and level-3 categories, one optgroup per level-1 name (直接办结's category select)."""
+    rows = db.session.execute(sa.select(Category.id, Category.path).where(Category.level > 1).order_by(Category.path))
+    groups: dict[str, dict[str, str]] = {}
+    for i, path in rows:
+        head, _, rest = path.partition("/")
+        groups.setdefault(head, {})[str(i)] = rest.replace("/", " / ")
+    return groups
 
 
 def district_groups() -> dict[str, dict[str, str]]:

@@ -15,7 +15,7 @@ from hotline.cases.errors import NotAllowed, RuleRefused
 from hotline.cases.numbers import next_number
 from hotline.cases.timeline import label_of as _label
 from hotline.cases.timeline import publish_update, record
-from hotline.cases.workflow import ACTION_LABELS, AssignmentState, CaseState, state_label, transition
+from hotline.cases.workflow import ACTION_LABELS, AssignmentState, CaseState, next_state, state_label, transition
 from hotline.channels import notices as citizen_notices
 from hotline.channels.notify import notify_department, notify_role
 from hotline.citizens.phones import Phone
@@ -332,7 +332,16 @@ def close(case: Case, actor: User | None, note: str, now: datetime) -> None:
     publish_update(case, "close")
 
 
-def answer(case: Case, actor: User, text: str, kb_id: int | None, now: datetime) -> None:
+def answer(
+    case: Case, actor: User, text: str, kb_id: int | None, now: datetime, category: Category | None = None
+) -> None:
+    """直接办结: a case answered on the spot keeps a category (``category`` sets it), so it counts in every
+    breakdown; refused without one."""
+    next_state(case.status, "answer")  # an illegal transition is refused first
+    if category is None and case.category_id is None and case.category is None:
+        raise RuleRefused("category_required", "直接办结须选择问题分类", {"category": "请选择问题分类"})
+    if category is not None:
+        case.category = category
     before, after = transition(case, "answer")
     case.answer, case.answer_kb_id, case.closed_at = text, kb_id, now
     data: dict = {"kb_id": kb_id}

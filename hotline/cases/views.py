@@ -35,10 +35,13 @@ from hotline.citizens.privacy import mask_name
 from hotline.citizens.profile import citizen_name
 from hotline.dispatch.pages import routing_panel
 from hotline.extensions import db
-from hotline.models import Assignment, Case, Department, User
-from hotline.models.cases import KINDS
+from hotline.models import Assignment, Case, Category, Department, User
+from hotline.models.cases import CHANNELS, KINDS
+from hotline.notes import operations as case_notes
+from hotline.search import query as search
+from hotline.search import saved
 from hotline.sla.panel import panel as sla_panel
-from hotline.web.validation import search_text, whole_number
+from hotline.web.validation import whole_number
 
 cases_bp = Blueprint("cases", __name__)
 cases_bp.before_request(authenticate_page)
@@ -130,7 +133,8 @@ def _close(case, form, now):
 
 
 def _answer(case, form, now):
-    ops.answer(case, current_user, form.answer.data.strip(), None, now)
+    category = db.session.get(Category, int(form.category.data)) if (form.category.data or "").isdigit() else None
+    ops.answer(case, current_user, form.answer.data.strip(), None, now, category=category)
     return f"工单 {case.number} 已直接办结"
 
 
@@ -158,12 +162,18 @@ def build_form(action: str, case: Case, bound: bool = False) -> f.ActionForm:
     form = ACTIONS[action].form(prefix=action, **({} if bound else {"formdata": None}))
     if hasattr(form, "department"):
         form.department.choices = {"": "请选择单位", **f.department_groups()}
+    if hasattr(form, "category"):  # 直接办结: a leaf category, the case's own preselected
+        form.category.choices = {"": "请选择问题分类", **f.category_groups()}
     if not bound:
         form.version.data = str(case.version)
+        if action == "answer" and case.category_id is not None:
+            form.category.data = str(case.category_id)
         if action == "dispatch":
-            suggestion = f.suggested_department(case)
+            lead = case.status in (CaseState.REGISTERED, CaseState.REOPENED)
+            suggestion = f.suggested_department(case) if lead else None
+            # 增派协办: no unit preselected — the suggestion is usually the lead unit itself, which is refused
             form.department.data = str(suggestion.id) if suggestion else ""
-            form.role.data = "lead" if case.status in (CaseState.REGISTERED, CaseState.REOPENED) else "assist"
+            form.role.data = "lead" if lead else "assist"
     return form
 
 
@@ -194,6 +204,7 @@ def render_case(case: Case, bound: dict | None = None, status: int = 200):
         suggestion=suggestion,
         sla=sla_panel(case, current_user),
         routing=routing_panel(case, current_user),
+        notes=case_notes.listed(case),
     ), status
 
 
@@ -240,12 +251,12 @@ def _filters(args) -> tuple[list, dict, list[str]]:
             end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
             conds += [Case.deadline_reply.is_not(None), Case.deadline_reply < end]
             shown["due_before"] = due
-    q, problem = search_text(args.get("q"))
-    if problem:
-        problems.append(problem)
-    if q:
-        conds.append(sa.or_(Case.number.contains(q, autoescape=True), Case.title.contains(q, autoescape=True)))
-        shown["q"] = q
+    found = search.build({k: args.get(k) for k in search.PAGE_EXTRA}, current_app.config["HOTLINE"].timezone)
+    if "q" in found.shown:
+        search.prepare()  # the cases committed since the last search get their terms first
+    conds += found.conds
+    shown.update(found.shown)
+    problems += found.problems.values()
     return conds, shown, problems
 
 
@@ -280,4 +291,7 @@ def index():
         total=total,
         states=STATE_LABELS,
         kinds=KINDS,
+        channels=CHANNELS,
+        saved_filters=saved.listed(current_user),
+        query_string=saved.clean_query(request.query_string.decode("utf-8", "replace")),
     )

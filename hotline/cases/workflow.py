@@ -70,6 +70,8 @@ TRANSITIONS: dict[tuple[CaseState, str], CaseState] = {
 
 ACTION_LABELS = {
     "create": "登记",
+    "attachment": "上传附件",  # hotline/evidence (issue 18)
+    "attachment_shared": "共享附件",
     "publish": "公开",
     "unpublish": "取消公开",
     "answer": "直接办结",

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from hotline import audit
 from hotline.cases.errors import RuleRefused
 from hotline.citizens.file import CARE_TAGS, resolve
 from hotline.citizens.phones import Phone, mask
@@ -122,5 +123,13 @@ def unmask_phones(citizen: Citizen, actor: User, case: Case | None = None, *, ip
             detail=f"{len(phones)} 个号码",
             ip=ip[:64],
         )
+    )
+    audit.record(
+        actor,
+        "citizen.unmask",
+        "citizen",
+        citizen.id,
+        ip=ip,
+        detail=f"{len(phones)} 个号码" + (f"，工单 {case.number}" if case else ""),
     )
     return [phone_number(p) for p in phones]

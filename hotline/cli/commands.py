@@ -21,8 +21,16 @@ from hotline.models import User
 @click.command()
 @click.option("--demo", is_flag=True, help="Load the demo city (departments, taxonomy, users, SLA policy).")
 @click.option("--if-empty", is_flag=True, help="Only when the database has no departments yet.")
+@click.option(
+    "--history",
+    "history",
+    type=click.IntRange(0, 730),
+    default=None,
+    help="Days of demo history (cases through the real operations, then the daily rollup); 0 to skip. "
+    "Default: HOTLINE_DEMO_HISTORY_DAYS (90).",
+)
 @with_appcontext
-def seed(demo: bool, if_empty: bool):
+def seed(demo: bool, if_empty: bool, history: int | None):
     """Seed the database (idempotent)."""
     # lazy on purpose: wsgi registers every command in each web process, which must not load the demo data
     from hotline.seed import city
@@ -30,10 +38,24 @@ def seed(demo: bool, if_empty: bool):
 
     if not demo:
         raise click.UsageError("请指定 --demo（示范城市数据）")
+    if current_app.config["HOTLINE"].production:
+        raise click.ClickException(
+            "生产模式（HOTLINE_ENV=production）不能载入示范数据：正式城市请用 flask setup --city 名称"
+        )
     if if_empty and not is_empty():
         click.echo("数据库已有数据，跳过示范数据。")
         return
     report = seed_demo()
+    if history is None:
+        history = current_app.config["HOTLINE"].demo_history_days
+    if history:
+        from hotline.seed.history_run import generate
+
+        def progress(done: int, days: int) -> None:
+            if done % 10 == 0 or done == days:
+                click.echo(f"  历史工单：已生成 {done}/{days} 天", err=True)
+
+        report["history"] = generate(history, progress=progress)
     click.echo(f"示范城市已就绪：{report}")
     click.echo(f"演示账号（密码均为 {city.DEMO_PASSWORD}）：")
     for user in city.USERS:

@@ -16,6 +16,7 @@ from hotline.config import ROOT
 from hotline.db.refcache import bump_version
 from hotline.extensions import db, stop_embedded_redis
 from hotline.seed import city
+from hotline.seed.history_run import generate
 from hotline.seed.loader import demo_city_without_places, is_empty, seed_demo, seed_places
 
 
@@ -27,14 +28,20 @@ def check_vendor(vendor=ROOT / "static" / "vendor"):
         raise SystemExit("static/vendor/ 缺失或已过期，热线未启动：请先运行 make install")
 
 
+def _history_progress(done: int, days: int) -> None:
+    if done % 10 == 0 or done == days:
+        print(f"  历史工单：已生成 {done}/{days} 天", flush=True)
+
+
 def prepare():
 
     app = create_app()
     with app.app_context():
         upgrade()
         if is_empty():
-            print("数据库为空，正在载入示范城市数据…", flush=True)
+            print("数据库为空，正在载入示范城市数据（含历史工单，需一两分钟）…", flush=True)
             seed_demo()
+            generate(app.config["HOTLINE"].demo_history_days, progress=_history_progress)  # 90 days of figures
         elif demo_city_without_places():
             print("示范城市的地名表为空（旧版本的数据库），正在载入示范地名…", flush=True)
             seed_places()

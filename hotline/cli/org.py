@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
+from hotline import audit
 from hotline.extensions import db
 from hotline.org import sheets, units
 
@@ -49,6 +51,13 @@ def org_import(path: str, partial: bool):
             f"共 {report.total} 行，其中 {len(report.errors)} 行有错误，未导入任何单位。"
             "请修正后重新导入，或加 --partial 只导入正确的行。"
         )
+    audit.record(
+        None,
+        "org.import",
+        "file",
+        Path(path).name[:128],
+        detail=f"命令行导入单位：共 {report.total} 行，新增 {report.added}，更新 {report.updated}",
+    )
     db.session.commit()
     skipped = f"，跳过有错误的 {len(report.errors)} 行（--partial）" if report.errors else ""
     click.echo(

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from hotline import audit
 from hotline.cli.org import progress_printer
 from hotline.dispatch import places as ops
 from hotline.extensions import db
@@ -40,6 +41,13 @@ def places_import(path: str, partial: bool, replace: bool):
         raise click.ClickException(
             "地名表有错误，未导入任何地名。请修正后重新导入，或加 --partial 只导入正确的行。"
         ) from None
+    audit.record(
+        None,
+        "places.import",
+        "file",
+        Path(path).name[:128],
+        detail=f"命令行导入地名：新增 {report.added}，更新 {report.updated}",
+    )
     db.session.commit()
     skipped = sorted(errors + report.errors)
     for line, reason in skipped:

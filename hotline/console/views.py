@@ -10,17 +10,19 @@ import sqlalchemy.orm as so
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from hotline.auth.permissions import authenticate_page, can, requires
+from hotline.auth.permissions import authenticate_page, can, requires, visible_cases_filter
 from hotline.cases import operations as ops
 from hotline.cases.forms import CaseForm, department_groups
 from hotline.cases.workflow import OPEN_STATES
 from hotline.citizens.phones import Phone, PhoneError, normalize
 from hotline.citizens.profile import phone_number
+from hotline.desks.callers import caller_phone
 from hotline.dispatch.operations import EMERGENCY_LINES, transfer_emergency
 from hotline.dispatch.workbench import queue
 from hotline.extensions import db
 from hotline.kb.console import AnswerError, parse_answer
 from hotline.models import Call, Case, Category, CitizenPhone
+from hotline.portal import consent
 from hotline.web import filters
 
 console_bp = Blueprint("console", __name__)
@@ -52,7 +54,7 @@ def _team_queue() -> list[Case]:
     """The latest open cases of the whole centre (updated live on the console)."""
     return db.session.scalars(
         sa.select(Case)
-        .where(Case.status.in_(OPEN))
+        .where(Case.status.in_(OPEN), visible_cases_filter(current_user))  # 分中心: their district only
         .options(so.selectinload(Case.category))
         .order_by(Case.id.desc())
         .limit(20)
@@ -72,7 +74,7 @@ def _render_console(form: CaseForm, status: int = 200):
 def _phone_for(form: CaseForm) -> Phone:
     """The typed number, or else the number of the call the case is registered during."""
     if (form.phone.data or "").strip():
-        return normalize(form.phone.data)
+        return caller_phone(form.phone.data)  # 12345, 110, … refused (hotline/desks/callers.py)
     call = db.session.scalar(sa.select(Call).where(Call.call_id == form.call_id.data))
     if call is None or call.phone_id is None:
         raise PhoneError("phone_empty", "该通话没有可用的来电号码，请手动填写")
@@ -102,6 +104,12 @@ def create_case():
     form.fill_choices()
     valid = form.validate_on_submit()
     answer = _kb_answer(form)  # after validation, which resets the fields' errors
+    category = form.chosen_category()
+    if answer and category is None:  # 直接办结 keeps a category (else the cited entry's), so it counts in figures
+        category = answer[0].category if answer[0] is not None else None
+        if category is None:
+            form.category1.errors = [*form.category1.errors, "直接办结须选择问题分类"]
+            answer = False
     if valid and answer is not False:
         try:
             phone = _phone_for(form)
@@ -117,13 +125,15 @@ def create_case():
                 address=(form.address.data or "").strip(),
                 district=form.chosen_district(),
                 urgency=form.urgency.data,
-                category=form.chosen_category(),
+                category=category,
                 confidential=form.confidential.data,
                 call_id=(form.call_id.data or None),
             )
             case = ops.create_case(new, current_user, datetime.now(UTC))
+            consent.record(case.id, form.public_consent.data, "console", datetime.now(UTC))  # 曝光台 (issue 19)
             if answer:  # 答复并办结 with the cited KB entry
-                ops.answer(case, current_user, answer[1], answer[0].id if answer[0] else None, datetime.now(UTC))
+                kb_id = answer[0].id if answer[0] else None
+                ops.answer(case, current_user, answer[1], kb_id, datetime.now(UTC), category=new.category)
             done = "" if answer else _transfer_if_asked(case)  # the emergency banner's one-click button
             db.session.commit()
             flash(f"工单 {case.number} 已" + ("直接办结" if answer else f"登记{done}"), "success")
@@ -167,7 +177,7 @@ def categories():
 def dispatch_queue():
     """The dispatcher's workbench: waiting cases (most urgent, then oldest first) with the router's top-3
     suggestions, the return queue with accept/reject, and improper returns per unit (hotline/dispatch/workbench.py)."""
-    data = queue(QUEUE_LIMIT)
+    data = queue(QUEUE_LIMIT, visible_cases_filter(current_user))  # 分中心 dispatchers: their district
     return render_template(
         "console/dispatch.html",
         data=data,

@@ -60,6 +60,12 @@ def bump_version() -> None:
     after_commit(lambda: connect_redis(current_app.config["HOTLINE"]).incr(VERSION_KEY))
 
 
+def version() -> str:
+    """The routing version as this process last saw it (read from Redis at most once per ``refcache_ttl``): other
+    per-process caches (the SLA calendar and policy) key on it to follow an admin's change within that time."""
+    return _version()
+
+
 def _version(fresh: str | None = None) -> str:
     """The routing version, read from Redis at most once per ``refcache_ttl`` seconds per process (a
     registration makes several Redis round trips already; an admin's edit reaches every process within that

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from wtforms import BooleanField, HiddenField, IntegerField, StringField
+from flask_login import current_user
+from wtforms import BooleanField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import NumberRange, Optional
 
 from hotline.auth.permissions import authenticate_page, requires
 from hotline.cases.forms import PickField, ZhForm, _text, department_groups, district_groups
+from hotline.dispatch import lexicon
 from hotline.dispatch import rules_admin as ra
 from hotline.extensions import db
 from hotline.models import Category, Department, RoutingRule
@@ -43,6 +45,12 @@ class ToggleForm(ZhForm):
 class MappingForm(ZhForm):
     department = PickField("承办单位", choices=[])
     local = BooleanField("属地管理（派至事发地区县/街道）")
+
+
+class LexiconForm(ZhForm):
+    category = StringField("分类路径")
+    words = TextAreaField("词语")
+    enabled = BooleanField("启用")
 
 
 def _unit(value: str | None) -> Department | None:
@@ -132,3 +140,46 @@ def set_category(category_id: int):
     unit = category.department.name if category.department else "（无）"
     flash(f"「{category.path}」的承办单位已改为{unit}{'（属地）' if category.local else ''}", "success")
     return redirect(url_for("admin.categories") + f"#cat-{category.id}")
+
+
+@admin_bp.get("/routing/lexicon")
+@requires("routing.admin")
+def routing_lexicon():
+    paths = db.session.scalars(sa.select(Category.path).where(Category.level >= 2).order_by(Category.path)).all()
+    return render_template("admin/routing_lexicon.html", rows=lexicon.rows(), paths=paths, form=LexiconForm())
+
+
+def _save_lexicon(category: Category | None, form: LexiconForm):
+    if category is None:
+        flash("分类不存在，请从列表中选择完整路径", "error")
+        return redirect(url_for("admin.routing_lexicon"))
+    try:
+        lexicon.save(category, form.words.data or "", form.enabled.data, current_user.id)
+    except lexicon.LexiconInvalid as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(url_for("admin.routing_lexicon") + f"#lex-{category.id}")
+    db.session.commit()
+    flash(f"「{category.path}」的词语已保存，立即生效", "success")
+    return redirect(url_for("admin.routing_lexicon") + f"#lex-{category.id}")
+
+
+@admin_bp.post("/routing/lexicon/<int:category_id>")
+@requires("routing.admin")
+def save_lexicon(category_id: int):
+    form = LexiconForm()
+    if not form.validate_on_submit():
+        flash("提交无效，请刷新页面后重试", "error")
+        return redirect(url_for("admin.routing_lexicon"))
+    return _save_lexicon(db.session.get(Category, category_id), form)
+
+
+@admin_bp.post("/routing/lexicon")
+@requires("routing.admin")
+def add_lexicon():
+    form = LexiconForm()
+    if not form.validate_on_submit():
+        flash("提交无效，请刷新页面后重试", "error")
+        return redirect(url_for("admin.routing_lexicon"))
+    path = (form.category.data or "").strip()
+    return _save_lexicon(db.session.scalar(sa.select(Category).where(Category.path == path)), form)

@@ -23,6 +23,8 @@ from hotline.extensions import db
 from hotline.models import Case, CaseDupKey, Department
 from hotline.models.types import UTCDateTime
 from routing.duplicates import band_keys, find_duplicates
+from routing.matter import matter_score, topic_keys, topics_of
+from routing.text import normalize
 
 CANDIDATES = 30  # rows handed to rapidfuzz at most (the ones sharing the most bands)
 # newest postings read per probe key: where recall stops rising (measurements: tests/bench/README.md, dup_check)
@@ -65,9 +67,46 @@ def area_ids(unit: Department | None) -> list[int] | None:
 _INSERT_KEYS_PG = sa.text("INSERT INTO case_dup_keys (key, case_id) SELECT unnest(CAST(:keys AS BIGINT[])), :case_id")
 
 
+def topics(content: str) -> tuple[str, ...]:
+    return _matter(content)[0]
+
+
+def _without_place(content: str) -> str:
+    """The text with the named place taken out: two short reports naming the same estate are not alike for that."""
+    spot = _matter(content)[1]
+    return normalize(content).replace(spot, "") if spot else content
+
+
+@lru_cache(maxsize=2048)
+def _matter(content: str) -> tuple[tuple[str, ...], str]:
+    """The case's matter as "leaf@place" (routing/matter.py): the fine router's likeliest category leaves for the
+    text at the estate, road or landmark it names (a district or street name alone is too broad). Cached: the
+    duplicate check scores the same open cases again and again."""
+    t = tables()
+    if t.fine is None or t.gazetteer is None:
+        return (), ""
+    spot = t.gazetteer.named_spot(content)
+    if spot is None or not _named_spot(spot, t.gazetteer.names.values()):
+        return (), ""
+    ranked = t.fine.rank(normalize(content).replace(spot, " "), None, None, k=3)  # the matter, not the place's name
+    leaves = [c.path for c in ranked if c.score >= 0.25 and c.words][:2]
+    return tuple(topics_of(leaves, spot)), spot
+
+
+def _named_spot(alias: str, unit_names) -> bool:
+    """An estate, road or landmark — not a district or street (or a short form of one)."""
+    if len(alias) < 3 or alias in unit_names or alias.endswith(("县", "街道", "街办", "镇", "乡", "市")):
+        return False
+    return not alias.endswith("区") or alias.endswith(("小区", "社区", "园区", "景区", "校区", "厂区"))
+
+
+def _keys(content: str, scope: str) -> list[int]:
+    return [*band_keys(content, scope), *topic_keys(list(topics(content)), scope)]
+
+
 def remember(case: Case) -> None:
     """Store the keys of a newly registered (open) case."""
-    keys = {k for scope in scopes_of(case.district) for k in band_keys(case.content, scope)}
+    keys = {k for scope in scopes_of(case.district) for k in _keys(case.content, scope)}
     if not keys:
         return
     if db.session.get_bind().dialect.name == "postgresql":  # one short statement (an executemany: one per key)
@@ -104,7 +143,7 @@ def prune_batch(cutoff: datetime, after: int = 0, cases: int = 1000) -> tuple[in
 
 
 def _probe_keys(content: str, unit: Department | None) -> list[int]:
-    return [k for scope in probe_scopes(unit) for k in band_keys(content, scope)]
+    return [k for scope in probe_scopes(unit) for k in _keys(content, scope)]
 
 
 _SELECT = (
@@ -225,12 +264,24 @@ def find_among(content: str, unit: Department | None, peers: tuple, limit: int =
 def _scored(content: str, rows: list, limit: int) -> list[dict]:
     """rapidfuzz's verdict over candidate rows (id, number, title, content, status, created_at)."""
     by_id = {r.id: r for r in rows}
-    found = find_duplicates(
-        (content, None),
-        [(r.id, r.content, None, r.created_at) for r in by_id.values()],
-        threshold=current_app.config["HOTLINE"].duplicate_threshold,
-        limit=limit,
+    threshold = current_app.config["HOTLINE"].duplicate_threshold
+    scored = find_duplicates(
+        (_without_place(content), None),
+        [(r.id, _without_place(r.content), None, r.created_at) for r in by_id.values()],
+        threshold=0.0,
+        limit=len(by_id),
     )
+    mine, spot = _matter(content)
+
+    def theirs(text: str) -> tuple[str, ...]:  # only candidates naming the same place can be the same matter there
+        return topics(text) if mine and spot in normalize(text) else ()
+
+    found = [
+        (i, round(matter_score(x, mine, theirs(by_id[i].content), content, by_id[i].content), 4)) for i, x in scored
+    ]
+    found = [f for f in found if f[1] >= threshold]
+    found.sort(key=lambda f: (-f[1], -by_id[f[0]].created_at.timestamp()))
+    found = found[:limit]
     return [
         {
             "number": by_id[i].number,
@@ -262,7 +313,7 @@ def _peer_rows(content: str, unit: Department | None, peers: tuple) -> list:
 def _stored_keys(content: str, scopes: tuple[str, ...]) -> frozenset[int]:
     """The keys ``remember`` stores for a text placed in ``scopes``: a routing job compares each of its cases
     with the same peers (up to a batch of another job's cases), so each peer's keys are computed once."""
-    return frozenset(k for scope in scopes for k in band_keys(content, scope))
+    return frozenset(k for scope in scopes for k in _keys(content, scope))
 
 
 def rebuild_keys(batch: int = 2000) -> int:

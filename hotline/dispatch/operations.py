@@ -17,6 +17,7 @@ from hotline.cases.workflow import AssignmentState, CaseState, state_label, tran
 from hotline.channels.notify import notify_department
 from hotline.dispatch.service import routing_row  # dispatch depends on cases, never the reverse
 from hotline.extensions import db
+from hotline.linkage.handoff import queue_handoff
 from hotline.models import Assignment, Case, CaseEvent, Category, Department, User
 from hotline.sla import timers
 
@@ -94,8 +95,16 @@ def transfer_emergency(case: Case, actor: User, number: str, note: str, now: dat
     case.closed_at = now
     routing_row(case.id, now).transferred_to = number  # the routing job may be creating the same row
     label = EMERGENCY_LINES[number]
+    # the real hand-off (issue 21): signed request to the line's linkage endpoint / the call platform's transfer
+    handed = queue_handoff(case, number, note, now)
     record(
-        case, "transfer", actor, before, after, note=f"{label}{'：' + note if note else ''}", data={"number": number}
+        case,
+        "transfer",
+        actor,
+        before,
+        after,
+        note=f"{label}{'：' + note if note else ''}",
+        data={"number": number, "handoff": handed},
     )
     publish_update(case, "transfer")
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from hotline import audit
 from hotline.db.refcache import bump_version
 from hotline.dispatch.tables import rule_of
 from hotline.extensions import db
 from hotline.models import Category, Department, RoutingRule
+from hotline.policy import catmap
 from routing.rules import RuleError, check_speed
 
 RULE_FIELDS = ("priority", "keyword", "regex", "category", "area", "department", "enabled", "note")
@@ -41,6 +43,7 @@ def save_rule(rule: RoutingRule | None, values: dict) -> RoutingRule:
         problems["department_code"] = "请指定承办单位"
     if problems:
         raise RuleInvalid("提交的内容有误：" + next(iter(problems.values())), problems)
+    before = _rule_audit(rule) if rule is not None else None
     target = rule or RoutingRule(priority=0, enabled=True, note="")
     with db.session.no_autoflush:
         for name in RULE_FIELDS:
@@ -57,21 +60,40 @@ def save_rule(rule: RoutingRule | None, values: dict) -> RoutingRule:
         db.session.add(target)
     db.session.flush()
     bump_version()
+    audit.record(
+        audit.current_actor(),
+        "routing.rule.create" if rule is None else "routing.rule.update",
+        "routing_rule",
+        target.id,
+        before=before,
+        after=_rule_audit(target),
+    )
     return target
 
 
+def _rule_audit(rule: RoutingRule) -> dict:
+    values = {name: getattr(rule, name) for name in RULE_FIELDS if name not in ("area", "department")}
+    return values | {
+        "area": rule.area.code if rule.area else None,
+        "department": rule.department.code if rule.department else None,
+    }
+
+
 def delete_rule(rule: RoutingRule) -> None:
+    audit.record(audit.current_actor(), "routing.rule.delete", "routing_rule", rule.id, before=_rule_audit(rule))
     db.session.delete(rule)
     db.session.flush()
     bump_version()
 
 
 def set_category_unit(category: Category, department: Department | None, local: bool | None) -> Category:
-    category.department = department
-    if local is not None:
-        category.local = local
-    db.session.flush()
-    bump_version()
+    """One row of the category map: published as the map's next version (audited, routing version bumped)."""
+    change = {
+        "path": category.path,
+        "unit": department.code if department else None,
+        "local": category.local if local is None else local,
+    }
+    catmap.publish([change], "", audit.current_actor())
     return category
 
 

@@ -33,6 +33,7 @@ def suggest_for(text: str, address: str | None = None):
         gazetteer=t.gazetteer,
         rules=t.rules,
         threshold=settings.auto_dispatch_threshold,
+        fine=t.fine if settings.fine_routing else None,
     )
 
 

@@ -19,7 +19,8 @@ from hotline.db import refcache
 from hotline.db.refcache import current_version
 from hotline.dispatch import model_store
 from hotline.extensions import db
-from hotline.models import Category, Department, RoutingRule
+from hotline.models import Category, Department, KbEntry, RoutingRule
+from routing.fine import FineRouter
 from routing.gazetteer import Gazetteer
 from routing.model import Model, ModelError, model_path
 from routing.rules import Rule, RuleError
@@ -37,6 +38,7 @@ class RoutingTables:
     departments: dict[str, int]  # code -> id (active units)
     areas: dict[int, tuple[int, ...]]  # district id -> its own and its streets' ids (the duplicate check's place)
     district_codes: tuple[str, ...]
+    fine: FineRouter | None = None  # level-3/level-2 category and unit: category map, lexicon, KB (routing/fine.py)
 
 
 def load_model() -> Model | None:
@@ -114,6 +116,31 @@ def _mapping() -> dict[str, tuple[str | None, bool]]:
     return {name: (code, bool(local)) for name, code, local in rows}
 
 
+def _fine() -> FineRouter:
+    """The fine-grained router: every category's unit and 属地 flag, the enabled lexicon rows, and the tags (and
+    short titles) of published KB entries that name both a unit and a category."""
+    from hotline.dispatch.lexicon import enabled_words
+
+    rows = db.session.execute(
+        sa.select(Category.path, Department.code, Category.local).outerjoin(
+            Department, Department.id == Category.department_id
+        )
+    ).all()
+    categories = {path: (code, bool(local)) for path, code, local in rows}
+    kb = []
+    for path, code, title, tags in db.session.execute(
+        sa.select(Category.path, Department.code, KbEntry.title, KbEntry.tags)
+        .join(Category, Category.id == KbEntry.category_id)
+        .join(Department, Department.id == KbEntry.department_id)
+        .where(KbEntry.status == "published")
+    ):
+        words = [t for t in (tags or ()) if isinstance(t, str)]
+        if title and len(title) <= 8:
+            words.append(title)
+        kb.append((path, code, words))
+    return FineRouter(categories, enabled_words(), kb)
+
+
 def rule_of(row: RoutingRule) -> Rule:
     """The pure rule of a stored row (raises RuleError for an unusable one)."""
     return Rule(
@@ -155,7 +182,7 @@ def _tables() -> RoutingTables:
     departments = dict(
         db.session.execute(sa.select(Department.code, Department.id).where(Department.active.is_(True))).all()
     )
-    built = RoutingTables(_gazetteer(version), _mapping(), _rules(), departments, *_areas())
+    built = RoutingTables(_gazetteer(version), _mapping(), _rules(), departments, *_areas(), fine=_fine())
     if version:
         _tables_cache[key] = (version, built)
     return built

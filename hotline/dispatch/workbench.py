@@ -86,10 +86,12 @@ def _suggestions(case: Case, stored: CaseRouting | None, units: dict[str, Depart
     return out[:3]
 
 
-def queue(limit: int = QUEUE_LIMIT) -> Queue:
+def queue(limit: int = QUEUE_LIMIT, visible=None) -> Queue:
+    """``visible``: a SQL condition on Case limiting the queue (a sub-centre's dispatchers see their district's)."""
     load = (so.selectinload(Case.category).selectinload(Category.department), so.selectinload(Case.district))
-    waiting_q = sa.select(Case).where(Case.status.in_((CaseState.REGISTERED.value, CaseState.REOPENED.value)))
-    returned_q = sa.select(Case).where(Case.status == CaseState.RETURNED.value)
+    visible = sa.true() if visible is None else visible
+    waiting_q = sa.select(Case).where(Case.status.in_((CaseState.REGISTERED.value, CaseState.REOPENED.value)), visible)
+    returned_q = sa.select(Case).where(Case.status == CaseState.RETURNED.value, visible)
     waiting = db.session.scalars(waiting_q.options(*load).order_by(URGENCY_ORDER, Case.created_at).limit(limit)).all()
     returned = db.session.scalars(returned_q.options(*load).order_by(URGENCY_ORDER, Case.updated_at).limit(limit)).all()
     ids = [c.id for c in (*waiting, *returned)]

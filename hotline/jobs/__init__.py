@@ -20,12 +20,17 @@ from hotline.extensions import connect_redis, redis_breaker
 # SLA clock never wait behind a slow SMS/WeChat gateway (``notify``) or a retraining (``default``) when each
 # has its own worker (docs/operations.md, Production); ``flask worker --queues routing,sla`` picks them.
 ROUTING, SLA, NOTIFY, DEFAULT = "routing", "sla", "notify", "default"
-QUEUES = (ROUTING, SLA, NOTIFY, DEFAULT)
+MEDIA = "media"  # thumbnails and media fetched from outside (hotline/evidence, issue 18)
+QUEUES = (ROUTING, SLA, NOTIFY, MEDIA, DEFAULT)
 
 RELAY_OUTBOX = "workers.jobs.outbox.relay_outbox"
 ROUTE_CASES = "workers.jobs.routing.route_cases"
-JOB_NAMES = (RELAY_OUTBOX, ROUTE_CASES)
+MAKE_THUMBNAIL = "workers.jobs.media.make_thumbnail"
+FETCH_MEDIA = "workers.jobs.media.fetch_media"
+FETCH_WECHAT_MEDIA = "workers.jobs.media.fetch_wechat_media"
+JOB_NAMES = (RELAY_OUTBOX, ROUTE_CASES, MAKE_THUMBNAIL, FETCH_MEDIA, FETCH_WECHAT_MEDIA)
 JOB_QUEUES = {RELAY_OUTBOX: NOTIFY, ROUTE_CASES: ROUTING}  # a job enqueued without ``queue=`` goes to its own
+JOB_QUEUES |= {MAKE_THUMBNAIL: MEDIA, FETCH_MEDIA: MEDIA, FETCH_WECHAT_MEDIA: MEDIA}
 
 ROUTER_WAKE_KEY = "hotline:routing:wake"
 ROUTER_WAKE_TTL = 30  # seconds: with no worker running, at most one queued job per this interval

@@ -33,6 +33,7 @@ class Case(db.Model):
     __tablename__ = "cases"
     __table_args__ = (
         sa.Index("ix_cases_status_created", "status", "created_at"),
+        sa.Index("ix_cases_created_at", "created_at"),  # figures by period (hotline/stats)
         # the routing queue: only cases still waiting for the router are in this index
         sa.Index(
             "ix_cases_routing_pending",
@@ -54,12 +55,12 @@ class Case(db.Model):
     category_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("categories.id"))
     district_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("departments.id"))
     citizen_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("citizens.id"), index=True)
-    phone_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("citizen_phones.id"))
+    phone_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("citizen_phones.id"), index=True)
     confidential: so.Mapped[bool] = so.mapped_column(default=False)
     complex: so.Mapped[bool] = so.mapped_column(default=False)
     lead_department_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("departments.id"), index=True)
     call_id: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
-    merged_into_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("cases.id"))
+    merged_into_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     answer: so.Mapped[str | None] = so.mapped_column(sa.Text)
     answer_kb_id: so.Mapped[int | None] = so.mapped_column(sa.Integer)

@@ -17,7 +17,7 @@ class Citizen(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name_enc: so.Mapped[str | None] = so.mapped_column(sa.Text)
     tags: so.Mapped[list] = so.mapped_column(JSONType, default=list)
-    merged_into_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("citizens.id"))
+    merged_into_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("citizens.id"), index=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

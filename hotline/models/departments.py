@@ -33,6 +33,9 @@ class Department(db.Model):
     active: so.Mapped[bool] = so.mapped_column(default=True)
     # other names of the unit (东城 for 东城区, 和平里 for 和平里社区): routing's gazetteer locates by them too
     aliases: so.Mapped[list] = so.mapped_column(JSONType, default=list)
+    # 分中心: a district that runs its own hotline staff; centre-role users of this unit see only its cases
+    # (hotline/auth/subcentres.py)
+    subcentre: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
 
     parent: so.Mapped[Department | None] = so.relationship(remote_side=[id])
 

@@ -31,6 +31,18 @@ class User(UserMixin, db.Model):
     # the sessions of this user that still count: a session stores the value it was opened with, and logout or a
     # password change adds one, so every cookie issued before stops working (hotline/auth/sessions.py)
     session_generation: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # accounts (issue 17, hotline/users, hotline/auth/passwords.py): contact details; a one-time password (set-up,
+    # import, reset) must be replaced before anything else; seed --demo's accounts carry demo_password until changed
+    # (production mode refuses to start while one does); TOTP second factor; the OIDC subject of single sign-on
+    email: so.Mapped[str] = so.mapped_column(sa.String(255), default="", server_default="")
+    phone: so.Mapped[str] = so.mapped_column(sa.String(32), default="", server_default="")
+    must_change_password: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    password_expires_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    demo_password: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    totp_secret: so.Mapped[str | None] = so.mapped_column(sa.String(255))  # encrypted with the data key
+    totp_enabled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    totp_last_step: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)  # a code's 30-s step is used once
+    oidc_subject: so.Mapped[str | None] = so.mapped_column(sa.String(255), unique=True, index=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     department: so.Mapped[Department | None] = so.relationship()
@@ -64,6 +76,8 @@ class ApiToken(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
     token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    label: so.Mapped[str] = so.mapped_column(sa.String(64), default="", server_default="")  # what it is for
+    hint: so.Mapped[str] = so.mapped_column(sa.String(16), default="", server_default="")  # its first characters
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     revoked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 

@@ -26,6 +26,7 @@ from hotline.citizens.phones import normalize
 from hotline.citizens.profile import cipher
 from hotline.errors import ApiError
 from hotline.extensions import db
+from hotline.jobs import FETCH_MEDIA, enqueue_on_commit
 from hotline.models import Case, Citizen, CitizenPhone, Open311Request
 from hotline.open311 import queries as q
 from hotline.open311.blueprint import FMT, open311_bp
@@ -150,6 +151,8 @@ def create_request(fmt: str):
     )
     if lat is not None:
         _place_case(case, lat, lng)
+    if media:  # fetched by the media queue: SSRF-safe, limits, type by content (hotline/evidence/fetch.py)
+        enqueue_on_commit(FETCH_MEDIA, case.id, media)
     token = secrets.token_urlsafe(18) if case.confidential else None
     db.session.add(
         Open311Request(

@@ -21,6 +21,7 @@ from hotline.cases.timeline import publish_update, record
 from hotline.cases.workflow import OPEN_STATES
 from hotline.citizens.profile import cipher, citizen_name
 from hotline.errors import ApiError
+from hotline.evidence import public_urls
 from hotline.extensions import db
 from hotline.models import Case, CasePublication, Category, Open311Request
 from hotline.open311.redaction import coarse_coordinate, redact, street_level
@@ -90,7 +91,7 @@ def _submissions(cases: list[Case]) -> dict[int, Open311Request]:
     return {r.case_id: r for r in rows}
 
 
-def _request_dict(case: Case, submitted: Open311Request | None, cache: dict) -> dict:
+def _request_dict(case: Case, submitted: Open311Request | None, cache: dict, pictures: dict) -> dict:
     service = _level2(case.category, cache)
     status = citizen_status(case, current_app.config["HOTLINE"].timezone)
     names = [citizen_name(case.citizen) or ""]
@@ -116,7 +117,8 @@ def _request_dict(case: Case, submitted: Open311Request | None, cache: dict) -> 
         "zipcode": None,
         "lat": coarse_coordinate(case.lat),
         "long": coarse_coordinate(case.lng),
-        "media_url": submitted.media_url if submitted is not None else None,
+        # the case's public thumbnail once the media job made it (hotline/evidence), else the URL as submitted
+        "media_url": pictures.get(case.id) or (submitted.media_url if submitted is not None else None),
     }
 
 
@@ -124,7 +126,8 @@ def request_items(cases: list[Case]) -> list[dict]:
     """The feed's records of ``cases`` (already filtered by ``public_condition``)."""
     submitted = _submissions(cases)
     cache: dict = {}
-    return [_request_dict(c, submitted.get(c.id), cache) for c in cases]
+    pictures = public_urls.thumbnails([c.id for c in cases])
+    return [_request_dict(c, submitted.get(c.id), cache, pictures) for c in cases]
 
 
 def publication_state(case: Case) -> dict:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
+from hotline import audit
 from hotline.cases.errors import Conflict, InvalidInput, NotFound
 from hotline.extensions import db
 from hotline.models import Department
@@ -57,7 +58,20 @@ def save(code: str, values: dict, *, create: bool) -> Department:
         if error.code == "open_cases":
             raise Conflict("unit_has_open_cases", error.reason)
         raise InvalidInput("invalid_unit", error.reason)
-    return get(code)
+    saved = get(code)
+    after = {k: row[k] for k in ("name", "kind", "parent_code")} | {
+        "aliases": list(saved.aliases or ()),
+        "active": saved.active,
+    }
+    audit.record(
+        audit.current_actor(),
+        "org.unit.create" if current is None else "org.unit.update",
+        "unit",
+        code,
+        before=None if current is None else base,
+        after=after,
+    )
+    return saved
 
 
 def as_dict(unit: Department, parent_code: str | None) -> dict:

@@ -5,10 +5,12 @@ every bad row. The edits go through ``hotline.org.edit`` / ``units`` / ``hotline
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired
 
+from hotline import audit
 from hotline.auth.permissions import authenticate_page, requires
 from hotline.cases.errors import DomainError
 from hotline.cases.forms import ZhForm, _text
@@ -178,6 +180,8 @@ def upload():
     result = _import(form.what.data, raw, upload.filename, bool(form.partial.data))
     result["what"] = "单位" if form.what.data == "units" else "地名"
     if result["applied"]:
+        action = "org.import" if form.what.data == "units" else "places.import"
+        audit.record(current_user, action, "file", upload.filename[:128], detail=result["summary"][:500])
         db.session.commit()
     else:
         db.session.rollback()

@@ -6,7 +6,7 @@ import re
 
 import sqlalchemy as sa
 from flask import current_app
-from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from hotline.cases.forms import ZhForm, _no_control_chars
@@ -60,6 +60,7 @@ class RequestForm(ZhForm):
             _no_control_chars,
         ],
     )
+    public_consent = BooleanField("同意在曝光台公开（姓名、电话、门牌号等个人信息将隐去）")  # issue 19
     challenge = HiddenField()
     answer = StringField("验证题", validators=[DataRequired("请填写验证题的答案")])
     website = StringField("网址（请勿填写）")  # honeypot: hidden by CSS, only robots fill it

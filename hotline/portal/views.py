@@ -22,9 +22,10 @@ from hotline.cases import operations as ops
 from hotline.citizens.phones import PhoneError, normalize
 from hotline.citizens.profile import phone_hash
 from hotline.errors import error_response, wants_json
+from hotline.evidence import portal as evidence_portal
 from hotline.extensions import db, limiter
 from hotline.models import Case, CitizenPhone
-from hotline.portal import challenge
+from hotline.portal import challenge, consent
 from hotline.portal.forms import RequestForm, StatusForm
 from hotline.portal.status import citizen_status
 from hotline.web import idempotency
@@ -117,6 +118,9 @@ def submit():
         return render_template("portal/error.html", title="提交失败", message="提交失败，请刷新页面后重试。"), 400
     if not form.validate():
         return _render_form(form, 400)
+    if problem := evidence_portal.check():  # photos / one video and the map pin (hotline/evidence, issue 18)
+        form.evidence_errors = [problem]
+        return _render_form(form, 400)
     try:
         passed = challenge.verify(form.challenge.data, form.answer.data, now)
     except challenge.ChallengeError as err:
@@ -149,6 +153,8 @@ def submit():
             district=form.district_row(),
         )
         case = ops.create_case(new, None, now, actor_label="市民（网站）")
+        consent.record(case.id, form.public_consent.data, "portal", now)  # 曝光台 (issue 19)
+        evidence_portal.attach(case, now)
         number = case.number
         claim.store(303, case_number=number)
         db.session.commit()

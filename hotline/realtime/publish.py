@@ -19,6 +19,9 @@ EVENT_FIELDS before queueing:
   and go to role:supervisor (rectify also to the unit's rooms; red also to role:monitor)
 - ``rating.poor``: number, rating_id, rectification_id, score (1..5), resolved (true|false|null), department_code
   (the unit rated), due_at (ISO verification deadline), cursor — to role:supervisor
+- ``alert.raised``: id, kind (cluster|repeat_caller|on_time), level (yellow|red), title, case_count, category (path
+  or null), area (unit name or null), department_code (the unit concerned or null), created_at, cursor — to
+  role:monitor and role:supervisor (hotline/alerts/raise_.py)
 
 Besides these, hotline/realtime/watch.py sends ``console.heartbeat`` and ``console.resync`` (protocol messages,
 not logged) straight to the clients of its own process, through :func:`send_local`.
@@ -48,6 +51,9 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
     "sla.card": frozenset({"number", "level", "limit", "due_at", "department_code", "cursor"}),
     "rating.poor": frozenset(
         {"number", "rating_id", "rectification_id", "score", "resolved", "department_code", "due_at", "cursor"}
+    ),
+    "alert.raised": frozenset(
+        {"id", "kind", "level", "title", "case_count", "category", "area", "department_code", "created_at", "cursor"}
     ),
 }
 

@@ -350,6 +350,8 @@ USERS: list[dict] = [
     {"username": "admin_d01", "name": "谢文斌", "role": "department_admin", "department": "D01"},
     {"username": "handler_d01s01", "name": "韩冬梅", "role": "department_handler", "department": "D01S01"},
     {"username": "admin_d01s01", "name": "唐国庆", "role": "department_admin", "department": "D01S01"},
+    {"username": "auditor1", "name": "钱审计", "role": "auditor", "department": None},  # 审计员: the audit log only
+    {"username": "sharing1", "name": "数据共享平台", "role": "integration", "department": None},  # the feed only
 ]
 
 # --- gazetteer: read from data/places.csv ---------------------------------------------

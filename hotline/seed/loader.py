@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from hotline.auth.passwords import hash_password
 from hotline.db.refcache import bump_version
-from hotline.dispatch import places
+from hotline.dispatch import lexicon, places
 from hotline.extensions import db
 from hotline.models import Category, Department, Place, SlaPolicy, User
 from hotline.seed import city
@@ -88,6 +88,7 @@ def seed_users(departments: dict[str, Department], password: str = city.DEMO_PAS
                 role=spec["role"],
                 department=departments.get(spec["department"]) if spec["department"] else None,
                 password_hash=hashed,
+                demo_password=True,  # production mode refuses to start until it is changed (hotline/users/setup.py)
             )
         )
         added += 1
@@ -118,6 +119,7 @@ def seed_demo() -> dict:
         "sla_policy_added": seed_sla_policy(),
     }
     report["kb_entries_added"] = seed_kb()
+    report["lexicon_added"] = lexicon.load_shipped()
     bump_version()  # every process reloads its cached units, categories and routing tables
     db.session.commit()
     return report

@@ -1,8 +1,9 @@
 """Glue between the pure SLA math and the stored policy/holiday table.
 
 The calendar and policy are read from the database and cached per process for a short time
-(they change rarely; a change is visible everywhere within CACHE_SECONDS, at once in the process
-that made it).
+(they change rarely). The cache is keyed on the routing version (``hotline.db.refcache.version()``, read at most
+once a second): a change made through ``changed()`` bumps it after the commit, so it reaches every process within
+about a second (measured by tests/bench/bench_admin_cache.py), and at once in the process that made it.
 
 Policy rules (``sla_policies.rules``, one row per version, the newest active one applies)::
 
@@ -23,6 +24,8 @@ import chinese_calendar
 import sqlalchemy as sa
 from flask import current_app
 
+from hotline.db import refcache
+from hotline.db.transactions import after_commit
 from hotline.extensions import db
 from hotline.models import Case, Holiday, SlaPolicy
 from hotline.sla import clock as sla
@@ -34,16 +37,29 @@ _cache: dict[str, tuple[float, object]] = {}
 
 
 def _cached(key: str, load):
+    version = refcache.version()
     hit = _cache.get(key)
-    if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+    if hit and hit[2] == version and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[1]
     value = load()
-    _cache[key] = (time.monotonic(), value)
+    _cache[key] = (time.monotonic(), value, version)
     return value
+
+
+def cached(key: str, load):
+    """``load()``'s value, kept like the policy and calendar (until a change or CACHE_SECONDS)."""
+    return _cached(key, load)
 
 
 def clear_cache() -> None:
     _cache.clear()
+
+
+def changed() -> None:
+    """Call before committing a change of the policy or the holiday table: this process forgets its copy now and
+    every other process within a second of the commit (the routing version is bumped after it)."""
+    refcache.bump_version()
+    after_commit(clear_cache)
 
 
 def active_rules() -> dict:

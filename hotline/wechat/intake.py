@@ -8,7 +8,8 @@ Everything here is a few indexed statements, well inside WeChat's 5-second answe
   帮助/你好 get the welcome; anything else of 5+ characters registers a case (with the citizen's pending location);
 - voice: WeChat's recognised text (``Recognition``) is read as if typed; nothing recognised → asked to type;
 - location: kept for the next request of that openid (hotline/wechat/locations.py), asked for a description;
-- image: acknowledged and asked for a text description (stored as evidence once cases take attachments);
+- image, video: kept as evidence on the citizen's open case, or a new case asking for a description
+  (hotline/evidence/wechat.py; the file is fetched from WeChat's media API by a ``media`` job);
 - subscribe: the full welcome once per openid (``wechat_followers``), a short 欢迎回来 after that.
 """
 
@@ -24,8 +25,10 @@ from limits import parse_many
 from hotline.cases import operations as ops
 from hotline.citizens.identities import find_wechat, get_or_create_wechat, wechat_hash
 from hotline.db.dialect import insert_ignore
+from hotline.evidence import wechat as evidence_wechat
 from hotline.extensions import db, hit_limits
 from hotline.models import Case, WechatFollower, WechatMessage
+from hotline.portal.public import wechat_answer
 from hotline.portal.status import as_text, citizen_status
 from hotline.web.validation import Str
 from hotline.wechat import locations
@@ -40,6 +43,7 @@ QUERY_WORDS = ("查询", "查詢")
 # a status query ("查询GD20261122-000123谢谢", "帮我查询一下"); a longer one is a request that mentions them
 QUERY_MAX_CHARS = 20
 HELP_WORDS = {"帮助", "help", "菜单", "?", "？", "你好", "您好"}
+GUIDE_WORDS = ("办事指南", "指南")
 MIN_CHARS = 5
 KIND_WORDS = (
     ("举报", "report"),
@@ -56,15 +60,12 @@ WELCOME = (
     "• 直接发送文字或语音描述您的诉求（事项、地点、时间），我们会登记并转交办理单位；\n"
     "• 可以先发送位置，再发送文字描述；\n"
     "• 发送「查询 工单编号」查看办理进度，例如：查询 GD20261122-000123；\n"
+    "• 发送「指南 事项」查询办事指南，例如：指南 社保卡补办；\n"
     "• 紧急情况请拨打 110/119/120。"
 )
 WELCOME_BACK = "欢迎回来！直接发送文字即可提交诉求，发送「查询」查看办理进度。"
 ONLY_TEXT = "目前仅支持文字、语音和位置消息，请用文字描述您的诉求（事项、地点、时间）。"
 VOICE_UNRECOGNISED = "抱歉，没有识别出您的语音内容。请用文字描述您的诉求（事项、地点、时间）。"
-IMAGE_RECEIVED = (
-    "已收到您发送的图片。目前图片暂不能作为诉求材料登记，请用文字描述您要反映的问题（事项、地点、时间），"
-    "办理单位需要时会与您联系。"
-)
 
 
 def infer_kind(text: str) -> str:
@@ -151,6 +152,9 @@ def _text(msg: Inbound, text: str, now: datetime) -> tuple[str, str, Case | None
     text = text.strip()
     if text.lower().rstrip("。.！!") in HELP_WORDS:  # "你好。" as WeChat's speech recognition writes it
         return "help", WELCOME, None
+    for word in GUIDE_WORDS:  # 「指南 社保卡补办」: the published KB, the citizen portal's search (issue 19)
+        if text.startswith(word) and text[len(word) :].strip(" ：:"):
+            return "guide", wechat_answer(text[len(word) :].strip(" ：:")), None
     is_query, number = query_of(text)
     if is_query:
         return _query(msg, number)
@@ -163,12 +167,15 @@ def _respond(msg: Inbound, now: datetime) -> tuple[str, str, Case | None]:
     if msg.msg_type == "voice":
         if not msg.recognition.strip():
             return "refused", VOICE_UNRECOGNISED, None
-        return _text(msg, msg.recognition, now)
+        action, reply, case = _text(msg, msg.recognition, now)
+        if action == "create":
+            evidence_wechat.keep_voice(case, msg.media_id)  # the recording kept as evidence (issue 18)
+        return action, reply, case
     if msg.msg_type == "location":
         action, reply = locations.store(wechat_hash(msg.openid), msg.location, now)
         return action, reply, None
-    if msg.msg_type == "image":
-        return "image", IMAGE_RECEIVED, None
+    if msg.msg_type in ("image", "video", "shortvideo"):  # kept as evidence (hotline/evidence/wechat.py)
+        return evidence_wechat.receive_media(msg.openid, msg.msg_type, msg.media_id, now)
     return "refused", ONLY_TEXT, None
 
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from hotline.evidence.geo import gcj02_to_wgs84
 from hotline.extensions import db
 from hotline.models import Case, WechatLocation
 from hotline.wechat.messages import Location
@@ -66,7 +67,8 @@ def address_of(location: WechatLocation) -> str:
 def attach(location: WechatLocation, case: Case) -> None:
     location.case_id = case.id
     if "lat" in Case.__table__.c:  # cases.lat/lng (Open311's coordinates): the case carries them too
-        values = {"lat": location.lat, "lng": location.lng, "location_source": "wechat"}
+        lat, lng = gcj02_to_wgs84(location.lat, location.lng)  # WeChat sends GCJ-02; cases keep WGS-84
+        values = {"lat": round(lat, 7), "lng": round(lng, 7), "location_source": "wechat"}
         db.session.execute(sa.update(Case).where(Case.id == case.id).values(**values))  # ``version`` stays put
 
 

@@ -41,6 +41,7 @@ class Inbound:
     to_user: str = ""
     recognition: str = ""  # voice messages: WeChat's speech recognition (empty when it recognised nothing)
     location: Location | None = None  # location messages; None when their coordinates are not numbers in range
+    media_id: str = ""  # image, voice, video messages: the file at WeChat's media API (hotline/evidence/wechat.py)
 
 
 def _text(root: dict, name: str) -> str:
@@ -96,6 +97,7 @@ def parse(xml: str | bytes) -> Inbound:
         to_user=_text(root, "ToUserName")[:MAX_OPENID],
         recognition=_text(root, "Recognition"),
         location=_location(root) if msg_type == "location" else None,
+        media_id=_text(root, "MediaId")[:128],
     )
 
 

@@ -252,6 +252,10 @@ def measure(
             path = os.path.join(tmp, f"{algorithm}.npz")
             res["train"][algorithm] = _child(["--child-train", data, path, algorithm])
             res["serve"][algorithm] = _child(["--child-serve", path, data, str(sample)])
+            if algorithm == CHOSEN:  # the cold-start set again, with the model trained on DATA installed
+                from tests.bench import routing_coldstart
+
+                res["coldstart_with_model"] = routing_coldstart.measure(model=path)
     from tests.bench import routing_api  # the acceptance path: CLI training, then POST /routing/suggest
 
     res |= {
@@ -302,7 +306,23 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also the plain k-fold that splits near-duplicate twins across folds (overstates quality)",
     )
+    p.add_argument("--coldstart-only", action="store_true", help="only the cold-start unit routing (no labelled data)")
     args = p.parse_args(argv)
+    from tests.bench import routing_coldstart
+    from tests.bench.report import save
+
+    cold = routing_coldstart.measure()  # a fresh demo instance, no model: needs no labelled data
+    cold_md = routing_coldstart.markdown(cold)
+    print(cold_md)
+    save(Path(args.out).with_name("routing_coldstart.json"), cold, cold_md)
+    from tests.bench import routing_paraphrase
+
+    para = routing_paraphrase.measure()  # duplicates of the same matter in other words (no labelled data either)
+    para_md = routing_paraphrase.markdown(para)
+    print(para_md)
+    save(Path(args.out).with_name("routing_paraphrase.json"), para, para_md)
+    if args.coldstart_only:
+        return 0
     if not any(Path(args.data).glob("*.tsv")):
         p.error(f"no .tsv files in {args.data}")
     res = measure(args.data, args.folds, args.jobs, args.sample, args.with_words, args.ungrouped)
@@ -312,8 +332,6 @@ def main(argv: list[str] | None = None) -> int:
         f"total {res['wall_seconds']} s; machine load average (1 min) {res['loadavg_1min']['start']} at start, "
         f"{res['loadavg_1min']['end']} at end (2 cores: latency and CV times above ~2 are inflated)"
     )
-    from tests.bench.report import save
-
     save(Path(args.out), res, md)
     return 0
 

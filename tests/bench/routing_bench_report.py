@@ -114,4 +114,8 @@ def markdown(res: dict, chosen: str, served: tuple[str, ...], targets: dict) -> 
         from tests.bench.routing_api import markdown as served_markdown
 
         lines += ["", served_markdown(res["served"]).replace("## ", "### ", 1)]
+    if "coldstart_with_model" in res:
+        from tests.bench.routing_coldstart import markdown as cold_markdown
+
+        lines += ["", cold_markdown(res["coldstart_with_model"]).replace("## ", "### ", 1)]
     return "\n".join(lines) + "\n"

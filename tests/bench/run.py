@@ -16,15 +16,22 @@ import time
 from dataclasses import dataclass, field
 
 from tests.bench import (
+    admin_cache,
+    connected,
     create_case,
+    desks_search,
     dup_check,
+    evidence,
+    insight,
     kb_search,
     memory,
     profile_lookup,
     report,
+    reports_bench,
     routing_bench,
     sla_sweep,
     socket_fanout,
+    users_import,
     wechat_callback,
 )
 from tests.bench.load_generator import LoadGenerator
@@ -38,6 +45,13 @@ BENCHMARKS[routing_bench.NAME] = routing_bench  # skips itself without ../shared
 BENCHMARKS[kb_search.NAME] = kb_search
 BENCHMARKS[dup_check.NAME] = dup_check
 BENCHMARKS[memory.NAME] = memory  # gunicorn with and without preload: USS per extra worker
+BENCHMARKS[reports_bench.NAME] = reports_bench  # 100k-row XLSX export, alert job over a busy day (issue 19)
+BENCHMARKS[desks_search.NAME] = desks_search  # issue 20: case search and the case page at scale
+BENCHMARKS[users_import.NAME] = users_import  # flask users import: 50,000 accounts ≤ 60 s (issue 17)
+BENCHMARKS[admin_cache.NAME] = admin_cache  # an admin change in every process within 1 s (issue 17)
+BENCHMARKS[evidence.NAME] = evidence  # 20 photo uploads/s with thumbnails, RSS streaming 100 MB video (issue 18)
+BENCHMARKS[insight.NAME] = insight  # figures: ranking/hot topics from the rollup, today live, daily rollup (issue 19)
+BENCHMARKS[connected.NAME] = connected  # webhook deliveries/s + p95 commit→receipt, feed paging (issue 21)
 
 
 @dataclass
@@ -123,6 +137,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="flask-run,gthread,gevent,profile",
         help="socket_fanout: web servers (flask-run,gthread,gevent; profile = flask-run + CPU sampler)",
     )
+    p.add_argument("--desks-cases", type=int, default=100_000, help="desks_search: cases to load (100000)")
+    p.add_argument("--insight-cases", type=int, default=300_000, help="insight: cases over 24 months (300000)")
     p.add_argument("--gevent-path", default="", help="socket_fanout: folder with gevent (pip install --target)")
     return p.parse_args(argv)
 
@@ -159,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     ctx.lookup_reuse = args.lookup_reuse
     ctx.lookup_rate, ctx.fanout_clients, ctx.gevent_path = args.lookup_rate, args.fanout_clients, args.gevent_path
     ctx.fanout_servers = [s for s in args.fanout_servers.split(",") if s]
+    ctx.desks_cases = args.desks_cases
+    ctx.insight_cases = args.insight_cases
     started = time.monotonic()
     for name in args.only or list(BENCHMARKS):
         log(

@@ -121,7 +121,7 @@ class Instance:
             log(f"recreated PostgreSQL database {self.db.bench_db}")
         started = time.monotonic()
         self.flask("db", "upgrade")
-        self.flask("seed", "--demo")
+        self.flask("seed", "--demo", "--history", "0")  # no demo history: each benchmark loads its own data
         self.token = self.flask("token", "create", "agent1").strip().splitlines()[-1].strip()
         log(
             f"{self.db.name}: schema, demo seed and token ready in {time.monotonic() - started:.1f}s "

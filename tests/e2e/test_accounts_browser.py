@@ -136,3 +136,63 @@ def test_logout_ends_a_copied_cookie_on_the_socket_too(stack):
     assert not _socket_connects(stack.url, cookie)  # ... until its owner logs out
     page = requests.get(stack.url + "/console", cookies={"session": cookie}, timeout=10, allow_redirects=False)
     assert page.status_code == 302 and "/login" in page.headers["Location"]
+
+
+def test_new_supervisor_changes_the_one_time_password_enrols_totp_and_logs_in_with_a_code(stack, browser):  # noqa: F811
+    """Issue 17 in Chromium: an account made by an admin (API), its one-time password, the forced change, the forced
+    TOTP enrolment from the server-made QR page, the recovery codes, and a later login with the second step."""
+    import time
+
+    import pyotp
+
+    admin_token = stack.token("admin")
+    username = "e2e_sup_" + str(int(time.time()))
+    made = requests.post(
+        stack.url + "/api/v1/users",
+        json={"username": username, "name": "两步验证测试", "role": "supervisor"},
+        headers={"Authorization": f"Bearer {admin_token}"},
+        timeout=10,
+    )
+    assert made.status_code == 201, made.text
+    otp, new_password = made.json()["one_time_password"], "Orchid-Lantern-4417"
+
+    watched = Watched(browser)
+    page = watched.page
+    page.goto(stack.url + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", otp)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/account/password")
+    assert page.is_visible("#forced-change")
+    page.fill("input[name=current]", otp)
+    page.fill("input[name=new]", new_password)
+    page.fill("input[name=confirm]", new_password)
+    page.click("form[action='/account/password'] button[type=submit]")
+    page.wait_for_url("**/account/totp")  # the supervisor's role requires a second factor before anything else
+    page.wait_for_function("() => document.getElementById('totp-qr').naturalWidth > 0", timeout=5000)
+    page.screenshot(path=str(ARTIFACTS / "totp-enrol.png"))
+    secret = page.inner_text("#totp-secret").strip()
+    page.fill("input[name=code]", pyotp.TOTP(secret).now())
+    page.click("#totp-confirm")
+    page.wait_for_selector("#recovery-codes li")
+    assert page.locator("#recovery-codes li").count() == 10
+    page.click("#totp-done")
+    page.wait_for_load_state("networkidle")
+    assert "/account/" not in page.url and "/login" not in page.url, page.url
+    page.click("button.btn-logout")
+    page.wait_for_url("**/login")
+
+    time.sleep(30 - time.time() % 30 + 0.5)  # the enrolment spent this step's code: each code works once
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", new_password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/login/totp")
+    page.fill("input[name=code]", pyotp.TOTP(secret).now())
+    page.click("form[action='/login/totp'] button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "/login" not in page.url and "/account/" not in page.url, page.url
+    watched.visit(stack.url + "/supervision/ratings")
+    problems = watched.problems
+    watched.context.close()
+    counts.report(f"totp in chromium: enrolment + code login, {len(problems)} CSP violations or script errors")
+    assert not problems, problems

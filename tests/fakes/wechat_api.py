@@ -19,6 +19,8 @@ class FakeWeChat:
         self.refuse_next = 0  # answer this many sends with an error (errcode 45009: quota)
         self.sent_keys: dict[tuple, int] = {}  # (touser, client_msg_id) -> msgid: WeChat's dedupe of resends
         self.deduplicated = 0
+        self.media: dict[str, tuple[bytes, str]] = {}  # media_id -> (bytes, content type): cgi-bin/media/get
+        self.media_requests: list[str] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -57,6 +59,20 @@ class FakeWeChat:
                     if q.get("appid") != fake.appid or q.get("secret") != fake.secret:
                         return self._answer({"errcode": 40013, "errmsg": "invalid appid"})
                     return self._answer({"access_token": fake.token, "expires_in": 7200})
+                if url.path == "/cgi-bin/media/get":  # 获取临时素材: the file itself, or a JSON error
+                    if q.get("access_token") != fake.token:
+                        return self._answer({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
+                    fake.media_requests.append(q.get("media_id", ""))
+                    if q.get("media_id") not in fake.media:
+                        return self._answer({"errcode": 40007, "errmsg": "invalid media_id"})
+                    data, content_type = fake.media[q["media_id"]]
+                    self.send_response(200)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Disposition", f'attachment; filename="{q["media_id"]}"')
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return None
                 return self._answer({"errcode": 404, "errmsg": "not found"}, 404)
 
             def do_POST(self):

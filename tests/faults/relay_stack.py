@@ -105,6 +105,7 @@ class RelayStack:
         self.instance = tmp / "instance"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "HOTLINE_"))}
         self.env.update(HOTLINE_INSTANCE=str(self.instance), PYTHONUNBUFFERED="1", HOTLINE_SMS_GATEWAY_TIMEOUT="5")
+        self.env["HOTLINE_DEMO_HISTORY_DAYS"] = "0"  # seed --demo without the 90 days of history
         url = os.environ.get("DATABASE_URL", "")
         self.env["DATABASE_URL"] = own_database(url, "faults") if url.startswith("postgres") else ""
         self.settings = Settings.from_env(self.env)  # generates the keys into the instance: the workers read them

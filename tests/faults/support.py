@@ -131,7 +131,7 @@ _PREPARE = """
 from wsgi import app
 
 runner = app.test_cli_runner()
-for args in (["db", "upgrade"], ["seed", "--demo"], ["token", "create", "agent1"]):
+for args in (["db", "upgrade"], ["seed", "--demo", "--history", "0"], ["token", "create", "agent1"]):
     result = runner.invoke(args=args, catch_exceptions=False)
     assert result.exit_code == 0, (args, result.output)
 print(result.output)

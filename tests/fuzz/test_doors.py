@@ -15,6 +15,7 @@ import json
 import os
 import re
 import time
+import urllib.parse
 import uuid
 from xml.sax.saxutils import escape
 
@@ -391,7 +392,8 @@ def test_fuzz_open311_form_posts_and_queries(fuzz_app, fuzz_tokens):
             args = {k: _encode(v) for k, v in params.items()}
             resp = client.get(f"/open311/v2/requests.{fmt}", query_string=args)
             door.saw(resp, f"GET /open311/v2/requests.{fmt} {params!r}")
-            one = client.get(f"/open311/v2/requests/{path_part.replace('/', '')[:40] or 'x'}.{fmt}")
+            part = urllib.parse.quote(_encode(path_part.replace("/", "")[:40] or "x"))  # lone surrogates as bytes
+            one = client.get(f"/open311/v2/requests/{part}.{fmt}")
             door.saw(one, f"GET /open311/v2/requests/{path_part!r}.{fmt}")
 
     run()

@@ -92,7 +92,7 @@ GOOD = {
     "return": ("dispatched", "handler_zjj", {"reason": "不属于本单位职责，应由人社局办理"}),
     "return/decision": ("returned", "dispatcher1", {"accept": True, "department_code": "RSJ", "note": "同意退回"}),
     "close": ("replied", "agent1", {"note": "回访满意"}),
-    "answer": ("registered", "agent1", {"answer": "请携带身份证到区政务服务中心办理。"}),
+    "answer": ("registered", "agent1", {"answer": "请携带身份证到区政务服务中心办理。", "category": "环境保护"}),
     "merge": ("registered", "dispatcher1", {"into": "MASTER"}),
 }
 

@@ -54,7 +54,7 @@ WRONG_METHODS = [
     ("patch", "/cases/{n}/close"),
     ("put", "/cases"),
     ("delete", "/cases"),
-    ("post", "/users"),
+    ("put", "/users"),
     ("delete", "/users"),
     ("get", "/cases/{n}/return/decision"),
 ]
@@ -81,7 +81,7 @@ def test_wrong_method_is_405_json(app, api, phone, tokens, method, path, make_ca
         "/api/v1/cases/GD1/unknown",
         "/api/v1/cases/GD1/return/unknown",
         "/api/v2/cases",
-        "/api/v1/users/1",
+        "/api/v1/users/1/unknown",
         "/api/v1/%3Cscript%3E",
     ],
 )

@@ -20,10 +20,14 @@ USERS = {
     Role.DEPARTMENT_HANDLER: "handler_zjj",
     Role.DEPARTMENT_ADMIN: "admin_zjj",
     Role.ADMIN: "admin",
+    Role.AUDITOR: "auditor1",  # the audit log only (issue 17)
+    Role.INTEGRATION: "sharing1",  # the data-sharing feed only (issue 21)
 }
 # Blueprints (and single endpoints) that citizens, machines or anonymous users call: the only @public ones.
 PUBLIC_BLUEPRINTS = ("portal.", "open311.", "wechat.", "health.", "rating_page.", "auth.", "apidoc.")
-PUBLIC_API = {"api.create_rating", "api.sms_inbound", "api.cti_event"}
+PUBLIC_BLUEPRINTS += ("totp.", "sso.")  # the login's second step and single sign-on (issue 17, accounts)
+PUBLIC_BLUEPRINTS += ("portal_public.", "public_media.")  # 曝光台, public figures, guides; thumbnails (19, 18)
+PUBLIC_API = {"api.create_rating", "api.sms_inbound", "api.cti_event", "linkage_api.linkage_inbound"}
 
 
 def declarations(app) -> tuple[dict[str, str], set[str], list[str]]:

@@ -47,11 +47,12 @@ def test_retrain_job_learns_from_closed_cases_and_base_data(app, api, tmp_path):
         with settings(app, routing_retrain_min_cases=10, routing_base_data=str(base)), app.app_context():
             summary = retrain_router(datetime.now(UTC))
         assert summary["trained"] is True and summary["from_base"] == 6 and summary["from_cases"] >= 13
-        assert summary["classes"] == 3 and path.exists()
+        assert summary["classes"] >= 3 and path.exists()  # other tests' closed cases may add their categories
         from routing.model import Model
 
         model = Model.load(path, trusted_dir=app.config["HOTLINE"].instance)
-        assert set(model.classes) == {"环境保护", "交通运输", "劳动和社会保障"}
+        assert set(model.classes) >= {"环境保护", "交通运输", "劳动和社会保障"}
+        assert len(model.classes) == summary["classes"]
         assert model.meta["source"] == "scheduled"
         # every process picks the new file up by its mtime: the API now uses the model
         body = agent.post("/routing/suggest", json={"content": "出租车司机拒载绕路"}).get_json()

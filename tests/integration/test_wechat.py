@@ -264,9 +264,11 @@ def test_non_text_short_and_help_messages_create_nothing(app, wechat):
     from tests.integration.wechat_support import text_xml
 
     image = client.post("/wechat", query_string=signed(), data=text_xml(openid(), "", msg_id(), "image"))
-    assert "已收到您发送的图片" in reply_text(image.get_data())  # asked for text (no evidence storage yet)
+    assert "没有收到图片内容" in reply_text(image.get_data())  # no MediaId: nothing to keep (issue 18: evidence)
     video = client.post("/wechat", query_string=signed(), data=text_xml(openid(), "", msg_id(), "video"))
-    assert "仅支持文字" in reply_text(video.get_data())
+    assert "没有收到视频内容" in reply_text(video.get_data())
+    music = client.post("/wechat", query_string=signed(), data=text_xml(openid(), "", msg_id(), "music"))
+    assert "仅支持文字" in reply_text(music.get_data())
     _, short = wechat.plain(openid(), "你好啊", msg_id())
     assert "至少5个字" in reply_text(short)
     _, markup = wechat.plain(openid(), "<script>alert(1)</script> 路灯坏了", msg_id())

@@ -104,10 +104,63 @@ def other_app(app, **overrides):
     yield other
 
 
+@contextlib.contextmanager
 def production_app(app, **overrides):
     """Production mode refuses to start on keys that differ from those the database recorded: the WeChat keys
-    other tests of the session configured (tests/integration/wechat_support.py) are those."""
+    other tests of the session configured (tests/integration/wechat_support.py) are those. It also refuses to start
+    while an account has the demo password (the session database is seeded with the demo): the demo accounts'
+    ``demo_password`` mark is lifted while the app starts — as if their passwords had been changed — and put back
+    right after (tests/integration/test_accounts_setup.py tests the refusal itself)."""
     from tests.integration.wechat_support import AES_KEY, APPID, SECRET, TOKEN
 
     wechat = {"wechat_token": TOKEN, "wechat_appid": APPID, "wechat_aes_key": AES_KEY, "wechat_secret": SECRET}
-    return other_app(app, deployment="production", **{**wechat, **overrides})
+    marked = _demo_marks(app, None)
+    try:
+        manager = other_app(app, deployment="production", **{**wechat, **overrides})
+        other = manager.__enter__()
+    finally:
+        _demo_marks(app, marked)
+    try:
+        yield other
+    finally:
+        manager.__exit__(None, None, None)
+
+
+def _demo_marks(app, restore: list[int] | None) -> list[int]:
+    """Lift every ``demo_password`` mark (returns the ids), or put back those of ``restore``."""
+    from hotline.extensions import db
+    from hotline.models import User
+
+    with app.app_context():
+        if restore is None:
+            ids = list(db.session.scalars(sa.select(User.id).where(User.demo_password.is_(True))))
+            db.session.execute(sa.update(User).where(User.id.in_(ids)).values(demo_password=False))
+        else:
+            ids = restore
+            db.session.execute(sa.update(User).where(User.id.in_(ids)).values(demo_password=True))
+        db.session.commit()
+    return ids
+
+
+def fresh_app(app, tmp_path, **overrides):
+    """An app of its own: a new instance folder and an empty SQLite database migrated to the head, the session's
+    Redis; the CLI registered. Used inside ``own_singletons()`` (tests/faults/support.py)."""
+    from flask_migrate import upgrade
+
+    from hotline import cli, create_app
+    from hotline.extensions import redis_url_for
+
+    other = create_app(
+        {
+            "instance": tmp_path / "instance",
+            "database_url": "sqlite:///" + str(tmp_path / "city.db"),
+            "redis_url": redis_url_for(app.config["HOTLINE"]),
+            "testing": True,
+            "login_rate_limit": "1000 per minute",
+            **overrides,
+        }
+    )
+    cli.register(other)
+    with other.app_context():
+        upgrade()
+    return other

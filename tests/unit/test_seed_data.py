@@ -29,7 +29,8 @@ LEVEL1_NAMES = [
     "纪检监察",
     "经济管理",
 ]
-ROLES = {"agent", "dispatcher", "monitor", "supervisor", "department_handler", "department_admin", "admin"}
+ROLES = {"agent", "dispatcher", "monitor", "supervisor", "department_handler", "department_admin", "admin", "auditor"}
+ROLES |= {"integration"}  # the data-sharing platform's account (issue 21)
 KINDS = {"city", "district", "street", "department", "utility"}
 
 

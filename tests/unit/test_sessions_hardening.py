@@ -88,7 +88,7 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(prod):
         base_url=HTTPS,
         headers=same_site,
     )
-    assert short.status_code == 200 and "新密码长度" in short.get_data(as_text=True)
+    assert short.status_code == 200 and "密码至少需要 10 个字符" in short.get_data(as_text=True)
     done = me.post(
         "/account/password",
         data={"current": PASSWORD, "new": "a-new-secret-42", "confirm": "a-new-secret-42", "csrf_token": token},

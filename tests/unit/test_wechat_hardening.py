@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 import xmltodict
 
+from hotline.evidence.geo import gcj02_to_wgs84
 from hotline.extensions import db
 from hotline.models import Case, ReplayGuard, WechatLocation, WechatMessage
 from tests.integration.wechat_support import AES_KEY, APPID, TOKEN, WeChatClient, reply_text, signed, text_xml
@@ -279,8 +280,10 @@ def test_a_location_is_attached_to_the_next_request(app, wechat):
         assert case.address == "广州市天河区体育西路"
         place = db.session.scalar(sa.select(WechatLocation).where(WechatLocation.case_id == case.id))
         assert (place.lat, place.lng, place.scale) == (23.134521, 113.358803, 20)
-        if "lat" in Case.__table__.c:  # the cases table's own coordinates, where it has them
-            assert (case.lat, case.lng, case.location_source) == (23.134521, 113.358803, "wechat")
+        # the case keeps WGS-84: WeChat sends GCJ-02 (the Chinese map datum), converted once (issue 18)
+        lat, lng = gcj02_to_wgs84(23.134521, 113.358803)
+        assert (case.lat, case.lng, case.location_source) == (pytest.approx(lat), pytest.approx(lng), "wechat")
+        assert abs(case.lat - 23.134521) < 0.01 and abs(case.lng - 113.358803) < 0.01  # a shift of a few hundred m
         assert db.session.scalar(sa.select(Case.address).where(Case.number == later)) == ""  # used once
     bad = post(app, message(user, "location", "<Location_X>abc</Location_X><Location_Y>999</Location_Y>"))
     assert bad.status_code == 200 and "没有识别出您发送的位置" in reply_text(bad.get_data())
@@ -302,12 +305,14 @@ def test_a_location_older_than_the_window_is_not_attached(app, wechat):
         assert db.session.scalar(sa.select(Case.address).where(Case.number == number)) == ""
 
 
-def test_an_image_is_acknowledged_and_a_description_asked_for(app, wechat):
-    before = wechat_cases(app)
+def test_an_image_is_kept_as_evidence_and_a_description_asked_for(app, wechat):
+    before = wechat_cases(app)  # no open case of this citizen: the picture opens one (issue 18, evidence)
     resp = post(app, message(openid(), "image", "<PicUrl><![CDATA[http://x/y.jpg]]></PicUrl><MediaId>m</MediaId>"))
     answer = reply_text(resp.get_data())
-    assert resp.status_code == 200 and "已收到您发送的图片" in answer and "文字描述" in answer
-    assert wechat_cases(app) == before
+    assert resp.status_code == 200 and "已收到您的图片" in answer and "请再发送文字" in answer
+    assert wechat_cases(app) == before + 1
+    empty = post(app, message(openid(), "image", "<PicUrl><![CDATA[http://x/y.jpg]]></PicUrl>"))  # no MediaId
+    assert "没有收到图片内容" in reply_text(empty.get_data()) and wechat_cases(app) == before + 1
 
 
 def test_the_welcome_is_sent_once_per_openid(app, wechat):
@@ -325,7 +330,7 @@ def test_the_welcome_is_sent_once_per_openid(app, wechat):
 
 def test_every_answer_of_the_dedupe_row_is_kept(app, wechat):
     user, mid = openid(), msg_id()
-    post(app, message(user, "image", "<PicUrl>http://x/y.jpg</PicUrl>", mid))
+    post(app, message(user, "image", "<PicUrl>http://x/y.jpg</PicUrl><MediaId>m1</MediaId>", mid))
     with app.app_context():
         row = db.session.scalar(sa.select(WechatMessage).where(WechatMessage.msg_id == str(mid)))
-        assert (row.msg_type, row.action) == ("image", "image") and "图片" in row.reply
+        assert (row.msg_type, row.action) == ("image", "create") and "图片" in row.reply

@@ -6,14 +6,29 @@ from datetime import timedelta
 
 import pytest
 
-from hotline.jobs import JOB_QUEUES, QUEUES, RELAY_OUTBOX, ROUTE_CASES, queue_of
+from hotline.jobs import (
+    FETCH_MEDIA,
+    FETCH_WECHAT_MEDIA,
+    JOB_QUEUES,
+    MAKE_THUMBNAIL,
+    QUEUES,
+    RELAY_OUTBOX,
+    ROUTE_CASES,
+    queue_of,
+)
 from workers.jobs.outbox import BACKOFF_MAX, MAX_ATTEMPTS, backoff
 from workers.run import parse_queues
 
 
 def test_queues_in_order_of_urgency():
-    assert QUEUES == ("routing", "sla", "notify", "default")
-    assert JOB_QUEUES == {RELAY_OUTBOX: "notify", ROUTE_CASES: "routing"}
+    assert QUEUES == ("routing", "sla", "notify", "media", "default")  # media: thumbnails, fetched media (issue 18)
+    assert JOB_QUEUES == {
+        RELAY_OUTBOX: "notify",
+        ROUTE_CASES: "routing",
+        MAKE_THUMBNAIL: "media",
+        FETCH_MEDIA: "media",
+        FETCH_WECHAT_MEDIA: "media",
+    }
     assert queue_of("workers.jobs.kb.kb_expiry") == "default"
 
 
@@ -22,8 +37,8 @@ def test_cron_table_puts_each_job_on_its_urgency_queue():
 
     queues = {func.__name__: queue for func, queue, _ in CRON_TABLE}
     assert set(queues.values()) <= set(QUEUES)
-    urgent = ("relay_outbox", "sweep_sla", "sweep_rectifications", "route_cases")
-    assert [queues[name] for name in urgent] == ["notify", "sla", "sla", "routing"]
+    urgent = ("relay_outbox", "relay_webhooks", "sweep_sla", "sweep_rectifications", "route_cases", "thumbnail_sweep")
+    assert [queues[name] for name in urgent] == ["notify", "notify", "sla", "sla", "routing", "media"]
     # everything else (KB expiry, pruning, retraining) waits on `default`, behind nothing urgent
     assert {q for name, q in queues.items() if name not in urgent} == {"default"}
 

@@ -149,7 +149,7 @@ def _give_up_dead_claims(now: datetime) -> None:
     o = OutboxMessage
     db.session.execute(
         sa.update(o)
-        .where(o.status == "sending", o.attempts >= MAX_ATTEMPTS, o.lease_until <= now)
+        .where(o.status == "sending", o.attempts >= MAX_ATTEMPTS, o.lease_until <= now, o.channel != "webhook")
         .values(status="failed", lease_until=None, last_error="发送中断次数过多（发送进程多次中止），已放弃")
         .execution_options(synchronize_session=False)
     )
@@ -161,7 +161,8 @@ def claim(now: datetime, lease: float) -> tuple[OutboxMessage, str] | None:
     it opens no transaction) and the claim's token, or None when nothing is due."""
     o, c = OutboxMessage, so.aliased(OutboxMessage, name="candidate")
     token = f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(6)}"
-    pick = sa.select(c.id).where(c.channel != "inapp", _claimable(now, c)).order_by(c.id).limit(1)
+    # webhook deliveries have a relay of their own (workers/jobs/webhooks.py: in order per case, 24 h of retries)
+    pick = sa.select(c.id).where(c.channel.not_in(("inapp", "webhook")), _claimable(now, c)).order_by(c.id).limit(1)
     if is_postgres():
         pick = pick.with_for_update(skip_locked=True)
     claimed = db.session.scalar(
