@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from hotline.auth.permissions import is_public
 from hotline.cases.errors import NotAllowed
+from hotline.db.dialect import autocommit_reads
 
 PASSWORD_FIRST = "请先修改初始密码（一次性密码）后再使用系统：打开 /account/password"  # noqa: S105 - a message
 TOTP_FIRST = "您的角色要求两步验证：请先在 /account/totp 绑定身份验证器后再使用系统"
@@ -41,6 +42,8 @@ def init_app(app: Flask) -> None:
     def _first_things_first():
         if request.endpoint is None or is_public(request.endpoint):
             return None
+        if getattr(current_app.view_functions.get(request.endpoint), "_read_only", False):
+            autocommit_reads()  # before the first statement (loading the user), as authenticate_api does
         if not getattr(current_user, "is_authenticated", False):
             return None
         # an API token, or a session opened by single sign-on (the identity provider checks its own second factor)
