@@ -16,21 +16,13 @@ from hotline.auth import passwords
 from hotline.extensions import db
 from hotline.models import Department, User
 from hotline.models.types import utcnow
+from hotline.org.units import RowError  # the same row error as the unit import (第 N 行：…)
 from hotline.users import accounts
 
 COLUMNS = ("username", "name", "role", "unit_code", "phone", "email")
 REQUIRED = ("username", "name", "role")
 BATCH = 2000
 EDITABLE = ("name", "role", "department_id", "phone", "email")
-
-
-@dataclass
-class RowError:
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"第 {self.line} 行：{self.reason}" if self.line else self.reason
 
 
 @dataclass
