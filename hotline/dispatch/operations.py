@@ -104,7 +104,7 @@ def transfer_emergency(case: Case, actor: User, number: str, note: str, now: dat
         before,
         after,
         note=f"{label}{'：' + note if note else ''}",
-        data={"number": number, "handoff": handed},
+        data={"number": number, "handoff": handed, "urgency": case.urgency},  # raised to 紧急 by the hand-off
     )
     publish_update(case, "transfer")
 
